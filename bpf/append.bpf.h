@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * append.bpf.h - the append path shared by the XDP and TC programs: validate
+ * a request, reserve its LSN and blocks, copy the payload, publish, answer.
+ * The invariants it keeps are argued in doc/design.md.
+ */
+#ifndef KLOG_APPEND_BPF_H
+#define KLOG_APPEND_BPF_H
+
+#include "reply.bpf.h"
+
+/* Per-CPU scratch for a record's block indices (too big for the BPF stack). */
+struct klog_scratch {
+	__u64 idx[KLOG_MAX_BLOCKS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct klog_scratch);
+} klog_scratch SEC(".maps");
+
+/* The wire status a counted outcome is answered with. */
+static __always_inline __u16 klog_outcome_status(enum klog_stat_id id)
+{
+	switch (id) {
+	case KLOG_STAT_appends:
+		return KLOG_ST_OK;
+	case KLOG_STAT_nack_full_window:
+	case KLOG_STAT_nack_full_pool:
+		return KLOG_ST_FULL;
+	case KLOG_STAT_nack_badlen:
+		return KLOG_ST_BADLEN;
+	case KLOG_STAT_nack_toobig:
+		return KLOG_ST_TOOBIG;
+	case KLOG_STAT_nack_version:
+		return KLOG_ST_VERSION;
+	case KLOG_STAT_nack_opcode:
+		return KLOG_ST_OPCODE;
+	case KLOG_STAT_nack_flags:
+		return KLOG_ST_FLAGS;
+	case KLOG_STAT_nack_notready:
+		return KLOG_ST_NOTREADY;
+	default:
+		return KLOG_ST_BUSY;
+	}
+}
+
+/* Check a request before anything is allocated.  KLOG_STAT_appends = valid. */
+static __always_inline enum klog_stat_id klog_validate(const struct klog_hdr *h,
+						       const struct klog_pkt *pkt)
+{
+	__u32 len = bpf_ntohs(h->len);
+
+	if (h->version != KLOG_VERSION_1)
+		return KLOG_STAT_nack_version;
+	if (h->opcode != KLOG_OP_APPEND)
+		return KLOG_STAT_nack_opcode;
+	if (h->flags & ~bpf_htons(KLOG_FLAGS_KNOWN))
+		return KLOG_STAT_nack_flags;
+	if (len > KLOG_MAX_RECORD)
+		return KLOG_STAT_nack_toobig;
+	/* The payload must fill the datagram exactly. */
+	if (len == 0 || len != pkt->udp_len - sizeof(struct klog_l4))
+		return KLOG_STAT_nack_badlen;
+	return KLOG_STAT_appends;
+}
+
+/*
+ * Reserve the next LSN and, for the ring, its blocks, in one critical
+ * section: block order is then LSN order, and an LSN is taken only once
+ * everything the record needs is held, so no LSN is ever left a hole.
+ */
+static __always_inline enum klog_stat_id klog_reserve(struct klog_ctl *ctl, __u32 nb,
+						      __u64 *idx, __u64 *lsn)
+{
+	struct kerby_index *ix = kerby_index_get();
+	__u64 trunc = READ_ONCE(ctl->truncated_lsn);
+	__u64 wm = READ_ONCE(ctl->pool_watermark);
+	enum klog_stat_id res = KLOG_STAT_appends;
+	__u64 next;
+
+	if (!ix)
+		return KLOG_STAT_nack_busy;
+	bpf_spin_lock(&ix->lock);
+	next = ctl->next_lsn;
+	if (next - trunc >= klog_window)
+		res = KLOG_STAT_nack_full_window;
+	else if (kerby_is_ring() && kerby_malloc_ring_locked(ix, nb, idx, wm))
+		res = KLOG_STAT_nack_full_pool;
+	else
+		ctl->next_lsn = next + 1;
+	bpf_spin_unlock(&ix->lock);
+	if (res == KLOG_STAT_appends)
+		*lsn = next;
+	return res;
+}
+
+/* Append the payload at off..off+len.  On anything but success every map is as it was. */
+static __always_inline enum klog_stat_id klog_append(void *ctx, enum klog_hook hook, __u32 off,
+						     const struct klog_hdr *h, __u64 *lsn)
+{
+	struct klog_ctl *ctl = klog_ctl_get();
+	__u32 zero = 0, len = bpf_ntohs(h->len), nb = kerby_nblocks(len);
+	struct klog_scratch *s = bpf_map_lookup_elem(&klog_scratch, &zero);
+	enum klog_stat_id res;
+
+	if (!ctl || !s)
+		return KLOG_STAT_nack_busy;
+	if (READ_ONCE(ctl->next_lsn) < KLOG_FIRST_LSN)
+		return KLOG_STAT_nack_notready;
+	/* Unlocked pre-check: a full window costs no hash allocation. */
+	if (READ_ONCE(ctl->next_lsn) - READ_ONCE(ctl->truncated_lsn) >= klog_window)
+		return KLOG_STAT_nack_full_window;
+	if (!kerby_is_ring()) {
+		int err = kerby_malloc(nb, s->idx);
+
+		if (err)
+			return err == -ENOSPC ? KLOG_STAT_nack_full_pool : KLOG_STAT_nack_busy;
+		/* Hash blocks exist before the LSN is taken, so fill them first. */
+		if (kerby_pool_update(ctx, hook, off, s->idx, len)) {
+			kerby_free(s->idx, nb);
+			return KLOG_STAT_nack_busy;
+		}
+	}
+	res = klog_reserve(ctl, nb, s->idx, lsn);
+	if (res != KLOG_STAT_appends) {
+		kerby_free(s->idx, nb);
+		return res;
+	}
+	/*
+	 * The LSN is taken: from here the record must commit.  Offsets and
+	 * lengths were checked against the packet and the slots exist, so these
+	 * calls cannot fail; if one ever did, the entry is still published so a
+	 * reader never waits on a hole, and the failure is counted.
+	 */
+	if (kerby_is_ring() && kerby_pool_update(ctx, hook, off, s->idx, len))
+		klog_stat_add(KLOG_STAT_reply_errors, 1);
+	if (kerby_alloc_update(*lsn, s->idx, len, bpf_be64_to_cpu(h->txid),
+			       bpf_be64_to_cpu(h->request_id), bpf_ntohl(h->client_id)))
+		klog_stat_add(KLOG_STAT_reply_errors, 1);
+	klog_stat_add(KLOG_STAT_bytes, len);
+	return KLOG_STAT_appends;
+}
+
+/* Everything one packet gets: parse, append or refuse, answer in place. */
+static __always_inline enum klog_verdict klog_handle(void *ctx, enum klog_hook hook,
+						     __u32 pkt_len)
+{
+	void *data = klog_data(ctx, hook), *data_end = klog_data_end(ctx, hook);
+	struct klog_pkt pkt = {};
+	struct klog_hdr reply, *h;
+	enum klog_stat_id res;
+	__u64 lsn = 0;
+	int v, err;
+
+	v = klog_parse(data, data_end, klog_port, &pkt);
+	if (v == KLOG_V_PASS) {
+		klog_stat_add(KLOG_STAT_passed, 1);
+		return KLOG_V_PASS;
+	}
+	h = data + (pkt.hdr_off & 0xff);
+	/* A datagram that claims more bytes than the packet has is cut short. */
+	if (v == KLOG_V_DROP_SHORT || (void *)(h + 1) > data_end ||
+	    pkt.l4_off + pkt.udp_len > pkt_len) {
+		klog_stat_add(KLOG_STAT_drop_short, 1);
+		return KLOG_V_DROP_SHORT;
+	}
+	if (h->magic != bpf_htonl(KLOG_MAGIC)) {
+		klog_stat_add(KLOG_STAT_drop_magic, 1);
+		return KLOG_V_DROP_MAGIC;
+	}
+	reply = *h;
+	res = klog_validate(&reply, &pkt);
+	if (res == KLOG_STAT_appends)
+		res = klog_append(ctx, hook, pkt.hdr_off + sizeof(reply), &reply, &lsn);
+	klog_stat_add(res, 1);
+
+	reply.version = KLOG_VERSION_1;
+	reply.opcode = res == KLOG_STAT_appends ? KLOG_OP_ACK : KLOG_OP_NACK;
+	reply.flags = 0;
+	reply.status = bpf_htons(klog_outcome_status(res));
+	reply.len = 0;
+	reply.lsn = bpf_cpu_to_be64(lsn);
+	if (hook == KLOG_HOOK_XDP)
+		err = klog_reply_xdp(ctx, &pkt, &reply, pkt_len);
+	else
+		err = klog_reply_tc(ctx, &pkt, &reply);
+	if (err) {
+		klog_stat_add(KLOG_STAT_reply_errors, 1);
+		return KLOG_V_DROP;
+	}
+	return KLOG_V_REPLY;
+}
+
+#endif /* KLOG_APPEND_BPF_H */

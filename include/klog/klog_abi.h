@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * klog_abi.h - every structure that both the BPF programs and userspace see:
+ * the wire protocol, the map values and the statistics counters.
+ *
+ * Included from BPF code (after vmlinux.h) and from userspace (after the
+ * generated klog_config.h).  Wire fields are big-endian; map values are in
+ * host byte order.
+ */
+#ifndef KLOG_ABI_H
+#define KLOG_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/bpf.h> /* struct bpf_spin_lock */
+#include <linux/types.h>
+#endif
+
+#include "klog_config.h"
+
+/* ------------------------------------------------------------------ */
+/* Build-time geometry (meson options block_size and max_record)       */
+
+#define KLOG_DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+
+/* Blocks a record of the largest size needs; bounds every block loop. */
+#define KLOG_MAX_BLOCKS KLOG_DIV_ROUND_UP(KLOG_MAX_RECORD, KLOG_BLOCK_SIZE)
+
+_Static_assert(KLOG_BLOCK_SIZE == 64 || KLOG_BLOCK_SIZE == 128 ||
+	       KLOG_BLOCK_SIZE == 256 || KLOG_BLOCK_SIZE == 512,
+	       "block size must be 64, 128, 256 or 512");
+_Static_assert(KLOG_MAX_RECORD >= 1 && KLOG_MAX_RECORD <= 9000,
+	       "max record must be 1..9000");
+
+/* ------------------------------------------------------------------ */
+/* Wire protocol v1 (doc/protocol.md)                                   */
+
+#define KLOG_MAGIC 0x4b4c4f47u /* "KLOG" */
+#define KLOG_VERSION_1 1
+#define KLOG_DEFAULT_PORT 7070
+
+enum klog_opcode {
+	KLOG_OP_APPEND = 1, /* client -> server: payload follows the header */
+	KLOG_OP_ACK = 2,    /* server -> client: appended, lsn set */
+	KLOG_OP_NACK = 3,   /* server -> client: refused, status says why */
+};
+
+/* Request flags; v1 defines none, so any bit set is refused. */
+#define KLOG_FLAGS_KNOWN 0x0000u
+
+enum klog_status {
+	KLOG_ST_OK = 0,
+	KLOG_ST_FULL = 1,     /* window or pool full: retry after the log drains */
+	KLOG_ST_BADLEN = 2,   /* payload length is zero or disagrees with the packet */
+	KLOG_ST_TOOBIG = 3,   /* payload length exceeds the server's maximum */
+	KLOG_ST_VERSION = 4,  /* unsupported protocol version */
+	KLOG_ST_OPCODE = 5,   /* opcode is not a request the server accepts */
+	KLOG_ST_FLAGS = 6,    /* unknown request flag */
+	KLOG_ST_BUSY = 7,     /* transient contention or allocation failure: retry */
+	KLOG_ST_NOTREADY = 8, /* the daemon has not initialised the log yet */
+	KLOG_ST__MAX,
+};
+
+/*
+ * Every datagram, request and reply, starts with this 40-byte header.  A
+ * reply is the header alone, so it is never longer than the request it
+ * answers and the kernel can build it in place.
+ */
+struct klog_hdr {
+	__be32 magic;      /* KLOG_MAGIC */
+	__u8 version;      /* KLOG_VERSION_1 */
+	__u8 opcode;       /* enum klog_opcode */
+	__be16 flags;      /* request flags */
+	__be32 client_id;  /* chosen by the client, echoed */
+	__be16 status;     /* reply: enum klog_status; request: 0 */
+	__be16 len;        /* request: payload bytes after the header; reply: 0 */
+	__be64 request_id; /* chosen by the client, echoed */
+	__be64 txid;       /* transaction id, stored with the record, echoed */
+	__be64 lsn;        /* reply to APPEND: the record's log sequence number */
+};
+_Static_assert(sizeof(struct klog_hdr) == 40, "klog_hdr is 40 bytes on the wire");
+
+/* ------------------------------------------------------------------ */
+/* Maps                                                                 */
+
+/*
+ * LSNs and block indices start at 1: 0 is the null index (Kerby), and an
+ * allocation entry whose lsn is 0 has never been written.
+ */
+#define KLOG_FIRST_LSN 1
+#define KERBY_FIRST_BLOCK 1
+
+enum kerby_pool_kind {
+	KERBY_POOL_RING = 0, /* preallocated mmap-able array, index mod size */
+	KERBY_POOL_HASH = 1, /* the paper's BPF_F_NO_PREALLOC hash map */
+};
+
+/* One fixed-size block of the memory pool. */
+struct kerby_block {
+	__u8 data[KLOG_BLOCK_SIZE];
+};
+
+/*
+ * Kerby index allocator (single-entry array).  next_block only grows; the
+ * lock serialises the reservation of an LSN together with its ring blocks.
+ */
+struct kerby_index {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	__u64 next_block;
+};
+
+/*
+ * Allocation map value (per-CPU array, key = lsn % window).  The entry is
+ * published by writing lsn_tail and then lsn last (see doc/design.md): a
+ * reader accepts a copy only if both equal the LSN it wants.
+ */
+struct klog_alloc_entry {
+	__u64 lsn;
+	__u64 txid;
+	__u64 request_id;
+	__u32 client_id;
+	__u32 len;
+	__u64 blocks[KLOG_MAX_BLOCKS]; /* ordered block indices, 0 = none */
+	__u64 lsn_tail;
+};
+
+/*
+ * Control map value (single-entry mmap-able array), shared without syscalls.
+ * BPF writes next_lsn; the daemon writes the other three.
+ */
+struct klog_ctl {
+	__u64 next_lsn;       /* every LSN below is reserved and will commit */
+	__u64 truncated_lsn;  /* first LSN still held in the kernel */
+	__u64 durable_lsn;    /* every LSN below is durable on disk */
+	__u64 pool_watermark; /* every block index below is free again */
+};
+_Static_assert(sizeof(struct klog_ctl) == 32, "klog_ctl layout");
+
+/* ------------------------------------------------------------------ */
+/* Statistics (per-CPU array, one entry)                                */
+
+/*
+ * One list names every counter: it makes the enum of counter ids, the
+ * struct whose field names `bpftool map dump` prints, and userspace's
+ * table of names, so they cannot drift apart.
+ */
+#define KLOG_STATS(X)                                                           \
+	X(appends)          /* records appended and ACKed */                    \
+	X(bytes)            /* payload bytes appended */                        \
+	X(passed)           /* packets not for klog, passed on untouched */     \
+	X(drop_short)       /* klog port, shorter than a header or its UDP length */       \
+	X(drop_magic)       /* klog port, wrong magic */                        \
+	X(nack_full_window) /* NACK FULL: allocation window full */             \
+	X(nack_full_pool)   /* NACK FULL: memory pool full */                   \
+	X(nack_badlen)      /* NACK BADLEN */                                   \
+	X(nack_toobig)      /* NACK TOOBIG */                                   \
+	X(nack_version)     /* NACK VERSION */                                  \
+	X(nack_opcode)      /* NACK OPCODE */                                   \
+	X(nack_flags)       /* NACK FLAGS */                                    \
+	X(nack_busy)        /* NACK BUSY */                                     \
+	X(nack_notready)    /* NACK NOTREADY */                                 \
+	X(reply_errors)     /* a reply could not be built; packet dropped */
+
+#define KLOG_STAT_ID(name) KLOG_STAT_##name,
+enum klog_stat_id { KLOG_STATS(KLOG_STAT_ID) KLOG_STAT__MAX };
+#undef KLOG_STAT_ID
+
+#define KLOG_STAT_FIELD(name) __u64 name;
+struct klog_stats {
+	KLOG_STATS(KLOG_STAT_FIELD)
+};
+#undef KLOG_STAT_FIELD
+_Static_assert(sizeof(struct klog_stats) == KLOG_STAT__MAX * sizeof(__u64),
+	       "klog_stats is an array of counters indexed by klog_stat_id");
+
+#endif /* KLOG_ABI_H */

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* kern.c - userspace side of the in-kernel log maps (see kern.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "kern.h"
+
+/* Write a const volatile global of the object's .rodata, found by name in its BTF. */
+static int set_rodata(struct bpf_object *obj, const char *var, const void *val, size_t size)
+{
+	struct btf *btf = bpf_object__btf(obj);
+	struct bpf_map *map = NULL, *m;
+	size_t rsize;
+	char *data;
+	int id;
+
+	bpf_object__for_each_map(m, obj) {
+		const char *n = bpf_map__name(m);
+		size_t len = strlen(n);
+
+		if (len >= 7 && !strcmp(n + len - 7, ".rodata"))
+			map = m;
+	}
+	if (!btf || !map)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (id < 0)
+		return -ENOENT;
+	data = (char *)bpf_map__initial_value(map, &rsize);
+	const struct btf_type *sec = btf__type_by_id(btf, id);
+	const struct btf_var_secinfo *vi = btf_var_secinfos(sec);
+
+	for (int i = 0; i < btf_vlen(sec); i++, vi++) {
+		const struct btf_type *t = btf__type_by_id(btf, vi->type);
+
+		if (strcmp(btf__name_by_offset(btf, t->name_off), var))
+			continue;
+		if (vi->size != size || vi->offset + size > rsize)
+			return -EINVAL;
+		memcpy(data + vi->offset, val, size);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int set_entries(struct bpf_object *obj, const char *name, uint32_t n)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	return m ? bpf_map__set_max_entries(m, n) : -ENOENT;
+}
+
+int klog_kern_configure(struct bpf_object *obj, const struct klog_kern_opts *o)
+{
+	bool ring = o->pool == KERBY_POOL_RING;
+	uint32_t kind = o->pool;
+	int err;
+
+	if (!o->window || !o->pool_blocks || o->pool_blocks > UINT32_MAX ||
+	    (o->pool != KERBY_POOL_RING && o->pool != KERBY_POOL_HASH))
+		return -EINVAL;
+	/* The pool kind not in use keeps a single entry. */
+	if ((err = set_entries(obj, "kerby_alloc", o->window)) ||
+	    (err = set_entries(obj, "kerby_ring", ring ? (uint32_t)o->pool_blocks : 1)) ||
+	    (err = set_entries(obj, "kerby_hash", ring ? 1 : (uint32_t)o->pool_blocks)) ||
+	    (err = set_rodata(obj, "klog_window", &o->window, sizeof(o->window))) ||
+	    (err = set_rodata(obj, "kerby_pool_blocks", &o->pool_blocks,
+			      sizeof(o->pool_blocks))) ||
+	    (err = set_rodata(obj, "kerby_pool_kind", &kind, sizeof(kind))))
+		return err;
+	return set_rodata(obj, "klog_port", &o->port, sizeof(o->port));
+}
+
+static int map_fd(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+static int map_info(int fd, struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
+}
+
+int klog_kern_open(struct klog_kern *k, struct bpf_object *obj)
+{
+	struct bpf_map_info ring, alloc;
+	int err;
+
+	memset(k, 0, sizeof(*k));
+	k->ctl_fd = map_fd(obj, "klog_ctl");
+	k->index_fd = map_fd(obj, "kerby_index");
+	k->alloc_fd = map_fd(obj, "kerby_alloc");
+	k->stats_fd = map_fd(obj, "klog_stats");
+	int ring_fd = map_fd(obj, "kerby_ring"), hash_fd = map_fd(obj, "kerby_hash");
+
+	if (k->ctl_fd < 0 || k->index_fd < 0 || k->alloc_fd < 0 || k->stats_fd < 0 ||
+	    ring_fd < 0 || hash_fd < 0)
+		return -ENOENT;
+	if ((err = map_info(ring_fd, &ring)) || (err = map_info(k->alloc_fd, &alloc)))
+		return err;
+	/* The kind in use is the one sized above a single entry. */
+	if (ring.max_entries > 1) {
+		k->pool = KERBY_POOL_RING;
+		k->pool_fd = ring_fd;
+		k->pool_blocks = ring.max_entries;
+	} else {
+		struct bpf_map_info hash;
+
+		err = map_info(hash_fd, &hash);
+		if (err)
+			return err;
+		k->pool = KERBY_POOL_HASH;
+		k->pool_fd = hash_fd;
+		k->pool_blocks = hash.max_entries;
+	}
+	k->window = alloc.max_entries;
+	k->ncpus = libbpf_num_possible_cpus();
+	if (k->ncpus <= 0)
+		return k->ncpus < 0 ? k->ncpus : -EINVAL;
+	k->entry_stride = (sizeof(struct klog_alloc_entry) + 7) & ~(size_t)7;
+	k->cpu_entries = calloc(k->ncpus, k->entry_stride);
+	if (!k->cpu_entries)
+		return -ENOMEM;
+	k->ctl = mmap(NULL, sizeof(*k->ctl), PROT_READ | PROT_WRITE, MAP_SHARED, k->ctl_fd, 0);
+	if (k->ctl == MAP_FAILED) {
+		err = -errno;
+		k->ctl = NULL;
+		klog_kern_close(k);
+		return err;
+	}
+	if (k->pool == KERBY_POOL_RING) {
+		size_t sz = k->pool_blocks * sizeof(struct kerby_block);
+		void *p = mmap(NULL, sz, PROT_READ, MAP_SHARED, k->pool_fd, 0);
+
+		if (p == MAP_FAILED) {
+			err = -errno;
+			klog_kern_close(k);
+			return err;
+		}
+		k->ring = p;
+	}
+	return 0;
+}
+
+void klog_kern_close(struct klog_kern *k)
+{
+	if (k->ctl)
+		munmap(k->ctl, sizeof(*k->ctl));
+	if (k->ring)
+		munmap((void *)k->ring, k->pool_blocks * sizeof(struct kerby_block));
+	free(k->cpu_entries);
+	k->ctl = NULL;
+	k->ring = NULL;
+	k->cpu_entries = NULL;
+}
+
+int klog_kern_init(struct klog_kern *k)
+{
+	struct kerby_index ix = { .next_block = KERBY_FIRST_BLOCK };
+	__u32 zero = 0;
+
+	if (__atomic_load_n(&k->ctl->next_lsn, __ATOMIC_ACQUIRE) >= KLOG_FIRST_LSN)
+		return 0;
+	if (bpf_map_update_elem(k->index_fd, &zero, &ix, BPF_F_LOCK))
+		return -errno;
+	k->ctl->truncated_lsn = KLOG_FIRST_LSN;
+	k->ctl->durable_lsn = KLOG_FIRST_LSN;
+	k->ctl->pool_watermark = KERBY_FIRST_BLOCK;
+	/* next_lsn last: the programs answer NOTREADY until it is set. */
+	__atomic_store_n(&k->ctl->next_lsn, KLOG_FIRST_LSN, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/*
+ * This CPU-set's published entry for lsn, or NULL.  A copy is whole when
+ * both of its markers equal lsn (the programs write lsn_tail, then lsn,
+ * after every other field).
+ */
+static const struct klog_alloc_entry *find_entry(struct klog_kern *k, uint64_t lsn)
+{
+	__u32 slot = lsn % k->window;
+
+	if (bpf_map_lookup_elem(k->alloc_fd, &slot, k->cpu_entries))
+		return NULL;
+	for (int c = 0; c < k->ncpus; c++) {
+		const struct klog_alloc_entry *e =
+			(const void *)((const char *)k->cpu_entries + c * k->entry_stride);
+
+		if (e->lsn == lsn && e->lsn_tail == lsn)
+			return e;
+	}
+	return NULL;
+}
+
+static const struct klog_alloc_entry *committed_entry(struct klog_kern *k, uint64_t lsn,
+						      int *err)
+{
+	const struct klog_alloc_entry *e;
+
+	*err = 0;
+	if (lsn < __atomic_load_n(&k->ctl->truncated_lsn, __ATOMIC_ACQUIRE) ||
+	    lsn < KLOG_FIRST_LSN) {
+		*err = -ENOENT;
+		return NULL;
+	}
+	if (lsn >= __atomic_load_n(&k->ctl->next_lsn, __ATOMIC_ACQUIRE)) {
+		*err = -EAGAIN;
+		return NULL;
+	}
+	e = find_entry(k, lsn);
+	if (!e)
+		*err = -EAGAIN; /* reserved, its program is still writing it */
+	else if (e->len == 0 || e->len > KLOG_MAX_RECORD)
+		*err = -EIO;
+	return *err ? NULL : e;
+}
+
+static int copy_block(struct klog_kern *k, uint64_t idx, void *dst, size_t n)
+{
+	struct kerby_block b;
+
+	if (k->ring) {
+		memcpy(dst, k->ring + (idx % k->pool_blocks) * sizeof(b), n);
+		return 0;
+	}
+	if (bpf_map_lookup_elem(k->pool_fd, &idx, &b))
+		return -EIO;
+	memcpy(dst, b.data, n);
+	return 0;
+}
+
+int klog_kern_read(struct klog_kern *k, uint64_t lsn, struct klog_kern_rec *rec, void *buf,
+		   size_t cap)
+{
+	const struct klog_alloc_entry *e;
+	uint32_t nb;
+	int err;
+
+	e = committed_entry(k, lsn, &err);
+	if (!e)
+		return err;
+	nb = KLOG_DIV_ROUND_UP(e->len, KLOG_BLOCK_SIZE);
+	if (rec)
+		*rec = (struct klog_kern_rec){
+			.lsn = lsn, .txid = e->txid, .request_id = e->request_id,
+			.client_id = e->client_id, .len = e->len, .nblocks = nb,
+			.first_block = e->blocks[0], .last_block = e->blocks[nb - 1],
+		};
+	if (!buf)
+		return (int)e->len;
+	if (cap < e->len)
+		return -ENOSPC;
+	for (uint32_t i = 0; i < nb; i++) {
+		size_t off = (size_t)i * KLOG_BLOCK_SIZE;
+		size_t n = e->len - off < KLOG_BLOCK_SIZE ? e->len - off : KLOG_BLOCK_SIZE;
+
+		err = copy_block(k, e->blocks[i], (char *)buf + off, n);
+		if (err)
+			return err;
+	}
+	return (int)e->len;
+}
+
+int klog_kern_truncate(struct klog_kern *k, uint64_t upto)
+{
+	uint64_t lsn = __atomic_load_n(&k->ctl->truncated_lsn, __ATOMIC_ACQUIRE);
+	uint64_t watermark = k->ctl->pool_watermark;
+	int err;
+
+	for (; lsn < upto; lsn++) {
+		const struct klog_alloc_entry *e = committed_entry(k, lsn, &err);
+		uint32_t nb;
+
+		if (!e)
+			return err;
+		nb = KLOG_DIV_ROUND_UP(e->len, KLOG_BLOCK_SIZE);
+		if (k->pool == KERBY_POOL_HASH) {
+			for (uint32_t i = 0; i < nb; i++)
+				bpf_map_delete_elem(k->pool_fd, &e->blocks[i]);
+		} else {
+			watermark = e->blocks[nb - 1] + 1;
+		}
+		/*
+		 * Blocks first, then the window: the programs reuse an entry slot
+		 * or ring block only once both say it is free.
+		 */
+		if (k->pool == KERBY_POOL_RING)
+			__atomic_store_n(&k->ctl->pool_watermark, watermark, __ATOMIC_RELEASE);
+		__atomic_store_n(&k->ctl->truncated_lsn, lsn + 1, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+int klog_kern_stats(struct klog_kern *k, struct klog_stats *out)
+{
+	size_t stride = (sizeof(*out) + 7) & ~(size_t)7;
+	char *buf = calloc(k->ncpus, stride);
+	__u32 zero = 0;
+	int err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(k->stats_fd, &zero, buf)) {
+		err = -errno;
+	} else {
+		for (int c = 0; c < k->ncpus; c++) {
+			const __u64 *v = (const __u64 *)(buf + c * stride);
+
+			for (int i = 0; i < KLOG_STAT__MAX; i++)
+				((__u64 *)out)[i] += v[i];
+		}
+	}
+	free(buf);
+	return err;
+}
+
+int klog_kern_next_block(struct klog_kern *k, uint64_t *next)
+{
+	struct kerby_index ix;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem_flags(k->index_fd, &zero, &ix, BPF_F_LOCK))
+		return -errno;
+	*next = ix.next_block;
+	return 0;
+}
+
+int klog_kern_pool_used(struct klog_kern *k, uint64_t *used)
+{
+	uint64_t key, *prev = NULL, n = 0;
+	int err;
+
+	if (k->pool == KERBY_POOL_RING) {
+		err = klog_kern_next_block(k, &key);
+		if (err)
+			return err;
+		*used = key - __atomic_load_n(&k->ctl->pool_watermark, __ATOMIC_ACQUIRE);
+		return 0;
+	}
+	while (!bpf_map_get_next_key(k->pool_fd, prev, &key)) {
+		n++;
+		prev = &key;
+	}
+	*used = n;
+	return 0;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * kern.h - access to the in-kernel log from userspace (klogd, tests, bench):
+ * size the maps before load, initialise them, read committed records by LSN
+ * and truncate.  Internal to klog; functions return 0 or -errno.
+ */
+#ifndef KLOG_KERN_H
+#define KLOG_KERN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <klog/klog_abi.h>
+
+struct bpf_object;
+
+/* Load-time settings of the append programs. */
+struct klog_kern_opts {
+	uint32_t window;      /* allocation map entries: LSNs held before FULL */
+	uint64_t pool_blocks; /* memory pool blocks */
+	enum kerby_pool_kind pool;
+	uint16_t port;
+};
+
+#define KLOG_KERN_OPTS_DEFAULT                                                  \
+	((struct klog_kern_opts){ .window = 65536, .pool_blocks = 262144,       \
+				  .pool = KERBY_POOL_RING, .port = KLOG_DEFAULT_PORT })
+
+/*
+ * Size the maps and set the programs' read-only settings of an opened,
+ * not yet loaded klog BPF object.
+ */
+int klog_kern_configure(struct bpf_object *obj, const struct klog_kern_opts *opts);
+
+/* The maps of a loaded object, and mmap views of the control map and ring. */
+struct klog_kern {
+	int ctl_fd, index_fd, alloc_fd, pool_fd, stats_fd;
+	struct klog_ctl *ctl;          /* mmap of the control map */
+	const uint8_t *ring;           /* mmap of the ring pool, NULL for hash */
+	enum kerby_pool_kind pool;
+	uint32_t window;
+	uint64_t pool_blocks;
+	int ncpus;
+	size_t entry_stride;           /* per-CPU value stride of the alloc map */
+	struct klog_alloc_entry *cpu_entries; /* ncpus entries, read buffer */
+};
+
+/* A committed record's metadata. */
+struct klog_kern_rec {
+	uint64_t lsn;
+	uint64_t txid;
+	uint64_t request_id;
+	uint32_t client_id;
+	uint32_t len;
+	uint32_t nblocks;
+	uint64_t first_block;
+	uint64_t last_block;
+};
+
+/* Map the maps of a loaded object; sizes and pool kind are read from the maps. */
+int klog_kern_open(struct klog_kern *k, struct bpf_object *obj);
+void klog_kern_close(struct klog_kern *k);
+
+/* Initialise a fresh log (LSN and block index 1); leaves a used one alone. */
+int klog_kern_init(struct klog_kern *k);
+
+/*
+ * Read record lsn: metadata into rec, payload into buf (cap bytes).
+ * RETURN VALUE: the payload length; -ENOENT if already truncated, -EAGAIN if
+ * not committed yet, -ENOSPC if cap is too small, -EIO if a block is missing.
+ */
+int klog_kern_read(struct klog_kern *k, uint64_t lsn, struct klog_kern_rec *rec,
+		   void *buf, size_t cap);
+
+/*
+ * Free every record below upto (blocks, then allocation entries) and advance
+ * truncated_lsn.  RETURN VALUE: 0; -EAGAIN if one of them is not committed.
+ */
+int klog_kern_truncate(struct klog_kern *k, uint64_t upto);
+
+/* Sum the per-CPU statistics. */
+int klog_kern_stats(struct klog_kern *k, struct klog_stats *out);
+
+/* The block index allocator's next index (blocks ever handed out + 1). */
+int klog_kern_next_block(struct klog_kern *k, uint64_t *next);
+
+/* Number of blocks currently in the pool map (hash: live elements). */
+int klog_kern_pool_used(struct klog_kern *k, uint64_t *used);
+
+#endif /* KLOG_KERN_H */

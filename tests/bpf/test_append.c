@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Description: table-driven BPF_PROG_TEST_RUN cases for the XDP and TC append
+ * programs: accepted sizes on IPv4, IPv6 and VLAN with both pool kinds, every
+ * reject path, and FULL at the window and pool limits with the maps unchanged.
+ * Every reply is compared byte for byte with the frame it must be.
+ */
+#include <check.h>
+#include <endian.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "state.h"
+
+#define N_HOOKS 2
+#define N_POOLS 2
+#define N_IPS 3
+
+static const size_t accept_sizes[] = {
+	1, KLOG_BLOCK_SIZE - 1, KLOG_BLOCK_SIZE, KLOG_BLOCK_SIZE + 1, KLOG_MAX_RECORD,
+};
+#define N_SIZES (sizeof(accept_sizes) / sizeof(accept_sizes[0]))
+
+static struct klog_kern_opts small_opts(enum kerby_pool_kind pool, uint32_t window,
+					uint64_t blocks)
+{
+	struct klog_kern_opts o = KLOG_KERN_OPTS_DEFAULT;
+
+	o.pool = pool;
+	o.window = window;
+	o.pool_blocks = blocks;
+	return o;
+}
+
+static uint64_t stat_of(struct fixture *f, enum klog_stat_id id)
+{
+	struct klog_stats st;
+
+	ck_assert_int_eq(klog_kern_stats(&f->k, &st), 0);
+	return ((uint64_t *)&st)[id];
+}
+
+/* Both checksums of a reply verify on their own, independently of frame_build. */
+static void assert_checksums(const uint8_t *p, size_t n, enum ipver ip)
+{
+	size_t l3 = ip == IP4_VLAN ? 18 : 14, l4, udp_len;
+	uint32_t pseudo;
+
+	if (ip == IP6) {
+		l4 = l3 + 40;
+		pseudo = csum16(p + l3 + 8, 32, 0);
+	} else {
+		l4 = l3 + 20;
+		ck_assert_uint_eq(csum16(p + l3, 20, 0), 0xffff);
+		pseudo = csum16(p + l3 + 12, 8, 0);
+	}
+	udp_len = (size_t)p[l4 + 4] << 8 | p[l4 + 5];
+	ck_assert_uint_eq(l4 + udp_len, n);
+	ck_assert_uint_eq(csum16(p + l4, udp_len, pseudo + IPPROTO_UDP + (uint32_t)udp_len),
+			  0xffff);
+}
+
+/* Run req through hook and expect the reply frame exactly. */
+static void expect_reply(struct fixture *f, enum hook h, const struct frame *req,
+			 uint8_t op, uint16_t status, uint64_t lsn)
+{
+	static uint8_t in[9216], want[256];
+	static struct run r;
+	struct frame rep;
+	size_t n = frame_build(req, in, sizeof(in)), wn;
+
+	frame_reply(req, &rep, op, status, lsn);
+	wn = frame_build(&rep, want, sizeof(want));
+	run_prog(fixture_prog(f, h), in, n, &r);
+	ck_assert_uint_eq(r.retval, verdict_reply(h));
+	ck_assert_uint_eq(r.out_len, wn);
+	if (memcmp(r.out, want, wn)) {
+		struct klog_msg got;
+		size_t l4 = wn - sizeof(struct klog_hdr);
+
+		klog_decode(r.out + l4, sizeof(struct klog_hdr), &got);
+		ck_abort_msg("reply differs from the expected frame: got %s status %s lsn %llu, "
+			     "want %s lsn %llu", got.opcode == KLOG_OP_ACK ? "ACK" : "NACK",
+			     klog_status_str(got.status), (unsigned long long)got.lsn,
+			     op == KLOG_OP_ACK ? "ACK" : "NACK", (unsigned long long)lsn);
+	}
+	assert_checksums(r.out, r.out_len, req->ip);
+}
+
+static void expect_record(struct fixture *f, uint64_t lsn, const struct frame *req)
+{
+	static uint8_t buf[KLOG_MAX_RECORD];
+	struct klog_kern_rec rec;
+	int n = klog_kern_read(&f->k, lsn, &rec, buf, sizeof(buf));
+
+	ck_assert_int_eq(n, (int)req->payload_len);
+	ck_assert_msg(!memcmp(buf, req->payload, n), "record %llu bytes differ",
+		      (unsigned long long)lsn);
+	ck_assert_uint_eq(rec.txid, be64toh(req->hdr.txid));
+	ck_assert_uint_eq(rec.request_id, be64toh(req->hdr.request_id));
+	ck_assert_uint_eq(rec.client_id, be32toh(req->hdr.client_id));
+	ck_assert_uint_eq(rec.nblocks, KLOG_DIV_ROUND_UP(req->payload_len, KLOG_BLOCK_SIZE));
+}
+
+/* accepts: _i = ((hook * N_POOLS + pool) * N_IPS + ip) * N_SIZES + size */
+START_TEST(accepts)
+{
+	enum hook h = _i / (N_POOLS * N_IPS * N_SIZES);
+	enum kerby_pool_kind pool = _i / (N_IPS * N_SIZES) % N_POOLS;
+	enum ipver ip = _i / N_SIZES % N_IPS;
+	size_t len = accept_sizes[_i % N_SIZES];
+	struct klog_kern_opts o = small_opts(pool, 64, 256);
+	static uint8_t payload[2][KLOG_MAX_RECORD];
+	struct frame req[2];
+	struct fixture f;
+
+	fixture_load(&f, &o, true);
+	for (int i = 0; i < 2; i++) {
+		fill_payload(payload[i], len, _i * 2 + i);
+		frame_default(&req[i], ip, payload[i], len);
+		req[i].hdr.txid = htobe64(1000 + i);
+		expect_reply(&f, h, &req[i], KLOG_OP_ACK, KLOG_ST_OK, KLOG_FIRST_LSN + i);
+	}
+	for (int i = 0; i < 2; i++)
+		expect_record(&f, KLOG_FIRST_LSN + i, &req[i]);
+	ck_assert_uint_eq(f.k.ctl->next_lsn, KLOG_FIRST_LSN + 2);
+	ck_assert_uint_eq(stat_of(&f, KLOG_STAT_appends), 2);
+	ck_assert_uint_eq(stat_of(&f, KLOG_STAT_bytes), 2 * len);
+	fixture_destroy(&f);
+}
+END_TEST
+
+enum outcome { OUT_PASS, OUT_DROP, OUT_NACK };
+
+struct reject_case {
+	const char *name;
+	void (*mutate)(struct frame *fr);
+	enum outcome out;
+	uint16_t status;
+	enum klog_stat_id stat;
+	size_t len;    /* payload bytes; 0 means 100 */
+	bool no_init;  /* leave the log uninitialised */
+	enum ipver ip;
+};
+
+static void m_none(struct frame *fr) { (void)fr; }
+static void m_short(struct frame *fr) { fr->no_klog_hdr = true; fr->payload_len = 20; }
+static void m_udp_long(struct frame *fr) { fr->udp_len_delta = 100; }
+static void m_magic(struct frame *fr) { fr->hdr.magic = htobe32(0x12345678); }
+static void m_version(struct frame *fr) { fr->hdr.version = 2; }
+static void m_opcode(struct frame *fr) { fr->hdr.opcode = KLOG_OP_ACK; }
+static void m_flags(struct frame *fr) { fr->hdr.flags = htobe16(0x8000); }
+static void m_len_zero(struct frame *fr) { fr->payload_len = 0; fr->hdr.len = 0; }
+static void m_len_long(struct frame *fr) { fr->hdr.len = htobe16(fr->payload_len + 1); }
+static void m_len_short(struct frame *fr) { fr->hdr.len = htobe16(fr->payload_len - 1); }
+static void m_port(struct frame *fr) { fr->dport = KLOG_DEFAULT_PORT + 1; }
+static void m_tcp(struct frame *fr) { fr->l4proto = 6; }
+static void m_arp(struct frame *fr) { fr->ethertype = 0x0806; }
+static void m_frag(struct frame *fr) { fr->frag_off = 0x2000; }
+static void m_ext6(struct frame *fr) { fr->l4proto = 60; }
+
+static const struct reject_case rejects[] = {
+	{ "short header", m_short, OUT_DROP, 0, KLOG_STAT_drop_short },
+	{ "udp length beyond packet", m_udp_long, OUT_DROP, 0, KLOG_STAT_drop_short },
+	{ "wrong magic", m_magic, OUT_DROP, 0, KLOG_STAT_drop_magic },
+	{ "wrong version", m_version, OUT_NACK, KLOG_ST_VERSION, KLOG_STAT_nack_version },
+	{ "not an append", m_opcode, OUT_NACK, KLOG_ST_OPCODE, KLOG_STAT_nack_opcode },
+	{ "unknown flag", m_flags, OUT_NACK, KLOG_ST_FLAGS, KLOG_STAT_nack_flags },
+	{ "zero length", m_len_zero, OUT_NACK, KLOG_ST_BADLEN, KLOG_STAT_nack_badlen },
+	{ "length beyond packet", m_len_long, OUT_NACK, KLOG_ST_BADLEN, KLOG_STAT_nack_badlen },
+	{ "length short of packet", m_len_short, OUT_NACK, KLOG_ST_BADLEN, KLOG_STAT_nack_badlen },
+	{ "over maximum", m_none, OUT_NACK, KLOG_ST_TOOBIG, KLOG_STAT_nack_toobig,
+	  KLOG_MAX_RECORD + 1 },
+	{ "log not initialised", m_none, OUT_NACK, KLOG_ST_NOTREADY, KLOG_STAT_nack_notready,
+	  0, true },
+	{ "other udp port", m_port, OUT_PASS, 0, KLOG_STAT_passed },
+	{ "tcp", m_tcp, OUT_PASS, 0, KLOG_STAT_passed },
+	{ "arp", m_arp, OUT_PASS, 0, KLOG_STAT_passed },
+	{ "ipv4 fragment", m_frag, OUT_PASS, 0, KLOG_STAT_passed },
+	{ "ipv6 extension header", m_ext6, OUT_PASS, 0, KLOG_STAT_passed, 0, false, IP6 },
+};
+#define N_REJECTS (sizeof(rejects) / sizeof(rejects[0]))
+
+/* rejects_case: _i = hook * N_REJECTS + case */
+START_TEST(rejects_case)
+{
+	const struct reject_case *c = &rejects[_i % N_REJECTS];
+	enum hook h = _i / N_REJECTS;
+	struct klog_kern_opts o = small_opts(KERBY_POOL_RING, 16, 64);
+	static uint8_t payload[KLOG_MAX_RECORD + 1], in[9216];
+	static struct run r;
+	struct state before, after;
+	struct frame req;
+	struct fixture f;
+	size_t n;
+
+	fixture_load(&f, &o, !c->no_init);
+	fill_payload(payload, sizeof(payload), _i);
+	frame_default(&req, c->ip, payload, c->len ? c->len : 100);
+	c->mutate(&req);
+	state_take(&f, &before);
+	if (c->out == OUT_NACK) {
+		expect_reply(&f, h, &req, KLOG_OP_NACK, c->status, 0);
+	} else {
+		n = frame_build(&req, in, sizeof(in));
+		run_prog(fixture_prog(&f, h), in, n, &r);
+		if (c->out == OUT_DROP) {
+			ck_assert_uint_eq(r.retval, verdict_drop(h));
+		} else {
+			ck_assert_uint_eq(r.retval, verdict_pass(h));
+			ck_assert_uint_eq(r.out_len, n);
+			ck_assert_msg(!memcmp(r.out, in, n), "%s: passed packet modified", c->name);
+		}
+	}
+	state_take(&f, &after);
+	state_assert_same(&before, &after);
+	ck_assert_uint_eq(stat_of(&f, c->stat), 1);
+	ck_assert_uint_eq(stat_of(&f, KLOG_STAT_appends), 0);
+	state_free(&before);
+	state_free(&after);
+	fixture_destroy(&f);
+}
+END_TEST
+
+/*
+ * full: _i = (hook * N_POOLS + pool) * 2 + limit, limit 0 = window, 1 = pool.
+ * Fill the limit, expect NACK(FULL) with every map unchanged, truncate one
+ * record and expect the same request to be appended.
+ */
+START_TEST(full)
+{
+	enum hook h = _i / (N_POOLS * 2);
+	enum kerby_pool_kind pool = _i / 2 % N_POOLS;
+	bool pool_limit = _i % 2;
+	/* Records of three blocks: the window holds 4, or the pool holds 2. */
+	size_t len = 2 * KLOG_BLOCK_SIZE + 1;
+	uint32_t fit = pool_limit ? 2 : 4;
+	struct klog_kern_opts o = small_opts(pool, pool_limit ? 64 : 4, pool_limit ? 8 : 64);
+	static uint8_t payload[KLOG_MAX_RECORD];
+	struct state before, after;
+	struct frame req;
+	struct fixture f;
+
+	if (len > KLOG_MAX_RECORD)
+		len = KLOG_MAX_RECORD;
+	fixture_load(&f, &o, true);
+	fill_payload(payload, len, _i);
+	frame_default(&req, IP4, payload, len);
+	for (uint32_t i = 0; i < fit; i++)
+		expect_reply(&f, h, &req, KLOG_OP_ACK, KLOG_ST_OK, KLOG_FIRST_LSN + i);
+
+	state_take(&f, &before);
+	expect_reply(&f, h, &req, KLOG_OP_NACK, KLOG_ST_FULL, 0);
+	state_take(&f, &after);
+	state_assert_same(&before, &after);
+	ck_assert_uint_eq(stat_of(&f, pool_limit ? KLOG_STAT_nack_full_pool
+						  : KLOG_STAT_nack_full_window), 1);
+
+	/* Draining one record makes room: the log never overwrote, it refused. */
+	expect_record(&f, KLOG_FIRST_LSN, &req);
+	ck_assert_int_eq(klog_kern_truncate(&f.k, KLOG_FIRST_LSN + 1), 0);
+	expect_reply(&f, h, &req, KLOG_OP_ACK, KLOG_ST_OK, KLOG_FIRST_LSN + fit);
+	for (uint32_t i = 1; i <= fit; i++)
+		expect_record(&f, KLOG_FIRST_LSN + i, &req);
+	state_free(&before);
+	state_free(&after);
+	fixture_destroy(&f);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("append");
+	TCase *tc = tcase_create("append");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, accepts, 0, N_HOOKS * N_POOLS * N_IPS * N_SIZES);
+	tcase_add_loop_test(tc, rejects_case, 0, N_HOOKS * N_REJECTS);
+	tcase_add_loop_test(tc, full, 0, N_HOOKS * N_POOLS * 2);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
