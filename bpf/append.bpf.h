@@ -79,7 +79,7 @@ static __always_inline enum klog_stat_id klog_reserve(struct klog_ctl *ctl, __u3
 	__u64 trunc = READ_ONCE(ctl->truncated_lsn);
 	__u64 wm = READ_ONCE(ctl->pool_watermark);
 	enum klog_stat_id res = KLOG_STAT_appends;
-	__u64 next;
+	__u64 next, first = 0;
 
 	if (!ix)
 		return KLOG_STAT_nack_busy;
@@ -87,13 +87,16 @@ static __always_inline enum klog_stat_id klog_reserve(struct klog_ctl *ctl, __u3
 	next = ctl->next_lsn;
 	if (next - trunc >= klog_window)
 		res = KLOG_STAT_nack_full_window;
-	else if (kerby_is_ring() && kerby_malloc_ring_locked(ix, nb, idx, wm))
+	else if (kerby_is_ring() && !(first = kerby_malloc_ring_locked(ix, nb, wm)))
 		res = KLOG_STAT_nack_full_pool;
 	else
 		ctl->next_lsn = next + 1;
 	bpf_spin_unlock(&ix->lock);
-	if (res == KLOG_STAT_appends)
-		*lsn = next;
+	if (res != KLOG_STAT_appends)
+		return res;
+	if (kerby_is_ring())
+		kerby_fill_range(idx, first, nb);
+	*lsn = next;
 	return res;
 }
 

@@ -91,78 +91,123 @@ static __always_inline struct kerby_block *kerby_block(__u64 idx)
 }
 
 /*
+ * idx[i] = first + i for i < nb and 0 beyond, by arithmetic alone: a branch
+ * per block would let the verifier carry nb's range out of the loop once per
+ * possible value, and with 64-byte blocks that multiplies past its limit.
+ */
+static __always_inline void kerby_fill_range(__u64 *idx, __u64 first, __u32 nb)
+{
+	for (__u32 i = 0; i < KLOG_MAX_BLOCKS; i++) {
+		/* all ones when i < nb, zero otherwise */
+		__u64 keep = ~(__u64)(((__s64)nb - (__s64)i - 1) >> 63);
+
+		idx[i] = (first + i) & keep;
+	}
+}
+
+/*
  * Ring malloc.  The caller holds ix->lock: ring blocks are handed out in the
  * same critical section as the LSN, so block order is LSN order and the ring
  * is freed by advancing one watermark.  Index i may be taken only when every
  * index below i - pool_blocks is free, i.e. i < watermark + pool_blocks.
+ * Returns the first index, or 0 (the null index) when the pool is full.
  */
-static __always_inline int kerby_malloc_ring_locked(struct kerby_index *ix, __u32 nb,
-						    __u64 *idx, __u64 watermark)
+static __always_inline __u64 kerby_malloc_ring_locked(struct kerby_index *ix, __u32 nb,
+						      __u64 watermark)
 {
 	__u64 first = ix->next_block;
 
 	if (first + nb - watermark > kerby_pool_blocks)
-		return -ENOSPC;
+		return 0;
 	ix->next_block = first + nb;
-	for (__u32 i = 0; i < KLOG_MAX_BLOCKS; i++)
-		idx[i] = i < nb ? first + i : 0;
-	return 0;
-}
-
-/* Release hash blocks idx[0..nb); the ring is freed by its watermark instead. */
-static __always_inline void kerby_free(const __u64 *idx, __u32 nb)
-{
-	if (kerby_is_ring())
-		return;
-	for (__u32 i = 0; i < KLOG_MAX_BLOCKS && i < nb; i++)
-		bpf_map_delete_elem(&kerby_hash, &idx[i]);
+	return first;
 }
 
 /*
- * Insert nb fresh hash blocks for indices first..first+nb-1 into idx[at..].
- * On failure every block this call inserted is deleted again.
+ * Per-block work runs under bpf_loop(): the verifier checks each callback
+ * once, whatever the number of blocks, and the kernel inlines the loop.
  */
-static __always_inline int kerby_hash_insert(__u64 first, __u32 at, __u32 nb, __u64 *idx)
-{
-	for (__u32 i = 0; i < KLOG_MAX_BLOCKS; i++) {
-		long err;
+struct kerby_loop {
+	void *ctx;    /* packet, for pool_update */
+	__u64 *idx;   /* block indices */
+	__u64 first;  /* first new index, for malloc */
+	__u32 at;     /* first slot of idx[] the loop works on */
+	__u32 off;    /* packet offset of the payload */
+	__u32 len;    /* payload bytes */
+	__u32 done;   /* iterations that succeeded */
+	long err;
+};
 
-		if (i >= nb)
-			break;
-		if (at + i >= KLOG_MAX_BLOCKS)
-			return -E2BIG;
-		idx[at + i] = first + i;
-		err = bpf_map_update_elem(&kerby_hash, &idx[at + i], &kerby_zero_block,
-					  BPF_NOEXIST);
-		if (err) {
-			kerby_free(&idx[at], i);
-			return err == -E2BIG ? -ENOSPC : -ENOMEM;
-		}
+static long kerby_free_cb(__u32 i, struct kerby_loop *l)
+{
+	__u32 j = l->at + i;
+
+	if (j >= KLOG_MAX_BLOCKS)
+		return 1;
+	bpf_map_delete_elem(&kerby_hash, &l->idx[j]);
+	return 0;
+}
+
+/* Release hash blocks idx[at..at+nb); the ring is freed by its watermark instead. */
+static __always_inline void kerby_free_at(__u64 *idx, __u32 at, __u32 nb)
+{
+	struct kerby_loop l = { .idx = idx, .at = at };
+
+	if (!kerby_is_ring())
+		bpf_loop(nb, kerby_free_cb, &l, 0);
+}
+
+static __always_inline void kerby_free(__u64 *idx, __u32 nb)
+{
+	kerby_free_at(idx, 0, nb);
+}
+
+static long kerby_insert_cb(__u32 i, struct kerby_loop *l)
+{
+	__u32 j = l->at + i;
+	long err;
+
+	if (j >= KLOG_MAX_BLOCKS) {
+		l->err = -E2BIG;
+		return 1;
 	}
+	l->idx[j] = l->first + i;
+	err = bpf_map_update_elem(&kerby_hash, &l->idx[j], &kerby_zero_block, BPF_NOEXIST);
+	if (err) {
+		l->err = err == -E2BIG ? -ENOSPC : -ENOMEM;
+		return 1;
+	}
+	l->done = i + 1;
 	return 0;
 }
 
 /*
- * Hash malloc: indices come from an atomic fetch-add, as in the paper, so
- * allocations need no lock and blocks may be freed in any order.  A failed
- * malloc hands its indices back when no one took later ones; otherwise they
- * are simply never used (indices are 64-bit and never reused).
+ * Hash malloc of nb blocks into idx[at..]: indices come from an atomic
+ * fetch-add, as in the paper, so allocations need no lock and blocks may be
+ * freed in any order.  On failure every block it inserted is deleted, and its
+ * indices are handed back when no one took later ones; otherwise they are
+ * simply never used (indices are 64-bit and never reused).
  */
 static __always_inline int kerby_malloc_at(__u32 at, __u32 nb, __u64 *idx)
 {
 	struct kerby_index *ix = kerby_index_get();
-	__u64 first;
-	int err;
+	struct kerby_loop l = { .idx = idx, .at = at };
 
 	if (!ix)
 		return -ENOMEM;
 	if (kerby_is_ring())
 		return -EOPNOTSUPP; /* ring blocks come from kerby_malloc_ring_locked */
-	first = __sync_fetch_and_add(&ix->next_block, nb);
-	err = kerby_hash_insert(first, at, nb, idx);
-	if (err)
-		__sync_val_compare_and_swap(&ix->next_block, first + nb, first);
-	return err;
+	if (at + nb > KLOG_MAX_BLOCKS)
+		return -E2BIG;
+	l.first = __sync_fetch_and_add(&ix->next_block, nb);
+	if (at == 0)
+		kerby_fill_range(idx, l.first, nb); /* zeroes the slots past nb too */
+	bpf_loop(nb, kerby_insert_cb, &l, 0);
+	if (l.err) {
+		kerby_free_at(idx, at, l.done);
+		__sync_val_compare_and_swap(&ix->next_block, l.first + nb, l.first);
+	}
+	return l.err;
 }
 
 static __always_inline int kerby_malloc(__u32 nb, __u64 *idx)
@@ -175,47 +220,59 @@ static __always_inline int kerby_resize(__u32 old_nb, __u32 new_nb, __u64 *idx)
 {
 	if (new_nb > KLOG_MAX_BLOCKS || old_nb > KLOG_MAX_BLOCKS)
 		return -E2BIG;
-	if (new_nb > old_nb)
-		return kerby_malloc_at(old_nb, new_nb - old_nb, idx);
 	if (kerby_is_ring())
 		return -EOPNOTSUPP;
-	for (__u32 i = 0; i < KLOG_MAX_BLOCKS; i++) {
-		if (i >= new_nb && i < old_nb) {
-			bpf_map_delete_elem(&kerby_hash, &idx[i]);
-			idx[i] = 0;
-		}
-	}
+	if (new_nb > old_nb)
+		return kerby_malloc_at(old_nb, new_nb - old_nb, idx);
+	kerby_free_at(idx, new_nb, old_nb - new_nb);
 	return 0;
+}
+
+/* Copy block i's share of the payload from the packet into its pool block. */
+static __always_inline long kerby_copy_one(__u32 i, struct kerby_loop *l, enum klog_hook hook)
+{
+	__u32 done = i * KLOG_BLOCK_SIZE, n;
+	struct kerby_block *b;
+
+	if (i >= KLOG_MAX_BLOCKS || done >= l->len)
+		return 1;
+	n = l->len - done;
+	if (n > KLOG_BLOCK_SIZE)
+		n = KLOG_BLOCK_SIZE;
+	barrier_var(n); /* keep the bound the verifier needs for the helper */
+	if (n < 1 || n > KLOG_BLOCK_SIZE)
+		return 1;
+	b = kerby_block(l->idx[i]);
+	if (!b) {
+		l->err = -ENOMEM;
+		return 1;
+	}
+	if (hook == KLOG_HOOK_XDP)
+		l->err = bpf_xdp_load_bytes(l->ctx, l->off + done, b->data, n);
+	else
+		l->err = bpf_skb_load_bytes(l->ctx, l->off + done, b->data, n);
+	return l->err ? 1 : 0;
+}
+
+static long kerby_copy_xdp_cb(__u32 i, struct kerby_loop *l)
+{
+	return kerby_copy_one(i, l, KLOG_HOOK_XDP);
+}
+
+static long kerby_copy_tc_cb(__u32 i, struct kerby_loop *l)
+{
+	return kerby_copy_one(i, l, KLOG_HOOK_TC);
 }
 
 /* Copy len bytes from the packet at off into the blocks idx[] (paper: pool_update). */
 static __always_inline int kerby_pool_update(void *ctx, enum klog_hook hook, __u32 off,
-					     const __u64 *idx, __u32 len)
+					     __u64 *idx, __u32 len)
 {
-	for (__u32 i = 0; i < KLOG_MAX_BLOCKS; i++) {
-		__u32 done = i * KLOG_BLOCK_SIZE;
-		__u32 n = len - done;
-		struct kerby_block *b;
-		long err;
+	struct kerby_loop l = { .ctx = ctx, .idx = idx, .off = off, .len = len };
 
-		if (done >= len)
-			break;
-		if (n > KLOG_BLOCK_SIZE)
-			n = KLOG_BLOCK_SIZE;
-		barrier_var(n); /* keep the bound the verifier needs for the helper */
-		if (n < 1 || n > KLOG_BLOCK_SIZE)
-			return -E2BIG;
-		b = kerby_block(idx[i]);
-		if (!b)
-			return -ENOMEM;
-		if (hook == KLOG_HOOK_XDP)
-			err = bpf_xdp_load_bytes(ctx, off + done, b->data, n);
-		else
-			err = bpf_skb_load_bytes(ctx, off + done, b->data, n);
-		if (err)
-			return err;
-	}
-	return 0;
+	bpf_loop(kerby_nblocks(len), hook == KLOG_HOOK_XDP ? kerby_copy_xdp_cb : kerby_copy_tc_cb,
+		 &l, 0);
+	return l.err;
 }
 
 static __always_inline struct klog_alloc_entry *kerby_alloc_slot(__u64 key)
@@ -235,7 +292,6 @@ static __always_inline int kerby_alloc_update(__u64 key, const __u64 *idx, __u32
 					      __u64 txid, __u64 request_id, __u32 client_id)
 {
 	struct klog_alloc_entry *e = kerby_alloc_slot(key);
-	__u32 nb = kerby_nblocks(size);
 
 	if (!e)
 		return -ENOENT;
@@ -243,8 +299,9 @@ static __always_inline int kerby_alloc_update(__u64 key, const __u64 *idx, __u32
 	e->request_id = request_id;
 	e->client_id = client_id;
 	e->len = size;
+	/* idx[] holds zeroes past the record's blocks (kerby_fill_range, malloc). */
 	for (__u32 i = 0; i < KLOG_MAX_BLOCKS; i++)
-		e->blocks[i] = i < nb ? idx[i] : 0;
+		e->blocks[i] = idx[i];
 	__atomic_exchange_n(&e->lsn_tail, key, __ATOMIC_SEQ_CST);
 	WRITE_ONCE(e->lsn, key);
 	return 0;

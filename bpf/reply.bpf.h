@@ -53,40 +53,58 @@ struct {
 	__type(value, struct klog_sum_buf);
 } klog_sum_buf SEC(".maps");
 
+struct klog_sum_loop {
+	struct __sk_buff *skb;
+	struct klog_sum_buf *buf;
+	__u32 off, len, sum;
+	int err;
+};
+
+/* Add chunk i of the payload, negated, to l->sum. */
+static long klog_sum_cb(__u32 i, struct klog_sum_loop *l)
+{
+	__u32 done = i * KLOG_TC_SUM_CHUNK, n;
+	struct klog_sum_buf *b = l->buf;
+
+	if (done >= l->len)
+		return 1;
+	n = l->len - done;
+	if (n > KLOG_TC_SUM_CHUNK)
+		n = KLOG_TC_SUM_CHUNK;
+	barrier_var(n);
+	if (n < 1 || n > KLOG_TC_SUM_CHUNK)
+		return 1;
+	/* Zero the last partial word, so rounding the size up to 4 adds nothing. */
+	*(__u32 *)&b->data[(n - 1) & (KLOG_TC_SUM_CHUNK - 4)] = 0;
+	if (bpf_skb_load_bytes(l->skb, l->off + done, b->data, n)) {
+		l->err = -1;
+		return 1;
+	}
+	n = (n + 3) & ~3u;
+	if (n > KLOG_TC_SUM_CHUNK)
+		return 1;
+	l->sum = bpf_csum_diff((void *)b->data, n, NULL, 0, l->sum);
+	return 0;
+}
+
 /*
  * One's-complement negation of the sum of len packet bytes at off, which
- * start at an even offset of the datagram.  Each chunk's last partial word is
- * zeroed first, so rounding its size up to 4 adds nothing.
+ * start at an even offset of the datagram (chunks are of even size too).
  */
 static __always_inline int klog_skb_csum_neg(struct __sk_buff *skb, __u32 off, __u32 len,
 					     __u32 *neg)
 {
-	__u32 zero = 0, sum = 0;
-	struct klog_sum_buf *b = bpf_map_lookup_elem(&klog_sum_buf, &zero);
+	__u32 zero = 0;
+	struct klog_sum_loop l = {
+		.skb = skb, .off = off, .len = len,
+		.buf = bpf_map_lookup_elem(&klog_sum_buf, &zero),
+	};
 
-	if (!b || len > KLOG_TC_SUM_MAX)
+	if (!l.buf || len > KLOG_TC_SUM_MAX)
 		return -1;
-	for (__u32 i = 0; i < KLOG_TC_SUM_MAX / KLOG_TC_SUM_CHUNK; i++) {
-		__u32 done = i * KLOG_TC_SUM_CHUNK;
-		__u32 n = len - done;
-
-		if (done >= len)
-			break;
-		if (n > KLOG_TC_SUM_CHUNK)
-			n = KLOG_TC_SUM_CHUNK;
-		barrier_var(n);
-		if (n < 1 || n > KLOG_TC_SUM_CHUNK)
-			return -1;
-		*(__u32 *)&b->data[(n - 1) & (KLOG_TC_SUM_CHUNK - 4)] = 0;
-		if (bpf_skb_load_bytes(skb, off + done, b->data, n))
-			return -1;
-		n = (n + 3) & ~3u;
-		if (n > KLOG_TC_SUM_CHUNK)
-			return -1;
-		sum = bpf_csum_diff((void *)b->data, n, NULL, 0, sum);
-	}
-	*neg = sum;
-	return 0;
+	bpf_loop(KLOG_DIV_ROUND_UP(len, KLOG_TC_SUM_CHUNK), klog_sum_cb, &l, 0);
+	*neg = l.sum;
+	return l.err;
 }
 
 static __always_inline void klog_swap_mac(struct ethhdr *eth)
