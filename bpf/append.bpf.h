@@ -147,26 +147,30 @@ static __always_inline enum klog_stat_id klog_append(void *ctx, enum klog_hook h
 	return KLOG_STAT_appends;
 }
 
-/* Everything one packet gets: parse, append or refuse, answer in place. */
-static __always_inline enum klog_verdict klog_handle(void *ctx, enum klog_hook hook,
-						     __u32 pkt_len)
+/*
+ * Parse, validate and append or refuse one packet.  Returns KLOG_V_REPLY
+ * with *reply holding the answer's header, or the verdict for a packet that
+ * gets no answer.
+ */
+static __always_inline enum klog_verdict klog_process(void *ctx, enum klog_hook hook,
+						      __u32 pkt_len, struct klog_pkt *pkt,
+						      struct klog_hdr *reply)
 {
 	void *data = klog_data(ctx, hook), *data_end = klog_data_end(ctx, hook);
-	struct klog_pkt pkt = {};
-	struct klog_hdr reply, *h;
 	enum klog_stat_id res;
+	struct klog_hdr *h;
 	__u64 lsn = 0;
-	int v, err;
+	int v;
 
-	v = klog_parse(data, data_end, klog_port, &pkt);
+	v = klog_parse(data, data_end, klog_port, pkt);
 	if (v == KLOG_V_PASS) {
 		klog_stat_add(KLOG_STAT_passed, 1);
 		return KLOG_V_PASS;
 	}
-	h = data + (pkt.hdr_off & 0xff);
+	h = data + (pkt->hdr_off & 0xff);
 	/* A datagram that claims more bytes than the packet has is cut short. */
 	if (v == KLOG_V_DROP_SHORT || (void *)(h + 1) > data_end ||
-	    pkt.l4_off + pkt.udp_len > pkt_len) {
+	    pkt->l4_off + pkt->udp_len > pkt_len) {
 		klog_stat_add(KLOG_STAT_drop_short, 1);
 		return KLOG_V_DROP_SHORT;
 	}
@@ -174,18 +178,33 @@ static __always_inline enum klog_verdict klog_handle(void *ctx, enum klog_hook h
 		klog_stat_add(KLOG_STAT_drop_magic, 1);
 		return KLOG_V_DROP_MAGIC;
 	}
-	reply = *h;
-	res = klog_validate(&reply, &pkt);
+	*reply = *h;
+	res = klog_validate(reply, pkt);
 	if (res == KLOG_STAT_appends)
-		res = klog_append(ctx, hook, pkt.hdr_off + sizeof(reply), &reply, &lsn);
+		res = klog_append(ctx, hook, pkt->hdr_off + sizeof(*reply), reply, &lsn);
 	klog_stat_add(res, 1);
 
-	reply.version = KLOG_VERSION_1;
-	reply.opcode = res == KLOG_STAT_appends ? KLOG_OP_ACK : KLOG_OP_NACK;
-	reply.flags = 0;
-	reply.status = bpf_htons(klog_outcome_status(res));
-	reply.len = 0;
-	reply.lsn = bpf_cpu_to_be64(lsn);
+	reply->version = KLOG_VERSION_1;
+	reply->opcode = res == KLOG_STAT_appends ? KLOG_OP_ACK : KLOG_OP_NACK;
+	reply->flags = 0;
+	reply->status = bpf_htons(klog_outcome_status(res));
+	reply->len = 0;
+	reply->lsn = bpf_cpu_to_be64(lsn);
+	return KLOG_V_REPLY;
+}
+
+/* Everything one packet gets: parse, append or refuse, answer in place. */
+static __always_inline enum klog_verdict klog_handle(void *ctx, enum klog_hook hook,
+						     __u32 pkt_len)
+{
+	struct klog_pkt pkt = {};
+	struct klog_hdr reply;
+	enum klog_verdict v;
+	int err;
+
+	v = klog_process(ctx, hook, pkt_len, &pkt, &reply);
+	if (v != KLOG_V_REPLY)
+		return v;
 	if (hook == KLOG_HOOK_XDP)
 		err = klog_reply_xdp(ctx, &pkt, &reply, pkt_len);
 	else

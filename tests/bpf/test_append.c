@@ -68,10 +68,10 @@ static void expect_reply(struct fixture *f, enum hook h, const struct frame *req
 	static uint8_t in[9216], want[256];
 	static struct run r;
 	struct frame rep;
-	size_t n = frame_build(req, in, sizeof(in)), wn;
+	size_t n = build_frame(req, in, sizeof(in)), wn;
 
 	frame_reply(req, &rep, op, status, lsn);
-	wn = frame_build(&rep, want, sizeof(want));
+	wn = build_frame(&rep, want, sizeof(want));
 	run_prog(fixture_prog(f, h), in, n, &r);
 	ck_assert_uint_eq(r.retval, verdict_reply(h));
 	ck_assert_uint_eq(r.out_len, wn);
@@ -203,7 +203,7 @@ START_TEST(rejects_case)
 	if (c->out == OUT_NACK) {
 		expect_reply(&f, h, &req, KLOG_OP_NACK, c->status, 0);
 	} else {
-		n = frame_build(&req, in, sizeof(in));
+		n = build_frame(&req, in, sizeof(in));
 		run_prog(fixture_prog(&f, h), in, n, &r);
 		if (c->out == OUT_DROP) {
 			ck_assert_uint_eq(r.retval, verdict_drop(h));

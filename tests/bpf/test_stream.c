@@ -39,7 +39,7 @@ static uint64_t append_one(int prog, enum hook h, const uint8_t *payload, size_t
 
 	frame_default(&fr, IP4, payload, len);
 	fr.hdr.txid = htobe64(txid);
-	n = frame_build(&fr, in, sizeof(in));
+	n = build_frame(&fr, in, sizeof(in));
 	run_prog(prog, in, n, r);
 	ck_assert_uint_eq(r->retval, verdict_reply(h));
 	ck_assert_int_eq(klog_decode(r->out + 42, r->out_len - 42, &m), 0);

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * append_cost - in-kernel cost of one append, from BPF_PROG_TEST_RUN with
+ * repeat, for each pool kind and record size, run side by side in rounds so
+ * machine noise hits every variant alike.  Reports the median ns per append
+ * (min-max over rounds) and the hash/ring ratio.  Needs root.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "append_bench.skel.h"
+#include "frame.h"
+#include "kern.h"
+
+#define MAX_ROUNDS 64
+
+struct variant {
+	const char *name;
+	enum kerby_pool_kind pool; /* ignored for the parse baseline */
+	size_t size;
+	bool parse_only;
+	struct append_bench *skel;
+	struct klog_kern k;
+	uint8_t frame[KLOG_MAX_RECORD + 128];
+	size_t frame_len;
+	double ns[MAX_ROUNDS];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: append_cost [--repeat N] [--rounds N] [--cpu N] [--json]\n"
+		   "  --repeat N  appends per BPF_PROG_TEST_RUN call (default 200000)\n"
+		   "  --rounds N  rounds of every variant, median reported (default 7)\n"
+		   "  --cpu N     CPU to run on (default 0)\n"
+		   "  --json      one JSON object instead of the table\n");
+}
+
+static int setup(struct variant *v)
+{
+	struct klog_kern_opts o = KLOG_KERN_OPTS_DEFAULT;
+	static uint8_t payload[KLOG_MAX_RECORD];
+	struct frame fr;
+	int err;
+
+	o.pool = v->pool;
+	o.window = 1024;
+	o.pool_blocks = 4096;
+	v->skel = append_bench__open();
+	if (!v->skel)
+		return -errno;
+	if ((err = klog_kern_configure(v->skel->obj, &o)) || (err = append_bench__load(v->skel)) ||
+	    (err = klog_kern_open(&v->k, v->skel->obj)) || (err = klog_kern_init(&v->k)))
+		return err;
+	fill_payload(payload, v->size, v->size);
+	frame_default(&fr, IP4, payload, v->size);
+	v->frame_len = frame_build(&fr, v->frame, sizeof(v->frame));
+	return v->frame_len ? 0 : -ENOSPC;
+}
+
+static int run(struct variant *v, unsigned int repeat, double *ns)
+{
+	struct bpf_program *p = v->parse_only ? v->skel->progs.bench_parse
+					      : v->skel->progs.bench_append;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = v->frame,
+		    .data_size_in = (__u32)v->frame_len, .repeat = repeat);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(p), &opts);
+
+	if (err)
+		return err;
+	if (opts.retval != XDP_DROP) /* XDP_ABORTED: an append was refused */
+		return -EPROTO;
+	*ns = opts.duration;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+	double s[MAX_ROUNDS];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static double minv(const double *v, int n)
+{
+	double m = v[0];
+
+	for (int i = 1; i < n; i++)
+		m = v[i] < m ? v[i] : m;
+	return m;
+}
+
+static double maxv(const double *v, int n)
+{
+	double m = v[0];
+
+	for (int i = 1; i < n; i++)
+		m = v[i] > m ? v[i] : m;
+	return m;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "repeat", required_argument, NULL, 'r' }, { "rounds", required_argument, NULL, 'n' },
+		{ "cpu", required_argument, NULL, 'c' },    { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },         { 0 },
+	};
+	unsigned int repeat = 200000;
+	int rounds = 7, cpu = 0, c;
+	bool json = false;
+	static struct variant v[] = {
+		{ "parse only, 128 B", KERBY_POOL_RING, 128, true },
+		{ "ring pool, 128 B", KERBY_POOL_RING, 128 },
+		{ "hash pool, 128 B", KERBY_POOL_HASH, 128 },
+		{ "ring pool, 1024 B", KERBY_POOL_RING, 1024 },
+		{ "hash pool, 1024 B", KERBY_POOL_HASH, 1024 },
+	};
+	const int nv = sizeof(v) / sizeof(v[0]);
+	cpu_set_t set;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': repeat = strtoul(optarg, NULL, 0); break;
+		case 'n': rounds = atoi(optarg); break;
+		case 'c': cpu = atoi(optarg); break;
+		case 'j': json = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (rounds < 1 || rounds > MAX_ROUNDS || repeat < 1) {
+		fprintf(stderr, "append_cost: --rounds must be 1..%d and --repeat positive\n",
+			MAX_ROUNDS);
+		return 2;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		perror("append_cost: sched_setaffinity");
+		return 1;
+	}
+	for (int i = 0; i < nv; i++) {
+		int err = setup(&v[i]);
+
+		if (err) {
+			fprintf(stderr, "append_cost: %s: setup: %s\n", v[i].name, strerror(-err));
+			return 1;
+		}
+	}
+	for (int r = 0; r < rounds; r++) {
+		for (int i = 0; i < nv; i++) {
+			int err = run(&v[i], repeat, &v[i].ns[r]);
+
+			if (err) {
+				fprintf(stderr, "append_cost: %s: %s\n", v[i].name,
+					err == -EPROTO ? "an append was refused" : strerror(-err));
+				return 1;
+			}
+		}
+	}
+	if (json) {
+		printf("{\"block_size\": %d, \"max_record\": %d, \"repeat\": %u, \"rounds\": %d, "
+		       "\"figures\": [", KLOG_BLOCK_SIZE, KLOG_MAX_RECORD, repeat, rounds);
+		for (int i = 0; i < nv; i++)
+			printf("%s{\"name\": \"%s\", \"median_ns\": %.1f, \"min_ns\": %.1f, "
+			       "\"max_ns\": %.1f}", i ? ", " : "", v[i].name,
+			       median(v[i].ns, rounds), minv(v[i].ns, rounds), maxv(v[i].ns, rounds));
+		printf("], \"hash_over_ring_128\": %.2f, \"hash_over_ring_1024\": %.2f}\n",
+		       median(v[2].ns, rounds) / median(v[1].ns, rounds),
+		       median(v[4].ns, rounds) / median(v[3].ns, rounds));
+	} else {
+		printf("in-kernel append cost, BPF_PROG_TEST_RUN repeat=%u, %d rounds, CPU %d, "
+		       "block %d B\n", repeat, rounds, cpu, KLOG_BLOCK_SIZE);
+		printf("%-20s %12s %20s\n", "variant", "median ns", "min-max ns");
+		for (int i = 0; i < nv; i++)
+			printf("%-20s %12.1f %9.1f-%-10.1f\n", v[i].name, median(v[i].ns, rounds),
+			       minv(v[i].ns, rounds), maxv(v[i].ns, rounds));
+		printf("hash/ring: %.2fx at 128 B, %.2fx at 1024 B\n",
+		       median(v[2].ns, rounds) / median(v[1].ns, rounds),
+		       median(v[4].ns, rounds) / median(v[3].ns, rounds));
+	}
+	for (int i = 0; i < nv; i++) {
+		klog_kern_close(&v[i].k);
+		append_bench__destroy(v[i].skel);
+	}
+	return 0;
+}
