@@ -37,6 +37,16 @@ static __always_inline void *klog_data_end(void *ctx, enum klog_hook hook)
 	return (void *)(long)((struct __sk_buff *)ctx)->data_end;
 }
 
+/* The UDP and klog headers of pkt in the packet as it is now, or NULL. */
+static __always_inline struct klog_l4 *klog_l4_of(void *ctx, enum klog_hook hook,
+						  const struct klog_pkt *pkt)
+{
+	void *data = klog_data(ctx, hook), *data_end = klog_data_end(ctx, hook);
+	struct klog_l4 *l4 = data + (pkt->l4_off & 0xff);
+
+	return (void *)(l4 + 1) > data_end ? NULL : l4;
+}
+
 /* Largest datagram payload TC can answer: its sum must be taken to remove it. */
 #define KLOG_TC_SUM_CHUNK 256
 #define KLOG_TC_SUM_MAX (36 * KLOG_TC_SUM_CHUNK)
@@ -177,15 +187,14 @@ static __always_inline int klog_reply_xdp(struct xdp_md *ctx, const struct klog_
 	if (bpf_xdp_adjust_tail(ctx, new_len - (int)pkt_len))
 		return -1;
 
-	data = klog_data(ctx, KLOG_HOOK_XDP);
-	data_end = klog_data_end(ctx, KLOG_HOOK_XDP);
-	struct klog_l4 *l4 = data + (pkt->l4_off & 0xff);
+	struct klog_l4 *l4 = klog_l4_of(ctx, KLOG_HOOK_XDP, pkt);
 	/* saddr and daddr: at byte 12 of an IPv4 header, byte 8 of an IPv6 one. */
-	void *addrs = data + (pkt->l3_off & 0x1f) + (pkt->ipv6 ? 8 : 12);
+	void *addrs = klog_data(ctx, KLOG_HOOK_XDP) + (pkt->l3_off & 0x1f) + (pkt->ipv6 ? 8 : 12);
 	__u64 sum;
 
-	if ((void *)(l4 + 1) > data_end)
+	if (!l4)
 		return -1;
+	data_end = klog_data_end(ctx, KLOG_HOOK_XDP);
 	l4->udp.check = 0;
 	sum = csum_pseudo(addrs, data_end, pkt->ipv6, KLOG_REPLY_UDP_LEN);
 	sum += (__u32)bpf_csum_diff(NULL, 0, (void *)l4, sizeof(*l4), 0);
@@ -197,29 +206,20 @@ static __always_inline int klog_reply_xdp(struct xdp_md *ctx, const struct klog_
 static __always_inline int klog_reply_tc(struct __sk_buff *skb, const struct klog_pkt *pkt,
 					 const struct klog_hdr *reply)
 {
-	void *data = klog_data(skb, KLOG_HOOK_TC);
-	void *data_end = klog_data_end(skb, KLOG_HOOK_TC);
-	struct klog_l4 *l4 = data + (pkt->l4_off & 0xff);
 	__u32 csum_off = pkt->l4_off + offsetof(struct udphdr, check);
 	__u64 mangled = pkt->ipv6 ? 0 : BPF_F_MARK_MANGLED_0;
-	struct klog_l4 old;
+	struct klog_l4 old, *l4;
 	__u32 diff, payload_neg;
 
 	if (klog_skb_csum_neg(skb, pkt->hdr_off + sizeof(struct klog_hdr),
 			      pkt->udp_len - sizeof(struct klog_l4), &payload_neg))
 		return -1;
-	data = klog_data(skb, KLOG_HOOK_TC);
-	data_end = klog_data_end(skb, KLOG_HOOK_TC);
-	l4 = data + (pkt->l4_off & 0xff);
-	if ((void *)(l4 + 1) > data_end)
+	l4 = klog_l4_of(skb, KLOG_HOOK_TC, pkt);
+	if (!l4)
 		return -1;
 	old = *l4;
-	if (klog_reply_headers(data, data_end, pkt, reply))
-		return -1;
-	data = klog_data(skb, KLOG_HOOK_TC);
-	data_end = klog_data_end(skb, KLOG_HOOK_TC);
-	l4 = data + (pkt->l4_off & 0xff);
-	if ((void *)(l4 + 1) > data_end)
+	if (klog_reply_headers(klog_data(skb, KLOG_HOOK_TC), klog_data_end(skb, KLOG_HOOK_TC),
+			       pkt, reply))
 		return -1;
 	/* The datagram loses its payload and changes its UDP and klog headers. */
 	diff = bpf_csum_diff((void *)&old, sizeof(old), (void *)l4, sizeof(*l4), payload_neg);

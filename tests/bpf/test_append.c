@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_run.h"
 #include "harness.h"
 #include "state.h"
 
@@ -273,17 +274,11 @@ int main(void)
 {
 	Suite *s = suite_create("append");
 	TCase *tc = tcase_create("append");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, accepts, 0, N_HOOKS * N_POOLS * N_IPS * N_SIZES);
 	tcase_add_loop_test(tc, rejects_case, 0, N_HOOKS * N_REJECTS);
 	tcase_add_loop_test(tc, full, 0, N_HOOKS * N_POOLS * 2);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "check_run.h"
 #include "frame.h"
 #include "kern.h"
 #include "kerby_ops.skel.h"
@@ -246,8 +247,6 @@ int main(void)
 {
 	Suite *s = suite_create("kerby");
 	TCase *tc = tcase_create("kerby");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, hash_malloc_free);
@@ -257,9 +256,5 @@ int main(void)
 	tcase_add_loop_test(tc, pool_update, 0, 2);
 	tcase_add_test(tc, alloc_update_del);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

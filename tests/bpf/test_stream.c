@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_run.h"
 #include "harness.h"
 
 #define STREAM_RECORDS 100000
@@ -215,16 +216,10 @@ int main(void)
 {
 	Suite *s = suite_create("stream");
 	TCase *tc = tcase_create("stream");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, stream_100k, 0, 2);
 	tcase_add_loop_test(tc, concurrent, 0, 4);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -12,6 +12,8 @@
 
 #include <klog/klog.h>
 
+#include "check_run.h"
+
 START_TEST(abi_layout)
 {
 	/* Offsets are part of the wire protocol (doc/protocol.md). */
@@ -128,8 +130,6 @@ int main(void)
 {
 	Suite *s = suite_create("wire");
 	TCase *tc = tcase_create("wire");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, abi_layout);
 	tcase_add_test(tc, encode_bytes);
@@ -139,9 +139,5 @@ int main(void)
 	tcase_add_test(tc, decode_reply);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }
