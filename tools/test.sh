@@ -11,6 +11,10 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 tools/deps.sh
+# Network namespaces a killed integration run may have left behind.
+for ns in $(ip netns list 2>/dev/null | awk '/^klogt-/ {print $1}'); do
+	ip netns del "$ns" || true
+done
 
 configs=("build" "build-large:-Dblock_size=64 -Dmax_record=3000")
 status=0
