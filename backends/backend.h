@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * backend.h - the storage backend klogd writes its log through: one ops
+ * table per backend (uring, psync), a shared write loop that resubmits short
+ * writes, and a fault injector that wraps any backend for tests.  Every
+ * function returns 0 (or a byte count) or a negative errno value.
+ */
+#ifndef KLOG_BACKEND_H
+#define KLOG_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define KLOG_BACKEND_FILES 8 /* file slots */
+
+struct klog_backend_opts {
+	unsigned int queue_depth; /* io_uring entries; 0 means 64 */
+	size_t buf_size;          /* bytes of the staging buffer, a multiple of 4096 */
+};
+
+struct klog_backend;
+
+struct klog_backend_ops {
+	const char *name;
+	/*
+	 * Set up a backend.  The uring backend fails with -ENOSYS or -EPERM
+	 * where io_uring is unavailable; callers then fall back to psync.
+	 */
+	int (*open)(struct klog_backend **out, const struct klog_backend_opts *opts);
+	void (*close)(struct klog_backend *b);
+	/* Register fd as file slot (0..KLOG_BACKEND_FILES-1); fd -1 clears it. */
+	int (*set_file)(struct klog_backend *b, unsigned int slot, int fd);
+	/*
+	 * Write up to len bytes of the staging buffer from buf_off to the file in
+	 * slot at offset off.  If all len bytes were written and datasync is set,
+	 * make them durable too (fdatasync semantics).  RETURN VALUE: bytes
+	 * written (fewer than len means short, and nothing was synced), or -errno.
+	 */
+	ssize_t (*submit)(struct klog_backend *b, unsigned int slot, size_t buf_off, size_t len,
+			  off_t off, bool datasync);
+	/* fdatasync the file in slot. */
+	int (*sync)(struct klog_backend *b, unsigned int slot);
+};
+
+/* Every backend's state begins with this. */
+struct klog_backend {
+	const struct klog_backend_ops *ops;
+	void *buf;       /* staging buffer: buf_size bytes, 4096-aligned */
+	size_t buf_size;
+};
+
+extern const struct klog_backend_ops klog_backend_psync;
+extern const struct klog_backend_ops klog_backend_uring;
+
+/* The backend called name ("uring", "psync"), or NULL. */
+const struct klog_backend_ops *klog_backend_find(const char *name);
+
+/* Allocate/free the 4096-aligned staging buffer of b (for backends' open/close). */
+int klog_backend_buf_alloc(struct klog_backend *b, size_t size);
+void klog_backend_buf_free(struct klog_backend *b);
+
+/*
+ * Write all len bytes (resubmitting the rest after a short write) and, if
+ * datasync, make them durable.  RETURN VALUE: 0 only when every byte was
+ * written and synced as asked; the first error otherwise (-EIO, -ENOSPC, ...;
+ * a write that makes no progress is -EIO).  Errors are never retried.
+ */
+int klog_backend_write(struct klog_backend *b, unsigned int slot, size_t buf_off, size_t len,
+		       off_t off, bool datasync);
+
+/* Fault injection for tests: calls are counted per kind from 1. */
+enum klog_fault_kind { KLOG_FAULT_SUBMIT, KLOG_FAULT_SYNC };
+
+struct klog_fault_rule {
+	enum klog_fault_kind kind;
+	unsigned int nth;  /* the nth call of that kind fails ... */
+	bool and_after;    /* ... and so does every later one */
+	int err;           /* -EIO, -ENOSPC; 0 with short_write */
+	bool short_write;  /* submit: write only half the bytes, sync nothing */
+};
+
+/*
+ * Wrap the open backend inner (which the wrapper then owns and closes) so
+ * that the calls the rules pick fail; *out shares inner's staging buffer.
+ */
+int klog_backend_fault_open(struct klog_backend **out, struct klog_backend *inner,
+			    const struct klog_fault_rule *rules, unsigned int n);
+
+/* How many submit and sync calls a fault wrapper has seen. */
+void klog_backend_fault_counts(struct klog_backend *b, unsigned int *submits,
+			       unsigned int *syncs);
+
+#endif /* KLOG_BACKEND_H */

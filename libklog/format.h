@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * format.h - the on-disk log format (doc/format.md): segment files named by
+ * their first LSN, each with a header, framed records and a dense LSN index.
+ * Shared by klogd (writer) and libklog (reader).  Everything on disk is
+ * little-endian.  Functions return 0 or a negative errno value.
+ */
+#ifndef KLOG_FORMAT_H
+#define KLOG_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KLOG_SEG_MAGIC 0x4745534bu /* bytes "KSEG" */
+#define KLOG_REC_MAGIC 0x4345524bu /* bytes "KREC" */
+#define KLOG_FORMAT_VERSION 1
+#define KLOG_SEG_HDR_SIZE 4096     /* the header fills the first block */
+#define KLOG_REC_ALIGN 8
+#define KLOG_SEG_SUFFIX ".klog"
+#define KLOG_IDX_SUFFIX ".idx"
+#define KLOG_SEG_NAME_MAX 32       /* "%020llu.klog" and NUL */
+#define KLOG_DEFAULT_SEG_SIZE (64ull << 20)
+
+/* At offset 0 of a segment, followed by zeroes up to KLOG_SEG_HDR_SIZE. */
+struct klog_seg_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t hdr_size;  /* KLOG_SEG_HDR_SIZE */
+	uint64_t first_lsn; /* LSN of the segment's first record */
+	uint64_t salt;      /* random per segment, repeated in every record */
+	uint64_t seg_size;  /* bytes the segment may hold, header included */
+	uint32_t flags;     /* 0 */
+	uint32_t crc;       /* CRC-32C of the bytes above, with crc = 0 */
+};
+
+/* Each record: this header, len payload bytes, zeroes up to KLOG_REC_ALIGN. */
+struct klog_rec_hdr {
+	uint32_t magic;
+	uint32_t len;   /* payload bytes */
+	uint64_t lsn;
+	uint64_t txid;
+	uint64_t salt;  /* the segment's salt: bytes left by an older file never match */
+	uint32_t flags; /* 0 in v1 */
+	uint32_t crc;   /* CRC-32C of this header (crc = 0) followed by the payload */
+};
+
+/* A decoded record; payload points into the buffer it was decoded from. */
+struct klog_rec {
+	uint64_t lsn;
+	uint64_t txid;
+	uint32_t len;
+	uint32_t flags;
+	uint32_t crc;
+	const void *payload;
+};
+
+/*
+ * klog_crc32c - CRC-32C (Castagnoli) of buf, continuing from crc (0 to
+ * start): klog_crc32c(0, "123456789", 9) == 0xe3069283.
+ */
+uint32_t klog_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* Fill h for a new segment, crc included. */
+void klog_seg_hdr_init(struct klog_seg_hdr *h, uint64_t first_lsn, uint64_t salt,
+		       uint64_t seg_size);
+
+/*
+ * Check and decode the header at the start of buf (n bytes).
+ * RETURN VALUE: 0; -EBADMSG if short, wrong magic, bad CRC or impossible
+ * sizes; -EPROTO for another version.
+ */
+int klog_seg_hdr_decode(const void *buf, size_t n, struct klog_seg_hdr *h);
+
+/* Bytes a record of len payload bytes takes on disk, padding included. */
+size_t klog_rec_size(uint32_t len);
+
+/* Write one record to dst (klog_rec_size(len) bytes, padding zeroed); returns that size. */
+size_t klog_rec_encode(void *dst, uint64_t lsn, uint64_t txid, uint32_t flags, uint64_t salt,
+		       const void *payload, uint32_t len);
+
+/*
+ * Decode the record at buf (avail bytes) that must carry lsn and salt.
+ * RETURN VALUE: 0 with rec filled; -ENODATA where the log ends (avail is less
+ * than a header, or the header's bytes are all zero); -EBADMSG when the bytes
+ * are there but are not that record (magic, salt, LSN, length beyond
+ * max_len or beyond avail, CRC).
+ */
+int klog_rec_decode(const void *buf, size_t avail, uint64_t salt, uint64_t lsn,
+		    uint32_t max_len, struct klog_rec *rec);
+
+/* What a scan of a segment's records found. */
+struct klog_scan {
+	uint64_t next_lsn; /* LSN after the last valid record */
+	size_t end;        /* offset (from the segment start) after that record */
+	bool cut;          /* bytes after end were not a valid record (torn tail) */
+};
+
+/*
+ * Walk the records of a segment image seg (n bytes, header included) from
+ * its first LSN.  Records before offset durable_end (the end of the records
+ * the index names, which were durable) must all be valid; after it, the
+ * first record that does not decode ends the log (a torn tail) and out->cut
+ * tells whether anything but zeroes was there.
+ * RETURN VALUE: 0; -EBADMSG if the header is bad or a record before
+ * durable_end is damaged (damage in the middle of the log).
+ */
+int klog_seg_scan(const void *seg, size_t n, size_t durable_end, uint32_t max_len,
+		  struct klog_scan *out);
+
+/* "%020llu.klog" for first_lsn into name (KLOG_SEG_NAME_MAX bytes); idx: ".idx". */
+void klog_seg_name(char *name, uint64_t first_lsn, bool idx);
+
+/* Parse a segment file name; RETURN VALUE: 0 with *first_lsn, or -EINVAL. */
+int klog_seg_parse_name(const char *name, uint64_t *first_lsn);
+
+#endif /* KLOG_FORMAT_H */
