@@ -57,7 +57,7 @@ static int setup(struct variant *v)
 	if (!v->skel)
 		return -errno;
 	if ((err = klog_kern_configure(v->skel->obj, &o)) || (err = append_bench__load(v->skel)) ||
-	    (err = klog_kern_open(&v->k, v->skel->obj)) || (err = klog_kern_init(&v->k)))
+	    (err = klog_kern_open(&v->k, v->skel->obj)) || (err = klog_kern_init(&v->k, KLOG_FIRST_LSN)))
 		return err;
 	fill_payload(payload, v->size, v->size);
 	frame_default(&fr, IP4, payload, v->size);

@@ -166,7 +166,7 @@ void klog_kern_close(struct klog_kern *k)
 	k->cpu_entries = NULL;
 }
 
-int klog_kern_init(struct klog_kern *k)
+int klog_kern_init(struct klog_kern *k, uint64_t first_lsn)
 {
 	struct kerby_index ix = { .next_block = KERBY_FIRST_BLOCK };
 	__u32 zero = 0;
@@ -175,11 +175,13 @@ int klog_kern_init(struct klog_kern *k)
 		return 0;
 	if (bpf_map_update_elem(k->index_fd, &zero, &ix, BPF_F_LOCK))
 		return -errno;
-	k->ctl->truncated_lsn = KLOG_FIRST_LSN;
-	k->ctl->durable_lsn = KLOG_FIRST_LSN;
+	if (first_lsn < KLOG_FIRST_LSN)
+		return -EINVAL;
+	k->ctl->truncated_lsn = first_lsn;
+	k->ctl->durable_lsn = first_lsn;
 	k->ctl->pool_watermark = KERBY_FIRST_BLOCK;
 	/* next_lsn last: the programs answer NOTREADY until it is set. */
-	__atomic_store_n(&k->ctl->next_lsn, KLOG_FIRST_LSN, __ATOMIC_RELEASE);
+	__atomic_store_n(&k->ctl->next_lsn, first_lsn, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -276,28 +278,29 @@ int klog_kern_read(struct klog_kern *k, uint64_t lsn, struct klog_kern_rec *rec,
 int klog_kern_truncate(struct klog_kern *k, uint64_t upto)
 {
 	uint64_t lsn = __atomic_load_n(&k->ctl->truncated_lsn, __ATOMIC_ACQUIRE);
-	uint64_t watermark = k->ctl->pool_watermark;
+	const struct klog_alloc_entry *e;
 	int err;
 
-	for (; lsn < upto; lsn++) {
-		const struct klog_alloc_entry *e = committed_entry(k, lsn, &err);
-		uint32_t nb;
-
+	if (upto <= lsn)
+		return 0;
+	if (k->pool == KERBY_POOL_RING) {
+		/* Ring blocks are in LSN order: the last record's end frees them all. */
+		e = committed_entry(k, upto - 1, &err);
 		if (!e)
 			return err;
-		nb = KLOG_DIV_ROUND_UP(e->len, KLOG_BLOCK_SIZE);
-		if (k->pool == KERBY_POOL_HASH) {
-			for (uint32_t i = 0; i < nb; i++)
-				bpf_map_delete_elem(k->pool_fd, &e->blocks[i]);
-		} else {
-			watermark = e->blocks[nb - 1] + 1;
-		}
-		/*
-		 * Blocks first, then the window: the programs reuse an entry slot
-		 * or ring block only once both say it is free.
-		 */
-		if (k->pool == KERBY_POOL_RING)
-			__atomic_store_n(&k->ctl->pool_watermark, watermark, __ATOMIC_RELEASE);
+		__atomic_store_n(&k->ctl->pool_watermark,
+				 e->blocks[KLOG_DIV_ROUND_UP(e->len, KLOG_BLOCK_SIZE) - 1] + 1,
+				 __ATOMIC_RELEASE);
+		__atomic_store_n(&k->ctl->truncated_lsn, upto, __ATOMIC_RELEASE);
+		return 0;
+	}
+	for (; lsn < upto; lsn++) {
+		e = committed_entry(k, lsn, &err);
+		if (!e)
+			return err;
+		for (uint32_t i = 0; i < KLOG_DIV_ROUND_UP(e->len, KLOG_BLOCK_SIZE); i++)
+			bpf_map_delete_elem(k->pool_fd, &e->blocks[i]);
+		/* Blocks first, then the window: a slot is reused only once both say so. */
 		__atomic_store_n(&k->ctl->truncated_lsn, lsn + 1, __ATOMIC_RELEASE);
 	}
 	return 0;

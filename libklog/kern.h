@@ -62,8 +62,12 @@ struct klog_kern_rec {
 int klog_kern_open(struct klog_kern *k, struct bpf_object *obj);
 void klog_kern_close(struct klog_kern *k);
 
-/* Initialise a fresh log (LSN and block index 1); leaves a used one alone. */
-int klog_kern_init(struct klog_kern *k);
+/*
+ * Initialise a fresh log so that its first record gets first_lsn (1 for a
+ * new log; the disk's next LSN when the maps are new but the log is not).
+ * Leaves an initialised log alone.
+ */
+int klog_kern_init(struct klog_kern *k, uint64_t first_lsn);
 
 /*
  * Read record lsn: metadata into rec, payload into buf (cap bytes).
@@ -75,7 +79,9 @@ int klog_kern_read(struct klog_kern *k, uint64_t lsn, struct klog_kern_rec *rec,
 
 /*
  * Free every record below upto (blocks, then allocation entries) and advance
- * truncated_lsn.  RETURN VALUE: 0; -EAGAIN if one of them is not committed.
+ * truncated_lsn.  The caller must have read every one of them (they are
+ * committed): for the ring only the last record is looked at.
+ * RETURN VALUE: 0; -EAGAIN if record upto - 1 is not committed.
  */
 int klog_kern_truncate(struct klog_kern *k, uint64_t upto);
 

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * klogctl - append records to a klog server, and read them back from a log
+ * directory by LSN.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <klog/klog.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: klogctl append --server HOST[:PORT] [--txid N] FILE...\n"
+		"       klogctl read --dir DIR LSN\n"
+		"       klogctl dump --dir DIR [--from LSN] [--to LSN]\n\n"
+		"append  send each FILE (- for standard input) as one record, in order, and\n"
+		"        print the LSN of each, one per line; --txid gives the first record's\n"
+		"        transaction id, the next ones count up (default 0). HOST may be an IPv6\n"
+		"        address in brackets: [fd00::1]:7070.\n"
+		"read    write the payload of record LSN to standard output\n"
+		"dump    one line per durable record: LSN, length, txid, CRC-32C\n");
+}
+
+static int fail(const char *what, int err)
+{
+	fprintf(stderr, "klogctl: %s: %s\n", what, strerror(-err));
+	return 1;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || end == s || *end || *s == '-' ? -EINVAL : 0;
+}
+
+/* Split HOST[:PORT] or [V6]:PORT in place. */
+static void split_server(char *s, char **host, char **port)
+{
+	char *colon;
+
+	*port = NULL;
+	if (*s == '[') {
+		char *close = strchr(s, ']');
+
+		*host = s + 1;
+		if (close) {
+			*close = 0;
+			if (close[1] == ':')
+				*port = close + 2;
+		}
+		return;
+	}
+	*host = s;
+	colon = strchr(s, ':');
+	if (colon && !strchr(colon + 1, ':')) {
+		*colon = 0;
+		*port = colon + 1;
+	}
+}
+
+static int read_all(const char *path, uint8_t *buf, size_t cap, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, cap, f);
+	*len = n;
+	if (ferror(f) || (n == cap && fgetc(f) != EOF)) {
+		int err = ferror(f) ? -EIO : -EMSGSIZE;
+
+		if (f != stdin)
+			fclose(f);
+		return err;
+	}
+	if (f != stdin)
+		fclose(f);
+	return 0;
+}
+
+static int cmd_append(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "txid", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static uint8_t buf[KLOG_MAX_RECORD];
+	char *server = NULL, *host, *port;
+	struct klog_client *c;
+	uint64_t txid = 0;
+	int o, err;
+
+	while ((o = getopt_long(argc, argv, "s:t:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 's': server = optarg; break;
+		case 't':
+			if (parse_u64(optarg, &txid))
+				return fail("--txid", -EINVAL);
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!server || optind >= argc) {
+		fprintf(stderr, "klogctl append: --server and at least one FILE are required\n");
+		return 2;
+	}
+	split_server(server, &host, &port);
+	if ((err = klog_client_open(&c, host, port, NULL)))
+		return fail(server, err);
+	for (int i = optind; i < argc; i++, txid++) {
+		size_t len;
+		uint64_t lsn;
+
+		if ((err = read_all(argv[i], buf, sizeof(buf), &len))) {
+			klog_client_close(c);
+			return fail(argv[i], err == -EMSGSIZE ? -EFBIG : err);
+		}
+		if ((err = klog_client_append(c, buf, len, txid, &lsn))) {
+			klog_client_close(c);
+			return fail(argv[i], err);
+		}
+		printf("%" PRIu64 "\n", lsn);
+		fflush(stdout);
+	}
+	klog_client_close(c);
+	return 0;
+}
+
+/* Parse --dir and the LSN options shared by read and dump. */
+static int dir_args(int argc, char **argv, const char **dir, uint64_t *from, uint64_t *to)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int o;
+
+	*dir = NULL;
+	while ((o = getopt_long(argc, argv, "d:f:t:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'd': *dir = optarg; break;
+		case 'f':
+		case 't':
+			if (!from || parse_u64(optarg, o == 'f' ? from : to)) {
+				fprintf(stderr, "klogctl: invalid --%s\n", o == 'f' ? "from" : "to");
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!*dir) {
+		fprintf(stderr, "klogctl: --dir is required\n");
+		return 2;
+	}
+	return 0;
+}
+
+static int cmd_read(int argc, char **argv)
+{
+	static uint8_t buf[KLOG_MAX_RECORD];
+	struct klog_reader *r;
+	const char *dir;
+	uint64_t lsn;
+	int n, err;
+
+	if ((err = dir_args(argc, argv, &dir, NULL, NULL)))
+		return err;
+	if (optind + 1 != argc || parse_u64(argv[optind], &lsn)) {
+		fprintf(stderr, "klogctl read: one LSN is required\n");
+		return 2;
+	}
+	if ((err = klog_reader_open(&r, dir)))
+		return fail(dir, err);
+	n = klog_read(r, lsn, buf, sizeof(buf), NULL);
+	klog_reader_close(r);
+	if (n < 0) {
+		fprintf(stderr, "klogctl: LSN %" PRIu64 ": %s\n", lsn,
+			n == -ENOENT ? "truncated (below the first record kept)" :
+			n == -EAGAIN ? "not durable yet" :
+			n == -EBADMSG ? "corrupt on disk (CRC mismatch)" : strerror(-n));
+		return 1;
+	}
+	return fwrite(buf, 1, (size_t)n, stdout) == (size_t)n && !fflush(stdout) ? 0 : 1;
+}
+
+static int print_record(const struct klog_record *rec, const void *payload, void *ctx)
+{
+	(void)payload;
+	(void)ctx;
+	return printf("%" PRIu64 " %" PRIu32 " %" PRIu64 " %08" PRIx32 "\n", rec->lsn, rec->len,
+		      rec->txid, rec->crc) < 0 ? -EIO : 0;
+}
+
+static int cmd_dump(int argc, char **argv)
+{
+	uint64_t from = 0, to = UINT64_MAX, first, last;
+	struct klog_reader *r;
+	const char *dir;
+	int err;
+
+	if ((err = dir_args(argc, argv, &dir, &from, &to)))
+		return err;
+	if (optind != argc) {
+		fprintf(stderr, "klogctl dump: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if ((err = klog_reader_open(&r, dir)))
+		return fail(dir, err);
+	err = klog_reader_bounds(r, &first, &last);
+	if (!err)
+		err = klog_iterate(r, from > first ? from : first, to < last ? to : last,
+				   print_record, NULL);
+	klog_reader_close(r);
+	if (err == -ENODATA)
+		return 0; /* nothing durable yet: nothing to print */
+	return err ? fail(dir, err) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "append"))
+		return cmd_append(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "read"))
+		return cmd_read(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "dump"))
+		return cmd_dump(argc - 1, argv + 1);
+	fprintf(stderr, "klogctl: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* drain.c - kernel log to disk (see drain.h). */
+#include <errno.h>
+
+#include "drain.h"
+#include "log.h"
+
+static void publish(struct klogd_drain *d, uint64_t durable)
+{
+	__atomic_store_n(&d->k->ctl->durable_lsn, durable, __ATOMIC_RELEASE);
+}
+
+int klogd_drain_reconcile(struct klogd_drain *d)
+{
+	uint64_t disk = klog_writer_next(d->w);
+	uint64_t trunc = __atomic_load_n(&d->k->ctl->truncated_lsn, __ATOMIC_ACQUIRE);
+	uint64_t next = __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
+	int err;
+
+	if (disk < trunc)
+		return -ESTALE;
+	if (disk > next)
+		return -ESTALE;
+	/* A klogd that died between its datasync and its truncation left these. */
+	if (disk > trunc && (err = klog_kern_truncate(d->k, disk)))
+		return err;
+	publish(d, disk);
+	return 0;
+}
+
+int klogd_drain_once(struct klogd_drain *d)
+{
+	uint64_t lsn = klog_writer_next(d->w), first = lsn;
+	uint64_t end = __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
+	int err = 0;
+
+	while (lsn < end && lsn - first < d->batch) {
+		struct klog_kern_rec rec;
+		void *p = klog_writer_reserve(d->w, KLOG_MAX_RECORD, &err);
+		int n;
+
+		if (!p)
+			return err;
+		n = klog_kern_read(d->k, lsn, &rec, p, KLOG_MAX_RECORD);
+		if (n == -EAGAIN)
+			break; /* reserved, still being written: the rest waits */
+		if (n < 0)
+			return n;
+		if ((err = klog_writer_append(d->w, lsn, rec.txid, (uint32_t)n)))
+			return err;
+		d->bytes += n;
+		lsn++;
+	}
+	if (lsn == first)
+		return 0;
+	if ((err = klog_writer_commit(d->w)))
+		return err;
+	/* Durable first, then the kernel may reuse the records' memory. */
+	if ((err = klog_kern_truncate(d->k, lsn)))
+		return err;
+	publish(d, lsn);
+	d->records += lsn - first;
+	d->commits++;
+	return (int)(lsn - first);
+}

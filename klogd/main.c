@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * klogd - loads and attaches the klog append programs, drains committed
+ * records to disk in LSN order and truncates the in-kernel log.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "backend.h"
+#include "drain.h"
+#include "format.h"
+#include "loader.h"
+#include "log.h"
+#include "writer.h"
+
+struct config {
+	struct klogd_loader_opts load;
+	const char *dir;
+	const char *backend;
+	uint64_t seg_size;
+	uint32_t batch;
+	bool verbose;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: klogd --iface IF --dir DIR [options]\n"
+		"Append klog records in the kernel (XDP or TC) and drain them to DIR.\n\n"
+		"  -i, --iface IF          interface to attach to (required)\n"
+		"  -d, --dir DIR           log directory (required; created if missing)\n"
+		"  -m, --mode MODE         xdp (native, default), xdpgeneric or tc (ingress)\n"
+		"  -p, --port N            UDP port of the protocol (default %d)\n"
+		"  -n, --name NAME         instance name: pins under /sys/fs/bpf/klog/NAME\n"
+		"                          (default \"default\")\n"
+		"  -w, --window N          LSNs the kernel holds before it answers FULL\n"
+		"                          (default 65536)\n"
+		"  -b, --pool-blocks N     memory pool blocks of %d bytes (default 262144)\n"
+		"  -P, --pool KIND         ring (default) or hash\n"
+		"  -B, --backend NAME      uring (default; psync if io_uring is unavailable)\n"
+		"                          or psync\n"
+		"  -s, --segment-size N    bytes per segment file (default 64 MiB; k, M, G)\n"
+		"      --batch N           most records per datasync (default 4096)\n"
+		"  -v, --verbose           libbpf's messages too\n"
+		"  -h, --help              this text\n\n"
+		"Window and pool sizes of maps left pinned by an earlier klogd win over\n"
+		"the options: its records are adopted. SIGINT or SIGTERM detaches,\n"
+		"drains what is committed, syncs and exits.\n",
+		KLOG_DEFAULT_PORT, KLOG_BLOCK_SIZE);
+}
+
+static int parse_u64(const char *s, uint64_t *v, bool suffix)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	if (suffix && *end) {
+		int shift = *end == 'k' || *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : -1;
+
+		if (shift < 0 || end[1] || x > (ULLONG_MAX >> shift))
+			return -EINVAL;
+		x <<= shift;
+		end++;
+	}
+	if (*end)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct config *c)
+{
+	static const struct option opts[] = {
+		{ "iface", required_argument, NULL, 'i' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "pool-blocks", required_argument, NULL, 'b' },
+		{ "pool", required_argument, NULL, 'P' },
+		{ "backend", required_argument, NULL, 'B' },
+		{ "segment-size", required_argument, NULL, 's' },
+		{ "batch", required_argument, NULL, 'T' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	uint64_t v;
+	int o;
+
+	*c = (struct config){
+		.load = { .name = "default", .mode = KLOGD_MODE_XDP, .kern = KLOG_KERN_OPTS_DEFAULT },
+		.backend = "uring", .seg_size = KLOG_DEFAULT_SEG_SIZE, .batch = 4096,
+	};
+	while ((o = getopt_long(argc, argv, "i:d:m:p:n:w:b:P:B:s:vh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'i': c->load.iface = optarg; break;
+		case 'd': c->dir = optarg; break;
+		case 'n': c->load.name = optarg; break;
+		case 'B': c->backend = optarg; break;
+		case 'v': c->verbose = true; break;
+		case 'h': usage(stdout); exit(0);
+		case 'm':
+			if (klogd_mode_parse(optarg, &c->load.mode))
+				goto bad;
+			break;
+		case 'P':
+			if (!strcmp(optarg, "ring"))
+				c->load.kern.pool = KERBY_POOL_RING;
+			else if (!strcmp(optarg, "hash"))
+				c->load.kern.pool = KERBY_POOL_HASH;
+			else
+				goto bad;
+			break;
+		case 'p':
+			if (parse_u64(optarg, &v, false) || !v || v > 65535)
+				goto bad;
+			c->load.kern.port = (uint16_t)v;
+			break;
+		case 'w':
+			if (parse_u64(optarg, &v, true) || !v || v > UINT32_MAX)
+				goto bad;
+			c->load.kern.window = (uint32_t)v;
+			break;
+		case 'b':
+			if (parse_u64(optarg, &v, true) || !v || v > UINT32_MAX)
+				goto bad;
+			c->load.kern.pool_blocks = v;
+			break;
+		case 's':
+			if (parse_u64(optarg, &v, true) || v < (1u << 20))
+				goto bad;
+			c->seg_size = v;
+			break;
+		case 'T':
+			if (parse_u64(optarg, &v, false) || !v || v > (1u << 20))
+				goto bad;
+			c->batch = (uint32_t)v;
+			break;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+		continue;
+bad:
+		fprintf(stderr, "klogd: invalid value for --%s: '%s'\n",
+			opts[strchr("idmpnwbPBsT", o) - "idmpnwbPBsT"].name, optarg);
+		return -EINVAL;
+	}
+	if (optind < argc || !c->load.iface || !c->dir) {
+		fprintf(stderr, "klogd: %s\n", optind < argc ? "unexpected argument"
+							     : "--iface and --dir are required");
+		usage(stderr);
+		return -EINVAL;
+	}
+	if (strchr(c->load.name, '/') || !*c->load.name || strlen(c->load.name) > 64) {
+		fprintf(stderr, "klogd: --name must be 1..64 characters without '/'\n");
+		return -EINVAL;
+	}
+	if (!klog_backend_find(c->backend)) {
+		fprintf(stderr, "klogd: unknown backend '%s' (uring, psync)\n", c->backend);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Hold an exclusive lock on path for the life of the process, or say who holds it. */
+static int lock_file(const char *path, const char *what)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		klogd_log("cannot open lock %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int err = errno;
+
+		klogd_log("another klogd is running with %s (lock %s held)", what, path);
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+static int take_locks(const struct config *c)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (mkdir("/run/klog", 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "/run/klog/%s.lock", c->load.name);
+	if ((err = lock_file(path, "this --name")) < 0)
+		return err;
+	if (mkdir(c->dir, 0755) && errno != EEXIST) {
+		klogd_log("cannot create %s: %s", c->dir, strerror(errno));
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "%s/klogd.lock", c->dir);
+	return (err = lock_file(path, "this --dir")) < 0 ? err : 0;
+}
+
+static int open_backend(const struct config *c, struct klog_backend **b)
+{
+	struct klog_backend_opts bo = { .queue_depth = 64, .buf_size = 4u << 20 };
+	const struct klog_backend_ops *ops = klog_backend_find(c->backend);
+	int err = ops->open(b, &bo);
+
+	if (err && ops == &klog_backend_uring) {
+		klogd_log("io_uring is unavailable (%s): using the psync backend",
+			  strerror(-err));
+		ops = &klog_backend_psync;
+		err = ops->open(b, &bo);
+	}
+	if (err)
+		klogd_log("cannot set up the %s backend: %s", ops->name, strerror(-err));
+	return err;
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+/* Wait for a signal at most ns nanoseconds; returns the signal or 0. */
+static int wait_signal(int sfd, long ns)
+{
+	struct timespec ts = { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
+	struct pollfd p = { .fd = sfd, .events = POLLIN };
+	struct signalfd_siginfo si;
+
+	if (ppoll(&p, 1, &ts, NULL) > 0 && read(sfd, &si, sizeof(si)) == sizeof(si))
+		return (int)si.ssi_signo;
+	return 0;
+}
+
+static void fatal_io(struct klogd_drain *d, int err)
+{
+	uint64_t next = __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
+	uint64_t durable = klog_writer_durable(d->w);
+
+	klogd_log("fatal: writing the log failed: %s; durable LSN stays below %llu; the "
+		  "%llu records from there stay in the kernel log for the next klogd",
+		  strerror(-err), (unsigned long long)durable,
+		  (unsigned long long)(next - durable));
+}
+
+/* Drain until every reserved LSN is on disk (the programs are detached). */
+static int drain_rest(struct klogd_drain *d)
+{
+	uint64_t end = __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
+
+	/* A program that reserved an LSN publishes it within microseconds. */
+	for (int tries = 0; klog_writer_next(d->w) < end && tries < 5000; tries++) {
+		int n = klogd_drain_once(d);
+
+		if (n < 0)
+			return n;
+		if (!n)
+			usleep(1000);
+	}
+	return klog_writer_next(d->w) < end ? -ETIMEDOUT : 0;
+}
+
+static int run(const struct config *c, int sfd)
+{
+	struct klog_writer_opts wo = { .dir = c->dir, .seg_size = c->seg_size,
+				       .max_record = KLOG_MAX_RECORD, .first_lsn = KLOG_FIRST_LSN };
+	struct klog_writer_recovery rec;
+	struct klog_backend *b = NULL;
+	struct klog_writer *w = NULL;
+	struct klogd_loader l;
+	struct klogd_drain d;
+	const char *why = "";
+	long idle_ns = 0;
+	int err, sig = 0;
+
+	if ((err = klogd_load(&l, &c->load, &why))) {
+		klogd_log("%s: %s", why, strerror(-err));
+		goto out;
+	}
+	if (l.adopted)
+		wo.first_lsn = __atomic_load_n(&l.k.ctl->truncated_lsn, __ATOMIC_ACQUIRE);
+	if ((err = open_backend(c, &b)))
+		goto out;
+	if ((err = klog_writer_open(&w, &wo, b, &rec))) {
+		klogd_log("opening the log in %s: %s%s", c->dir, strerror(-err),
+			  err == -EBADMSG ? " (a record the index names as durable is damaged; "
+					    "refusing to continue)" : "");
+		goto out;
+	}
+	if (rec.cut_bytes)
+		klogd_log("cut a torn tail of %llu bytes after LSN %llu",
+			  (unsigned long long)rec.cut_bytes, (unsigned long long)rec.next_lsn - 1);
+	if (!l.adopted && (err = klog_kern_init(&l.k, rec.next_lsn)))
+		goto out;
+	d = (struct klogd_drain){ .k = &l.k, .w = w, .batch = c->batch };
+	if ((err = klogd_drain_reconcile(&d))) {
+		klogd_log("the log in %s ends at LSN %llu but the kernel log holds LSNs %llu..%llu: "
+			  "wrong --dir for --name %s?", c->dir,
+			  (unsigned long long)klog_writer_next(w),
+			  (unsigned long long)l.k.ctl->truncated_lsn,
+			  (unsigned long long)l.k.ctl->next_lsn, c->load.name);
+		goto out;
+	}
+	if ((err = klogd_attach(&l, &why))) {
+		klogd_log("%s on %s: %s", why, c->load.iface, strerror(-err));
+		goto out;
+	}
+	klogd_log("ready: %s on %s port %u, %s pool of %llu blocks, window %u, %s backend%s, "
+		  "%s from LSN %llu%s", klogd_mode_name(l.mode), c->load.iface, l.kern.port,
+		  l.kern.pool == KERBY_POOL_RING ? "ring" : "hash",
+		  (unsigned long long)l.kern.pool_blocks, l.kern.window, b->ops->name,
+		  rec.direct ? " (O_DIRECT)" : "", c->dir, (unsigned long long)klog_writer_next(w),
+		  l.adopted ? ", adopted the pinned log" : "");
+
+	while (!sig) {
+		int n = klogd_drain_once(&d);
+
+		if (n < 0) {
+			fatal_io(&d, n);
+			err = n;
+			goto out_keep;
+		}
+		/* Idle: sleep, longer each time up to 2 ms; busy: go straight on. */
+		if (n > 0)
+			idle_ns = 0;
+		else
+			idle_ns = idle_ns ? (idle_ns * 2 > 2000000 ? 2000000 : idle_ns * 2) : 20000;
+		sig = wait_signal(sfd, n > 0 ? 0 : idle_ns);
+	}
+	klogd_log("%s: detaching, draining, syncing", strsignal(sig));
+	klogd_detach(&l);
+	if ((err = drain_rest(&d))) {
+		if (err == -ETIMEDOUT)
+			klogd_log("LSN %llu was reserved but never committed; stopping with it in "
+				  "the kernel log", (unsigned long long)klog_writer_next(w));
+		else
+			fatal_io(&d, err);
+		goto out_keep;
+	}
+	klogd_log("stopped: %llu records, %llu bytes drained in %llu commits; durable up to "
+		  "LSN %llu", (unsigned long long)d.records, (unsigned long long)d.bytes,
+		  (unsigned long long)d.commits, (unsigned long long)klog_writer_durable(w) - 1);
+	klog_writer_close(w);
+	b->ops->close(b);
+	klogd_unload(&l, true);
+	return 0;
+out_keep:
+	/* Records not on disk stay pinned in the kernel for the next klogd. */
+	klog_writer_close(w);
+	b->ops->close(b);
+	klogd_unload(&l, false);
+	return err;
+out:
+	klog_writer_close(w);
+	if (b)
+		b->ops->close(b);
+	if (l.skel)
+		klogd_unload(&l, !l.adopted);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct config c;
+	sigset_t set;
+	int sfd;
+
+	if (parse_args(argc, argv, &c))
+		return 2;
+	if (!c.verbose)
+		libbpf_set_print(libbpf_quiet);
+	if (geteuid() != 0)
+		klogd_log("warning: not running as root; loading BPF programs will likely fail");
+	if (take_locks(&c))
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0) {
+		klogd_log("signalfd: %s", strerror(errno));
+		return 1;
+	}
+	return run(&c, sfd) ? 1 : 0;
+}

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * writer.c - the segment writer (see writer.h and doc/format.md).
+ *
+ * Records are staged in the backend's buffer, which always starts at a
+ * 4096-byte boundary of the segment: with O_DIRECT every write is of whole
+ * blocks, so the last, partial block is kept and written again, fuller, by
+ * the next commit.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "format.h"
+#include "log.h"
+#include "writer.h"
+
+#define BLK 4096u
+#define SLOT_SEG 0
+
+struct klog_writer {
+	struct klog_backend *b;
+	uint8_t *buf;
+	size_t buf_size;
+	int dirfd, seg_fd, idx_fd;
+	bool direct;
+	uint64_t seg_first, seg_size, salt;
+	uint64_t new_seg_size; /* for segments created from now on */
+	uint32_t max_record;
+	uint64_t base;        /* segment offset of buf[0], a multiple of BLK */
+	size_t fill;          /* bytes staged in buf */
+	uint64_t next;        /* LSN of the next record */
+	uint64_t durable;     /* every LSN below is durable and indexed */
+	uint64_t *pend;       /* offsets of records staged since the last commit */
+	size_t npend, pend_cap;
+	uint64_t idx_count;   /* entries in the index file */
+	uint32_t reserved;    /* payload length of the reserved record, + 1; 0: none */
+};
+
+static size_t round_blk(size_t n)
+{
+	return (n + BLK - 1) & ~(size_t)(BLK - 1);
+}
+
+/* Open name in the log directory, with O_DIRECT where the file system allows it. */
+static int open_seg_file(struct klog_writer *w, const char *name, int flags)
+{
+	int fd = openat(w->dirfd, name, flags | O_DIRECT | O_CLOEXEC, 0644);
+
+	if (fd < 0 && errno == EINVAL) {
+		if (w->direct)
+			klogd_log("%s does not support O_DIRECT (tmpfs?): writing through the "
+				  "page cache", name);
+		w->direct = false;
+		fd = openat(w->dirfd, name, flags | O_CLOEXEC, 0644);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Write the staged bytes, whole blocks, and keep the partial last block staged. */
+static int write_staged(struct klog_writer *w, bool datasync)
+{
+	size_t len = round_blk(w->fill), full = w->fill & ~(size_t)(BLK - 1);
+	int err;
+
+	if (!len)
+		return datasync ? w->b->ops->sync(w->b, SLOT_SEG) : 0;
+	memset(w->buf + w->fill, 0, len - w->fill);
+	err = klog_backend_write(w->b, SLOT_SEG, 0, len, (off_t)w->base, datasync);
+	if (err)
+		return err;
+	memmove(w->buf, w->buf + full, w->fill - full);
+	w->base += full;
+	w->fill -= full;
+	return 0;
+}
+
+static int write_index(struct klog_writer *w, const uint64_t *offs, size_t n)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < n; i++)
+		w->pend[i] = htole64(offs[i]);
+	while (done < n * 8) {
+		ssize_t r = pwrite(w->idx_fd, (char *)w->pend + done, n * 8 - done,
+				   (off_t)(w->idx_count * 8 + done));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		done += r;
+	}
+	w->idx_count += n;
+	return 0;
+}
+
+int klog_writer_commit(struct klog_writer *w)
+{
+	int err;
+
+	if (!w->npend)
+		return 0;
+	if ((err = write_staged(w, true)))
+		return err;
+	/* Only now are the records durable, so only now does the index name them. */
+	if ((err = write_index(w, w->pend, w->npend)))
+		return err;
+	w->npend = 0;
+	w->durable = w->next;
+	return 0;
+}
+
+/* Create the segment whose first record is first: NAME.tmp, header, sync, rename. */
+static int new_segment(struct klog_writer *w, uint64_t first)
+{
+	char name[KLOG_SEG_NAME_MAX], tmp[KLOG_SEG_NAME_MAX + 4], idx[KLOG_SEG_NAME_MAX];
+	struct klog_seg_hdr h;
+	int fd, err;
+
+	klog_seg_name(name, first, false);
+	klog_seg_name(idx, first, true);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	if (getrandom(&w->salt, sizeof(w->salt), 0) != sizeof(w->salt))
+		return -errno;
+	fd = open_seg_file(w, tmp, O_RDWR | O_CREAT | O_TRUNC);
+	if (fd < 0)
+		return fd;
+	w->seg_size = w->new_seg_size;
+	/* Preallocate, so a datasync need not also commit block allocations. */
+	if (fallocate(fd, 0, 0, (off_t)w->seg_size) && errno != EOPNOTSUPP) {
+		err = -errno;
+		goto fail;
+	}
+	close_fd(&w->seg_fd);
+	close_fd(&w->idx_fd);
+	w->seg_fd = fd;
+	if ((err = w->b->ops->set_file(w->b, SLOT_SEG, fd)))
+		goto fail_unlink;
+	klog_seg_hdr_init(&h, first, w->salt, w->seg_size);
+	memset(w->buf, 0, BLK);
+	memcpy(w->buf, &h, sizeof(h));
+	if ((err = klog_backend_write(w->b, SLOT_SEG, 0, BLK, 0, true)))
+		goto fail_unlink;
+	if (renameat(w->dirfd, tmp, w->dirfd, name)) {
+		err = -errno;
+		goto fail_unlink;
+	}
+	w->idx_fd = openat(w->dirfd, idx, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (w->idx_fd < 0)
+		return -errno;
+	if (fsync(w->dirfd))
+		return -errno;
+	w->seg_first = first;
+	w->base = BLK;
+	w->fill = 0;
+	w->idx_count = 0;
+	return 0;
+fail_unlink:
+	unlinkat(w->dirfd, tmp, 0);
+	return err;
+fail:
+	close(fd);
+	unlinkat(w->dirfd, tmp, 0);
+	return err;
+}
+
+/* The highest segment's first LSN and the number of segments; stale .tmp files go. */
+static int list_segments(struct klog_writer *w, uint64_t *last, uint64_t *count)
+{
+	int fd = dup(w->dirfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	*count = 0;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		uint64_t first;
+
+		if (n > 4 && !strcmp(de->d_name + n - 4, ".tmp")) {
+			unlinkat(w->dirfd, de->d_name, 0); /* a segment that was never born */
+			continue;
+		}
+		if (klog_seg_parse_name(de->d_name, &first))
+			continue;
+		if (!(*count)++ || first > *last)
+			*last = first;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Read the whole of file name (for recovery); *len its size. */
+static int map_file(struct klog_writer *w, const char *name, void **p, size_t *len)
+{
+	int fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	*p = NULL;
+	*len = 0;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -errno;
+	}
+	*len = st.st_size;
+	if (*len)
+		*p = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (*p == MAP_FAILED) {
+		*p = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+static int push_pend(struct klog_writer *w, uint64_t off)
+{
+	if (w->npend == w->pend_cap) {
+		size_t cap = w->pend_cap ? 2 * w->pend_cap : 1024;
+		uint64_t *p = realloc(w->pend, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		w->pend = p;
+		w->pend_cap = cap;
+	}
+	w->pend[w->npend++] = off;
+	return 0;
+}
+
+/*
+ * Find the tail of the last segment: the index says where the durable records
+ * end; past that, the scan stops at the first record that is not whole.
+ */
+static int recover(struct klog_writer *w, uint64_t first, struct klog_writer_recovery *rec)
+{
+	char name[KLOG_SEG_NAME_MAX], idx[KLOG_SEG_NAME_MAX];
+	size_t seg_len, idx_len, durable_end = 0, nrec = 0;
+	void *seg, *ix;
+	struct klog_seg_hdr h;
+	struct klog_scan scan;
+	int err;
+
+	klog_seg_name(name, first, false);
+	klog_seg_name(idx, first, true);
+	if ((err = map_file(w, name, &seg, &seg_len)))
+		return err;
+	err = map_file(w, idx, &ix, &idx_len);
+	if (err == -ENOENT)
+		err = 0;
+	if (!err && idx_len >= 8) {
+		uint64_t last;
+
+		memcpy(&last, (char *)ix + (idx_len / 8 - 1) * 8, 8);
+		durable_end = le64toh(last) + 1;
+	}
+	if (!err)
+		err = klog_seg_hdr_decode(seg, seg_len, &h);
+	if (!err)
+		err = klog_seg_scan(seg, seg_len, durable_end, w->max_record, &scan);
+	if (err)
+		goto out;
+	w->salt = h.salt;
+	w->seg_size = h.seg_size;
+	w->seg_first = first;
+	w->next = w->durable = scan.next_lsn;
+	w->base = scan.end & ~(uint64_t)(BLK - 1);
+	w->fill = scan.end - w->base;
+	memcpy(w->buf, (char *)seg + w->base, w->fill);
+	rec->next_lsn = scan.next_lsn;
+	rec->cut_bytes = scan.cut ? seg_len - scan.end : 0;
+
+	/* Reopen for writing; make what is there durable before indexing it. */
+	if ((w->seg_fd = open_seg_file(w, name, O_RDWR)) < 0) {
+		err = w->seg_fd;
+		goto out;
+	}
+	if ((err = w->b->ops->set_file(w->b, SLOT_SEG, w->seg_fd)) || (err = w->b->ops->sync(w->b, SLOT_SEG)))
+		goto out;
+	w->idx_fd = openat(w->dirfd, idx, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (w->idx_fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	for (size_t off = KLOG_SEG_HDR_SIZE; off < scan.end; nrec++) {
+		struct klog_rec r;
+
+		if ((err = klog_rec_decode((char *)seg + off, scan.end - off, h.salt,
+					   first + nrec, w->max_record, &r)))
+			goto out;
+		if (nrec >= idx_len / 8 && (err = push_pend(w, off)))
+			goto out;
+		off += klog_rec_size(r.len);
+	}
+	w->idx_count = nrec < idx_len / 8 ? nrec : idx_len / 8;
+	if (ftruncate(w->idx_fd, (off_t)(w->idx_count * 8))) {
+		err = -errno;
+		goto out;
+	}
+	rec->reindexed = w->npend;
+	if (w->npend && (err = write_index(w, w->pend, w->npend)))
+		goto out;
+	w->npend = 0;
+out:
+	if (seg)
+		munmap(seg, seg_len);
+	if (ix)
+		munmap(ix, idx_len);
+	return err;
+}
+
+int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
+		     struct klog_backend *b, struct klog_writer_recovery *rec)
+{
+	struct klog_writer *w = calloc(1, sizeof(*w));
+	uint64_t last = 0;
+	int err;
+
+	if (!w)
+		return -ENOMEM;
+	memset(rec, 0, sizeof(*rec));
+	*w = (struct klog_writer){ .b = b, .buf = b->buf, .buf_size = b->buf_size, .dirfd = -1,
+				   .seg_fd = -1, .idx_fd = -1, .direct = true,
+				   .new_seg_size = o->seg_size, .max_record = o->max_record };
+	if (w->buf_size < 2 * round_blk(klog_rec_size(o->max_record)) + BLK ||
+	    o->seg_size < KLOG_SEG_HDR_SIZE + 2 * klog_rec_size(o->max_record)) {
+		err = -EINVAL;
+		goto fail;
+	}
+	if (mkdir(o->dir, 0755) && errno != EEXIST) {
+		err = -errno;
+		goto fail;
+	}
+	w->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->dirfd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if ((err = list_segments(w, &last, &rec->segments)))
+		goto fail;
+	if (rec->segments) {
+		err = recover(w, last, rec);
+	} else {
+		w->next = w->durable = rec->next_lsn = o->first_lsn;
+		err = new_segment(w, o->first_lsn);
+	}
+	if (err)
+		goto fail;
+	rec->direct = w->direct;
+	*out = w;
+	return 0;
+fail:
+	klog_writer_close(w);
+	return err;
+}
+
+void klog_writer_close(struct klog_writer *w)
+{
+	if (!w)
+		return;
+	if (w->b && w->seg_fd >= 0)
+		w->b->ops->set_file(w->b, SLOT_SEG, -1);
+	close_fd(&w->seg_fd);
+	close_fd(&w->idx_fd);
+	close_fd(&w->dirfd);
+	free(w->pend);
+	free(w);
+}
+
+void *klog_writer_reserve(struct klog_writer *w, uint32_t max_len, int *err)
+{
+	uint32_t len = max_len;
+	size_t need = klog_rec_size(len);
+
+	*err = 0;
+	if (len > w->max_record) {
+		*err = -EMSGSIZE;
+		return NULL;
+	}
+	if (w->base + w->fill + need > w->seg_size) {
+		/* The segment is full: seal it durable and start the next one. */
+		if ((*err = klog_writer_commit(w)) || (*err = new_segment(w, w->next)))
+			return NULL;
+	}
+	if (w->fill + need > w->buf_size && (*err = write_staged(w, false)))
+		return NULL;
+	w->reserved = len + 1;
+	return w->buf + w->fill + sizeof(struct klog_rec_hdr);
+}
+
+int klog_writer_append(struct klog_writer *w, uint64_t lsn, uint64_t txid, uint32_t len)
+{
+	int err;
+
+	if (len + 1 > w->reserved || lsn != w->next)
+		return -EINVAL;
+	if ((err = push_pend(w, w->base + w->fill)))
+		return err;
+	w->fill += klog_rec_seal(w->buf + w->fill, lsn, txid, 0, w->salt, len);
+	w->reserved = 0;
+	w->next++;
+	return 0;
+}
+
+uint64_t klog_writer_durable(const struct klog_writer *w)
+{
+	return w->durable;
+}
+
+uint64_t klog_writer_next(const struct klog_writer *w)
+{
+	return w->next;
+}

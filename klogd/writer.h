@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * writer.h - appends records to the segment files of a log directory
+ * (doc/format.md) through a storage backend, makes them durable in batches,
+ * and indexes them.  Functions return 0 or -errno.
+ */
+#ifndef KLOGD_WRITER_H
+#define KLOGD_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+
+struct klog_writer_opts {
+	const char *dir;
+	uint64_t seg_size;    /* bytes per segment, header included */
+	uint32_t max_record;  /* largest payload accepted */
+	uint64_t first_lsn;   /* LSN of the first record of an empty directory */
+};
+
+/* What opening an existing log found. */
+struct klog_writer_recovery {
+	uint64_t segments;    /* segment files present */
+	uint64_t next_lsn;    /* first LSN not on disk */
+	uint64_t cut_bytes;   /* torn tail bytes that will be overwritten (0: clean) */
+	uint64_t reindexed;   /* records found past the index and indexed now */
+	bool direct;          /* segments are written with O_DIRECT */
+};
+
+struct klog_writer;
+
+/*
+ * Open the log in opts->dir (created if missing) and find its tail: the last
+ * segment is scanned, a torn tail is cut, records past the index are synced
+ * and indexed.  b is an open backend whose staging buffer holds at least two
+ * records of max_record bytes plus 4096; the writer uses its file slot 0.
+ * RETURN VALUE: 0; -EBADMSG if the durable part of the log is damaged.
+ */
+int klog_writer_open(struct klog_writer **w, const struct klog_writer_opts *opts,
+		     struct klog_backend *b, struct klog_writer_recovery *rec);
+void klog_writer_close(struct klog_writer *w);
+
+/*
+ * Stage the record lsn (which must be the writer's next LSN) for the next
+ * commit: klog_writer_reserve returns where up to max_len payload bytes go,
+ * and klog_writer_append seals the len bytes put there (header, CRC).
+ * Staged bytes may be written before the commit, but only a commit makes
+ * them durable.
+ */
+void *klog_writer_reserve(struct klog_writer *w, uint32_t max_len, int *err);
+int klog_writer_append(struct klog_writer *w, uint64_t lsn, uint64_t txid, uint32_t len);
+
+/*
+ * Write what is staged, make it durable (one datasync), then index it.
+ * After 0, every appended LSN is durable; after an error none is claimed.
+ */
+int klog_writer_commit(struct klog_writer *w);
+
+/* Every LSN below this is durable. */
+uint64_t klog_writer_durable(const struct klog_writer *w);
+/* The LSN the next append must carry. */
+uint64_t klog_writer_next(const struct klog_writer *w);
+
+#endif

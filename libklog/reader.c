@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * reader.c - records back from a log directory by LSN (see klog.h).
+ *
+ * A read costs one index lookup (8 bytes at a known offset of the segment's
+ * .idx file) and one pread of the record.  The index names only durable
+ * records (klogd writes an entry after the datasync that covers it), so its
+ * length is the durable point and nothing past it is ever returned.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <klog/klog.h>
+
+#include "format.h"
+
+struct segment {
+	uint64_t first; /* LSN of its first record */
+	uint64_t count; /* durable records: entries in its index */
+	uint64_t salt;
+	int fd, idx_fd;
+};
+
+struct klog_reader {
+	int dirfd;
+	struct segment *seg; /* sorted by first LSN */
+	size_t nseg;
+	uint8_t *buf;        /* one record of the largest size */
+	size_t buf_size;
+};
+
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct segment *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static void seg_close(struct segment *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->idx_fd >= 0)
+		close(s->idx_fd);
+}
+
+static int seg_open(struct klog_reader *r, struct segment *s, uint64_t first)
+{
+	char name[KLOG_SEG_NAME_MAX];
+	uint8_t hdr[sizeof(struct klog_seg_hdr)];
+	struct klog_seg_hdr h;
+	int err;
+
+	*s = (struct segment){ .first = first, .fd = -1, .idx_fd = -1 };
+	klog_seg_name(name, first, false);
+	s->fd = openat(r->dirfd, name, O_RDONLY | O_CLOEXEC);
+	klog_seg_name(name, first, true);
+	s->idx_fd = openat(r->dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0 || s->idx_fd < 0) {
+		err = -errno;
+		seg_close(s);
+		return err;
+	}
+	if (pread(s->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+	    klog_seg_hdr_decode(hdr, sizeof(hdr), &h) || h.first_lsn != first) {
+		seg_close(s);
+		return -EBADMSG;
+	}
+	s->salt = h.salt;
+	return 0;
+}
+
+/* Pick up segments klogd created since the last look, and the index's growth. */
+static int refresh(struct klog_reader *r)
+{
+	int fd = dup(r->dirfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+	int err = 0;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		uint64_t first;
+		bool known = false;
+
+		if (klog_seg_parse_name(de->d_name, &first))
+			continue;
+		for (size_t i = 0; i < r->nseg && !known; i++)
+			known = r->seg[i].first == first;
+		if (known)
+			continue;
+		struct segment *n = realloc(r->seg, (r->nseg + 1) * sizeof(*n));
+
+		if (!n) {
+			err = -ENOMEM;
+			break;
+		}
+		r->seg = n;
+		if (seg_open(r, &r->seg[r->nseg], first) == 0)
+			r->nseg++;
+		/* else: a segment being created, or removed, between readdir and open */
+	}
+	closedir(d);
+	qsort(r->seg, r->nseg, sizeof(*r->seg), seg_cmp);
+	for (size_t i = 0; i < r->nseg; i++) {
+		struct stat st;
+
+		if (fstat(r->seg[i].idx_fd, &st))
+			return -errno;
+		r->seg[i].count = st.st_size / 8;
+	}
+	return err;
+}
+
+int klog_reader_open(struct klog_reader **out, const char *dir)
+{
+	struct klog_reader *r = calloc(1, sizeof(*r));
+	int err;
+
+	if (!r)
+		return -ENOMEM;
+	r->buf_size = klog_rec_size(KLOG_MAX_RECORD);
+	r->buf = malloc(r->buf_size);
+	r->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!r->buf || r->dirfd < 0) {
+		err = r->buf ? -errno : -ENOMEM;
+		klog_reader_close(r);
+		return err;
+	}
+	if ((err = refresh(r))) {
+		klog_reader_close(r);
+		return err;
+	}
+	*out = r;
+	return 0;
+}
+
+void klog_reader_close(struct klog_reader *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nseg; i++)
+		seg_close(&r->seg[i]);
+	if (r->dirfd >= 0)
+		close(r->dirfd);
+	free(r->seg);
+	free(r->buf);
+	free(r);
+}
+
+/* The segment that holds lsn, or NULL. */
+static struct segment *find(struct klog_reader *r, uint64_t lsn)
+{
+	size_t lo = 0, hi = r->nseg;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->seg[mid].first <= lsn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? &r->seg[lo - 1] : NULL;
+}
+
+int klog_reader_bounds(struct klog_reader *r, uint64_t *first, uint64_t *last)
+{
+	int err = refresh(r);
+
+	if (err)
+		return err;
+	/* The last segment may be new and still empty: look back for a durable record. */
+	for (size_t i = r->nseg; i-- > 0;) {
+		if (r->seg[i].count) {
+			*first = r->seg[0].first;
+			*last = r->seg[i].first + r->seg[i].count - 1;
+			return 0;
+		}
+	}
+	return -ENODATA;
+}
+
+static int read_at(struct klog_reader *r, struct segment *s, uint64_t lsn, struct klog_rec *rec)
+{
+	uint64_t off;
+	ssize_t n;
+
+	if (pread(s->idx_fd, &off, 8, (off_t)((lsn - s->first) * 8)) != 8)
+		return -EIO;
+	off = le64toh(off);
+	n = pread(s->fd, r->buf, r->buf_size, (off_t)off);
+	if (n < 0)
+		return -errno;
+	/* A damaged index entry lands on the wrong bytes: the LSN check catches it. */
+	return klog_rec_decode(r->buf, (size_t)n, s->salt, lsn, KLOG_MAX_RECORD, rec) ? -EBADMSG
+										      : 0;
+}
+
+/* Record lsn, decoded into r->buf: -ENOENT, -EAGAIN, -EBADMSG as klog_read says. */
+static int lookup(struct klog_reader *r, uint64_t lsn, struct klog_rec *rec)
+{
+	struct segment *s = find(r, lsn);
+	int err;
+
+	if (!s || lsn >= s->first + s->count) {
+		/* Not known durable yet: look again before saying so. */
+		if ((err = refresh(r)))
+			return err;
+		s = find(r, lsn);
+	}
+	if (!s)
+		return r->nseg ? -ENOENT : -EAGAIN;
+	if (lsn >= s->first + s->count)
+		return -EAGAIN;
+	return read_at(r, s, lsn, rec);
+}
+
+static struct klog_record meta_of(const struct klog_rec *rec, uint64_t lsn)
+{
+	return (struct klog_record){ .lsn = lsn, .txid = rec->txid, .len = rec->len,
+				     .crc = rec->crc };
+}
+
+int klog_read(struct klog_reader *r, uint64_t lsn, void *buf, size_t cap,
+	      struct klog_record *out)
+{
+	struct klog_rec rec;
+	int err = lookup(r, lsn, &rec);
+
+	if (err)
+		return err;
+	if (out)
+		*out = meta_of(&rec, lsn);
+	if (cap < rec.len)
+		return -ENOSPC;
+	memcpy(buf, rec.payload, rec.len);
+	return (int)rec.len;
+}
+
+int klog_iterate(struct klog_reader *r, uint64_t from, uint64_t to, klog_iter_fn fn, void *ctx)
+{
+	for (uint64_t lsn = from; lsn <= to && lsn >= from; lsn++) {
+		struct klog_rec rec;
+		struct klog_record meta;
+		int ret = lookup(r, lsn, &rec);
+
+		if (ret == -EAGAIN)
+			return 0;
+		if (ret)
+			return ret;
+		meta = meta_of(&rec, lsn);
+		if ((ret = fn(&meta, rec.payload, ctx)))
+			return ret;
+	}
+	return 0;
+}
