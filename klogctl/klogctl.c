@@ -14,27 +14,41 @@
 
 #include <klog/klog.h>
 
+#include "klogctl.h"
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: klogctl append --server HOST[:PORT] [--txid N] FILE...\n"
 		"       klogctl read --dir DIR LSN\n"
-		"       klogctl dump --dir DIR [--from LSN] [--to LSN]\n\n"
+		"       klogctl dump --dir DIR [--from LSN] [--to LSN]\n"
+		"       klogctl bench --server HOST[:PORT] --count N [--size SPEC] [--seed N]\n"
+		"                     [--dir DIR] [--acks FILE]\n"
+		"       klogctl verify --dir DIR --count N [--size SPEC] [--seed N]\n"
+		"                     [--acks FILE]\n\n"
 		"append  send each FILE (- for standard input) as one record, in order, and\n"
 		"        print the LSN of each, one per line; --txid gives the first record's\n"
 		"        transaction id, the next ones count up (default 0). HOST may be an IPv6\n"
 		"        address in brackets: [fd00::1]:7070.\n"
 		"read    write the payload of record LSN to standard output\n"
-		"dump    one line per durable record: LSN, length, txid, CRC-32C\n");
+		"dump    one line per durable record: LSN, length, txid, CRC-32C\n"
+		"bench   append COUNT generated records (txid 0..COUNT-1, sizes by SPEC:\n"
+		"        fixed:BYTES, uniform:MIN:MAX or mix = 75%% 128 B / 25%% 1024 B;\n"
+		"        default mix) one at a time, with a progress line on standard error\n"
+		"        (with --dir, also how far the durable log lags); print a summary;\n"
+		"        --acks writes \"LSN TXID\" per acknowledged record\n"
+		"verify  check that the log in DIR holds exactly the records bench generated:\n"
+		"        LSNs contiguous, each txid once, every byte as generated, and each\n"
+		"        acknowledged LSN (--acks) holding its txid\n");
 }
 
-static int fail(const char *what, int err)
+int ctl_fail(const char *what, int err)
 {
 	fprintf(stderr, "klogctl: %s: %s\n", what, strerror(-err));
 	return 1;
 }
 
-static int parse_u64(const char *s, uint64_t *v)
+int ctl_parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
 
@@ -44,7 +58,7 @@ static int parse_u64(const char *s, uint64_t *v)
 }
 
 /* Split HOST[:PORT] or [V6]:PORT in place. */
-static void split_server(char *s, char **host, char **port)
+void ctl_split_server(char *s, char **host, char **port)
 {
 	char *colon;
 
@@ -107,8 +121,8 @@ static int cmd_append(int argc, char **argv)
 		switch (o) {
 		case 's': server = optarg; break;
 		case 't':
-			if (parse_u64(optarg, &txid))
-				return fail("--txid", -EINVAL);
+			if (ctl_parse_u64(optarg, &txid))
+				return ctl_fail("--txid", -EINVAL);
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -118,20 +132,20 @@ static int cmd_append(int argc, char **argv)
 		fprintf(stderr, "klogctl append: --server and at least one FILE are required\n");
 		return 2;
 	}
-	split_server(server, &host, &port);
+	ctl_split_server(server, &host, &port);
 	if ((err = klog_client_open(&c, host, port, NULL)))
-		return fail(server, err);
+		return ctl_fail(server, err);
 	for (int i = optind; i < argc; i++, txid++) {
-		size_t len;
+		size_t len = 0;
 		uint64_t lsn;
 
 		if ((err = read_all(argv[i], buf, sizeof(buf), &len))) {
 			klog_client_close(c);
-			return fail(argv[i], err == -EMSGSIZE ? -EFBIG : err);
+			return ctl_fail(argv[i], err == -EMSGSIZE ? -EFBIG : err);
 		}
 		if ((err = klog_client_append(c, buf, len, txid, &lsn))) {
 			klog_client_close(c);
-			return fail(argv[i], err);
+			return ctl_fail(argv[i], err);
 		}
 		printf("%" PRIu64 "\n", lsn);
 		fflush(stdout);
@@ -158,7 +172,7 @@ static int dir_args(int argc, char **argv, const char **dir, uint64_t *from, uin
 		case 'd': *dir = optarg; break;
 		case 'f':
 		case 't':
-			if (!from || parse_u64(optarg, o == 'f' ? from : to)) {
+			if (!from || ctl_parse_u64(optarg, o == 'f' ? from : to)) {
 				fprintf(stderr, "klogctl: invalid --%s\n", o == 'f' ? "from" : "to");
 				return 2;
 			}
@@ -184,12 +198,12 @@ static int cmd_read(int argc, char **argv)
 
 	if ((err = dir_args(argc, argv, &dir, NULL, NULL)))
 		return err;
-	if (optind + 1 != argc || parse_u64(argv[optind], &lsn)) {
+	if (optind + 1 != argc || ctl_parse_u64(argv[optind], &lsn)) {
 		fprintf(stderr, "klogctl read: one LSN is required\n");
 		return 2;
 	}
 	if ((err = klog_reader_open(&r, dir)))
-		return fail(dir, err);
+		return ctl_fail(dir, err);
 	n = klog_read(r, lsn, buf, sizeof(buf), NULL);
 	klog_reader_close(r);
 	if (n < 0) {
@@ -224,7 +238,7 @@ static int cmd_dump(int argc, char **argv)
 		return 2;
 	}
 	if ((err = klog_reader_open(&r, dir)))
-		return fail(dir, err);
+		return ctl_fail(dir, err);
 	err = klog_reader_bounds(r, &first, &last);
 	if (!err)
 		err = klog_iterate(r, from > first ? from : first, to < last ? to : last,
@@ -232,7 +246,7 @@ static int cmd_dump(int argc, char **argv)
 	klog_reader_close(r);
 	if (err == -ENODATA)
 		return 0; /* nothing durable yet: nothing to print */
-	return err ? fail(dir, err) : 0;
+	return err ? ctl_fail(dir, err) : 0;
 }
 
 int main(int argc, char **argv)
@@ -247,6 +261,10 @@ int main(int argc, char **argv)
 		return cmd_read(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "dump"))
 		return cmd_dump(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "bench"))
+		return cmd_bench(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verify"))
+		return cmd_verify(argc - 1, argv + 1);
 	fprintf(stderr, "klogctl: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

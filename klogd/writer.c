@@ -236,6 +236,28 @@ static int map_file(struct klog_writer *w, const char *name, void **p, size_t *l
 	return 0;
 }
 
+/*
+ * A torn tail carries this segment's salt, so a record of it could pass for
+ * a later LSN once new records are written in front of it: zero it, durably,
+ * before writing anything.
+ */
+static int zero_tail(struct klog_writer *w, uint64_t end, uint64_t len)
+{
+	uint64_t from = round_blk(end);
+	int err;
+
+	if (len > from && fallocate(w->seg_fd, FALLOC_FL_ZERO_RANGE, (off_t)from,
+				    (off_t)(len - from))) {
+		static const uint8_t zero[BLK] __attribute__((aligned(BLK)));
+
+		for (uint64_t off = from; off < len; off += BLK)
+			if (pwrite(w->seg_fd, zero, BLK, (off_t)off) != BLK)
+				return -errno;
+	}
+	/* The block the tail starts in: the staged bytes, zeroes after them. */
+	return (err = write_staged(w, true)) ? err : 0;
+}
+
 static int push_pend(struct klog_writer *w, uint64_t off)
 {
 	if (w->npend == w->pend_cap) {
@@ -258,7 +280,7 @@ static int push_pend(struct klog_writer *w, uint64_t off)
 static int recover(struct klog_writer *w, uint64_t first, struct klog_writer_recovery *rec)
 {
 	char name[KLOG_SEG_NAME_MAX], idx[KLOG_SEG_NAME_MAX];
-	size_t seg_len, idx_len, durable_end = 0, nrec = 0;
+	size_t seg_len, idx_len, durable_end = 0, nrec = 0, nidx = 0;
 	void *seg, *ix;
 	struct klog_seg_hdr h;
 	struct klog_scan scan;
@@ -271,11 +293,16 @@ static int recover(struct klog_writer *w, uint64_t first, struct klog_writer_rec
 	err = map_file(w, idx, &ix, &idx_len);
 	if (err == -ENOENT)
 		err = 0;
-	if (!err && idx_len >= 8) {
-		uint64_t last;
+	/* The index ends at a partial entry or one that does not grow (a zeroed tail). */
+	for (size_t i = 0, prev = 0; !err && i < idx_len / 8; i++, nidx++) {
+		uint64_t off;
 
-		memcpy(&last, (char *)ix + (idx_len / 8 - 1) * 8, 8);
-		durable_end = le64toh(last) + 1;
+		memcpy(&off, (char *)ix + i * 8, 8);
+		off = le64toh(off);
+		if (off <= prev || off < KLOG_SEG_HDR_SIZE)
+			break;
+		prev = off;
+		durable_end = off + 1;
 	}
 	if (!err)
 		err = klog_seg_hdr_decode(seg, seg_len, &h);
@@ -311,15 +338,17 @@ static int recover(struct klog_writer *w, uint64_t first, struct klog_writer_rec
 		if ((err = klog_rec_decode((char *)seg + off, scan.end - off, h.salt,
 					   first + nrec, w->max_record, &r)))
 			goto out;
-		if (nrec >= idx_len / 8 && (err = push_pend(w, off)))
+		if (nrec >= nidx && (err = push_pend(w, off)))
 			goto out;
 		off += klog_rec_size(r.len);
 	}
-	w->idx_count = nrec < idx_len / 8 ? nrec : idx_len / 8;
+	w->idx_count = nrec < nidx ? nrec : nidx;
 	if (ftruncate(w->idx_fd, (off_t)(w->idx_count * 8))) {
 		err = -errno;
 		goto out;
 	}
+	if (scan.cut && (err = zero_tail(w, scan.end, seg_len)))
+		goto out;
 	rec->reindexed = w->npend;
 	if (w->npend && (err = write_index(w, w->pend, w->npend)))
 		goto out;

@@ -61,6 +61,12 @@ struct klog_rec {
  */
 uint32_t klog_crc32c(uint32_t crc, const void *buf, size_t len);
 
+/*
+ * For tests only: the same CRC from the portable table code, even where
+ * klog_crc32c() uses the CPU's crc32 instruction.
+ */
+uint32_t klog_crc32c_sw(uint32_t crc, const void *buf, size_t len);
+
 /* Fill h for a new segment, crc included. */
 void klog_seg_hdr_init(struct klog_seg_hdr *h, uint64_t first_lsn, uint64_t salt,
 		       uint64_t seg_size);
@@ -74,6 +80,15 @@ int klog_seg_hdr_decode(const void *buf, size_t n, struct klog_seg_hdr *h);
 
 /* Bytes a record of len payload bytes takes on disk, padding included. */
 size_t klog_rec_size(uint32_t len);
+
+/*
+ * Seal a record whose len payload bytes are already at rec + sizeof(struct
+ * klog_rec_hdr): write its header and CRC and zero its padding, in place, so
+ * a writer that stages payloads in its I/O buffer never copies them.
+ * Returns klog_rec_size(len).
+ */
+size_t klog_rec_seal(void *rec, uint64_t lsn, uint64_t txid, uint32_t flags, uint64_t salt,
+		     uint32_t len);
 
 /* Write one record to dst (klog_rec_size(len) bytes, padding zeroed); returns that size. */
 size_t klog_rec_encode(void *dst, uint64_t lsn, uint64_t txid, uint32_t flags, uint64_t salt,

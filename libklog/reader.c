@@ -54,7 +54,7 @@ static void seg_close(struct segment *s)
 static int seg_open(struct klog_reader *r, struct segment *s, uint64_t first)
 {
 	char name[KLOG_SEG_NAME_MAX];
-	uint8_t hdr[sizeof(struct klog_seg_hdr)];
+	uint8_t hdr[KLOG_SEG_HDR_SIZE]; /* decoding checks the whole header block */
 	struct klog_seg_hdr h;
 	int err;
 

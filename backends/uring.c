@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * uring.c - the io_uring backend: a write of the registered staging buffer to
+ * a registered file, linked to an fdatasync, costs one system call.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/uio.h>
+
+#include <liburing.h>
+
+#include "backend.h"
+
+#define DEFAULT_DEPTH 64
+/* Bytes one SQE may ask for: its length is 32 bits, and the kernel caps I/O there anyway. */
+#define MAX_SQE_BYTES ((size_t)INT_MAX & ~(size_t)4095)
+
+/* user_data of the two SQEs a submit may make, and indexes of their results. */
+enum { UD_WRITE, UD_SYNC, UD_MAX };
+
+struct uring {
+	struct klog_backend b; /* first: the ops see a struct klog_backend */
+	struct io_uring ring;
+	int fds[KLOG_BACKEND_FILES];
+	bool fixed_buf;   /* the staging buffer is registered as buffer 0 */
+	bool fixed_files; /* fds are registered, and SQEs name slots instead */
+	int broken;       /* -errno once SQEs may be stuck in the ring: it is unusable */
+};
+
+static struct uring *to_uring(struct klog_backend *b)
+{
+	return (struct uring *)b;
+}
+
+static int uring_open(struct klog_backend **out, const struct klog_backend_opts *opts)
+{
+	unsigned int depth;
+	int files[KLOG_BACKEND_FILES];
+	struct iovec iov;
+	struct uring *u;
+	int err;
+
+	if (!opts)
+		return -EINVAL;
+	depth = opts->queue_depth ? opts->queue_depth : DEFAULT_DEPTH;
+	if (depth < UD_MAX)
+		depth = UD_MAX; /* room for a write and its linked fsync */
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->b.ops = &klog_backend_uring;
+	/* -ENOSYS, -EPERM (io_uring_disabled, seccomp), -ENOMEM: the caller falls back. */
+	err = io_uring_queue_init(depth, &u->ring, 0);
+	if (err)
+		goto err_free;
+	err = klog_backend_buf_alloc(&u->b, opts->buf_size);
+	if (err)
+		goto err_exit;
+
+	/*
+	 * Registering pins the buffer and files once instead of at every I/O.
+	 * Either can fail where it is merely slower to go without (the buffer
+	 * counts against RLIMIT_MEMLOCK on old kernels and may not exceed
+	 * 1 GiB; old kernels refuse sparse file tables): then plain writes
+	 * with the user address, and plain fds, are used instead.
+	 */
+	iov.iov_base = u->b.buf;
+	iov.iov_len = u->b.buf_size;
+	u->fixed_buf = !io_uring_register_buffers(&u->ring, &iov, 1);
+	for (unsigned int i = 0; i < KLOG_BACKEND_FILES; i++)
+		files[i] = u->fds[i] = -1;
+	u->fixed_files = !io_uring_register_files(&u->ring, files, KLOG_BACKEND_FILES);
+	*out = &u->b;
+	return 0;
+
+err_exit:
+	io_uring_queue_exit(&u->ring);
+err_free:
+	free(u);
+	return err;
+}
+
+static void uring_close(struct klog_backend *b)
+{
+	if (!b)
+		return;
+	/* Unregisters the buffer and files with the ring; the fds stay the caller's. */
+	io_uring_queue_exit(&to_uring(b)->ring);
+	klog_backend_buf_free(b);
+	free(to_uring(b));
+}
+
+static int uring_set_file(struct klog_backend *b, unsigned int slot, int fd)
+{
+	struct uring *u = to_uring(b);
+
+	if (slot >= KLOG_BACKEND_FILES)
+		return -EINVAL;
+	if (fd < -1 || (fd >= 0 && fcntl(fd, F_GETFD) < 0))
+		return -EBADF;
+	if (u->fixed_files) {
+		int ret = io_uring_register_files_update(&u->ring, slot, &fd, 1);
+
+		if (ret < 0)
+			return ret;
+	}
+	u->fds[slot] = fd;
+	return 0;
+}
+
+/* 0 if slot may take I/O now, or -errno. */
+static int uring_check(struct uring *u, unsigned int slot)
+{
+	if (u->broken)
+		return u->broken;
+	if (slot >= KLOG_BACKEND_FILES)
+		return -EINVAL;
+	return u->fds[slot] < 0 ? -EBADF : 0;
+}
+
+/*
+ * SQEs are prepared for slot's file with uring_fd() then uring_tag().
+ * io_uring_get_sqe() cannot run out: the ring is empty between calls (or
+ * broken) and holds at least UD_MAX entries.
+ */
+static int uring_fd(struct uring *u, unsigned int slot)
+{
+	return u->fixed_files ? (int)slot : u->fds[slot];
+}
+
+/* After the prep helper (which clears flags): mark the file as a slot, tag the SQE. */
+static void uring_tag(struct uring *u, struct io_uring_sqe *sqe, unsigned int flags, __u64 ud)
+{
+	sqe->flags |= flags | (u->fixed_files ? IOSQE_FIXED_FILE : 0);
+	io_uring_sqe_set_data64(sqe, ud);
+}
+
+static void uring_prep_sync(struct uring *u, unsigned int slot)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+	io_uring_prep_fsync(sqe, uring_fd(u, slot), IORING_FSYNC_DATASYNC);
+	uring_tag(u, sqe, 0, UD_SYNC);
+}
+
+/*
+ * Submit the n prepared SQEs, wait for their CQEs and store each result in
+ * res[user_data].  RETURN VALUE: 0, or -errno if they did not all run.
+ */
+static int uring_run(struct uring *u, unsigned int n, int res[UD_MAX])
+{
+	struct io_uring_cqe *cqe;
+	unsigned int submitted;
+	int ret;
+
+	for (unsigned int i = 0; i < UD_MAX; i++)
+		res[i] = -EIO; /* a CQE that never came */
+	do
+		ret = io_uring_submit_and_wait(&u->ring, n);
+	while (ret == -EINTR);
+	submitted = ret < 0 ? 0 : (unsigned int)ret;
+	for (unsigned int i = 0; i < submitted; i++) {
+		do
+			ret = io_uring_wait_cqe(&u->ring, &cqe);
+		while (ret == -EINTR);
+		if (ret < 0)
+			break;
+		if (cqe->user_data < UD_MAX)
+			res[cqe->user_data] = cqe->res;
+		io_uring_cqe_seen(&u->ring, cqe);
+	}
+	if (ret >= 0 && submitted == n)
+		return 0;
+	/*
+	 * SQEs the kernel did not take stay queued, and would go with the next
+	 * submit, writing whatever the buffer holds by then; CQEs not reaped
+	 * would be taken for the next ones.  Refuse all further I/O instead.
+	 */
+	u->broken = ret < 0 ? ret : -EAGAIN;
+	return u->broken;
+}
+
+static ssize_t uring_submit(struct klog_backend *b, unsigned int slot, size_t buf_off, size_t len,
+			    off_t off, bool datasync)
+{
+	struct uring *u = to_uring(b);
+	int res[UD_MAX], err = uring_check(u, slot);
+	struct io_uring_sqe *sqe;
+	void *buf;
+
+	if (err)
+		return err;
+	if (len > b->buf_size || buf_off > b->buf_size - len)
+		return -EINVAL;
+	if (len > MAX_SQE_BYTES) {
+		len = MAX_SQE_BYTES; /* a short write, which syncs nothing */
+		datasync = false;
+	}
+	buf = (char *)b->buf + buf_off;
+	sqe = io_uring_get_sqe(&u->ring);
+	if (u->fixed_buf)
+		io_uring_prep_write_fixed(sqe, uring_fd(u, slot), buf, (unsigned int)len,
+					  (__u64)off, 0);
+	else
+		io_uring_prep_write(sqe, uring_fd(u, slot), buf, (unsigned int)len, (__u64)off);
+	/*
+	 * The kernel starts the linked fsync only once the write completed in
+	 * full; after a short write it completes with -ECANCELED, unsynced.
+	 */
+	uring_tag(u, sqe, datasync ? IOSQE_IO_LINK : 0, UD_WRITE);
+	if (datasync)
+		uring_prep_sync(u, slot);
+	err = uring_run(u, datasync ? 2 : 1, res);
+	if (err)
+		return err;
+	if (res[UD_WRITE] < 0 || !datasync || (size_t)res[UD_WRITE] < len)
+		return res[UD_WRITE];
+	return res[UD_SYNC] < 0 ? res[UD_SYNC] : res[UD_WRITE];
+}
+
+static int uring_sync(struct klog_backend *b, unsigned int slot)
+{
+	struct uring *u = to_uring(b);
+	int res[UD_MAX], err = uring_check(u, slot);
+
+	if (err)
+		return err;
+	uring_prep_sync(u, slot);
+	err = uring_run(u, 1, res);
+	return err ? err : res[UD_SYNC];
+}
+
+const struct klog_backend_ops klog_backend_uring = {
+	.name = "uring",
+	.open = uring_open,
+	.close = uring_close,
+	.set_file = uring_set_file,
+	.submit = uring_submit,
+	.sync = uring_sync,
+};

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bench.c - `klogctl bench` streams generated records to a server and
+ * `klogctl verify` checks a log directory holds exactly those records.
+ *
+ * Record txid t of a run with seed s has a size drawn from the size spec and
+ * bytes drawn from (s, t), so verify needs nothing but the same arguments.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <klog/klog.h>
+
+#include "klogctl.h"
+
+struct size_spec {
+	enum { SIZE_FIXED, SIZE_UNIFORM, SIZE_MIX } kind;
+	uint32_t min, max;
+};
+
+struct gen_args {
+	const char *server, *dir, *acks;
+	uint64_t count, seed;
+	struct size_spec size;
+};
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+static uint32_t gen_size(const struct gen_args *a, uint64_t txid)
+{
+	uint64_t r = mix64(a->seed * 0x9e3779b97f4a7c15ull ^ txid);
+
+	switch (a->size.kind) {
+	case SIZE_FIXED:
+		return a->size.min;
+	case SIZE_UNIFORM:
+		return a->size.min + (uint32_t)(r % (a->size.max - a->size.min + 1));
+	default: /* the Kerby paper's mix: 75% 128-byte, 25% 1024-byte values */
+		return r % 4 ? 128 : 1024;
+	}
+}
+
+static void gen_payload(const struct gen_args *a, uint64_t txid, uint8_t *p, uint32_t len)
+{
+	uint64_t x = mix64(a->seed + 0x632be59bd9b4e019ull * (txid + 1));
+
+	for (uint32_t i = 0; i < len; i += 8) {
+		x = mix64(x + i);
+		memcpy(p + i, &x, len - i < 8 ? len - i : 8);
+	}
+}
+
+static int parse_size(const char *s, struct size_spec *sp)
+{
+	unsigned long a, b;
+	char c;
+
+	if (!strcmp(s, "mix")) {
+		sp->kind = SIZE_MIX;
+		sp->min = 128;
+		sp->max = 1024;
+	} else if (sscanf(s, "fixed:%lu%c", &a, &c) == 1) {
+		sp->kind = SIZE_FIXED;
+		sp->min = sp->max = (uint32_t)a;
+	} else if (sscanf(s, "uniform:%lu:%lu%c", &a, &b, &c) == 2 && a <= b) {
+		sp->kind = SIZE_UNIFORM;
+		sp->min = (uint32_t)a;
+		sp->max = (uint32_t)b;
+	} else {
+		return -EINVAL;
+	}
+	return sp->min >= 1 && sp->max <= KLOG_MAX_RECORD ? 0 : -ERANGE;
+}
+
+static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "acks", required_argument, NULL, 'a' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "size", required_argument, NULL, 'z' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int o, err;
+
+	*a = (struct gen_args){ .seed = 1, .size = { SIZE_MIX, 128, 1024 } };
+	while ((o = getopt_long(argc, argv, "s:d:a:n:S:z:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 's': a->server = optarg; break;
+		case 'd': a->dir = optarg; break;
+		case 'a': a->acks = optarg; break;
+		case 'n':
+			if (ctl_parse_u64(optarg, &a->count) || !a->count)
+				return ctl_fail("--count", -EINVAL) + 1;
+			break;
+		case 'S':
+			if (ctl_parse_u64(optarg, &a->seed))
+				return ctl_fail("--seed", -EINVAL) + 1;
+			break;
+		case 'z':
+			if ((err = parse_size(optarg, &a->size))) {
+				fprintf(stderr, "klogctl: --size %s: expected fixed:BYTES, "
+						"uniform:MIN:MAX or mix, sizes 1..%d\n", optarg,
+					KLOG_MAX_RECORD);
+				return 2;
+			}
+			break;
+		case 'h':
+			return -1;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc || !a->count || (bench ? !a->server : !a->dir)) {
+		fprintf(stderr, "klogctl %s: %s and --count are required\n",
+			bench ? "bench" : "verify", bench ? "--server" : "--dir");
+		return 2;
+	}
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One progress line: rate so far and, with a directory, the durable lag. */
+static void progress(struct klog_reader *r, uint64_t done, uint64_t bytes, uint64_t last_lsn,
+		     double t0, bool final)
+{
+	double dt = now_s() - t0;
+	uint64_t first, durable;
+	char lag[64] = "";
+
+	if (r && !klog_reader_bounds(r, &first, &durable))
+		snprintf(lag, sizeof(lag), ", durable lag %" PRIu64 " records",
+			 last_lsn > durable ? last_lsn - durable : 0);
+	fprintf(stderr, "\r%" PRIu64 " records, %.0f records/s, %.1f MB/s%s   %s", done,
+		done / dt, bytes / dt / 1e6, lag, final ? "\n" : "");
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	static uint8_t buf[KLOG_MAX_RECORD];
+	struct gen_args a;
+	struct klog_client *c;
+	struct klog_reader *r = NULL;
+	char *host, *port;
+	double t0, next_tick, *lat;
+	uint64_t bytes = 0, lsn = 0;
+	FILE *acks = NULL;
+	int err = parse_gen_args(argc, argv, &a, true);
+
+	if (err)
+		return err < 0 ? 0 : err;
+	ctl_split_server((char *)a.server, &host, &port);
+	if ((err = klog_client_open(&c, host, port, NULL)))
+		return ctl_fail(a.server, err);
+	if (a.dir && (err = klog_reader_open(&r, a.dir)))
+		fprintf(stderr, "klogctl: %s: %s (no durable lag shown)\n", a.dir, strerror(-err));
+	if (a.acks && !(acks = fopen(a.acks, "w")))
+		return ctl_fail(a.acks, -errno);
+	lat = malloc(a.count * sizeof(*lat));
+	if (!lat)
+		return ctl_fail("bench", -ENOMEM);
+	t0 = now_s();
+	next_tick = t0 + 0.25;
+	for (uint64_t t = 0; t < a.count; t++) {
+		uint32_t len = gen_size(&a, t);
+		double s = now_s();
+
+		gen_payload(&a, t, buf, len);
+		if ((err = klog_client_append(c, buf, len, t, &lsn))) {
+			fprintf(stderr, "\nklogctl: record %" PRIu64 ": %s\n", t, strerror(-err));
+			break;
+		}
+		lat[t] = now_s() - s;
+		bytes += len;
+		if (acks)
+			fprintf(acks, "%" PRIu64 " %" PRIu64 "\n", lsn, t);
+		if (lat[t] + s >= next_tick) {
+			progress(r, t + 1, bytes, lsn, t0, false);
+			next_tick += 0.25;
+		}
+	}
+	double dt = now_s() - t0;
+	uint64_t done = err ? 0 : a.count;
+
+	progress(r, done, bytes, lsn, t0, true);
+	if (done) {
+		qsort(lat, done, sizeof(*lat), cmp_double);
+		printf("appends %" PRIu64 "  seconds %.2f  appends/s %.0f  MB/s %.2f  "
+		       "latency us p50 %.1f p99 %.1f max %.1f  last LSN %" PRIu64 "\n",
+		       done, dt, done / dt, bytes / dt / 1e6, lat[done / 2] * 1e6,
+		       lat[done * 99 / 100] * 1e6, lat[done - 1] * 1e6, lsn);
+	}
+	free(lat);
+	if (acks && fclose(acks))
+		err = -errno;
+	klog_reader_close(r);
+	klog_client_close(c);
+	return err ? 1 : 0;
+}
+
+struct verify_ctx {
+	const struct gen_args *a;
+	uint8_t *seen;       /* per txid */
+	uint64_t next_lsn;
+	uint64_t records;
+	uint8_t want[KLOG_MAX_RECORD];
+};
+
+static int verify_one(const struct klog_record *rec, const void *payload, void *p)
+{
+	struct verify_ctx *v = p;
+
+	if (rec->lsn != v->next_lsn) {
+		fprintf(stderr, "klogctl: LSN %" PRIu64 " follows %" PRIu64 "\n", rec->lsn,
+			v->next_lsn - 1);
+		return -EILSEQ;
+	}
+	v->next_lsn++;
+	v->records++;
+	if (rec->txid >= v->a->count || v->seen[rec->txid]++) {
+		fprintf(stderr, "klogctl: LSN %" PRIu64 ": txid %" PRIu64 " %s\n", rec->lsn,
+			rec->txid, rec->txid >= v->a->count ? "was never sent" : "appears twice");
+		return -EILSEQ;
+	}
+	gen_payload(v->a, rec->txid, v->want, gen_size(v->a, rec->txid));
+	if (rec->len != gen_size(v->a, rec->txid) || memcmp(payload, v->want, rec->len)) {
+		fprintf(stderr, "klogctl: LSN %" PRIu64 " (txid %" PRIu64 "): bytes differ\n",
+			rec->lsn, rec->txid);
+		return -EILSEQ;
+	}
+	return 0;
+}
+
+/* Every acknowledged LSN holds the txid it was acknowledged for. */
+static int verify_acks(struct klog_reader *r, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	uint64_t lsn, txid, n = 0;
+	struct klog_record rec;
+	uint8_t buf[1];
+
+	if (!f)
+		return ctl_fail(path, -errno);
+	while (fscanf(f, "%" SCNu64 " %" SCNu64, &lsn, &txid) == 2) {
+		int err = klog_read(r, lsn, buf, 0, &rec);
+
+		if ((err < 0 && err != -ENOSPC) || rec.txid != txid) {
+			fprintf(stderr, "klogctl: acknowledged LSN %" PRIu64 " (txid %" PRIu64 "): %s\n",
+				lsn, txid, err < 0 && err != -ENOSPC ? strerror(-err) : "other txid");
+			fclose(f);
+			return 1;
+		}
+		n++;
+	}
+	fclose(f);
+	printf("acknowledged LSNs checked: %" PRIu64 "\n", n);
+	return 0;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct verify_ctx *v = calloc(1, sizeof(*v));
+	struct klog_reader *r;
+	uint64_t first, last;
+	struct gen_args a;
+	int err = parse_gen_args(argc, argv, &a, false);
+
+	if (err || !v) {
+		free(v);
+		return err < 0 ? 0 : err ? err : ctl_fail("verify", -ENOMEM);
+	}
+	v->a = &a;
+	v->seen = calloc(a.count, 1);
+	err = v->seen ? klog_reader_open(&r, a.dir) : -ENOMEM;
+	if (err) {
+		free(v->seen);
+		free(v);
+		return ctl_fail(a.dir, err);
+	}
+	err = klog_reader_bounds(r, &first, &last);
+	if (!err) {
+		v->next_lsn = first;
+		err = klog_iterate(r, first, last, verify_one, v);
+	}
+	if (!err && v->records != a.count) {
+		fprintf(stderr, "klogctl: %" PRIu64 " records in the log, %" PRIu64 " sent\n",
+			v->records, a.count);
+		err = -EILSEQ;
+	}
+	if (!err)
+		printf("verified %" PRIu64 " records, LSNs %" PRIu64 "..%" PRIu64
+		       ": contiguous, each txid once, bytes as sent\n", v->records, first, last);
+	if (!err && a.acks)
+		err = verify_acks(r, a.acks) ? -EILSEQ : 0;
+	klog_reader_close(r);
+	free(v->seen);
+	free(v);
+	return err == -EILSEQ ? 1 : err ? ctl_fail(a.dir, err) : 0;
+}
