@@ -78,7 +78,7 @@ wait "$klogd_pid" || true
 klogd_pid=
 tail -n 2 "$work/klogd.log"
 
-read -r _ appends _ secs _ rate _ mbs _ _ p50 _ p99 _ _ _ _ _ <"$work/bench.out"
+read -r _ appends _ secs _ rate _ mbs _ _ _ p50 _ p99 _ <"$work/bench.out"
 segs=$(find "$dir" -name '*.klog' | wc -l)
 printf '\n%-34s %s\n' "summary" ""
 printf '%-34s %s\n' "records appended and acknowledged" "$appends"
