@@ -21,6 +21,7 @@ work=$(mktemp -d /var/tmp/klog-test-XXXXXX)
 pid=
 cleanup() {
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	umount "$work/tiny" 2>/dev/null
 	ip netns del "$srv" 2>/dev/null
 	ip netns del "$cli" 2>/dev/null
 	rm -rf "/sys/fs/bpf/klog/$name" "$work"
@@ -103,6 +104,48 @@ for backend in uring psync; do
 	check "$backend: SIGTERM stops klogd with status 0" stop_klogd
 	check "$backend: a clean stop removes the pins" test ! -e "/sys/fs/bpf/klog/$name/klog_ctl"
 done
+
+# --- a full disk: klogd reports it and the kernel keeps the records ----------
+tiny=$work/tiny dir=$work/tiny/log log=$work/klogd-full.log acks=$work/acks-full
+mkdir -p "$tiny" && mount -t tmpfs -o size=3M klogtest "$tiny"
+count=6000
+start_klogd "$log" --dir "$dir" --segment-size 1M >/dev/null
+cli "$klogctl" bench --server 10.97.0.1 --count "$count" --size mix --seed 3 \
+	--acks "$acks" >/dev/null 2>&1
+wait "$pid"
+rc=$?
+pid=
+check "ENOSPC: klogd stops with a non-zero status" test "$rc" -ne 0
+check "ENOSPC: klogd says why, in one fatal line" \
+	grep -q "fatal: writing the log failed: No space left on device" "$log"
+held=$(($(ctl_map klog_ctl next_lsn) - $(ctl_map klog_ctl truncated_lsn)))
+check "ENOSPC: the records not on disk stay in the kernel log ($held)" test "$held" -gt 0
+check "ENOSPC: durable LSN is not advanced past what is on disk" \
+	test "$(ctl_map klog_ctl durable_lsn)" -le "$(ctl_map klog_ctl truncated_lsn)"
+mount -o remount,size=64M "$tiny"
+check "ENOSPC: a klogd restarted with room adopts them" restart_adopting "$log" --dir "$dir" \
+	--segment-size 1M
+last=$(tail -n 1 "$acks" | cut -d' ' -f1)
+for _ in $(seq 100); do "$klogctl" read --dir "$dir" "$last" >/dev/null 2>&1 && break; sleep 0.05; done
+check "ENOSPC: then every acknowledged record is on disk, once" \
+	sh -c "'$klogctl' verify --dir '$dir' --count $count --size mix --seed 3 --acks '$acks' >/dev/null"
+stop_klogd
+umount "$tiny"
+
+# --- io_uring disabled: one clear line, then psync ----------------------------
+was=$(sysctl -n kernel.io_uring_disabled 2>/dev/null || echo none)
+if [ "$was" != none ]; then
+	sysctl -qw kernel.io_uring_disabled=2
+	log=$work/klogd-nouring.log
+	start_klogd "$log" --dir "$work/log-nouring" >/dev/null
+	sysctl -qw kernel.io_uring_disabled="$was"
+	check "io_uring disabled: klogd says so in one line" \
+		test "$(grep -c 'io_uring is unavailable (Operation not permitted): using the psync backend' "$log")" -eq 1
+	check "io_uring disabled: klogd runs on the psync backend" grep -q "psync backend" "$log"
+	stop_klogd
+else
+	not_ok "io_uring disabled: kernel.io_uring_disabled is missing on this kernel"
+fi
 
 # --- one instance per name ---------------------------------------------------
 dir=$work/log-hand log=$work/klogd-hand.log
