@@ -105,6 +105,19 @@ for backend in uring psync; do
 	check "$backend: a clean stop removes the pins" test ! -e "/sys/fs/bpf/klog/$name/klog_ctl"
 done
 
+# --- the other attach modes --------------------------------------------------
+for mode in tc xdpgeneric; do
+	dir=$work/log-$mode log=$work/klogd-$mode.log acks=$work/acks-$mode
+	check "--mode $mode: klogd starts" start_klogd "$log" --dir "$dir" --mode "$mode"
+	cli "$klogctl" bench --server 10.97.0.1 --count 2000 --size "uniform:1:$max" --seed 5 \
+		--acks "$acks" >/dev/null 2>&1
+	last=$(tail -n 1 "$acks" | cut -d' ' -f1)
+	for _ in $(seq 100); do "$klogctl" read --dir "$dir" "$last" >/dev/null 2>&1 && break; sleep 0.05; done
+	check "--mode $mode: 2000 records appended and on disk, byte-exact" \
+		sh -c "'$klogctl' verify --dir '$dir' --count 2000 --size uniform:1:$max --seed 5 --acks '$acks' >/dev/null"
+	check "--mode $mode: SIGTERM stops klogd with status 0" stop_klogd
+done
+
 # --- a full disk: klogd reports it and the kernel keeps the records ----------
 tiny=$work/tiny dir=$work/tiny/log log=$work/klogd-full.log acks=$work/acks-full
 mkdir -p "$tiny" && mount -t tmpfs -o size=3M klogtest "$tiny"
@@ -154,7 +167,16 @@ second=$(nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --name "$nam
 	--dir "$work/other" 2>&1)
 rc=$?
 check "a second klogd on the same --name is refused" \
-	test "$rc" -ne 0 -a -n "$(echo "$second" | grep 'another klogd is running')"
+	test "$rc" -ne 0 -a -n "$(echo "$second" | grep 'another klogd is running with this --name')"
+second=$(nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --name "$name-2" \
+	--dir "$dir" 2>&1)
+rc=$?
+check "a second klogd on the same --dir is refused" \
+	test "$rc" -ne 0 -a -n "$(echo "$second" | grep 'another klogd is running with this --dir')"
+check "klogd --help describes the options" sh -c "'$klogd' --help | grep -q -- '--pool-blocks'"
+"$klogd" --iface x --dir y --pool nope >/dev/null 2>"$work/err"
+check "klogd refuses a bad option value with a message and status 2" \
+	sh -c "test $? -eq 2 && grep -q \"invalid value for --pool: 'nope'\" '$work/err'"
 
 # --- klogctl by hand ---------------------------------------------------------
 printf 'first record' >"$work/a"
