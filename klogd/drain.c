@@ -31,6 +31,8 @@ int klogd_drain_reconcile(struct klogd_drain *d)
 int klogd_drain_once(struct klogd_drain *d)
 {
 	uint64_t lsn = klog_writer_next(d->w), first = lsn;
+	/* Records a failed call staged are made durable, and counted, by this one. */
+	uint64_t durable = klog_writer_durable(d->w);
 	uint64_t end = __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
 	int err = 0;
 
@@ -51,7 +53,7 @@ int klogd_drain_once(struct klogd_drain *d)
 		d->bytes += n;
 		lsn++;
 	}
-	if (lsn == first)
+	if (lsn == durable)
 		return 0;
 	if ((err = klog_writer_commit(d->w)))
 		return err;
@@ -59,7 +61,7 @@ int klogd_drain_once(struct klogd_drain *d)
 	if ((err = klog_kern_truncate(d->k, lsn)))
 		return err;
 	publish(d, lsn);
-	d->records += lsn - first;
+	d->records += lsn - durable;
 	d->commits++;
-	return (int)(lsn - first);
+	return (int)(lsn - durable);
 }

@@ -148,6 +148,11 @@ static int new_segment(struct klog_writer *w, uint64_t first)
 		err = -errno;
 		goto fail;
 	}
+	/* The sealed segment's index must survive a crash: nothing rescans it later. */
+	if (w->idx_fd >= 0 && fsync(w->idx_fd)) {
+		err = -errno;
+		goto fail;
+	}
 	close_fd(&w->seg_fd);
 	close_fd(&w->idx_fd);
 	w->seg_fd = fd;
@@ -181,22 +186,67 @@ fail:
 	return err;
 }
 
-/* The highest segment's first LSN and the number of segments; stale .tmp files go. */
-static int list_segments(struct klog_writer *w, uint64_t *last, uint64_t *count)
+static int push_pend(struct klog_writer *w, uint64_t off)
+{
+	if (w->npend == w->pend_cap) {
+		size_t cap = w->pend_cap ? 2 * w->pend_cap : 1024;
+		uint64_t *p = realloc(w->pend, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		w->pend = p;
+		w->pend_cap = cap;
+	}
+	w->pend[w->npend++] = off;
+	return 0;
+}
+
+/*
+ * A torn tail carries this segment's salt, so a record of it could pass for
+ * a later LSN once new records are written in front of it: zero it, durably,
+ * before writing anything.
+ */
+static int zero_tail(struct klog_writer *w, uint64_t end, uint64_t len)
+{
+	uint64_t from = round_blk(end);
+
+	if (len > from && fallocate(w->seg_fd, FALLOC_FL_ZERO_RANGE, (off_t)from,
+				    (off_t)(len - from))) {
+		static const uint8_t zero[BLK] __attribute__((aligned(BLK)));
+
+		for (uint64_t off = from; off < len; off += BLK)
+			if (pwrite(w->seg_fd, zero, BLK, (off_t)off) != BLK)
+				return -errno;
+	}
+	/* The block the tail starts in: the staged bytes, zeroes after them. */
+	return write_staged(w, true);
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The segments' first LSNs, in order (*firsts malloc'd); stale .tmp files go. */
+static int list_segments(struct klog_writer *w, uint64_t **firsts, uint64_t *count)
 {
 	int fd = dup(w->dirfd);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *de;
+	size_t cap = 0;
 
+	*firsts = NULL;
+	*count = 0;
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
 		return -errno;
 	}
-	*count = 0;
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
-		uint64_t first;
+		uint64_t first, *p;
 
 		if (n > 4 && !strcmp(de->d_name + n - 4, ".tmp")) {
 			unlinkat(w->dirfd, de->d_name, 0); /* a segment that was never born */
@@ -204,14 +254,22 @@ static int list_segments(struct klog_writer *w, uint64_t *last, uint64_t *count)
 		}
 		if (klog_seg_parse_name(de->d_name, &first))
 			continue;
-		if (!(*count)++ || first > *last)
-			*last = first;
+		if (*count == cap) {
+			cap = cap ? 2 * cap : 64;
+			if (!(p = realloc(*firsts, cap * sizeof(*p)))) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			*firsts = p;
+		}
+		(*firsts)[(*count)++] = first;
 	}
 	closedir(d);
+	qsort(*firsts, *count, sizeof(**firsts), u64_cmp);
 	return 0;
 }
 
-/* Read the whole of file name (for recovery); *len its size. */
+/* Map the whole of file name read-only (for recovery); *len its size. */
 static int map_file(struct klog_writer *w, const char *name, void **p, size_t *len)
 {
 	int fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
@@ -236,128 +294,163 @@ static int map_file(struct klog_writer *w, const char *name, void **p, size_t *l
 	return 0;
 }
 
-/*
- * A torn tail carries this segment's salt, so a record of it could pass for
- * a later LSN once new records are written in front of it: zero it, durably,
- * before writing anything.
- */
-static int zero_tail(struct klog_writer *w, uint64_t end, uint64_t len)
-{
-	uint64_t from = round_blk(end);
-	int err;
-
-	if (len > from && fallocate(w->seg_fd, FALLOC_FL_ZERO_RANGE, (off_t)from,
-				    (off_t)(len - from))) {
-		static const uint8_t zero[BLK] __attribute__((aligned(BLK)));
-
-		for (uint64_t off = from; off < len; off += BLK)
-			if (pwrite(w->seg_fd, zero, BLK, (off_t)off) != BLK)
-				return -errno;
-	}
-	/* The block the tail starts in: the staged bytes, zeroes after them. */
-	return (err = write_staged(w, true)) ? err : 0;
-}
-
-static int push_pend(struct klog_writer *w, uint64_t off)
-{
-	if (w->npend == w->pend_cap) {
-		size_t cap = w->pend_cap ? 2 * w->pend_cap : 1024;
-		uint64_t *p = realloc(w->pend, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		w->pend = p;
-		w->pend_cap = cap;
-	}
-	w->pend[w->npend++] = off;
-	return 0;
-}
-
-/*
- * Find the tail of the last segment: the index says where the durable records
- * end; past that, the scan stops at the first record that is not whole.
- */
-static int recover(struct klog_writer *w, uint64_t first, struct klog_writer_recovery *rec)
-{
-	char name[KLOG_SEG_NAME_MAX], idx[KLOG_SEG_NAME_MAX];
-	size_t seg_len, idx_len, durable_end = 0, nrec = 0, nidx = 0;
+/* A segment and its index as found on disk. */
+struct seg_view {
+	uint64_t first;
 	void *seg, *ix;
+	size_t seg_len, idx_len;
+	size_t nidx;             /* valid index entries */
 	struct klog_seg_hdr h;
 	struct klog_scan scan;
+};
+
+static void view_close(struct seg_view *v)
+{
+	if (v->seg)
+		munmap(v->seg, v->seg_len);
+	if (v->ix)
+		munmap(v->ix, v->idx_len);
+}
+
+/*
+ * Map segment first and its index, and scan it: the index's entries name
+ * durable records, which must all be whole; past them the first record that
+ * is not whole ends the segment.  The index ends at a partial entry or at
+ * one that does not grow (a zeroed tail).
+ */
+static int view_open(struct klog_writer *w, uint64_t first, struct seg_view *v)
+{
+	char name[KLOG_SEG_NAME_MAX];
+	size_t durable_end = 0, prev = 0;
 	int err;
 
+	*v = (struct seg_view){ .first = first };
 	klog_seg_name(name, first, false);
-	klog_seg_name(idx, first, true);
-	if ((err = map_file(w, name, &seg, &seg_len)))
+	if ((err = map_file(w, name, &v->seg, &v->seg_len)))
 		return err;
-	err = map_file(w, idx, &ix, &idx_len);
-	if (err == -ENOENT)
-		err = 0;
-	/* The index ends at a partial entry or one that does not grow (a zeroed tail). */
-	for (size_t i = 0, prev = 0; !err && i < idx_len / 8; i++, nidx++) {
+	klog_seg_name(name, first, true);
+	err = map_file(w, name, &v->ix, &v->idx_len);
+	if (err && err != -ENOENT)
+		return err;
+	for (; v->nidx < v->idx_len / 8; v->nidx++) {
 		uint64_t off;
 
-		memcpy(&off, (char *)ix + i * 8, 8);
+		memcpy(&off, (char *)v->ix + v->nidx * 8, 8);
 		off = le64toh(off);
 		if (off <= prev || off < KLOG_SEG_HDR_SIZE)
 			break;
 		prev = off;
 		durable_end = off + 1;
 	}
-	if (!err)
-		err = klog_seg_hdr_decode(seg, seg_len, &h);
-	if (!err)
-		err = klog_seg_scan(seg, seg_len, durable_end, w->max_record, &scan);
+	if ((err = klog_seg_hdr_decode(v->seg, v->seg_len, &v->h)) || v->h.first_lsn != first)
+		return err ? err : -EBADMSG;
+	return klog_seg_scan(v->seg, v->seg_len, durable_end, w->max_record, &v->scan);
+}
+
+/* Queue index entries for the records of v past its valid index prefix. */
+static int queue_unindexed(struct klog_writer *w, const struct seg_view *v)
+{
+	uint64_t nrec = 0;
+	int err;
+
+	for (size_t off = KLOG_SEG_HDR_SIZE; off < v->scan.end; nrec++) {
+		struct klog_rec r;
+
+		if ((err = klog_rec_decode((char *)v->seg + off, v->scan.end - off, v->h.salt,
+					   v->first + nrec, w->max_record, &r)))
+			return err;
+		if (nrec >= v->nidx && (err = push_pend(w, off)))
+			return err;
+		off += klog_rec_size(r.len);
+	}
+	return 0;
+}
+
+/*
+ * A sealed (not last) segment whose index lost entries in a crash: every one
+ * of its records was durable before the next segment was created, so they
+ * must all be there; index them again.
+ */
+static int repair_sealed(struct klog_writer *w, uint64_t first, uint64_t next_first)
+{
+	struct seg_view v;
+	char name[KLOG_SEG_NAME_MAX];
+	int err = view_open(w, first, &v);
+
+	if (!err && v.nidx >= next_first - first)
+		goto out;
+	if (!err && v.scan.next_lsn != next_first)
+		err = -EBADMSG; /* records the next segment's name says exist are missing */
 	if (err)
 		goto out;
-	w->salt = h.salt;
-	w->seg_size = h.seg_size;
-	w->seg_first = first;
-	w->next = w->durable = scan.next_lsn;
-	w->base = scan.end & ~(uint64_t)(BLK - 1);
-	w->fill = scan.end - w->base;
-	memcpy(w->buf, (char *)seg + w->base, w->fill);
-	rec->next_lsn = scan.next_lsn;
-	rec->cut_bytes = scan.cut ? seg_len - scan.end : 0;
+	klog_seg_name(name, first, true);
+	w->idx_fd = openat(w->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	w->idx_count = v.nidx;
+	if (w->idx_fd < 0 || ftruncate(w->idx_fd, (off_t)(v.nidx * 8)))
+		err = -errno;
+	if (!err && !(err = queue_unindexed(w, &v)))
+		err = write_index(w, w->pend, w->npend);
+	if (!err && fsync(w->idx_fd))
+		err = -errno;
+	w->npend = 0;
+	close_fd(&w->idx_fd);
+out:
+	view_close(&v);
+	return err;
+}
 
-	/* Reopen for writing; make what is there durable before indexing it. */
+
+/*
+ * Find the tail of the last segment (see view_open), make what is there
+ * durable, index the records past the index, zero a torn tail, and stage the
+ * last partial block for the next write.
+ */
+static int recover(struct klog_writer *w, uint64_t first, struct klog_writer_recovery *rec)
+{
+	char name[KLOG_SEG_NAME_MAX];
+	struct seg_view v;
+	int err = view_open(w, first, &v);
+
+	if (err)
+		goto out;
+	w->salt = v.h.salt;
+	w->seg_size = v.h.seg_size;
+	w->seg_first = first;
+	w->next = w->durable = rec->next_lsn = v.scan.next_lsn;
+	w->base = v.scan.end & ~(uint64_t)(BLK - 1);
+	w->fill = v.scan.end - w->base;
+	memcpy(w->buf, (char *)v.seg + w->base, w->fill);
+	rec->cut_bytes = v.scan.cut ? v.seg_len - v.scan.end : 0;
+
+	klog_seg_name(name, first, false);
 	if ((w->seg_fd = open_seg_file(w, name, O_RDWR)) < 0) {
 		err = w->seg_fd;
 		goto out;
 	}
-	if ((err = w->b->ops->set_file(w->b, SLOT_SEG, w->seg_fd)) || (err = w->b->ops->sync(w->b, SLOT_SEG)))
+	if ((err = w->b->ops->set_file(w->b, SLOT_SEG, w->seg_fd)) ||
+	    (err = w->b->ops->sync(w->b, SLOT_SEG)))
 		goto out;
-	w->idx_fd = openat(w->dirfd, idx, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	klog_seg_name(name, first, true);
+	w->idx_fd = openat(w->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (w->idx_fd < 0) {
 		err = -errno;
 		goto out;
 	}
-	for (size_t off = KLOG_SEG_HDR_SIZE; off < scan.end; nrec++) {
-		struct klog_rec r;
-
-		if ((err = klog_rec_decode((char *)seg + off, scan.end - off, h.salt,
-					   first + nrec, w->max_record, &r)))
-			goto out;
-		if (nrec >= nidx && (err = push_pend(w, off)))
-			goto out;
-		off += klog_rec_size(r.len);
-	}
-	w->idx_count = nrec < nidx ? nrec : nidx;
+	if ((err = queue_unindexed(w, &v)))
+		goto out;
+	w->idx_count = v.nidx;
 	if (ftruncate(w->idx_fd, (off_t)(w->idx_count * 8))) {
 		err = -errno;
 		goto out;
 	}
-	if (scan.cut && (err = zero_tail(w, scan.end, seg_len)))
+	if (v.scan.cut && (err = zero_tail(w, v.scan.end, v.seg_len)))
 		goto out;
 	rec->reindexed = w->npend;
 	if (w->npend && (err = write_index(w, w->pend, w->npend)))
 		goto out;
 	w->npend = 0;
 out:
-	if (seg)
-		munmap(seg, seg_len);
-	if (ix)
-		munmap(ix, idx_len);
+	view_close(&v);
 	return err;
 }
 
@@ -365,7 +458,7 @@ int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
 		     struct klog_backend *b, struct klog_writer_recovery *rec)
 {
 	struct klog_writer *w = calloc(1, sizeof(*w));
-	uint64_t last = 0;
+	uint64_t *firsts = NULL;
 	int err;
 
 	if (!w)
@@ -388,10 +481,13 @@ int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
 		err = -errno;
 		goto fail;
 	}
-	if ((err = list_segments(w, &last, &rec->segments)))
+	if ((err = list_segments(w, &firsts, &rec->segments)))
 		goto fail;
+	for (uint64_t i = 0; i + 1 < rec->segments; i++)
+		if ((err = repair_sealed(w, firsts[i], firsts[i + 1])))
+			goto fail;
 	if (rec->segments) {
-		err = recover(w, last, rec);
+		err = recover(w, firsts[rec->segments - 1], rec);
 	} else {
 		w->next = w->durable = rec->next_lsn = o->first_lsn;
 		err = new_segment(w, o->first_lsn);
@@ -399,9 +495,11 @@ int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
 	if (err)
 		goto fail;
 	rec->direct = w->direct;
+	free(firsts);
 	*out = w;
 	return 0;
 fail:
+	free(firsts);
 	klog_writer_close(w);
 	return err;
 }
@@ -444,7 +542,7 @@ int klog_writer_append(struct klog_writer *w, uint64_t lsn, uint64_t txid, uint3
 {
 	int err;
 
-	if (len + 1 > w->reserved || lsn != w->next)
+	if (len >= w->reserved || lsn != w->next)
 		return -EINVAL;
 	if ((err = push_pend(w, w->base + w->fill)))
 		return err;

@@ -23,8 +23,9 @@
 
 struct segment {
 	uint64_t first; /* LSN of its first record */
-	uint64_t count; /* durable records: entries in its index */
+	uint64_t count; /* durable records: valid entries in its index */
 	uint64_t salt;
+	bool bad;       /* its header is damaged: every read of it is -EBADMSG */
 	int fd, idx_fd;
 };
 
@@ -68,12 +69,42 @@ static int seg_open(struct klog_reader *r, struct segment *s, uint64_t first)
 		seg_close(s);
 		return err;
 	}
-	if (pread(s->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-	    klog_seg_hdr_decode(hdr, sizeof(hdr), &h) || h.first_lsn != first) {
-		seg_close(s);
-		return -EBADMSG;
+	/* A damaged header is kept, so its records read as corrupt, not as missing. */
+	s->bad = pread(s->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+		 klog_seg_hdr_decode(hdr, sizeof(hdr), &h) || h.first_lsn != first;
+	s->salt = s->bad ? 0 : h.salt;
+	return 0;
+}
+
+static int index_entry(const struct segment *s, uint64_t i, uint64_t *off)
+{
+	if (pread(s->idx_fd, off, 8, (off_t)(i * 8)) != 8)
+		return -EIO;
+	*off = le64toh(*off);
+	return 0;
+}
+
+/*
+ * How many index entries are valid: a crash can leave a zeroed tail, and the
+ * index ends at its last entry that grows (doc/format.md).  Only the tail is
+ * looked at, so the common case costs one fstat and two 8-byte reads.
+ */
+static int index_count(struct segment *s)
+{
+	struct stat st;
+	uint64_t n, last, prev;
+
+	if (fstat(s->idx_fd, &st))
+		return -errno;
+	for (n = st.st_size / 8; n; n--) {
+		if (index_entry(s, n - 1, &last))
+			return -EIO;
+		if (n == 1 || index_entry(s, n - 2, &prev))
+			prev = 0;
+		if (last >= KLOG_SEG_HDR_SIZE && last > prev)
+			break;
 	}
-	s->salt = h.salt;
+	s->count = n;
 	return 0;
 }
 
@@ -114,13 +145,8 @@ static int refresh(struct klog_reader *r)
 	}
 	closedir(d);
 	qsort(r->seg, r->nseg, sizeof(*r->seg), seg_cmp);
-	for (size_t i = 0; i < r->nseg; i++) {
-		struct stat st;
-
-		if (fstat(r->seg[i].idx_fd, &st))
-			return -errno;
-		r->seg[i].count = st.st_size / 8;
-	}
+	for (size_t i = 0; i < r->nseg && !err; i++)
+		err = index_count(&r->seg[i]);
 	return err;
 }
 
@@ -198,9 +224,10 @@ static int read_at(struct klog_reader *r, struct segment *s, uint64_t lsn, struc
 	uint64_t off;
 	ssize_t n;
 
-	if (pread(s->idx_fd, &off, 8, (off_t)((lsn - s->first) * 8)) != 8)
+	if (s->bad)
+		return -EBADMSG;
+	if (index_entry(s, lsn - s->first, &off))
 		return -EIO;
-	off = le64toh(off);
 	n = pread(s->fd, r->buf, r->buf_size, (off_t)off);
 	if (n < 0)
 		return -errno;

@@ -1,0 +1,195 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# durable.sh - klog's durable path beside what the disk can do: fio's
+# sequential O_DIRECT writes and klogd's drain loop (bench/drain_rate) on the
+# same file system, per backend (io_uring, psync), side by side in
+# alternating rounds; then the reader's cost (bench/read_cost).  Prints one
+# table of medians (min-max) to stdout.  Run as root:
+#
+#     bench/durable.sh            # about 2 minutes
+#     bench/durable.sh --quick    # under a minute, fewer and smaller runs
+#
+# Installs fio (and jq) with apt-get when missing, and builds with ninja first.
+set -euo pipefail
+
+usage() {
+	cat <<EOF
+usage: bench/durable.sh [--quick] [--rounds N] [--dir PARENT] [--build DIR]
+  --quick        1 round, smaller files and logs (under a minute)
+  --rounds N     rounds of every variant (default 5)
+  --dir PARENT   file system to measure: work files go to a directory made
+                 under PARENT (default /var/tmp)
+  --build DIR    meson build directory (default: build/ of this checkout)
+EOF
+}
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=$here/build
+parent=/var/tmp
+rounds=5
+records=200000
+fio_size=1G
+read_rounds=3
+quick=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1 ;;
+	--rounds) rounds=${2:?}; shift ;;
+	--dir) parent=${2:?}; shift ;;
+	--build) build=${2:?}; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ "$quick" = 1 ]; then
+	rounds=1
+	records=100000
+	fio_size=256M
+	read_rounds=2
+fi
+case $rounds in ''|*[!0-9]*|0) echo "durable.sh: --rounds must be a positive number" >&2; exit 2 ;; esac
+if [ "$(id -u)" != 0 ]; then
+	echo "durable.sh: run as root (BPF programs, apt-get)" >&2
+	exit 1
+fi
+
+# Tools.
+missing=()
+for t in fio jq; do command -v $t >/dev/null || missing+=("$t"); done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "durable.sh: installing ${missing[*]}" >&2
+	apt-get install -y "${missing[@]}" >&2 ||
+		{ apt-get update >&2 && apt-get install -y "${missing[@]}" >&2; }
+fi
+for t in fio jq ninja; do
+	command -v $t >/dev/null || { echo "durable.sh: $t is missing" >&2; exit 1; }
+done
+if ! ninja -C "$build" >&2; then
+	# Another file may be broken for a moment: the two programs alone will do.
+	echo "durable.sh: full build failed; building the benchmarks alone" >&2
+	if ! ninja -C "$build" bench/drain_rate bench/read_cost >&2; then
+		[ -x "$build/bench/drain_rate" ] && [ -x "$build/bench/read_cost" ] || exit 1
+		echo "durable.sh: WARNING: the build failed; using the programs built before" >&2
+	fi
+fi
+drain_rate=$build/bench/drain_rate
+read_cost=$build/bench/read_cost
+
+work=$(mktemp -d "$parent/klog-durable.XXXXXX")
+results=$(mktemp -d)
+trap 'rm -rf "$work" "$results"' EXIT
+
+# findmnt's first answer is the file system the path lives on (stat -f says "ext2/ext3").
+read -r dev fstype < <(findmnt -n -o SOURCE,FSTYPE -T "$work" | head -1) ||
+	{ dev="?"; fstype=$(stat -f -c %T "$work"); }
+
+# fio NAME ENGINE BS [extra options]: one sequential write of a fresh file;
+# appends its MB/s (10^6 B) to $results/NAME.
+fio_run() {
+	local name=$1 engine=$2 bs=$3
+	shift 3
+	rm -f "$work/fio.dat"
+	fio --name=klog-durable --filename="$work/fio.dat" --rw=write --direct=1 --bs="$bs" \
+		--size="$fio_size" --ioengine="$engine" --unlink=1 --output-format=json "$@" \
+		>"$results/fio.json"
+	jq -r '.jobs[0].write.bw_bytes / 1e6' "$results/fio.json" >>"$results/$name"
+	sync
+}
+
+# drain BACKEND: one round of bench/drain_rate; appends MB/s, records/s and
+# CPU us per record.
+drain() {
+	local b=$1
+	"$drain_rate" --backend "$b" --rounds 1 --records "$records" --dir "$work" --json \
+		>"$results/drain.json"
+	jq -r '.backends[0].median_mb_per_s' "$results/drain.json" >>"$results/drain-$b"
+	jq -r '.backends[0].median_records_per_s' "$results/drain.json" >>"$results/rps-$b"
+	jq -r '.backends[0].median_cpu_us_per_record' "$results/drain.json" >>"$results/cpu-$b"
+	jq -r '.backends[0].median_ns_per_record' "$results/drain.json" >>"$results/ns-$b"
+	jq -r '.backends[0].median_kern_read_ns_per_record' "$results/drain.json" \
+		>>"$results/kread-$b"
+	jq -r '.backends[0].commits' "$results/drain.json" >"$results/commits"
+}
+
+# Median, then min-max, of the numbers in a file.
+stat_of() {
+	sort -g "$1" | awk '{ v[NR] = $1 } END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%s %s %s\n", m, v[1], v[NR] }'
+}
+
+fmt() { # FILE DECIMALS: "median (min-max)"
+	stat_of "$1" | awk -v d="$2" '{ printf "%.*f (%.*f-%.*f)", d, $1, d, $2, d, $3 }'
+}
+
+median() { stat_of "$1" | awk '{ print $1 }'; }
+
+engine_of() { [ "$1" = uring ] && echo io_uring || echo psync; }
+
+start=$(date +%s)
+echo "durable.sh: $rounds rounds on $work ($fstype on $dev)" >&2
+for ((r = 0; r < rounds; r++)); do
+	# Alternate which backend goes first.
+	if ((r % 2)); then order="psync uring"; else order="uring psync"; fi
+	for b in $order; do
+		e=$(engine_of "$b")
+		fio_run "stream-$b" "$e" 1M
+		drain "$b"
+	done
+	for b in $order; do
+		e=$(engine_of "$b")
+		fio_run "sync64k-$b" "$e" 64k --fdatasync=1
+		# klog's shape: 4096 records of 400 B on disk on average, 1600 KiB, then a datasync.
+		fio_run "syncbatch-$b" "$e" 1600k --fdatasync=1
+	done
+	# The reader's figures move between processes more than within one: one run a round.
+	"$read_cost" --records "$records" --rounds "$read_rounds" --dir "$work" --json \
+		>"$results/read.json"
+	jq -r '.median_read_ns' "$results/read.json" >>"$results/read-ns"
+	jq -r '.median_reads_per_s' "$results/read.json" >>"$results/read-rps"
+	jq -r '.median_iterate_mb_per_s' "$results/read.json" >>"$results/iter-mbps"
+	jq -r '.median_iterate_records_per_s' "$results/read.json" >>"$results/iter-rps"
+	echo "durable.sh: round $((r + 1)) of $rounds done ($(($(date +%s) - start)) s)" >&2
+done
+
+payload=$(jq -r '.payload_bytes' "$results/drain.json")
+disk=$(jq -r '.disk_bytes' "$results/drain.json")
+ratio() { awk -v a="$(median "$1")" -v b="$(median "$2")" 'BEGIN { printf "%.2f", a / b }'; }
+
+printf 'klog durable path beside fio: %s (%s on %s), %d rounds, medians (min-max)\n' \
+	"$parent" "$fstype" "$dev" "$rounds"
+printf 'fio: %s per run, fresh file, iodepth 1; klog: %d records (75%% 128 B / 25%% 1024 B, %s MB payload, %s MB on disk), batch 4096 (%s commits), 4 MiB buffer\n\n' \
+	"$fio_size" "$records" "$(awk -v p="$payload" 'BEGIN { printf "%.1f", p / 1e6 }')" \
+	"$(awk -v p="$disk" 'BEGIN { printf "%.1f", p / 1e6 }')" "$(cat "$results/commits")"
+printf '| %-44s | %-24s | %-24s |\n' "MB/s (10^6 B/s)" "io_uring / uring" "psync"
+printf '|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..26})" \
+	"$(printf -- '-%.0s' {1..26})"
+row() { printf '| %-44s | %24s | %24s |\n' "$1" "$2" "$3"; }
+row "fio write 1M O_DIRECT" "$(fmt "$results/stream-uring" 0)" "$(fmt "$results/stream-psync" 0)"
+row "fio write 1600k O_DIRECT + fdatasync each" "$(fmt "$results/syncbatch-uring" 0)" \
+	"$(fmt "$results/syncbatch-psync" 0)"
+row "fio write 64k O_DIRECT + fdatasync each" "$(fmt "$results/sync64k-uring" 0)" \
+	"$(fmt "$results/sync64k-psync" 0)"
+row "klog drain, payload" "$(fmt "$results/drain-uring" 0)" "$(fmt "$results/drain-psync" 0)"
+row "klog drain / fio 1M" "$(ratio "$results/drain-uring" "$results/stream-uring")" \
+	"$(ratio "$results/drain-psync" "$results/stream-psync")"
+row "klog drain / fio 1600k + fdatasync" \
+	"$(ratio "$results/drain-uring" "$results/syncbatch-uring")" \
+	"$(ratio "$results/drain-psync" "$results/syncbatch-psync")"
+row "klog drain, records/s" "$(fmt "$results/rps-uring" 0)" "$(fmt "$results/rps-psync" 0)"
+row "klog drain, ns per record" "$(fmt "$results/ns-uring" 0)" "$(fmt "$results/ns-psync" 0)"
+row "klog drain, CPU us per record" "$(fmt "$results/cpu-uring" 2)" "$(fmt "$results/cpu-psync" 2)"
+row "klog_kern_read alone, ns per record" "$(fmt "$results/kread-uring" 0)" \
+	"$(fmt "$results/kread-psync" 0)"
+echo
+printf 'klog reader (bench/read_cost), warm page cache, %d records: one run a round, each the median of %d passes; median (min-max) of the %d runs\n\n' \
+	"$records" "$read_rounds" "$rounds"
+printf '| %-44s | %-24s |\n' "reader" "median (min-max)"
+printf '|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..26})"
+printf '| %-44s | %24s |\n' "klog_read of random LSNs, ns per read" "$(fmt "$results/read-ns" 0)"
+printf '| %-44s | %24s |\n' "klog_read of random LSNs, reads/s" "$(fmt "$results/read-rps" 0)"
+printf '| %-44s | %24s |\n' "klog_iterate over the log, MB/s payload" "$(fmt "$results/iter-mbps" 0)"
+printf '| %-44s | %24s |\n' "klog_iterate over the log, records/s" "$(fmt "$results/iter-rps" 0)"
+echo "durable.sh: done in $(($(date +%s) - start)) s" >&2

@@ -1,0 +1,737 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Description: the drain loop (klogd/drain.h) between the real programs and
+ * the segment writer on ext4 (O_DIRECT, /var/tmp).  The kernel log is filled
+ * through BPF_PROG_TEST_RUN, then drained in batches of 64:
+ *  - healthy: every record on disk byte for byte (reader and a scan of the
+ *    files), durable_lsn and truncated_lsn advanced, pool and window empty;
+ *  - faults from the fault-injecting backend (EIO on a submit, ENOSPC on a
+ *    datasync, EIO on every submit from the nth, EIO on the sync of a new
+ *    segment's header): the drain returns the error, nothing moves that was
+ *    not durable, the kernel keeps every record not on disk; a writer
+ *    reopened on a healthy backend, reconciled and drained, puts every record
+ *    on disk exactly once, LSNs contiguous;
+ *  - short writes on several submits: the drain succeeds, every byte right;
+ *  - reconcile refuses a disk behind the kernel's truncation or ahead of it.
+ * Loop tests: _i % 2 backend (psync, uring), _i / 2 % 2 pool (ring, hash).
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <klog/klog.h>
+
+#include "backend.h"
+#include "check_run.h"
+#include "drain.h"
+#include "format.h"
+#include "harness.h"
+#include "writer.h"
+
+#define MAXR KLOG_MAX_RECORD
+#define N 500               /* records per case */
+#define BATCH 64
+#define SEG_SIZE (256u << 10) /* N records take two segments or three */
+#define BIG_BUF (1u << 20)
+#define SMALL_BUF (16u << 10) /* a batch does not fit: written in pieces before the commit */
+#define MAX_SEGS 64
+
+static const struct klog_backend_ops *const backends[] = {
+	&klog_backend_psync,
+	&klog_backend_uring,
+};
+static const enum kerby_pool_kind pools[] = { KERBY_POOL_RING, KERBY_POOL_HASH };
+
+static char base[] = "/var/tmp/klog-test-drain-XXXXXX";
+
+/* ------------------------------------------------------------------ */
+/* Records: each LSN's txid, length and bytes follow from the LSN      */
+
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static uint64_t txid_of(uint64_t lsn)
+{
+	return 0x7100000000000000ull | lsn * 3;
+}
+
+static uint32_t len_of(uint64_t lsn)
+{
+	uint64_t h = mix(lsn);
+
+	return h % 7 == 0 ? MAXR : 1 + (uint32_t)((h >> 8) % MAXR);
+}
+
+/* ------------------------------------------------------------------ */
+/* A kernel log, a directory and a writer                               */
+
+struct env {
+	struct fixture f;
+	int prog;
+	uint64_t n; /* LSNs 1..n were appended */
+	uint64_t bytes;
+	char dir[PATH_MAX];
+	const struct klog_backend_ops *ops;
+	struct klog_backend *b;
+	struct klog_writer *w;
+	struct klog_writer_recovery rec;
+	struct klogd_drain d;
+};
+
+static void env_load(struct env *e, int i)
+{
+	struct klog_kern_opts o = KLOG_KERN_OPTS_DEFAULT;
+	static unsigned int seq;
+
+	memset(e, 0, sizeof(*e));
+	o.pool = pools[i / 2 % 2];
+	o.window = 1024;
+	o.pool_blocks = (uint64_t)N * KLOG_MAX_BLOCKS + 64;
+	fixture_load(&e->f, &o, true);
+	e->prog = fixture_prog(&e->f, HOOK_XDP);
+	e->ops = backends[i % 2];
+	ck_assert_int_lt(snprintf(e->dir, sizeof(e->dir), "%s/log-%d-%u", base, (int)getpid(),
+				  seq++), (int)sizeof(e->dir));
+}
+
+/* Append count records through the XDP program; each is ACKed with the next LSN. */
+static void append_kernel(struct env *e, unsigned int count)
+{
+	static uint8_t in[MAXR + 128], payload[MAXR];
+	static struct run r;
+
+	for (unsigned int k = 0; k < count; k++) {
+		uint64_t lsn = e->n + 1;
+		uint32_t len = len_of(lsn);
+		struct frame fr;
+		struct klog_msg m;
+		size_t n;
+
+		fill_payload(payload, len, txid_of(lsn));
+		frame_default(&fr, IP4, payload, len);
+		fr.hdr.txid = htobe64(txid_of(lsn));
+		n = build_frame(&fr, in, sizeof(in));
+		run_prog(e->prog, in, n, &r);
+		ck_assert_uint_eq(r.retval, verdict_reply(HOOK_XDP));
+		ck_assert_int_eq(klog_decode(r.out + 42, r.out_len - 42, &m), 0);
+		ck_assert_msg(m.opcode == KLOG_OP_ACK, "append %llu: %s", (unsigned long long)lsn,
+			      klog_status_str(m.status));
+		ck_assert_uint_eq(m.lsn, lsn);
+		e->n = lsn;
+		e->bytes += len;
+	}
+	ck_assert_uint_eq(e->f.k.ctl->next_lsn, e->n + 1);
+}
+
+/* A writer on e->dir through ops (wrapped by the fault rules, if any). */
+static void open_writer(struct env *e, const struct klog_fault_rule *rules, unsigned int nrules,
+			size_t buf_size)
+{
+	struct klog_backend_opts bo = { .queue_depth = 8, .buf_size = buf_size };
+	struct klog_writer_opts wo = { .dir = e->dir, .seg_size = SEG_SIZE, .max_record = MAXR,
+				       .first_lsn = KLOG_FIRST_LSN };
+	struct klog_backend *in = NULL;
+	int err;
+
+	ck_assert_int_eq(e->ops->open(&in, &bo), 0);
+	e->b = in;
+	if (rules)
+		ck_assert_int_eq(klog_backend_fault_open(&e->b, in, rules, nrules), 0);
+	err = klog_writer_open(&e->w, &wo, e->b, &e->rec);
+	ck_assert_msg(!err, "klog_writer_open: %s", strerror(-err));
+	e->d = (struct klogd_drain){ .k = &e->f.k, .w = e->w, .batch = BATCH };
+}
+
+static void close_writer(struct env *e)
+{
+	klog_writer_close(e->w);
+	e->b->ops->close(e->b);
+	e->w = NULL;
+	e->b = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks                                                               */
+
+/* LSNs [from, to) still in the kernel maps, byte for byte. */
+static void check_kernel(struct env *e, uint64_t from, uint64_t to)
+{
+	static uint8_t got[MAXR], want[MAXR];
+	struct klog_kern_rec rec;
+
+	for (uint64_t lsn = from; lsn < to; lsn++) {
+		int n = klog_kern_read(&e->f.k, lsn, &rec, got, sizeof(got));
+
+		ck_assert_msg(n == (int)len_of(lsn), "kernel lsn %llu: %d (%s)",
+			      (unsigned long long)lsn, n, n < 0 ? strerror(-n) : "");
+		fill_payload(want, n, txid_of(lsn));
+		ck_assert_msg(!memcmp(got, want, n), "kernel lsn %llu: bytes differ",
+			      (unsigned long long)lsn);
+		ck_assert_uint_eq(rec.txid, txid_of(lsn));
+	}
+}
+
+/* The reader returns exactly [1, to), then -EAGAIN at to. */
+static void check_read(const char *dir, uint64_t to)
+{
+	static uint8_t got[MAXR], want[MAXR];
+	struct klog_reader *r;
+	struct klog_record rec;
+	uint64_t first = 0, last = 0;
+
+	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
+	if (to > 1) {
+		ck_assert_int_eq(klog_reader_bounds(r, &first, &last), 0);
+		ck_assert_uint_eq(first, 1);
+		ck_assert_uint_eq(last, to - 1);
+	} else {
+		ck_assert_int_eq(klog_reader_bounds(r, &first, &last), -ENODATA);
+	}
+	for (uint64_t lsn = 1; lsn < to; lsn++) {
+		int n = klog_read(r, lsn, got, sizeof(got), &rec);
+
+		ck_assert_msg(n == (int)len_of(lsn), "disk lsn %llu: %d (%s)",
+			      (unsigned long long)lsn, n, n < 0 ? strerror(-n) : "");
+		fill_payload(want, n, txid_of(lsn));
+		ck_assert_msg(!memcmp(got, want, n), "disk lsn %llu: bytes differ",
+			      (unsigned long long)lsn);
+		ck_assert_uint_eq(rec.txid, txid_of(lsn));
+		ck_assert_uint_eq(rec.lsn, lsn);
+	}
+	ck_assert_int_eq(klog_read(r, to, got, sizeof(got), NULL), -EAGAIN);
+	klog_reader_close(r);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Segment first LSNs, sorted; *tmps: NAME.tmp files. */
+static size_t list_segs(const char *dir, uint64_t *firsts, size_t *tmps)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	*tmps = 0;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		uint64_t first;
+
+		if (len > 4 && !strcmp(de->d_name + len - 4, ".tmp"))
+			(*tmps)++;
+		if (klog_seg_parse_name(de->d_name, &first))
+			continue;
+		ck_assert_uint_lt(n, MAX_SEGS);
+		firsts[n++] = first;
+	}
+	closedir(d);
+	qsort(firsts, n, sizeof(*firsts), cmp_u64);
+	return n;
+}
+
+static uint8_t *slurp(const char *dir, uint64_t first, bool idx, size_t *n)
+{
+	char name[KLOG_SEG_NAME_MAX], path[PATH_MAX];
+	struct stat st;
+	uint8_t *p;
+	int fd;
+
+	klog_seg_name(name, first, idx);
+	ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, name), (int)sizeof(path));
+	fd = open(path, O_RDONLY);
+	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	*n = (size_t)st.st_size;
+	p = malloc(*n + 1);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(pread(fd, p, *n, 0), (ssize_t)*n);
+	close(fd);
+	return p;
+}
+
+/*
+ * The files hold LSNs [1, to) exactly once, in order: every segment starts
+ * where the one before ended, its index names every record a scan finds at
+ * its offset and nothing else, no stray bytes follow, no NAME.tmp is left.
+ */
+static void check_files(const char *dir, uint64_t to)
+{
+	uint64_t firsts[MAX_SEGS], next = 1;
+	size_t tmps, nseg = list_segs(dir, firsts, &tmps);
+
+	ck_assert_uint_eq(tmps, 0);
+	ck_assert_uint_gt(nseg, 0);
+	for (size_t s = 0; s < nseg; s++) {
+		size_t n, ni, nidx, off = KLOG_SEG_HDR_SIZE;
+		uint8_t *seg = slurp(dir, firsts[s], false, &n);
+		uint8_t *idx = slurp(dir, firsts[s], true, &ni);
+		struct klog_seg_hdr h;
+		struct klog_scan scan;
+		uint64_t last = 0;
+
+		ck_assert_uint_eq(firsts[s], next);
+		ck_assert_int_eq(klog_seg_hdr_decode(seg, n, &h), 0);
+		ck_assert_uint_eq(h.first_lsn, firsts[s]);
+		ck_assert_uint_eq(ni % 8, 0);
+		nidx = ni / 8;
+		if (nidx) {
+			memcpy(&last, idx + ni - 8, 8);
+			last = le64toh(last);
+		}
+		ck_assert_int_eq(klog_seg_scan(seg, n, nidx ? last + 1 : 0, MAXR, &scan), 0);
+		ck_assert(!scan.cut);
+		ck_assert_msg(scan.next_lsn == firsts[s] + nidx,
+			      "segment %llu: %zu index entries, %llu records",
+			      (unsigned long long)firsts[s], nidx,
+			      (unsigned long long)(scan.next_lsn - firsts[s]));
+		for (size_t k = 0; k < nidx; k++) {
+			struct klog_rec r;
+			uint64_t o;
+
+			memcpy(&o, idx + 8 * k, 8);
+			ck_assert_uint_eq(le64toh(o), off);
+			ck_assert_int_eq(klog_rec_decode(seg + off, n - off, h.salt, firsts[s] + k,
+							 MAXR, &r), 0);
+			ck_assert_uint_eq(r.txid, txid_of(firsts[s] + k));
+			ck_assert_uint_eq(r.len, len_of(firsts[s] + k));
+			off += klog_rec_size(r.len);
+		}
+		free(seg);
+		free(idx);
+		next = scan.next_lsn;
+	}
+	ck_assert_uint_eq(next, to);
+}
+
+/* Everything appended is durable, and the kernel holds nothing any more. */
+static void check_drained(struct env *e)
+{
+	static uint8_t buf[MAXR];
+	struct klog_ctl *ctl = e->f.k.ctl;
+	uint64_t used = 1;
+
+	ck_assert_uint_eq(klog_writer_next(e->w), e->n + 1);
+	ck_assert_uint_eq(klog_writer_durable(e->w), e->n + 1);
+	ck_assert_uint_eq(ctl->next_lsn, e->n + 1);
+	ck_assert_uint_eq(ctl->durable_lsn, e->n + 1);
+	ck_assert_uint_eq(ctl->truncated_lsn, e->n + 1);
+	ck_assert_int_eq(klog_kern_pool_used(&e->f.k, &used), 0);
+	ck_assert_uint_eq(used, 0);
+	ck_assert_int_eq(klog_kern_read(&e->f.k, e->n, NULL, buf, sizeof(buf)), -ENOENT);
+}
+
+/* Drain until the writer has every appended LSN; each call moves 1..BATCH records. */
+static void drain_all(struct env *e)
+{
+	struct klog_ctl *ctl = e->f.k.ctl;
+
+	for (int guard = 0; klog_writer_next(e->w) < ctl->next_lsn; guard++) {
+		uint64_t before = klog_writer_next(e->w);
+		int n = klogd_drain_once(&e->d);
+
+		ck_assert_msg(n > 0, "drain at lsn %llu: %d (%s)", (unsigned long long)before, n,
+			      n < 0 ? strerror(-n) : "");
+		ck_assert_int_le(n, BATCH);
+		ck_assert_uint_eq(klog_writer_next(e->w), before + (uint64_t)n);
+		ck_assert_uint_eq(klog_writer_durable(e->w), before + (uint64_t)n);
+		ck_assert_uint_eq(ctl->durable_lsn, before + (uint64_t)n);
+		ck_assert_uint_eq(ctl->truncated_lsn, before + (uint64_t)n);
+		ck_assert_int_lt(guard, 10000);
+	}
+	ck_assert_int_eq(klogd_drain_once(&e->d), 0);
+	check_drained(e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Fixture                                                              */
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(base));
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void teardown(void)
+{
+	ck_assert_int_eq(nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Cases                                                                */
+
+/* Two rounds of appends, each drained in batches; then a restart finds it all. */
+START_TEST(healthy)
+{
+	uint64_t firsts[MAX_SEGS];
+	struct env e;
+	size_t tmps;
+
+	env_load(&e, _i);
+	open_writer(&e, NULL, 0, BIG_BUF);
+	ck_assert_uint_eq(e.rec.next_lsn, 1);
+	ck_assert(e.rec.direct);
+	ck_assert_int_eq(klogd_drain_reconcile(&e.d), 0);
+	ck_assert_int_eq(klogd_drain_once(&e.d), 0); /* nothing yet */
+	ck_assert_uint_eq(e.d.commits, 0);
+
+	append_kernel(&e, 300);
+	drain_all(&e);
+	ck_assert_uint_eq(e.d.records, 300);
+	ck_assert_uint_eq(e.d.commits, (300 + BATCH - 1) / BATCH);
+	check_read(e.dir, 301);
+
+	/* After truncation the window and the pool take new records again. */
+	append_kernel(&e, N - 300);
+	drain_all(&e);
+	ck_assert_uint_eq(e.d.records, N);
+	ck_assert_uint_eq(e.d.bytes, e.bytes);
+	ck_assert_uint_eq(e.d.commits, (300 + BATCH - 1) / BATCH + (N - 300 + BATCH - 1) / BATCH);
+	ck_assert_uint_ge(list_segs(e.dir, firsts, &tmps), 2);
+	check_read(e.dir, N + 1);
+	check_files(e.dir, N + 1);
+	close_writer(&e);
+
+	/* A restart: nothing to reconcile or drain. */
+	open_writer(&e, NULL, 0, BIG_BUF);
+	ck_assert_uint_eq(e.rec.next_lsn, N + 1);
+	ck_assert_uint_eq(e.rec.cut_bytes, 0);
+	ck_assert_uint_eq(e.rec.reindexed, 0);
+	ck_assert_int_eq(klogd_drain_reconcile(&e.d), 0);
+	ck_assert_int_eq(klogd_drain_once(&e.d), 0);
+	check_drained(&e);
+	close_writer(&e);
+	fixture_destroy(&e.f);
+}
+END_TEST
+
+/* A fault case: what goes wrong, and what it must leave behind. */
+struct fault_case {
+	const struct klog_fault_rule *rules;
+	unsigned int nrules;
+	size_t buf_size;
+	int err;          /* what klogd_drain_once returns */
+	bool again;       /* the fault stays: further drains fail the same way */
+	bool rotation;    /* it hits a new segment's creation, after the full one's commit */
+	bool unsynced;    /* records were written but never synced: a restart finds them */
+};
+
+/*
+ * Drain through c->rules until the drain fails; check that nothing moved
+ * that was not durable and that the kernel kept the rest; then reopen on a
+ * healthy backend, reconcile, drain, and find every record once.  A new
+ * segment's creation commits the full one first: only then may the writer's
+ * durable LSN move inside the failing call (c->rotation).
+ */
+static void run_fault_case(int i, const struct fault_case *c)
+{
+	struct klog_ctl *ctl;
+	uint64_t before, after, firsts[MAX_SEGS];
+	size_t tmps, nseg;
+	struct env e;
+	int ret;
+
+	env_load(&e, i);
+	ctl = e.f.k.ctl;
+	append_kernel(&e, N);
+	open_writer(&e, c->rules, c->nrules, c->buf_size);
+	ck_assert_int_eq(klogd_drain_reconcile(&e.d), 0);
+	for (;;) {
+		before = klog_writer_durable(e.w);
+		ck_assert_uint_eq(ctl->durable_lsn, before);
+		nseg = list_segs(e.dir, firsts, &tmps);
+		ret = klogd_drain_once(&e.d);
+		if (ret <= 0)
+			break;
+		ck_assert_uint_le(klog_writer_next(e.w), N + 1);
+	}
+	ck_assert_msg(ret == c->err, "drain: %d (%s), want %d (%s)", ret,
+		      ret < 0 ? strerror(-ret) : "", c->err, strerror(-c->err));
+	ck_assert_msg(before > 1, "the fault came before any commit: the case tests less");
+	after = klog_writer_durable(e.w);
+	if (c->rotation)
+		ck_assert_uint_gt(after, before);
+	else
+		ck_assert_uint_eq(after, before);
+	ck_assert_uint_lt(after, N + 1);
+	ck_assert_uint_eq(ctl->durable_lsn, before);
+	ck_assert_uint_eq(ctl->truncated_lsn, before);
+	ck_assert_uint_eq(ctl->next_lsn, N + 1);
+	check_kernel(&e, before, N + 1);
+	/* The disk claims what the writer says is durable, and no more. */
+	check_read(e.dir, after);
+	/* No new segment came of the failing call, nor a NAME.tmp. */
+	ck_assert_uint_eq(list_segs(e.dir, firsts, &tmps), nseg);
+	ck_assert_uint_eq(tmps, 0);
+
+	if (c->again) {
+		/* Every further try fails the same way, and still nothing moves. */
+		for (int k = 0; k < 3; k++) {
+			ck_assert_int_eq(klogd_drain_once(&e.d), c->err);
+			ck_assert_uint_eq(klog_writer_durable(e.w), after);
+			ck_assert_uint_eq(ctl->durable_lsn, before);
+			ck_assert_uint_eq(ctl->truncated_lsn, before);
+		}
+		check_kernel(&e, before, N + 1);
+		check_read(e.dir, after);
+	}
+	close_writer(&e);
+
+	/* Restart on a healthy backend: whole records past the index are kept. */
+	open_writer(&e, NULL, 0, BIG_BUF);
+	ck_assert_uint_le(e.rec.next_lsn, N + 1);
+	ck_assert_uint_eq(e.rec.reindexed, e.rec.next_lsn - after);
+	if (c->unsynced)
+		ck_assert_uint_gt(e.rec.reindexed, 0);
+	else
+		ck_assert_uint_eq(e.rec.next_lsn, after);
+	ck_assert_int_eq(klogd_drain_reconcile(&e.d), 0);
+	ck_assert_uint_eq(ctl->truncated_lsn, e.rec.next_lsn);
+	ck_assert_uint_eq(ctl->durable_lsn, e.rec.next_lsn);
+	check_kernel(&e, e.rec.next_lsn, N + 1);
+	drain_all(&e);
+	check_read(e.dir, N + 1);
+	check_files(e.dir, N + 1);
+	close_writer(&e);
+	fixture_destroy(&e.f);
+}
+
+/*
+ * EIO on one submit.  Small buffer (_i / 4 == 0): the 8th, a write in the
+ * middle of the second batch, after one that wrote part of it (unsynced).
+ * Big buffer: the 4th, the third commit's, before it wrote anything.
+ */
+START_TEST(eio_submit)
+{
+	const bool small = _i / 4 == 0;
+	const struct klog_fault_rule rule = { KLOG_FAULT_SUBMIT, small ? 8 : 4, false, -EIO,
+					      false };
+	const struct fault_case c = { &rule, 1, small ? SMALL_BUF : BIG_BUF, -EIO, false, false,
+				      small };
+
+	run_fault_case(_i % 4, &c);
+}
+END_TEST
+
+/* ENOSPC on the 3rd datasync (the second commit's): written, never synced. */
+START_TEST(enospc_sync)
+{
+	const struct klog_fault_rule rule = { KLOG_FAULT_SYNC, 3, false, -ENOSPC, false };
+	const struct fault_case c = { &rule, 1, BIG_BUF, -ENOSPC, false, false, true };
+
+	run_fault_case(_i, &c);
+}
+END_TEST
+
+/* EIO on every submit from the 10th on (mid-batch); tried again, it fails again. */
+START_TEST(eio_and_after)
+{
+	const struct klog_fault_rule rule = { KLOG_FAULT_SUBMIT, 10, true, -EIO, false };
+	const struct fault_case c = { &rule, 1, SMALL_BUF, -EIO, true, false, true };
+
+	run_fault_case(_i, &c);
+}
+END_TEST
+
+/*
+ * A transient EIO (the 4th submit, the third commit's), then the same
+ * writer drains on: the records staged by the failed call are written by the
+ * next commit, once, and the counts include them (drain.h: the return value
+ * is the records made durable; records: totals since start).
+ */
+START_TEST(retry_after_transient)
+{
+	const struct klog_fault_rule rule = { KLOG_FAULT_SUBMIT, 4, false, -EIO, false };
+	struct klog_ctl *ctl;
+	uint64_t returned = 0;
+	struct env e;
+	int n;
+
+	env_load(&e, _i);
+	ctl = e.f.k.ctl;
+	append_kernel(&e, N);
+	open_writer(&e, &rule, 1, BIG_BUF);
+	ck_assert_int_eq(klogd_drain_reconcile(&e.d), 0);
+	while ((n = klogd_drain_once(&e.d)) > 0)
+		returned += (uint64_t)n;
+	ck_assert_int_eq(n, -EIO);
+	ck_assert_uint_eq(returned, 2 * BATCH);
+	ck_assert_uint_eq(ctl->durable_lsn, 2 * BATCH + 1);
+	for (int guard = 0; klog_writer_next(e.w) < N + 1 && guard < 100; guard++) {
+		n = klogd_drain_once(&e.d);
+		ck_assert_msg(n > 0, "drain after a transient error: %d (%s)", n,
+			      n < 0 ? strerror(-n) : "");
+		ck_assert_uint_eq(ctl->durable_lsn, klog_writer_durable(e.w));
+		ck_assert_uint_eq(ctl->truncated_lsn, ctl->durable_lsn);
+		returned += (uint64_t)n;
+	}
+	ck_assert_int_eq(klogd_drain_once(&e.d), 0);
+	check_drained(&e);
+	close_writer(&e);
+	check_read(e.dir, N + 1);
+	check_files(e.dir, N + 1);
+	/* Every record made durable was counted, once. */
+	ck_assert_uint_eq(e.d.records, N);
+	ck_assert_uint_eq(returned, N);
+	fixture_destroy(&e.f);
+}
+END_TEST
+
+/*
+ * The datasync of a new segment's header fails (found by a dry run of the
+ * same records): the full segment was committed, the new one never appears.
+ */
+static unsigned int header_sync_of_rotation(int i)
+{
+	static const struct klog_fault_rule none[1];
+	uint64_t firsts[MAX_SEGS];
+	unsigned int found = 0;
+	struct env e;
+	size_t tmps;
+
+	env_load(&e, i);
+	append_kernel(&e, N);
+	open_writer(&e, none, 0, BIG_BUF); /* a wrapper without rules only counts */
+	ck_assert_int_eq(klogd_drain_reconcile(&e.d), 0);
+	while (!found && klog_writer_next(e.w) < N + 1) {
+		unsigned int s0, s1;
+		size_t nseg = list_segs(e.dir, firsts, &tmps);
+
+		klog_backend_fault_counts(e.b, NULL, &s0);
+		ck_assert_int_gt(klogd_drain_once(&e.d), 0);
+		klog_backend_fault_counts(e.b, NULL, &s1);
+		if (list_segs(e.dir, firsts, &tmps) > nseg) {
+			/* [commit of the full segment], header, commit of the batch */
+			ck_assert(s1 - s0 == 2 || s1 - s0 == 3);
+			found = s1 - 1;
+		}
+	}
+	ck_assert_uint_gt(found, 0);
+	close_writer(&e);
+	fixture_destroy(&e.f);
+	return found;
+}
+
+START_TEST(rotation_fault)
+{
+	struct klog_fault_rule rule = { KLOG_FAULT_SYNC, 0, false, -EIO, false };
+	const struct fault_case c = { &rule, 1, BIG_BUF, -EIO, false, true, false };
+
+	rule.nth = header_sync_of_rotation(_i);
+	run_fault_case(_i, &c);
+}
+END_TEST
+
+/* Short writes on several submits, the header's included: finished, every byte right. */
+START_TEST(short_writes)
+{
+	const struct klog_fault_rule rules[] = {
+		{ KLOG_FAULT_SUBMIT, 1, false, 0, true },
+		{ KLOG_FAULT_SUBMIT, 3, false, 0, true },
+		{ KLOG_FAULT_SUBMIT, 4, false, 0, true },
+		{ KLOG_FAULT_SUBMIT, 9, false, 0, true },
+		{ KLOG_FAULT_SUBMIT, 16, false, 0, true },
+		{ KLOG_FAULT_SUBMIT, 17, false, 0, true },
+		{ KLOG_FAULT_SUBMIT, 30, false, 0, true },
+	};
+	unsigned int submits = 0, syncs = 0;
+	struct env e;
+
+	env_load(&e, _i);
+	append_kernel(&e, N);
+	open_writer(&e, rules, sizeof(rules) / sizeof(rules[0]), SMALL_BUF);
+	ck_assert_int_eq(klogd_drain_reconcile(&e.d), 0);
+	drain_all(&e);
+	klog_backend_fault_counts(e.b, &submits, &syncs);
+	ck_assert_uint_gt(submits, 30);
+	close_writer(&e);
+	check_read(e.dir, N + 1);
+	check_files(e.dir, N + 1);
+	fixture_destroy(&e.f);
+}
+END_TEST
+
+/*
+ * Reconcile refuses a disk behind what the kernel truncated (a log drained
+ * to a directory that is gone) and one ahead of the kernel log (new maps
+ * started at LSN 1 under an old log).
+ */
+START_TEST(reconcile_stale)
+{
+	char old_dir[PATH_MAX];
+	struct env e, e2;
+
+	env_load(&e, _i);
+	append_kernel(&e, 100);
+	open_writer(&e, NULL, 0, BIG_BUF);
+	ck_assert_int_eq(klogd_drain_reconcile(&e.d), 0);
+	drain_all(&e);
+	close_writer(&e);
+	memcpy(old_dir, e.dir, sizeof(old_dir));
+
+	/* An empty directory: behind. */
+	ck_assert_int_lt(snprintf(e.dir, sizeof(e.dir), "%s-empty", old_dir), (int)sizeof(e.dir));
+	open_writer(&e, NULL, 0, BIG_BUF);
+	ck_assert_int_eq(klogd_drain_reconcile(&e.d), -ESTALE);
+	ck_assert_uint_eq(e.f.k.ctl->truncated_lsn, 101);
+	ck_assert_uint_eq(e.f.k.ctl->durable_lsn, 101);
+	close_writer(&e);
+
+	/* New maps from LSN 1 holding 10 records, the old log of 100: ahead. */
+	env_load(&e2, _i);
+	append_kernel(&e2, 10);
+	memcpy(e2.dir, old_dir, sizeof(old_dir));
+	open_writer(&e2, NULL, 0, BIG_BUF);
+	ck_assert_uint_eq(e2.rec.next_lsn, 101);
+	ck_assert_int_eq(klogd_drain_reconcile(&e2.d), -ESTALE);
+	ck_assert_uint_eq(e2.f.k.ctl->truncated_lsn, 1);
+	check_kernel(&e2, 1, 11);
+	close_writer(&e2);
+	fixture_destroy(&e2.f);
+	fixture_destroy(&e.f);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("drain");
+	TCase *tc = tcase_create("drain");
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, healthy, 0, 4);
+	tcase_add_loop_test(tc, eio_submit, 0, 8);
+	tcase_add_loop_test(tc, enospc_sync, 0, 4);
+	tcase_add_loop_test(tc, eio_and_after, 0, 4);
+	tcase_add_loop_test(tc, rotation_fault, 0, 4);
+	tcase_add_loop_test(tc, retry_after_transient, 0, 2);
+	tcase_add_loop_test(tc, short_writes, 0, 4);
+	tcase_add_loop_test(tc, reconcile_stale, 0, 2);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
