@@ -43,7 +43,8 @@
 #define BATCH 64
 #define SEG_SIZE (256u << 10) /* N records take two segments or three */
 #define BIG_BUF (1u << 20)
-#define SMALL_BUF (16u << 10) /* a batch does not fit: written in pieces before the commit */
+/* A batch does not fit: written in pieces before the commit (scaled with the record size). */
+#define SMALL_BUF ((((16u << 10) * MAXR / 1400) + 4095) & ~4095u)
 #define MAX_SEGS 64
 
 static const struct klog_backend_ops *const backends[] = {
@@ -551,7 +552,7 @@ END_TEST
 /* EIO on every submit from the 10th on (mid-batch); tried again, it fails again. */
 START_TEST(eio_and_after)
 {
-	const struct klog_fault_rule rule = { KLOG_FAULT_SUBMIT, 10, true, -EIO, false };
+	const struct klog_fault_rule rule = { KLOG_FAULT_SUBMIT, 8, true, -EIO, false };
 	const struct fault_case c = { &rule, 1, SMALL_BUF, -EIO, true, false, true };
 
 	run_fault_case(_i, &c);
