@@ -161,6 +161,11 @@ void klog_kern_close(struct klog_kern *k)
 	if (k->ring)
 		munmap((void *)k->ring, k->pool_blocks * sizeof(struct kerby_block));
 	free(k->cpu_entries);
+	free(k->pf_values);
+	free(k->pf_keys);
+	k->pf_values = NULL;
+	k->pf_keys = NULL;
+	k->pf_n = k->pf_cap = 0;
 	k->ctl = NULL;
 	k->ring = NULL;
 	k->cpu_entries = NULL;
@@ -185,25 +190,80 @@ int klog_kern_init(struct klog_kern *k, uint64_t first_lsn)
 	return 0;
 }
 
-/*
- * This CPU-set's published entry for lsn, or NULL.  A copy is whole when
- * both of its markers equal lsn (the programs write lsn_tail, then lsn,
- * after every other field).
- */
-static const struct klog_alloc_entry *find_entry(struct klog_kern *k, uint64_t lsn)
+/* The copy of lsn's entry among a slot's per-CPU values that is whole, or NULL. */
+static const struct klog_alloc_entry *published(const struct klog_kern *k, const void *values,
+						uint64_t lsn)
 {
-	__u32 slot = lsn % k->window;
-
-	if (bpf_map_lookup_elem(k->alloc_fd, &slot, k->cpu_entries))
-		return NULL;
 	for (int c = 0; c < k->ncpus; c++) {
 		const struct klog_alloc_entry *e =
-			(const void *)((const char *)k->cpu_entries + c * k->entry_stride);
+			(const void *)((const char *)values + c * k->entry_stride);
 
+		/* Written last, after a barrier: both markers say the copy is whole. */
 		if (e->lsn == lsn && e->lsn_tail == lsn)
 			return e;
 	}
 	return NULL;
+}
+
+/* lsn's published entry: from the prefetched batch, else from the map. */
+static const struct klog_alloc_entry *find_entry(struct klog_kern *k, uint64_t lsn)
+{
+	__u32 slot = lsn % k->window;
+	const struct klog_alloc_entry *e = NULL;
+
+	if (lsn >= k->pf_lsn && lsn - k->pf_lsn < k->pf_n)
+		e = published(k, k->pf_values + (lsn - k->pf_lsn) * k->ncpus * k->entry_stride,
+			      lsn);
+	if (e)
+		return e;
+	if (bpf_map_lookup_elem(k->alloc_fd, &slot, k->cpu_entries))
+		return NULL;
+	return published(k, k->cpu_entries, lsn);
+}
+
+/* Look up the n consecutive slots from slot into values; returns how many came. */
+static int lookup_slots(struct klog_kern *k, __u32 slot, __u32 n, uint8_t *values)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 prev = slot - 1, out, count = n;
+	/* A batch starts after the key in_batch names; NULL starts at slot 0. */
+	int err = bpf_map_lookup_batch(k->alloc_fd, slot ? &prev : NULL, &out, k->pf_keys,
+				       values, &count, &opts);
+
+	if (err && errno != ENOENT)
+		return -errno;
+	return (int)count;
+}
+
+int klog_kern_prefetch(struct klog_kern *k, uint64_t lsn, uint32_t n)
+{
+	__u32 slot = lsn % k->window, first_run;
+	size_t per = (size_t)k->ncpus * k->entry_stride;
+	int got, more = 0;
+
+	k->pf_n = 0;
+	if (n > k->window)
+		n = k->window;
+	if (n > k->pf_cap) {
+		uint8_t *v = realloc(k->pf_values, n * per);
+		uint32_t *keys = v ? realloc(k->pf_keys, n * sizeof(*keys)) : NULL;
+
+		if (v)
+			k->pf_values = v;
+		if (!keys)
+			return -ENOMEM;
+		k->pf_keys = keys;
+		k->pf_cap = n;
+	}
+	first_run = n < k->window - slot ? n : k->window - slot;
+	got = lookup_slots(k, slot, first_run, k->pf_values);
+	if (got == (int)first_run && n > first_run)
+		more = lookup_slots(k, 0, n - first_run, k->pf_values + first_run * per);
+	if (got < 0 || more < 0)
+		return got < 0 ? got : more;
+	k->pf_lsn = lsn;
+	k->pf_n = (uint32_t)(got + more);
+	return 0;
 }
 
 static const struct klog_alloc_entry *committed_entry(struct klog_kern *k, uint64_t lsn,

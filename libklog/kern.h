@@ -44,6 +44,11 @@ struct klog_kern {
 	int ncpus;
 	size_t entry_stride;           /* per-CPU value stride of the alloc map */
 	struct klog_alloc_entry *cpu_entries; /* ncpus entries, read buffer */
+	/* Entries fetched ahead by klog_kern_prefetch: LSNs [pf_lsn, pf_lsn + pf_n). */
+	uint8_t *pf_values;
+	uint32_t *pf_keys;
+	uint64_t pf_lsn;
+	uint32_t pf_n, pf_cap;
 };
 
 /* A committed record's metadata. */
@@ -68,6 +73,13 @@ void klog_kern_close(struct klog_kern *k);
  * Leaves an initialised log alone.
  */
 int klog_kern_init(struct klog_kern *k, uint64_t first_lsn);
+
+/*
+ * Fetch the allocation entries of LSNs [lsn, lsn + n) with one batched map
+ * lookup (two where the window wraps), so the klog_kern_read of each costs
+ * no syscall.  An entry not yet published then is looked up again when read.
+ */
+int klog_kern_prefetch(struct klog_kern *k, uint64_t lsn, uint32_t n);
 
 /*
  * Read record lsn: metadata into rec, payload into buf (cap bytes).
