@@ -19,7 +19,9 @@ tag=klogt-$$
 srv=$tag-s cli=$tag-c vs=ks$$ vc=kc$$ name=$tag
 work=$(mktemp -d /var/tmp/klog-test-XXXXXX)
 pid=
+was=
 cleanup() {
+	[ -n "$was" ] && echo "$was" >/proc/sys/kernel/io_uring_disabled
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	umount "$work/tiny" 2>/dev/null
 	ip netns del "$srv" 2>/dev/null
@@ -146,12 +148,14 @@ stop_klogd
 umount "$tiny"
 
 # --- io_uring disabled: one clear line, then psync ----------------------------
-was=$(sysctl -n kernel.io_uring_disabled 2>/dev/null || echo none)
-if [ "$was" != none ]; then
-	sysctl -qw kernel.io_uring_disabled=2
+knob=/proc/sys/kernel/io_uring_disabled
+if [ -w "$knob" ]; then
+	was=$(cat "$knob")
+	echo 2 >"$knob"
 	log=$work/klogd-nouring.log
 	start_klogd "$log" --dir "$work/log-nouring" >/dev/null
-	sysctl -qw kernel.io_uring_disabled="$was"
+	echo "$was" >"$knob"
+	was=
 	check "io_uring disabled: klogd says so in one line" \
 		test "$(grep -c 'io_uring is unavailable (Operation not permitted): using the psync backend' "$log")" -eq 1
 	check "io_uring disabled: klogd runs on the psync backend" grep -q "psync backend" "$log"
