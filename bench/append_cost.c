@@ -19,8 +19,7 @@
 #include "append_bench.skel.h"
 #include "frame.h"
 #include "kern.h"
-
-#define MAX_ROUNDS 64
+#include "stats.h"
 
 struct variant {
 	const char *name;
@@ -31,7 +30,7 @@ struct variant {
 	struct klog_kern k;
 	uint8_t frame[KLOG_MAX_RECORD + 128];
 	size_t frame_len;
-	double ns[MAX_ROUNDS];
+	double ns[BENCH_MAX_ROUNDS];
 };
 
 static void usage(FILE *f)
@@ -81,40 +80,6 @@ static int run(struct variant *v, unsigned int repeat, double *ns)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-	double s[MAX_ROUNDS];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-static double minv(const double *v, int n)
-{
-	double m = v[0];
-
-	for (int i = 1; i < n; i++)
-		m = v[i] < m ? v[i] : m;
-	return m;
-}
-
-static double maxv(const double *v, int n)
-{
-	double m = v[0];
-
-	for (int i = 1; i < n; i++)
-		m = v[i] > m ? v[i] : m;
-	return m;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -133,6 +98,7 @@ int main(int argc, char **argv)
 		{ "hash pool, 1024 B", KERBY_POOL_HASH, 1024 },
 	};
 	const int nv = sizeof(v) / sizeof(v[0]);
+	struct bench_stat st[sizeof(v) / sizeof(v[0])];
 	cpu_set_t set;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -145,9 +111,9 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (rounds < 1 || rounds > MAX_ROUNDS || repeat < 1) {
+	if (rounds < 1 || rounds > BENCH_MAX_ROUNDS || repeat < 1) {
 		fprintf(stderr, "append_cost: --rounds must be 1..%d and --repeat positive\n",
-			MAX_ROUNDS);
+			BENCH_MAX_ROUNDS);
 		return 2;
 	}
 	CPU_ZERO(&set);
@@ -175,26 +141,26 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	for (int i = 0; i < nv; i++)
+		st[i] = bench_stat_of(v[i].ns, rounds);
 	if (json) {
 		printf("{\"block_size\": %d, \"max_record\": %d, \"repeat\": %u, \"rounds\": %d, "
 		       "\"figures\": [", KLOG_BLOCK_SIZE, KLOG_MAX_RECORD, repeat, rounds);
 		for (int i = 0; i < nv; i++)
 			printf("%s{\"name\": \"%s\", \"median_ns\": %.1f, \"min_ns\": %.1f, "
 			       "\"max_ns\": %.1f}", i ? ", " : "", v[i].name,
-			       median(v[i].ns, rounds), minv(v[i].ns, rounds), maxv(v[i].ns, rounds));
+			       st[i].median, st[i].min, st[i].max);
 		printf("], \"hash_over_ring_128\": %.2f, \"hash_over_ring_1024\": %.2f}\n",
-		       median(v[2].ns, rounds) / median(v[1].ns, rounds),
-		       median(v[4].ns, rounds) / median(v[3].ns, rounds));
+		       st[2].median / st[1].median, st[4].median / st[3].median);
 	} else {
 		printf("in-kernel append cost, BPF_PROG_TEST_RUN repeat=%u, %d rounds, CPU %d, "
 		       "block %d B\n", repeat, rounds, cpu, KLOG_BLOCK_SIZE);
 		printf("%-20s %12s %20s\n", "variant", "median ns", "min-max ns");
 		for (int i = 0; i < nv; i++)
-			printf("%-20s %12.1f %9.1f-%-10.1f\n", v[i].name, median(v[i].ns, rounds),
-			       minv(v[i].ns, rounds), maxv(v[i].ns, rounds));
+			printf("%-20s %12.1f %9.1f-%-10.1f\n", v[i].name, st[i].median, st[i].min,
+			       st[i].max);
 		printf("hash/ring: %.2fx at 128 B, %.2fx at 1024 B\n",
-		       median(v[2].ns, rounds) / median(v[1].ns, rounds),
-		       median(v[4].ns, rounds) / median(v[3].ns, rounds));
+		       st[2].median / st[1].median, st[4].median / st[3].median);
 	}
 	for (int i = 0; i < nv; i++) {
 		klog_kern_close(&v[i].k);

@@ -14,7 +14,6 @@
  * Needs root.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +24,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -35,25 +33,20 @@
 
 #include "backend.h"
 #include "drain.h"
+#include "durable.h"
 #include "format.h"
 #include "frame.h"
 #include "kern.h"
 #include "klog.skel.h"
+#include "stats.h"
 #include "writer.h"
-
-#define MAX_ROUNDS 64
-#define SMALL 128
-#define LARGE 1024
-#define MIX_SEED 0x6b6c6f67u
-
-_Static_assert(LARGE <= KLOG_MAX_RECORD, "the mix needs 1024-byte records");
 
 struct backend_run {
 	const struct klog_backend_ops *ops;
-	double secs[MAX_ROUNDS];
-	double cpu[MAX_ROUNDS]; /* user + system seconds of the process while draining */
-	double kread[MAX_ROUNDS]; /* seconds of klog_kern_read alone over the fill */
-	uint64_t commits[MAX_ROUNDS];
+	double secs[BENCH_MAX_ROUNDS];
+	double cpu[BENCH_MAX_ROUNDS]; /* user + system seconds of the process while draining */
+	double kread[BENCH_MAX_ROUNDS]; /* seconds of klog_kern_read alone over the fill */
+	uint64_t commits[BENCH_MAX_ROUNDS];
 };
 
 struct config {
@@ -64,13 +57,6 @@ struct config {
 	size_t buf_size;
 	uint64_t seg_size;
 	bool json;
-};
-
-/* The workload: record i is sizes[i] bytes long, with txid i + 1. */
-struct mix {
-	uint16_t *sizes;
-	uint64_t n, n_large, payload_bytes, disk_bytes, blocks;
-	uint8_t payload[2][LARGE];
 };
 
 static void usage(FILE *f)
@@ -90,51 +76,6 @@ static void usage(FILE *f)
 		"  --help            this text\n");
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static int mix_init(struct mix *m, uint64_t n)
-{
-	uint64_t s = MIX_SEED;
-
-	memset(m, 0, sizeof(*m));
-	m->sizes = malloc(n * sizeof(*m->sizes));
-	if (!m->sizes)
-		return -ENOMEM;
-	m->n = n;
-	for (uint64_t i = 0; i < n; i++) {
-		uint16_t len = splitmix(&s) % 4 == 0 ? LARGE : SMALL;
-
-		m->sizes[i] = len;
-		m->n_large += len == LARGE;
-		m->payload_bytes += len;
-		m->disk_bytes += klog_rec_size(len);
-		m->blocks += KLOG_DIV_ROUND_UP(len, KLOG_BLOCK_SIZE);
-	}
-	fill_payload(m->payload[0], SMALL, SMALL);
-	fill_payload(m->payload[1], LARGE, LARGE);
-	return 0;
-}
-
-static const uint8_t *mix_payload(const struct mix *m, uint64_t i)
-{
-	return m->payload[m->sizes[i] == LARGE];
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static double cpu_now(void)
 {
 	struct rusage ru;
@@ -147,7 +88,7 @@ static double cpu_now(void)
 /* Append the n records of m through the XDP program, expecting LSNs from first on. */
 static int fill(struct klog *skel, struct klog_kern *k, const struct mix *m, uint64_t first)
 {
-	static uint8_t in[LARGE + 256], out[LARGE + 256];
+	static uint8_t in[MIX_LARGE + 256], out[MIX_LARGE + 256];
 	int fd = bpf_program__fd(skel->progs.klog_xdp_append);
 
 	for (uint64_t i = 0; i < m->n; i++) {
@@ -183,21 +124,6 @@ static int fill(struct klog *skel, struct klog_kern *k, const struct mix *m, uin
 	return __atomic_load_n(&k->ctl->next_lsn, __ATOMIC_ACQUIRE) == first + m->n ? 0 : -EPROTO;
 }
 
-/* Remove dir and the files in it (a log directory has no subdirectories). */
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (d) {
-		while ((de = readdir(d)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				unlinkat(dirfd(d), de->d_name, 0);
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
 struct verify {
 	const struct mix *m;
 	uint64_t first, seen, bytes;
@@ -209,8 +135,7 @@ static int verify_one(const struct klog_record *rec, const void *payload, void *
 	struct verify *v = ctx;
 	uint64_t i = rec->lsn - v->first;
 
-	if (i != v->seen || i >= v->m->n || rec->len != v->m->sizes[i] || rec->txid != i + 1 ||
-	    memcmp(payload, mix_payload(v->m, i), rec->len)) {
+	if (i != v->seen || !mix_holds(v->m, i, rec, payload)) {
 		fprintf(stderr, "drain_rate: LSN %llu on disk is not the record appended "
 			"(len %u, txid %llu)\n", (unsigned long long)rec->lsn, rec->len,
 			(unsigned long long)rec->txid);
@@ -265,7 +190,7 @@ static int run_one(const struct config *c, struct klog *skel, struct klog_kern *
 
 	snprintf(dir, sizeof(dir), "%s/klog-drain-rate.%d.%s.%d", c->parent, (int)getpid(),
 		 br->ops->name, round);
-	remove_dir(dir);
+	remove_log_dir(dir);
 	if ((err = fill(skel, k, m, first))) {
 		fprintf(stderr, "drain_rate: filling the kernel log: %s\n", strerror(-err));
 		return err;
@@ -288,7 +213,7 @@ static int run_one(const struct config *c, struct klog *skel, struct klog_kern *
 	 * What reading the kernel log alone costs, the drain's first step for
 	 * every record: the same data the fill has just left in the caches.
 	 */
-	t0 = now();
+	t0 = bench_now();
 	for (uint64_t lsn = first; lsn < first + m->n; lsn++) {
 		static uint8_t scratch[KLOG_MAX_RECORD];
 
@@ -299,13 +224,13 @@ static int run_one(const struct config *c, struct klog *skel, struct klog_kern *
 			goto out;
 		}
 	}
-	br->kread[round] = now() - t0;
+	br->kread[round] = bench_now() - t0;
 
-	t0 = now();
+	t0 = bench_now();
 	c0 = cpu_now();
 	while ((n = klogd_drain_once(&d)) > 0)
 		;
-	br->secs[round] = now() - t0;
+	br->secs[round] = bench_now() - t0;
 	br->cpu[round] = cpu_now() - c0;
 	br->commits[round] = d.commits;
 	err = n;
@@ -333,29 +258,10 @@ out:
 	klog_writer_close(w);
 	if (b)
 		b->ops->close(b);
-	remove_dir(dir);
+	remove_log_dir(dir);
 	/* Let the removal's discards and journal settle outside the next timed drain. */
 	sync();
 	return err;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median, min and max of v[0..n) into s[0..2]. */
-static void summarize(const double *v, int n, double s[3])
-{
-	double t[MAX_ROUNDS];
-
-	memcpy(t, v, n * sizeof(*v));
-	qsort(t, n, sizeof(*t), cmp_double);
-	s[0] = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
-	s[1] = t[0];
-	s[2] = t[n - 1];
 }
 
 static int parse_size(const char *s, uint64_t *v)
@@ -393,7 +299,7 @@ static int parse_args(int argc, char **argv, struct config *c, const char **back
 			break;
 		case 'n':
 			c->rounds = atoi(optarg);
-			if (c->rounds < 1 || c->rounds > MAX_ROUNDS)
+			if (c->rounds < 1 || c->rounds > BENCH_MAX_ROUNDS)
 				goto bad;
 			break;
 		case 'd': c->parent = optarg; break;
@@ -433,10 +339,10 @@ bad:
 	return 0;
 }
 
-static void print_stat_json(const char *name, const double s[3], const char *sep)
+static void print_stat_json(const char *name, struct bench_stat s, const char *sep)
 {
-	printf("\"median_%s\": %.1f, \"min_%s\": %.1f, \"max_%s\": %.1f%s", name, s[0], name, s[1],
-	       name, s[2], sep);
+	printf("\"median_%s\": %.1f, \"min_%s\": %.1f, \"max_%s\": %.1f%s", name, s.median, name,
+	       s.min, name, s.max, sep);
 }
 
 static void report(const struct config *c, const struct mix *m, struct backend_run *br, int nb)
@@ -460,8 +366,9 @@ static void report(const struct config *c, const struct mix *m, struct backend_r
 		       "records/s", "min-max", "MB/s", "min-max", "commits", "CPU us/rec",
 		       "ns/rec", "kread ns");
 	for (int i = 0; i < nb; i++) {
-		double rps[MAX_ROUNDS], mbps[MAX_ROUNDS], cpu[MAX_ROUNDS], kread[MAX_ROUNDS], secs[3];
-		double s_rps[3], s_mbps[3], s_cpu[3], s_kread[3], ns_rec;
+		double rps[BENCH_MAX_ROUNDS], mbps[BENCH_MAX_ROUNDS], cpu[BENCH_MAX_ROUNDS];
+		double kread[BENCH_MAX_ROUNDS], ns_rec;
+		struct bench_stat s_rps, s_mbps, s_cpu, secs, s_kread;
 
 		for (int r = 0; r < c->rounds; r++) {
 			rps[r] = m->n / br[i].secs[r];
@@ -469,31 +376,32 @@ static void report(const struct config *c, const struct mix *m, struct backend_r
 			cpu[r] = br[i].cpu[r] / m->n * 1e6;
 			kread[r] = br[i].kread[r] / m->n * 1e9;
 		}
-		summarize(rps, c->rounds, s_rps);
-		summarize(mbps, c->rounds, s_mbps);
-		summarize(cpu, c->rounds, s_cpu);
-		summarize(br[i].secs, c->rounds, secs);
-		summarize(kread, c->rounds, s_kread);
-		ns_rec = secs[0] / m->n * 1e9;
+		s_rps = bench_stat_of(rps, c->rounds);
+		s_mbps = bench_stat_of(mbps, c->rounds);
+		s_cpu = bench_stat_of(cpu, c->rounds);
+		secs = bench_stat_of(br[i].secs, c->rounds);
+		s_kread = bench_stat_of(kread, c->rounds);
+		ns_rec = secs.median / m->n * 1e9;
 		if (c->json) {
 			printf("%s{\"name\": \"%s\", \"commits\": %llu, ", i ? ", " : "",
 			       br[i].ops->name, (unsigned long long)br[i].commits[0]);
 			print_stat_json("records_per_s", s_rps, ", ");
 			print_stat_json("mb_per_s", s_mbps, ", ");
 			printf("\"median_seconds\": %.4f, \"median_disk_mb_per_s\": %.1f, ",
-			       secs[0], m->disk_bytes / secs[0] / 1e6);
+			       secs.median, m->disk_bytes / secs.median / 1e6);
 			printf("\"median_cpu_us_per_record\": %.3f, \"median_cpu_share\": %.3f, "
 			       "\"median_ns_per_record\": %.1f, ",
-			       s_cpu[0], s_cpu[0] * 1e-6 * m->n / secs[0], ns_rec);
+			       s_cpu.median, s_cpu.median * 1e-6 * m->n / secs.median, ns_rec);
 			print_stat_json("kern_read_ns_per_record", s_kread, "}");
 		} else {
 			char r1[48], r2[48];
 
-			snprintf(r1, sizeof(r1), "%.0f-%.0f", s_rps[1], s_rps[2]);
-			snprintf(r2, sizeof(r2), "%.1f-%.1f", s_mbps[1], s_mbps[2]);
+			snprintf(r1, sizeof(r1), "%.0f-%.0f", s_rps.min, s_rps.max);
+			snprintf(r2, sizeof(r2), "%.1f-%.1f", s_mbps.min, s_mbps.max);
 			printf("%-7s %12.0f  %-17s %8.1f  %-13s %7llu %11.2f %11.0f %10.0f\n",
-			       br[i].ops->name, s_rps[0], r1, s_mbps[0], r2,
-			       (unsigned long long)br[i].commits[0], s_cpu[0], ns_rec, s_kread[0]);
+			       br[i].ops->name, s_rps.median, r1, s_mbps.median, r2,
+			       (unsigned long long)br[i].commits[0], s_cpu.median, ns_rec,
+			       s_kread.median);
 		}
 	}
 	if (c->json)
@@ -555,6 +463,6 @@ int main(int argc, char **argv)
 		report(&c, &m, br, nb);
 	klog_kern_close(&k);
 	klog__destroy(skel);
-	free(m.sizes);
+	mix_free(&m);
 	return err ? 1 : 0;
 }

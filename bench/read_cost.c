@@ -11,28 +11,23 @@
  * whole log (records/s, MB/s of payload).  Medians with min-max.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <klog/klog.h>
 
 #include "backend.h"
+#include "durable.h"
 #include "format.h"
+#include "frame.h"
+#include "stats.h"
 #include "writer.h"
 
-#define MAX_ROUNDS 64
-#define SMALL 128
-#define LARGE 1024
-#define MIX_SEED 0x6b6c6f67u
 #define BATCH 4096
-
-_Static_assert(LARGE <= KLOG_MAX_RECORD, "the mix needs 1024-byte records");
 
 struct config {
 	uint64_t records, reads;
@@ -40,9 +35,6 @@ struct config {
 	const char *parent;
 	bool json;
 };
-
-static uint16_t *sizes;
-static uint8_t payloads[2][LARGE];
 
 static void usage(FILE *f)
 {
@@ -58,25 +50,8 @@ static void usage(FILE *f)
 		"  --help       this text\n");
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Write n records of the mix to a new log in dir, LSNs from KLOG_FIRST_LSN. */
-static int build_log(const char *dir, uint64_t n, uint64_t *payload_bytes)
+/* Write n records of the mix m (made here) to a new log in dir, LSNs from KLOG_FIRST_LSN. */
+static int build_log(const char *dir, struct mix *m, uint64_t n)
 {
 	struct klog_backend_opts bo = { .queue_depth = 64, .buf_size = 4u << 20 };
 	struct klog_writer_opts wo = { .dir = dir, .seg_size = KLOG_DEFAULT_SEG_SIZE,
@@ -84,29 +59,21 @@ static int build_log(const char *dir, uint64_t n, uint64_t *payload_bytes)
 	struct klog_writer_recovery rec;
 	struct klog_backend *b;
 	struct klog_writer *w = NULL;
-	uint64_t s = MIX_SEED;
 	int err;
 
-	for (int i = 0; i < 2; i++)
-		for (int j = 0; j < LARGE; j++)
-			payloads[i][j] = (uint8_t)(j * 131 + i * 17 + 7);
-	sizes = malloc(n * sizeof(*sizes));
-	if (!sizes)
-		return -ENOMEM;
-	*payload_bytes = 0;
+	if ((err = mix_init(m, n)))
+		return err;
 	if ((err = klog_backend_psync.open(&b, &bo)))
 		return err;
 	if ((err = klog_writer_open(&w, &wo, b, &rec)))
 		goto out;
 	for (uint64_t i = 0; i < n; i++) {
-		uint16_t len = splitmix(&s) % 4 == 0 ? LARGE : SMALL;
+		uint16_t len = m->sizes[i];
 		void *p = klog_writer_reserve(w, len, &err);
 
 		if (!p)
 			goto out;
-		sizes[i] = len;
-		*payload_bytes += len;
-		memcpy(p, payloads[len == LARGE], len);
+		memcpy(p, mix_payload(m, i), len);
 		if ((err = klog_writer_append(w, KLOG_FIRST_LSN + i, i + 1, len)))
 			goto out;
 		if ((i + 1) % BATCH == 0 && (err = klog_writer_commit(w)))
@@ -119,23 +86,9 @@ out:
 	return err;
 }
 
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (d) {
-		while ((de = readdir(d)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				unlinkat(dirfd(d), de->d_name, 0);
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
 struct iter {
+	const struct mix *m; /* check every record against it, if set */
 	uint64_t seen, bytes;
-	bool check;
 };
 
 static int on_record(const struct klog_record *rec, const void *payload, void *ctx)
@@ -143,8 +96,7 @@ static int on_record(const struct klog_record *rec, const void *payload, void *c
 	struct iter *it = ctx;
 	uint64_t i = rec->lsn - KLOG_FIRST_LSN;
 
-	if (it->check && (i != it->seen || rec->len != sizes[i] || rec->txid != i + 1 ||
-			  memcmp(payload, payloads[rec->len == LARGE], rec->len))) {
+	if (it->m && (i != it->seen || !mix_holds(it->m, i, rec, payload))) {
 		fprintf(stderr, "read_cost: LSN %llu is not the record written\n",
 			(unsigned long long)rec->lsn);
 		return -EBADMSG;
@@ -152,25 +104,6 @@ static int on_record(const struct klog_record *rec, const void *payload, void *c
 	it->seen++;
 	it->bytes += rec->len;
 	return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median, min and max of v[0..n) into s[0..2]. */
-static void summarize(const double *v, int n, double s[3])
-{
-	double t[MAX_ROUNDS];
-
-	memcpy(t, v, n * sizeof(*v));
-	qsort(t, n, sizeof(*t), cmp_double);
-	s[0] = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
-	s[1] = t[0];
-	s[2] = t[n - 1];
 }
 
 static int parse_args(int argc, char **argv, struct config *c)
@@ -197,7 +130,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		}
 		case 'n':
 			c->rounds = atoi(optarg);
-			if (c->rounds < 1 || c->rounds > MAX_ROUNDS)
+			if (c->rounds < 1 || c->rounds > BENCH_MAX_ROUNDS)
 				goto bad;
 			break;
 		case 'd': c->parent = optarg; break;
@@ -220,20 +153,22 @@ bad:
 int main(int argc, char **argv)
 {
 	struct config c = { .records = 200000, .reads = 200000, .rounds = 5, .parent = "/var/tmp" };
-	double rnd_ns[MAX_ROUNDS], rnd_rps[MAX_ROUNDS], seq_mbps[MAX_ROUNDS], seq_rps[MAX_ROUNDS];
-	double s_ns[3], s_rps[3], s_mbps[3], s_srps[3];
+	double rnd_ns[BENCH_MAX_ROUNDS], rnd_rps[BENCH_MAX_ROUNDS];
+	double seq_mbps[BENCH_MAX_ROUNDS], seq_rps[BENCH_MAX_ROUNDS];
+	struct bench_stat s_ns, s_rps, s_mbps, s_srps;
 	static uint8_t buf[KLOG_MAX_RECORD];
-	uint64_t *lsns = NULL, payload_bytes, s = MIX_SEED ^ 0x5eed, expect_bytes = 0;
+	uint64_t *lsns = NULL, s = MIX_SEED ^ 0x5eed, expect_bytes = 0;
 	struct klog_reader *r = NULL;
-	struct iter it = { .check = true };
+	struct mix m = { 0 };
+	struct iter it = { .m = &m };
 	char dir[4096];
 	int err;
 
 	if (parse_args(argc, argv, &c))
 		return 2;
 	snprintf(dir, sizeof(dir), "%s/klog-read-cost.%d", c.parent, (int)getpid());
-	remove_dir(dir);
-	if ((err = build_log(dir, c.records, &payload_bytes))) {
+	remove_log_dir(dir);
+	if ((err = build_log(dir, &m, c.records))) {
 		fprintf(stderr, "read_cost: writing the log in %s: %s\n", dir, strerror(-err));
 		goto out;
 	}
@@ -243,7 +178,7 @@ int main(int argc, char **argv)
 	}
 	/* Warm-up, and the check that the log holds what was written. */
 	err = klog_iterate(r, KLOG_FIRST_LSN, KLOG_FIRST_LSN + c.records - 1, on_record, &it);
-	if (!err && (it.seen != c.records || it.bytes != payload_bytes))
+	if (!err && (it.seen != c.records || it.bytes != m.payload_bytes))
 		err = -EBADMSG;
 	if (err) {
 		fprintf(stderr, "read_cost: reading the log back: %s (%llu of %llu records)\n",
@@ -256,13 +191,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (uint64_t i = 0; i < c.reads; i++) {
-		lsns[i] = KLOG_FIRST_LSN + splitmix(&s) % c.records;
-		expect_bytes += sizes[lsns[i] - KLOG_FIRST_LSN];
+		lsns[i] = KLOG_FIRST_LSN + splitmix64(&s) % c.records;
+		expect_bytes += m.sizes[lsns[i] - KLOG_FIRST_LSN];
 	}
 	for (int round = 0; round < c.rounds; round++) {
 		struct iter seq = { 0 };
 		uint64_t got = 0;
-		double t0 = now(), t;
+		double t0 = bench_now(), t;
 
 		for (uint64_t i = 0; i < c.reads; i++) {
 			int n = klog_read(r, lsns[i], buf, sizeof(buf), NULL);
@@ -275,7 +210,7 @@ int main(int argc, char **argv)
 			}
 			got += (uint64_t)n;
 		}
-		t = now() - t0;
+		t = bench_now() - t0;
 		if (got != expect_bytes) {
 			fprintf(stderr, "read_cost: random reads returned %llu bytes, want %llu\n",
 				(unsigned long long)got, (unsigned long long)expect_bytes);
@@ -285,9 +220,9 @@ int main(int argc, char **argv)
 		rnd_ns[round] = t / c.reads * 1e9;
 		rnd_rps[round] = c.reads / t;
 
-		t0 = now();
+		t0 = bench_now();
 		err = klog_iterate(r, KLOG_FIRST_LSN, KLOG_FIRST_LSN + c.records - 1, on_record, &seq);
-		t = now() - t0;
+		t = bench_now() - t0;
 		if (err || seq.seen != c.records) {
 			fprintf(stderr, "read_cost: klog_iterate: %s, %llu records\n",
 				err ? strerror(-err) : "short", (unsigned long long)seq.seen);
@@ -297,10 +232,10 @@ int main(int argc, char **argv)
 		seq_mbps[round] = seq.bytes / t / 1e6;
 		seq_rps[round] = seq.seen / t;
 	}
-	summarize(rnd_ns, c.rounds, s_ns);
-	summarize(rnd_rps, c.rounds, s_rps);
-	summarize(seq_mbps, c.rounds, s_mbps);
-	summarize(seq_rps, c.rounds, s_srps);
+	s_ns = bench_stat_of(rnd_ns, c.rounds);
+	s_rps = bench_stat_of(rnd_rps, c.rounds);
+	s_mbps = bench_stat_of(seq_mbps, c.rounds);
+	s_srps = bench_stat_of(seq_rps, c.rounds);
 	if (c.json) {
 		printf("{\"records\": %llu, \"payload_bytes\": %llu, \"reads\": %llu, \"rounds\": %d, "
 		       "\"dir\": \"%s\", \"median_read_ns\": %.1f, \"min_read_ns\": %.1f, "
@@ -308,28 +243,29 @@ int main(int argc, char **argv)
 		       "\"min_reads_per_s\": %.0f, \"max_reads_per_s\": %.0f, "
 		       "\"median_iterate_mb_per_s\": %.1f, \"min_iterate_mb_per_s\": %.1f, "
 		       "\"max_iterate_mb_per_s\": %.1f, \"median_iterate_records_per_s\": %.0f}\n",
-		       (unsigned long long)c.records, (unsigned long long)payload_bytes,
-		       (unsigned long long)c.reads, c.rounds, c.parent, s_ns[0], s_ns[1], s_ns[2],
-		       s_rps[0], s_rps[1], s_rps[2], s_mbps[0], s_mbps[1], s_mbps[2], s_srps[0]);
+		       (unsigned long long)c.records, (unsigned long long)m.payload_bytes,
+		       (unsigned long long)c.reads, c.rounds, c.parent, s_ns.median, s_ns.min,
+		       s_ns.max, s_rps.median, s_rps.min, s_rps.max, s_mbps.median, s_mbps.min,
+		       s_mbps.max, s_srps.median);
 	} else {
 		printf("klog reader, warm page cache: %llu records (%.1f MB payload), %llu random "
 		       "reads per round, %d rounds, under %s\n",
-		       (unsigned long long)c.records, payload_bytes / 1e6,
+		       (unsigned long long)c.records, m.payload_bytes / 1e6,
 		       (unsigned long long)c.reads, c.rounds, c.parent);
 		printf("%-30s %12s %23s\n", "measure", "median", "min-max");
-		printf("%-30s %12.0f %11.0f-%-11.0f\n", "klog_read random, ns/read", s_ns[0], s_ns[1],
-		       s_ns[2]);
-		printf("%-30s %12.0f %11.0f-%-11.0f\n", "klog_read random, reads/s", s_rps[0],
-		       s_rps[1], s_rps[2]);
-		printf("%-30s %12.1f %11.1f-%-11.1f\n", "klog_iterate, MB/s payload", s_mbps[0],
-		       s_mbps[1], s_mbps[2]);
-		printf("%-30s %12.0f %11.0f-%-11.0f\n", "klog_iterate, records/s", s_srps[0],
-		       s_srps[1], s_srps[2]);
+		printf("%-30s %12.0f %11.0f-%-11.0f\n", "klog_read random, ns/read", s_ns.median,
+		       s_ns.min, s_ns.max);
+		printf("%-30s %12.0f %11.0f-%-11.0f\n", "klog_read random, reads/s", s_rps.median,
+		       s_rps.min, s_rps.max);
+		printf("%-30s %12.1f %11.1f-%-11.1f\n", "klog_iterate, MB/s payload", s_mbps.median,
+		       s_mbps.min, s_mbps.max);
+		printf("%-30s %12.0f %11.0f-%-11.0f\n", "klog_iterate, records/s", s_srps.median,
+		       s_srps.min, s_srps.max);
 	}
 out:
 	klog_reader_close(r);
-	remove_dir(dir);
+	remove_log_dir(dir);
 	free(lsns);
-	free(sizes);
+	mix_free(&m);
 	return err ? 1 : 0;
 }

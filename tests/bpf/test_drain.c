@@ -17,16 +17,11 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
-#include <dirent.h>
-#include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <klog/klog.h>
@@ -36,6 +31,8 @@
 #include "drain.h"
 #include "format.h"
 #include "harness.h"
+#include "scratch.h"
+#include "segfiles.h"
 #include "writer.h"
 
 #define MAXR KLOG_MAX_RECORD
@@ -53,18 +50,8 @@ static const struct klog_backend_ops *const backends[] = {
 };
 static const enum kerby_pool_kind pools[] = { KERBY_POOL_RING, KERBY_POOL_HASH };
 
-static char base[] = "/var/tmp/klog-test-drain-XXXXXX";
-
 /* ------------------------------------------------------------------ */
 /* Records: each LSN's txid, length and bytes follow from the LSN      */
-
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
 
 static uint64_t txid_of(uint64_t lsn)
 {
@@ -73,7 +60,7 @@ static uint64_t txid_of(uint64_t lsn)
 
 static uint32_t len_of(uint64_t lsn)
 {
-	uint64_t h = mix(lsn);
+	uint64_t h = mix64(lsn);
 
 	return h % 7 == 0 ? MAXR : 1 + (uint32_t)((h >> 8) % MAXR);
 }
@@ -106,8 +93,8 @@ static void env_load(struct env *e, int i)
 	fixture_load(&e->f, &o, true);
 	e->prog = fixture_prog(&e->f, HOOK_XDP);
 	e->ops = backends[i % 2];
-	ck_assert_int_lt(snprintf(e->dir, sizeof(e->dir), "%s/log-%d-%u", base, (int)getpid(),
-				  seq++), (int)sizeof(e->dir));
+	ck_assert_int_lt(snprintf(e->dir, sizeof(e->dir), "%s/log-%d-%u", scratch_dir(),
+				  (int)getpid(), seq++), (int)sizeof(e->dir));
 }
 
 /* Append count records through the XDP program; each is ACKed with the next LSN. */
@@ -169,28 +156,37 @@ static void close_writer(struct env *e)
 /* ------------------------------------------------------------------ */
 /* Checks                                                               */
 
+/* A read of lsn from where ("kernel", "disk"), n bytes into got with txid: the record appended. */
+static void check_record(const char *where, uint64_t lsn, int n, const uint8_t *got,
+			 uint64_t txid)
+{
+	static uint8_t want[MAXR];
+
+	ck_assert_msg(n == (int)len_of(lsn), "%s lsn %llu: %d (%s)", where,
+		      (unsigned long long)lsn, n, n < 0 ? strerror(-n) : "");
+	fill_payload(want, n, txid_of(lsn));
+	ck_assert_msg(!memcmp(got, want, n), "%s lsn %llu: bytes differ", where,
+		      (unsigned long long)lsn);
+	ck_assert_uint_eq(txid, txid_of(lsn));
+}
+
 /* LSNs [from, to) still in the kernel maps, byte for byte. */
 static void check_kernel(struct env *e, uint64_t from, uint64_t to)
 {
-	static uint8_t got[MAXR], want[MAXR];
+	static uint8_t got[MAXR];
 	struct klog_kern_rec rec;
 
 	for (uint64_t lsn = from; lsn < to; lsn++) {
 		int n = klog_kern_read(&e->f.k, lsn, &rec, got, sizeof(got));
 
-		ck_assert_msg(n == (int)len_of(lsn), "kernel lsn %llu: %d (%s)",
-			      (unsigned long long)lsn, n, n < 0 ? strerror(-n) : "");
-		fill_payload(want, n, txid_of(lsn));
-		ck_assert_msg(!memcmp(got, want, n), "kernel lsn %llu: bytes differ",
-			      (unsigned long long)lsn);
-		ck_assert_uint_eq(rec.txid, txid_of(lsn));
+		check_record("kernel", lsn, n, got, rec.txid);
 	}
 }
 
 /* The reader returns exactly [1, to), then -EAGAIN at to. */
 static void check_read(const char *dir, uint64_t to)
 {
-	static uint8_t got[MAXR], want[MAXR];
+	static uint8_t got[MAXR];
 	struct klog_reader *r;
 	struct klog_record rec;
 	uint64_t first = 0, last = 0;
@@ -206,122 +202,24 @@ static void check_read(const char *dir, uint64_t to)
 	for (uint64_t lsn = 1; lsn < to; lsn++) {
 		int n = klog_read(r, lsn, got, sizeof(got), &rec);
 
-		ck_assert_msg(n == (int)len_of(lsn), "disk lsn %llu: %d (%s)",
-			      (unsigned long long)lsn, n, n < 0 ? strerror(-n) : "");
-		fill_payload(want, n, txid_of(lsn));
-		ck_assert_msg(!memcmp(got, want, n), "disk lsn %llu: bytes differ",
-			      (unsigned long long)lsn);
-		ck_assert_uint_eq(rec.txid, txid_of(lsn));
+		check_record("disk", lsn, n, got, rec.txid);
 		ck_assert_uint_eq(rec.lsn, lsn);
 	}
 	ck_assert_int_eq(klog_read(r, to, got, sizeof(got), NULL), -EAGAIN);
 	klog_reader_close(r);
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* What LSN lsn must hold on disk. */
+static void expected(uint64_t lsn, uint64_t *txid, uint32_t *len)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
+	*txid = txid_of(lsn);
+	*len = len_of(lsn);
 }
 
-/* Segment first LSNs, sorted; *tmps: NAME.tmp files. */
-static size_t list_segs(const char *dir, uint64_t *firsts, size_t *tmps)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	*tmps = 0;
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		uint64_t first;
-
-		if (len > 4 && !strcmp(de->d_name + len - 4, ".tmp"))
-			(*tmps)++;
-		if (klog_seg_parse_name(de->d_name, &first))
-			continue;
-		ck_assert_uint_lt(n, MAX_SEGS);
-		firsts[n++] = first;
-	}
-	closedir(d);
-	qsort(firsts, n, sizeof(*firsts), cmp_u64);
-	return n;
-}
-
-static uint8_t *slurp(const char *dir, uint64_t first, bool idx, size_t *n)
-{
-	char name[KLOG_SEG_NAME_MAX], path[PATH_MAX];
-	struct stat st;
-	uint8_t *p;
-	int fd;
-
-	klog_seg_name(name, first, idx);
-	ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, name), (int)sizeof(path));
-	fd = open(path, O_RDONLY);
-	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
-	ck_assert_int_eq(fstat(fd, &st), 0);
-	*n = (size_t)st.st_size;
-	p = malloc(*n + 1);
-	ck_assert_ptr_nonnull(p);
-	ck_assert_int_eq(pread(fd, p, *n, 0), (ssize_t)*n);
-	close(fd);
-	return p;
-}
-
-/*
- * The files hold LSNs [1, to) exactly once, in order: every segment starts
- * where the one before ended, its index names every record a scan finds at
- * its offset and nothing else, no stray bytes follow, no NAME.tmp is left.
- */
+/* The files hold LSNs [1, to) exactly once, as the format says (check_seg_files()). */
 static void check_files(const char *dir, uint64_t to)
 {
-	uint64_t firsts[MAX_SEGS], next = 1;
-	size_t tmps, nseg = list_segs(dir, firsts, &tmps);
-
-	ck_assert_uint_eq(tmps, 0);
-	ck_assert_uint_gt(nseg, 0);
-	for (size_t s = 0; s < nseg; s++) {
-		size_t n, ni, nidx, off = KLOG_SEG_HDR_SIZE;
-		uint8_t *seg = slurp(dir, firsts[s], false, &n);
-		uint8_t *idx = slurp(dir, firsts[s], true, &ni);
-		struct klog_seg_hdr h;
-		struct klog_scan scan;
-		uint64_t last = 0;
-
-		ck_assert_uint_eq(firsts[s], next);
-		ck_assert_int_eq(klog_seg_hdr_decode(seg, n, &h), 0);
-		ck_assert_uint_eq(h.first_lsn, firsts[s]);
-		ck_assert_uint_eq(ni % 8, 0);
-		nidx = ni / 8;
-		if (nidx) {
-			memcpy(&last, idx + ni - 8, 8);
-			last = le64toh(last);
-		}
-		ck_assert_int_eq(klog_seg_scan(seg, n, nidx ? last + 1 : 0, MAXR, &scan), 0);
-		ck_assert(!scan.cut);
-		ck_assert_msg(scan.next_lsn == firsts[s] + nidx,
-			      "segment %llu: %zu index entries, %llu records",
-			      (unsigned long long)firsts[s], nidx,
-			      (unsigned long long)(scan.next_lsn - firsts[s]));
-		for (size_t k = 0; k < nidx; k++) {
-			struct klog_rec r;
-			uint64_t o;
-
-			memcpy(&o, idx + 8 * k, 8);
-			ck_assert_uint_eq(le64toh(o), off);
-			ck_assert_int_eq(klog_rec_decode(seg + off, n - off, h.salt, firsts[s] + k,
-							 MAXR, &r), 0);
-			ck_assert_uint_eq(r.txid, txid_of(firsts[s] + k));
-			ck_assert_uint_eq(r.len, len_of(firsts[s] + k));
-			off += klog_rec_size(r.len);
-		}
-		free(seg);
-		free(idx);
-		next = scan.next_lsn;
-	}
-	ck_assert_uint_eq(next, to);
+	ck_assert_uint_eq(check_seg_files(dir, 1, expected), to);
 }
 
 /* Everything appended is durable, and the kernel holds nothing any more. */
@@ -366,21 +264,10 @@ static void drain_all(struct env *e)
 /* ------------------------------------------------------------------ */
 /* Fixture                                                              */
 
+/* Once, in the runner process: a fresh directory on the ext4 of /var/tmp. */
 static void setup(void)
 {
-	ck_assert_ptr_nonnull(mkdtemp(base));
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void teardown(void)
-{
-	ck_assert_int_eq(nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	scratch_setup("/var/tmp/klog-test-drain", NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -413,7 +300,7 @@ START_TEST(healthy)
 	ck_assert_uint_eq(e.d.records, N);
 	ck_assert_uint_eq(e.d.bytes, e.bytes);
 	ck_assert_uint_eq(e.d.commits, (300 + BATCH - 1) / BATCH + (N - 300 + BATCH - 1) / BATCH);
-	ck_assert_uint_ge(list_segs(e.dir, firsts, &tmps), 2);
+	ck_assert_uint_ge(list_segs(e.dir, firsts, MAX_SEGS, &tmps), 2);
 	check_read(e.dir, N + 1);
 	check_files(e.dir, N + 1);
 	close_writer(&e);
@@ -465,7 +352,7 @@ static void run_fault_case(int i, const struct fault_case *c)
 	for (;;) {
 		before = klog_writer_durable(e.w);
 		ck_assert_uint_eq(ctl->durable_lsn, before);
-		nseg = list_segs(e.dir, firsts, &tmps);
+		nseg = list_segs(e.dir, firsts, MAX_SEGS, &tmps);
 		ret = klogd_drain_once(&e.d);
 		if (ret <= 0)
 			break;
@@ -487,7 +374,7 @@ static void run_fault_case(int i, const struct fault_case *c)
 	/* The disk claims what the writer says is durable, and no more. */
 	check_read(e.dir, after);
 	/* No new segment came of the failing call, nor a NAME.tmp. */
-	ck_assert_uint_eq(list_segs(e.dir, firsts, &tmps), nseg);
+	ck_assert_uint_eq(list_segs(e.dir, firsts, MAX_SEGS, &tmps), nseg);
 	ck_assert_uint_eq(tmps, 0);
 
 	if (c->again) {
@@ -621,12 +508,12 @@ static unsigned int header_sync_of_rotation(int i)
 	ck_assert_int_eq(klogd_drain_reconcile(&e.d), 0);
 	while (!found && klog_writer_next(e.w) < N + 1) {
 		unsigned int s0, s1;
-		size_t nseg = list_segs(e.dir, firsts, &tmps);
+		size_t nseg = list_segs(e.dir, firsts, MAX_SEGS, &tmps);
 
 		klog_backend_fault_counts(e.b, NULL, &s0);
 		ck_assert_int_gt(klogd_drain_once(&e.d), 0);
 		klog_backend_fault_counts(e.b, NULL, &s1);
-		if (list_segs(e.dir, firsts, &tmps) > nseg) {
+		if (list_segs(e.dir, firsts, MAX_SEGS, &tmps) > nseg) {
 			/* [commit of the full segment], header, commit of the batch */
 			ck_assert(s1 - s0 == 2 || s1 - s0 == 3);
 			found = s1 - 1;
@@ -723,7 +610,7 @@ int main(void)
 	Suite *s = suite_create("drain");
 	TCase *tc = tcase_create("drain");
 
-	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_unchecked_fixture(tc, setup, scratch_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, healthy, 0, 4);
 	tcase_add_loop_test(tc, eio_submit, 0, 8);

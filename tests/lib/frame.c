@@ -163,6 +163,20 @@ void fill_payload(uint8_t *p, size_t len, uint64_t seed)
 	}
 }
 
+uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+uint64_t mix64(uint64_t x)
+{
+	return splitmix64(&x);
+}
+
 const char *ip_name(enum ipver ip)
 {
 	return ip == IP6 ? "ipv6" : ip == IP4_VLAN ? "ipv4+vlan" : "ipv4";

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * frame.h - build Ethernet frames carrying klog datagrams, and the replies
- * the server must send, for the tests and the benchmarks.
+ * the server must send, for the tests and the benchmarks; and the
+ * deterministic numbers and payloads they are made of.
  */
 #ifndef KLOG_TEST_FRAME_H
 #define KLOG_TEST_FRAME_H
@@ -43,6 +44,11 @@ uint16_t csum16(const void *p, size_t n, uint32_t sum);
 
 /* Deterministic payload bytes for (seed, len). */
 void fill_payload(uint8_t *p, size_t len, uint64_t seed);
+
+/* The next number of the splitmix64 sequence at *state, which it advances. */
+uint64_t splitmix64(uint64_t *state);
+/* A well-mixed hash of x: the splitmix64 number after state x. */
+uint64_t mix64(uint64_t x);
 
 const char *ip_name(enum ipver ip);
 

@@ -10,9 +10,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +21,7 @@
 
 #include "backend.h"
 #include "check_run.h"
+#include "scratch.h"
 
 #define BLK 4096
 
@@ -32,9 +31,6 @@ static const struct klog_backend_ops *const backends[] = {
 };
 
 enum fs { FS_EXT4, FS_TMPFS };
-
-static char base[] = "/tmp/klog-test-backend-XXXXXX"; /* ext4 */
-static char tmpfs_dir[sizeof(base) + 8];
 
 struct file {
 	int fd;
@@ -51,35 +47,10 @@ static enum fs fs_of(int i)
 	return (enum fs)(i / 2);
 }
 
-/* Once, in the runner process: a fresh directory on ext4 and a tmpfs in it. */
+/* Once, in the runner process: a fresh directory on the ext4 of /tmp and a tmpfs in it. */
 static void setup(void)
 {
-	ck_assert_ptr_nonnull(mkdtemp(base));
-	/* Mounts left by a failed case then go away with this process. */
-	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
-	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
-	snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s/tmpfs", base);
-	ck_assert_int_eq(mkdir(tmpfs_dir, 0700), 0);
-	ck_assert_int_eq(mount("klog-test", tmpfs_dir, "tmpfs", 0, "size=64m,mode=0700"), 0);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag != FTW_DP)
-		return unlink(path);
-	/*
-	 * Lazily: a ring being torn down may hold a file a moment longer.
-	 * Fails harmlessly where path is no mount point.
-	 */
-	umount2(path, MNT_DETACH);
-	return rmdir(path);
-}
-
-static void teardown(void)
-{
-	ck_assert_int_eq(nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	scratch_setup("/tmp/klog-test-backend", "64m");
 }
 
 /* A new empty file in dir; O_DIRECT if direct. */
@@ -99,7 +70,7 @@ static void new_file_in(struct file *f, const char *dir, bool direct)
  */
 static void new_file(struct file *f, enum fs fs)
 {
-	new_file_in(f, fs == FS_TMPFS ? tmpfs_dir : base, fs == FS_EXT4);
+	new_file_in(f, fs == FS_TMPFS ? scratch_tmpfs() : scratch_dir(), fs == FS_EXT4);
 }
 
 static struct klog_backend *open_backend(const struct klog_backend_ops *ops, size_t blocks)
@@ -481,13 +452,11 @@ END_TEST
 START_TEST(real_enospc)
 {
 	struct klog_backend *b = open_backend(backend_of(_i), 32);
-	char dir[sizeof(base) + 16];
+	char dir[PATH_MAX];
 	struct file f;
 	ssize_t n;
 
-	snprintf(dir, sizeof(dir), "%s/tiny-%d", base, _i);
-	ck_assert_int_eq(mkdir(dir, 0700), 0);
-	ck_assert_int_eq(mount("klog-test", dir, "tmpfs", 0, "size=64k,mode=0700"), 0);
+	scratch_mount_tmpfs(dir, "64k", "tiny-%d", _i);
 	new_file_in(&f, dir, false);
 	ck_assert_int_eq(b->ops->set_file(b, 0, f.fd), 0);
 	memset(b->buf, 0xa5, b->buf_size);
@@ -551,7 +520,7 @@ int main(void)
 	Suite *s = suite_create("backend");
 	TCase *tc = tcase_create("backend");
 
-	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_unchecked_fixture(tc, setup, scratch_teardown);
 	tcase_add_test(tc, find_names);
 	tcase_add_test(tc, buf_sizes);
 	tcase_add_loop_test(tc, refuses, 0, 2);

@@ -12,13 +12,9 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
-#include <dirent.h>
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +28,9 @@
 #include "backend.h"
 #include "check_run.h"
 #include "format.h"
+#include "frame.h"
+#include "scratch.h"
+#include "segfiles.h"
 #include "writer.h"
 
 #define BLK 4096u
@@ -44,9 +43,6 @@ static const struct klog_backend_ops *const backends[] = {
 	&klog_backend_uring,
 };
 
-static char base[] = "/var/tmp/klog-test-writer-XXXXXX"; /* ext4 */
-static char tmpfs_dir[sizeof(base) + 8];
-
 /*
  * What each LSN must hold: its generation (records written again after a
  * cut are a new generation, so an old one read back is caught) and length.
@@ -57,14 +53,6 @@ static uint32_t len_at[MAX_LSN];
 /* ------------------------------------------------------------------ */
 /* Records                                                              */
 
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
 static uint64_t txid_of(uint64_t lsn, unsigned int gen)
 {
 	return (uint64_t)gen << 56 | lsn * 0x10001;
@@ -73,7 +61,7 @@ static uint64_t txid_of(uint64_t lsn, unsigned int gen)
 /* Empty, full, and everything between. */
 static uint32_t len_of(uint64_t txid)
 {
-	uint64_t h = mix(txid);
+	uint64_t h = mix64(txid);
 
 	switch (h % 8) {
 	case 0:
@@ -82,18 +70,6 @@ static uint32_t len_of(uint64_t txid)
 		return 0;
 	default:
 		return (uint32_t)((h >> 8) % (MAXR + 1));
-	}
-}
-
-static void fill(uint8_t *p, uint32_t len, uint64_t txid)
-{
-	uint64_t x = mix(txid ^ 0x5eed) | 1;
-
-	for (uint32_t k = 0; k < len; k++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[k] = (uint8_t)x;
 	}
 }
 
@@ -183,7 +159,7 @@ static uint64_t try_put_len(struct log *l, unsigned int gen, uint32_t len, int *
 	if (!p)
 		return 0;
 	ck_assert_int_eq(*err, 0);
-	fill(p, len, txid);
+	fill_payload(p, len, txid);
 	*err = klog_writer_append(l->w, lsn, txid, len);
 	if (*err)
 		return 0;
@@ -229,25 +205,32 @@ static void put_n(struct log *l, unsigned int n, unsigned int gen, unsigned int 
 /* ------------------------------------------------------------------ */
 /* Reading back                                                         */
 
+/* rec, with payload, is exactly what LSN rec->lsn was appended with. */
+static void assert_appended(const struct klog_record *rec, const void *payload)
+{
+	static uint8_t want[MAXR];
+	uint64_t txid = txid_of(rec->lsn, gen_at[rec->lsn]);
+
+	ck_assert_uint_eq(rec->txid, txid);
+	ck_assert_uint_eq(rec->len, len_at[rec->lsn]);
+	fill_payload(want, rec->len, txid);
+	ck_assert_msg(!memcmp(payload, want, rec->len), "lsn %llu: payload differs",
+		      (unsigned long long)rec->lsn);
+}
+
 /* Record lsn through r: exactly the bytes, length and txid it was appended with. */
 static void check_one(struct klog_reader *r, uint64_t lsn)
 {
-	static uint8_t got[MAXR + 8], want[MAXR];
-	uint64_t txid = txid_of(lsn, gen_at[lsn]);
-	uint32_t len = len_at[lsn];
+	static uint8_t got[MAXR + 8];
 	struct klog_record rec;
 	int n;
 
 	memset(&rec, 0xee, sizeof(rec));
 	n = klog_read(r, lsn, got, sizeof(got), &rec);
-	ck_assert_msg(n == (int)len, "read lsn %llu: %d (%s), want %u bytes",
-		      (unsigned long long)lsn, n, n < 0 ? strerror(-n) : "", len);
-	fill(want, len, txid);
-	ck_assert_msg(!memcmp(got, want, len), "lsn %llu: payload differs",
-		      (unsigned long long)lsn);
+	ck_assert_msg(n == (int)len_at[lsn], "read lsn %llu: %d (%s), want %u bytes",
+		      (unsigned long long)lsn, n, n < 0 ? strerror(-n) : "", len_at[lsn]);
 	ck_assert_uint_eq(rec.lsn, lsn);
-	ck_assert_uint_eq(rec.txid, txid);
-	ck_assert_uint_eq(rec.len, len);
+	assert_appended(&rec, got);
 }
 
 /* [from, to) through a new reader. */
@@ -297,15 +280,10 @@ struct iter {
 
 static int iter_fn(const struct klog_record *rec, const void *payload, void *ctx)
 {
-	static uint8_t want[MAXR];
 	struct iter *it = ctx;
-	uint64_t txid = txid_of(rec->lsn, gen_at[rec->lsn]);
 
 	ck_assert_uint_eq(rec->lsn, it->next);
-	ck_assert_uint_eq(rec->txid, txid);
-	ck_assert_uint_eq(rec->len, len_at[rec->lsn]);
-	fill(want, rec->len, txid);
-	ck_assert(!memcmp(payload, want, rec->len));
+	assert_appended(rec, payload);
 	it->next++;
 	it->calls++;
 	return 0;
@@ -327,37 +305,6 @@ static int iterate(const char *dir, uint64_t from, uint64_t to, unsigned int *ca
 
 /* ------------------------------------------------------------------ */
 /* Files                                                                */
-
-static void path_of(char *out, const char *dir, uint64_t first, bool idx)
-{
-	char name[KLOG_SEG_NAME_MAX];
-
-	klog_seg_name(name, first, idx);
-	ck_assert_int_lt(snprintf(out, PATH_MAX, "%s/%s", dir, name), PATH_MAX);
-}
-
-static size_t size_of(const char *path)
-{
-	struct stat st;
-
-	ck_assert_msg(!stat(path, &st), "stat %s: %s", path, strerror(errno));
-	return (size_t)st.st_size;
-}
-
-/* The whole file, malloc'd (at least one byte). */
-static uint8_t *slurp(const char *path, size_t *n)
-{
-	int fd = open(path, O_RDONLY);
-	uint8_t *p;
-
-	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
-	*n = size_of(path);
-	p = malloc(*n + 1);
-	ck_assert_ptr_nonnull(p);
-	ck_assert_int_eq(pread(fd, p, *n, 0), (ssize_t)*n);
-	close(fd);
-	return p;
-}
 
 /* XOR the byte at off of path with x; returns its new value. */
 static uint8_t poke(const char *path, size_t off, uint8_t x)
@@ -418,141 +365,26 @@ static void assert_zero_from(const char *path, size_t off)
 	free(p);
 }
 
-/* The index entries of segment first (host order); returns how many (whole ones). */
-static size_t read_idx(const char *dir, uint64_t first, uint64_t *offs, size_t cap)
+/* What LSN lsn must hold on disk. */
+static void expected(uint64_t lsn, uint64_t *txid, uint32_t *len)
 {
-	char path[PATH_MAX];
-	size_t n;
-	uint8_t *p;
-
-	path_of(path, dir, first, true);
-	p = slurp(path, &n);
-	ck_assert_uint_le(n / 8, cap);
-	for (size_t k = 0; k < n / 8; k++) {
-		memcpy(&offs[k], p + 8 * k, 8);
-		offs[k] = le64toh(offs[k]);
-	}
-	free(p);
-	return n / 8;
+	*txid = txid_of(lsn, gen_at[lsn]);
+	*len = len_at[lsn];
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* First LSNs of dir's segments, sorted; returns how many. *tmps: NAME.tmp files seen. */
-static size_t list_segs(const char *dir, uint64_t *firsts, size_t cap, size_t *tmps)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t n = 0, t = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		uint64_t first;
-
-		if (len > 4 && !strcmp(de->d_name + len - 4, ".tmp"))
-			t++;
-		if (klog_seg_parse_name(de->d_name, &first))
-			continue;
-		ck_assert_uint_lt(n, cap);
-		firsts[n++] = first;
-	}
-	closedir(d);
-	qsort(firsts, n, sizeof(*firsts), cmp_u64);
-	if (tmps)
-		*tmps = t;
-	return n;
-}
-
-/*
- * dir as the format says, from LSN first on: every segment's header is valid
- * and names it, its index is dense and names exactly the records a scan
- * finds, at their offsets; nothing but zeroes follows the last one; no record
- * crosses seg_size; each segment starts at the LSN after the one before, and
- * no NAME.tmp is left.  Returns the LSN after the last record.
- */
+/* dir as the format says, from LSN first on (check_seg_files()); returns the LSN after the last. */
 static uint64_t check_files(const char *dir, uint64_t first)
 {
-	static uint64_t firsts[MAX_SEGS], offs[MAX_LSN];
-	size_t tmps, nseg = list_segs(dir, firsts, MAX_SEGS, &tmps);
-	uint64_t next = first;
-
-	ck_assert_uint_eq(tmps, 0);
-	ck_assert_uint_gt(nseg, 0);
-	for (size_t s = 0; s < nseg; s++) {
-		char path[PATH_MAX];
-		struct klog_seg_hdr h;
-		struct klog_scan scan;
-		size_t n, nidx, off = KLOG_SEG_HDR_SIZE;
-		uint8_t *seg;
-
-		ck_assert_msg(firsts[s] == next, "segment %zu starts at LSN %llu, want %llu", s,
-			      (unsigned long long)firsts[s], (unsigned long long)next);
-		path_of(path, dir, firsts[s], false);
-		seg = slurp(path, &n);
-		ck_assert_int_eq(klog_seg_hdr_decode(seg, n, &h), 0);
-		ck_assert_uint_eq(h.first_lsn, firsts[s]);
-		path_of(path, dir, firsts[s], true);
-		ck_assert_uint_eq(size_of(path) % 8, 0);
-		nidx = read_idx(dir, firsts[s], offs, MAX_LSN);
-		ck_assert_int_eq(klog_seg_scan(seg, n, nidx ? offs[nidx - 1] + 1 : 0, MAXR, &scan),
-				 0);
-		ck_assert_msg(!scan.cut, "segment %llu: bytes after its last record",
-			      (unsigned long long)firsts[s]);
-		ck_assert_msg(scan.next_lsn == firsts[s] + nidx,
-			      "segment %llu: %zu index entries for %llu records",
-			      (unsigned long long)firsts[s], nidx,
-			      (unsigned long long)(scan.next_lsn - firsts[s]));
-		ck_assert_uint_le(scan.end, h.seg_size);
-		for (size_t k = 0; k < nidx; k++) {
-			struct klog_rec r;
-
-			ck_assert_uint_eq(offs[k], off);
-			ck_assert_int_eq(klog_rec_decode(seg + off, n - off, h.salt, firsts[s] + k,
-							 MAXR, &r), 0);
-			ck_assert_uint_eq(r.len, len_at[firsts[s] + k]);
-			ck_assert_uint_eq(r.txid, txid_of(firsts[s] + k, gen_at[firsts[s] + k]));
-			off += klog_rec_size(r.len);
-		}
-		free(seg);
-		next = scan.next_lsn;
-	}
-	return next;
+	return check_seg_files(dir, first, expected);
 }
 
 /* ------------------------------------------------------------------ */
 /* Fixture                                                              */
 
-/* Once, in the runner process: a fresh directory on ext4 and a tmpfs in it. */
+/* Once, in the runner process: a fresh directory on the ext4 of /var/tmp and a tmpfs in it. */
 static void setup(void)
 {
-	ck_assert_ptr_nonnull(mkdtemp(base));
-	/* Mounts left by a failed case then go away with this process. */
-	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
-	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
-	snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s/tmpfs", base);
-	ck_assert_int_eq(mkdir(tmpfs_dir, 0700), 0);
-	ck_assert_int_eq(mount("klog-test", tmpfs_dir, "tmpfs", 0, "size=64m,mode=0700"), 0);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag != FTW_DP)
-		return unlink(path);
-	umount2(path, MNT_DETACH); /* fails harmlessly where path is no mount point */
-	return rmdir(path);
-}
-
-static void teardown(void)
-{
-	ck_assert_int_eq(nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	scratch_setup("/var/tmp/klog-test-writer", "64m");
 }
 
 /* ------------------------------------------------------------------ */
@@ -569,7 +401,7 @@ START_TEST(fresh)
 	uint8_t *seg;
 	size_t n;
 
-	log_init(&l, _i, base, 1 << 20, 256 << 10);
+	log_init(&l, _i, scratch_dir(), 1 << 20, 256 << 10);
 	l.o.first_lsn = 1000;
 	log_open(&l);
 	ck_assert_uint_eq(l.rec.segments, 0);
@@ -620,7 +452,7 @@ START_TEST(reopen)
 	struct log l;
 	int err;
 
-	log_init(&l, _i, base, 1 << 20, 256 << 10);
+	log_init(&l, _i, scratch_dir(), 1 << 20, 256 << 10);
 	log_open(&l);
 	put_n(&l, 50, 0, 10);
 	log_close(&l);
@@ -664,7 +496,7 @@ START_TEST(rotation)
 	uint64_t first = 0, last = 0;
 	size_t nseg;
 
-	log_init(&l, _i, base, 1 << 20, 256 << 10);
+	log_init(&l, _i, scratch_dir(), 1 << 20, 256 << 10);
 	l.loose = true;
 	log_open(&l);
 	put_n(&l, 100, 0, 0);
@@ -720,7 +552,7 @@ START_TEST(exact_fit)
 	struct log l;
 
 	ck_assert_uint_ne(seg_size % BLK, 0);
-	log_init(&l, _i, base, seg_size, 64 << 10);
+	log_init(&l, _i, scratch_dir(), seg_size, 64 << 10);
 	log_open(&l);
 	for (int k = 1; k <= 20; k++) {
 		put_len(&l, 0, MAXR);
@@ -753,7 +585,7 @@ START_TEST(uncommitted_lost)
 {
 	struct log l;
 
-	log_init(&l, _i, base, 1 << 20, 1 << 20);
+	log_init(&l, _i, scratch_dir(), 1 << 20, 1 << 20);
 	log_open(&l);
 	put_n(&l, 10, 0, 0);
 	commit(&l);
@@ -789,7 +621,7 @@ START_TEST(uncommitted_written)
 	struct log l;
 	uint64_t k;
 
-	log_init(&l, _i, base, 1 << 20, 16 << 10);
+	log_init(&l, _i, scratch_dir(), 1 << 20, 16 << 10);
 	log_open(&l);
 	put_n(&l, 10, 0, 0);
 	commit(&l);
@@ -833,7 +665,7 @@ START_TEST(torn_tail)
 	size_t off, size;
 	struct log l;
 
-	log_init(&l, _i, base, 1 << 20, 256 << 10);
+	log_init(&l, _i, scratch_dir(), 1 << 20, 256 << 10);
 	log_open(&l);
 	put_n(&l, 40, 0, 0);
 	commit(&l);
@@ -887,7 +719,7 @@ START_TEST(torn_tail_aligned)
 	struct log l;
 
 	ck_assert_uint_eq(klog_rec_size(len), 512);
-	log_init(&l, _i, base, 1 << 20, 256 << 10);
+	log_init(&l, _i, scratch_dir(), 1 << 20, 256 << 10);
 	log_open(&l);
 	for (int k = 0; k < 24; k++)
 		put_len(&l, 0, len);
@@ -925,7 +757,7 @@ START_TEST(missing_idx)
 	char idx[PATH_MAX];
 	struct log l;
 
-	log_init(&l, _i, base, 1 << 20, 256 << 10);
+	log_init(&l, _i, scratch_dir(), 1 << 20, 256 << 10);
 	log_open(&l);
 	put_n(&l, 20, 0, 0);
 	commit(&l);
@@ -961,7 +793,7 @@ START_TEST(durable_damage)
 	size_t at, seg_size;
 	uint8_t now;
 
-	log_init(&l, _i, base, 1 << 20, 256 << 10);
+	log_init(&l, _i, scratch_dir(), 1 << 20, 256 << 10);
 	log_open(&l);
 	put_n(&l, 40, 0, 0);
 	commit(&l);
@@ -1003,7 +835,7 @@ START_TEST(idx_zero_tail)
 	uint64_t before[64], after[64];
 	struct log l;
 
-	log_init(&l, _i, base, 1 << 20, 256 << 10);
+	log_init(&l, _i, scratch_dir(), 1 << 20, 256 << 10);
 	log_open(&l);
 	put_n(&l, 40, 0, 0);
 	commit(&l);
@@ -1041,7 +873,7 @@ START_TEST(idx_zero_tail_reader)
 	unsigned int calls;
 	struct log l;
 
-	log_init(&l, 0, base, 1 << 20, 256 << 10);
+	log_init(&l, 0, scratch_dir(), 1 << 20, 256 << 10);
 	log_open(&l);
 	put_n(&l, 40, 0, 0);
 	commit(&l);
@@ -1072,7 +904,7 @@ START_TEST(old_segment_short_index)
 	size_t nseg;
 	struct log l;
 
-	log_init(&l, _i, base, 64 << 10, 64 << 10);
+	log_init(&l, _i, scratch_dir(), 64 << 10, 64 << 10);
 	log_open(&l);
 	put_n(&l, 300, 0, 7);
 	commit(&l);
@@ -1108,7 +940,7 @@ START_TEST(open_faults)
 	size_t tmps, off = 0;
 	struct log l;
 
-	log_init(&l, _i, base, 1 << 20, 256 << 10);
+	log_init(&l, _i, scratch_dir(), 1 << 20, 256 << 10);
 	path_of(seg, l.dir, 1, false);
 	path_of(idx, l.dir, 1, true);
 	if (mode == 0) {
@@ -1167,7 +999,7 @@ START_TEST(stale_tmp)
 	struct log l;
 
 	memset(junk, 0x5a, sizeof(junk));
-	log_init(&l, _i, base, 1 << 20, 256 << 10);
+	log_init(&l, _i, scratch_dir(), 1 << 20, 256 << 10);
 	if (_i) {
 		log_open(&l);
 		put_n(&l, 20, 0, 0);
@@ -1211,24 +1043,24 @@ START_TEST(refuses)
 	char file[PATH_MAX];
 	struct log l;
 
-	log_init(&l, 0, base, min_seg - 1, 256 << 10);
+	log_init(&l, 0, scratch_dir(), min_seg - 1, 256 << 10);
 	ck_assert_int_eq(log_try_open(&l), -EINVAL);
-	log_init(&l, 0, base, 1 << 20, min_buf - BLK);
+	log_init(&l, 0, scratch_dir(), 1 << 20, min_buf - BLK);
 	ck_assert_int_eq(log_try_open(&l), -EINVAL);
 	/* The smallest of each is fine. */
-	log_init(&l, 0, base, min_seg, min_buf);
+	log_init(&l, 0, scratch_dir(), min_seg, min_buf);
 	log_open(&l);
 	put_n(&l, 5, 0, 0);
 	commit(&l);
 	log_close(&l);
 	check_read(l.dir, 1, 6);
 
-	log_init(&l, 0, base, 1 << 20, 256 << 10);
-	snprintf(l.dir, sizeof(l.dir), "%s/no/such/parent", base);
+	log_init(&l, 0, scratch_dir(), 1 << 20, 256 << 10);
+	snprintf(l.dir, sizeof(l.dir), "%s/no/such/parent", scratch_dir());
 	ck_assert_int_eq(log_try_open(&l), -ENOENT);
-	snprintf(file, sizeof(file), "%s/a-file-%d", base, (int)getpid());
+	snprintf(file, sizeof(file), "%s/a-file-%d", scratch_dir(), (int)getpid());
 	write_file(file, "x", 1);
-	log_init(&l, 0, base, 1 << 20, 256 << 10);
+	log_init(&l, 0, scratch_dir(), 1 << 20, 256 << 10);
 	l.o.dir = file;
 	ck_assert_int_eq(log_try_open(&l), -ENOTDIR);
 }
@@ -1241,7 +1073,7 @@ START_TEST(misuse)
 	uint8_t *p;
 	int err;
 
-	log_init(&l, 0, base, 1 << 20, 256 << 10);
+	log_init(&l, 0, scratch_dir(), 1 << 20, 256 << 10);
 	log_open(&l);
 	ck_assert_ptr_null(klog_writer_reserve(l.w, MAXR + 1, &err));
 	ck_assert_int_eq(err, -EMSGSIZE);
@@ -1255,7 +1087,7 @@ START_TEST(misuse)
 	ck_assert_uint_eq(klog_writer_next(l.w), 1);
 	/* Nothing staged: a commit with nothing to do. */
 	ck_assert_int_eq(klog_writer_commit(l.w), 0);
-	fill(p, 10, txid_of(1, 0));
+	fill_payload(p, 10, txid_of(1, 0));
 	ck_assert_int_eq(klog_writer_append(l.w, 1, txid_of(1, 0), 10), 0);
 	gen_at[1] = 0;
 	len_at[1] = 10;
@@ -1275,7 +1107,7 @@ START_TEST(append_len_overflow)
 	struct log l;
 	int err;
 
-	log_init(&l, 0, base, 1 << 20, 256 << 10);
+	log_init(&l, 0, scratch_dir(), 1 << 20, 256 << 10);
 	log_open(&l);
 	ck_assert_ptr_nonnull(klog_writer_reserve(l.w, 10, &err));
 	ck_assert_int_eq(klog_writer_append(l.w, 1, 1, UINT32_MAX), -EINVAL);
@@ -1293,7 +1125,7 @@ START_TEST(reader_enoent)
 	struct log l;
 	size_t nseg;
 
-	log_init(&l, _i, base, 64 << 10, 64 << 10);
+	log_init(&l, _i, scratch_dir(), 64 << 10, 64 << 10);
 	log_open(&l);
 	put_n(&l, 300, 0, 10);
 	commit(&l);
@@ -1333,10 +1165,10 @@ START_TEST(reader_eagain)
 	unsigned int calls;
 	struct log l;
 
-	snprintf(missing, sizeof(missing), "%s/missing-%d", base, (int)getpid());
+	snprintf(missing, sizeof(missing), "%s/missing-%d", scratch_dir(), (int)getpid());
 	ck_assert_int_eq(klog_reader_open(&r, missing), -ENOENT);
 
-	log_init(&l, 0, base, 1 << 20, 256 << 10);
+	log_init(&l, 0, scratch_dir(), 1 << 20, 256 << 10);
 	ck_assert_int_eq(mkdir(l.dir, 0755), 0);
 	ck_assert_int_eq(klog_reader_open(&r, l.dir), 0);
 	ck_assert_int_eq(klog_reader_bounds(r, &first, &last), -ENODATA);
@@ -1372,7 +1204,7 @@ START_TEST(reader_enospc)
 	struct klog_record rec;
 	struct log l;
 
-	log_init(&l, 0, base, 1 << 20, 256 << 10);
+	log_init(&l, 0, scratch_dir(), 1 << 20, 256 << 10);
 	log_open(&l);
 	put_len(&l, 0, MAXR);
 	put_len(&l, 0, 1);
@@ -1397,7 +1229,7 @@ START_TEST(reader_enospc)
 	ck_assert_uint_eq(rec.len, 100);
 	/* Exactly enough is enough; an empty record fits nothing. */
 	ck_assert_int_eq(klog_read(r, 1, buf, MAXR, &rec), MAXR);
-	fill(want, MAXR, txid_of(1, 0));
+	fill_payload(want, MAXR, txid_of(1, 0));
 	ck_assert_mem_eq(buf, want, MAXR);
 	ck_assert_int_eq(klog_read(r, 4, buf, 100, NULL), 100);
 	ck_assert_int_eq(klog_read(r, 3, buf, 0, &rec), 0);
@@ -1418,7 +1250,7 @@ START_TEST(reader_ebadmsg)
 	struct log l;
 	uint64_t victim;
 
-	log_init(&l, _i, base, 64 << 10, 64 << 10);
+	log_init(&l, _i, scratch_dir(), 64 << 10, 64 << 10);
 	log_open(&l);
 	put_n(&l, 300, 0, 10);
 	commit(&l);
@@ -1451,7 +1283,7 @@ START_TEST(reader_bad_index_entry)
 	struct log l;
 	int fd;
 
-	log_init(&l, 0, base, 1 << 20, 256 << 10);
+	log_init(&l, 0, scratch_dir(), 1 << 20, 256 << 10);
 	log_open(&l);
 	put_n(&l, 20, 0, 0);
 	commit(&l);
@@ -1485,7 +1317,7 @@ START_TEST(reader_bad_segment_header)
 	unsigned int calls;
 	struct log l;
 
-	log_init(&l, 0, base, 64 << 10, 64 << 10);
+	log_init(&l, 0, scratch_dir(), 64 << 10, 64 << 10);
 	log_open(&l);
 	put_n(&l, 300, 0, 10);
 	commit(&l);
@@ -1510,7 +1342,7 @@ START_TEST(tmpfs_cycle)
 	uint64_t offs[64];
 	struct log l;
 
-	log_init(&l, _i, tmpfs_dir, 1 << 20, 64 << 10);
+	log_init(&l, _i, scratch_tmpfs(), 1 << 20, 64 << 10);
 	log_open(&l);
 	ck_assert_uint_eq(l.rec.segments, 0);
 	put_n(&l, 40, 0, 8);
@@ -1555,9 +1387,7 @@ START_TEST(tmpfs_enospc)
 	struct log l;
 	int err = 0;
 
-	snprintf(dir, sizeof(dir), "%s/tiny-%d", base, _i);
-	ck_assert_int_eq(mkdir(dir, 0700), 0);
-	ck_assert_int_eq(mount("klog-test", dir, "tmpfs", 0, "size=1m,mode=0700"), 0);
+	scratch_mount_tmpfs(dir, "1m", "tiny-%d", _i);
 	log_init(&l, _i, dir, 384 << 10, 64 << 10);
 	l.loose = true;
 	log_open(&l);
@@ -1595,7 +1425,7 @@ int main(void)
 	Suite *s = suite_create("writer");
 	TCase *tc = tcase_create("writer");
 
-	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_unchecked_fixture(tc, setup, scratch_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, fresh, 0, 2);
 	tcase_add_loop_test(tc, reopen, 0, 2);
