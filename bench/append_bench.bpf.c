@@ -29,12 +29,23 @@ static __always_inline int bench_release(__u64 lsn, __u32 len)
 	return 0;
 }
 
+/* The request ids a run gives its repeats, so none is taken for a retransmission. */
+__u64 bench_request;
+
 /* Parse, validate, allocate, copy, publish; then free. */
 SEC("xdp")
 int bench_append(struct xdp_md *ctx)
 {
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct klog_pkt pkt = {};
-	struct klog_hdr reply;
+	struct klog_hdr reply, *h;
+
+	if (klog_parse(data, data_end, klog_port, &pkt) != KLOG_V_REPLY)
+		return XDP_ABORTED;
+	h = data + (pkt.hdr_off & 0xff);
+	if ((void *)(h + 1) > data_end)
+		return XDP_ABORTED;
+	h->request_id = bpf_cpu_to_be64(bench_request++);
 
 	if (klog_process(ctx, KLOG_HOOK_XDP, bpf_xdp_get_buff_len(ctx), &pkt, &reply) !=
 		    KLOG_V_REPLY ||

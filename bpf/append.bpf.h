@@ -7,6 +7,8 @@
 #ifndef KLOG_APPEND_BPF_H
 #define KLOG_APPEND_BPF_H
 
+#include "dedup.bpf.h"
+#include "durable.bpf.h"
 #include "reply.bpf.h"
 
 /* Per-CPU scratch for a record's block indices (too big for the BPF stack). */
@@ -26,6 +28,8 @@ static __always_inline __u16 klog_outcome_status(enum klog_stat_id id)
 {
 	switch (id) {
 	case KLOG_STAT_appends:
+	case KLOG_STAT_retransmits:
+	case KLOG_STAT_queries:
 		return KLOG_ST_OK;
 	case KLOG_STAT_nack_full_window:
 	case KLOG_STAT_nack_full_pool:
@@ -42,6 +46,12 @@ static __always_inline __u16 klog_outcome_status(enum klog_stat_id id)
 		return KLOG_ST_FLAGS;
 	case KLOG_STAT_nack_notready:
 		return KLOG_ST_NOTREADY;
+	case KLOG_STAT_nack_conflict:
+		return KLOG_ST_CONFLICT;
+	case KLOG_STAT_nack_stale:
+		return KLOG_ST_STALE;
+	case KLOG_STAT_nack_nolsn:
+		return KLOG_ST_NOLSN;
 	default:
 		return KLOG_ST_BUSY;
 	}
@@ -55,14 +65,15 @@ static __always_inline enum klog_stat_id klog_validate(const struct klog_hdr *h,
 
 	if (h->version != KLOG_VERSION_1)
 		return KLOG_STAT_nack_version;
-	if (h->opcode != KLOG_OP_APPEND)
+	if (h->opcode != KLOG_OP_APPEND && h->opcode != KLOG_OP_QUERY)
 		return KLOG_STAT_nack_opcode;
-	if (h->flags & ~bpf_htons(KLOG_FLAGS_KNOWN))
+	if (h->flags & ~bpf_htons(h->opcode == KLOG_OP_APPEND ? KLOG_FLAGS_KNOWN : 0))
 		return KLOG_STAT_nack_flags;
 	if (len > KLOG_MAX_RECORD)
 		return KLOG_STAT_nack_toobig;
-	/* The payload must fill the datagram exactly. */
-	if (len == 0 || len != pkt->udp_len - sizeof(struct klog_l4))
+	/* The payload must fill the datagram exactly; a QUERY has none. */
+	if ((h->opcode == KLOG_OP_APPEND) != (len != 0) ||
+	    len != pkt->udp_len - sizeof(struct klog_l4))
 		return KLOG_STAT_nack_badlen;
 	return KLOG_STAT_appends;
 }
@@ -101,9 +112,11 @@ static __always_inline enum klog_stat_id klog_reserve(struct klog_ctl *ctl, __u3
 }
 
 /* Append the payload at off..off+len.  On anything but success every map is as it was. */
-static __always_inline enum klog_stat_id klog_append(void *ctx, enum klog_hook hook, __u32 off,
+static __always_inline enum klog_stat_id klog_append(void *ctx, enum klog_hook hook,
+						     const struct klog_pkt *pkt,
 						     const struct klog_hdr *h, __u64 *lsn)
 {
+	__u32 off = pkt->hdr_off + sizeof(*h);
 	struct klog_ctl *ctl = klog_ctl_get();
 	__u32 zero = 0, len = bpf_ntohs(h->len), nb = kerby_nblocks(len);
 	struct klog_scratch *s = bpf_map_lookup_elem(&klog_scratch, &zero);
@@ -140,26 +153,108 @@ static __always_inline enum klog_stat_id klog_append(void *ctx, enum klog_hook h
 	 */
 	if (kerby_is_ring() && kerby_pool_update(ctx, hook, off, s->idx, len))
 		klog_stat_add(KLOG_STAT_reply_errors, 1);
+	if ((h->flags & bpf_htons(KLOG_F_DURABLE)) &&
+	    klog_waiter_set(klog_data(ctx, hook), klog_data_end(ctx, hook), pkt, *lsn))
+		klog_stat_add(KLOG_STAT_reply_errors, 1);
 	if (kerby_alloc_update(*lsn, s->idx, len, bpf_be64_to_cpu(h->txid),
 			       bpf_be64_to_cpu(h->request_id), bpf_ntohl(h->client_id)))
 		klog_stat_add(KLOG_STAT_reply_errors, 1);
+	klog_wake_drain(ctl, *lsn);
 	klog_stat_add(KLOG_STAT_bytes, len);
 	return KLOG_STAT_appends;
 }
 
+/* How a request is answered. */
+struct klog_outcome {
+	enum klog_stat_id stat; /* counted, and gives the status */
+	__u8 opcode;
+	__u16 flags;
+	__u64 lsn;
+};
+
 /*
- * Parse, validate and append or refuse one packet.  Returns KLOG_V_REPLY
- * with *reply holding the answer's header, or the verdict for a packet that
- * gets no answer.
+ * The answer for record lsn: DURABLE once it is on disk if durability was
+ * asked for (PENDING until then), else the in-kernel ACK.
+ */
+static __always_inline void klog_answer(struct klog_outcome *o, enum klog_stat_id stat,
+					__u64 lsn, bool durable)
+{
+	struct klog_ctl *ctl = klog_ctl_get();
+
+	o->stat = stat;
+	o->lsn = lsn;
+	o->opcode = KLOG_OP_ACK;
+	if (!durable || !ctl)
+		return;
+	if (lsn < READ_ONCE(ctl->durable_lsn))
+		o->opcode = KLOG_OP_DURABLE;
+	else
+		o->flags = KLOG_F_PENDING;
+}
+
+/* QUERY: is record h->lsn durable yet? */
+static __always_inline void klog_query(const struct klog_hdr *h, struct klog_outcome *o)
+{
+	struct klog_ctl *ctl = klog_ctl_get();
+	__u64 lsn = bpf_be64_to_cpu(h->lsn);
+
+	if (!ctl || lsn < KLOG_FIRST_LSN || lsn >= READ_ONCE(ctl->next_lsn))
+		o->stat = KLOG_STAT_nack_nolsn;
+	else
+		klog_answer(o, KLOG_STAT_queries, lsn, true);
+}
+
+/* APPEND: answer a retransmission from the dedup state, else append. */
+static __always_inline void klog_append_once(void *ctx, enum klog_hook hook,
+					     const struct klog_pkt *pkt, const struct klog_hdr *h,
+					     struct klog_outcome *o)
+{
+	bool durable = h->flags & bpf_htons(KLOG_F_DURABLE);
+	__u64 req = bpf_be64_to_cpu(h->request_id), lsn = 0;
+	struct klog_client_state *st;
+	enum klog_stat_id res;
+	__u32 fp;
+
+	o->stat = KLOG_STAT_nack_busy;
+	if (klog_fingerprint(ctx, hook, pkt->hdr_off + sizeof(*h), h, &fp))
+		return;
+	st = klog_client_get(bpf_ntohl(h->client_id));
+	if (!st)
+		return; /* the client table is full */
+	switch (klog_dedup_check(st, req, fp, &lsn)) {
+	case KLOG_DEDUP_REPEAT:
+		klog_answer(o, KLOG_STAT_retransmits, lsn, durable);
+		return;
+	case KLOG_DEDUP_CONFLICT:
+		o->stat = KLOG_STAT_nack_conflict;
+		return;
+	case KLOG_DEDUP_STALE:
+		o->stat = KLOG_STAT_nack_stale;
+		return;
+	case KLOG_DEDUP_BUSY:
+		return;
+	case KLOG_DEDUP_NEW:
+		break;
+	}
+	res = klog_append(ctx, hook, pkt, h, &lsn);
+	klog_dedup_settle(st, req, res == KLOG_STAT_appends ? lsn : 0);
+	if (res == KLOG_STAT_appends)
+		klog_answer(o, res, lsn, durable);
+	else
+		o->stat = res;
+}
+
+/*
+ * Parse, validate and serve one packet.  Returns KLOG_V_REPLY with *reply
+ * holding the answer's header, or the verdict for a packet that gets none.
  */
 static __always_inline enum klog_verdict klog_process(void *ctx, enum klog_hook hook,
 						      __u32 pkt_len, struct klog_pkt *pkt,
 						      struct klog_hdr *reply)
 {
 	void *data = klog_data(ctx, hook), *data_end = klog_data_end(ctx, hook);
-	enum klog_stat_id res;
+	struct klog_outcome o = { .opcode = KLOG_OP_NACK };
 	struct klog_hdr *h;
-	__u64 lsn = 0;
 	int v;
 
 	v = klog_parse(data, data_end, klog_port, pkt);
@@ -179,17 +274,21 @@ static __always_inline enum klog_verdict klog_process(void *ctx, enum klog_hook 
 		return KLOG_V_DROP_MAGIC;
 	}
 	*reply = *h;
-	res = klog_validate(reply, pkt);
-	if (res == KLOG_STAT_appends)
-		res = klog_append(ctx, hook, pkt->hdr_off + sizeof(*reply), reply, &lsn);
-	klog_stat_add(res, 1);
+	o.stat = klog_validate(reply, pkt);
+	if (o.stat == KLOG_STAT_appends) {
+		if (reply->opcode == KLOG_OP_QUERY)
+			klog_query(reply, &o);
+		else
+			klog_append_once(ctx, hook, pkt, reply, &o);
+	}
+	klog_stat_add(o.stat, 1);
 
 	reply->version = KLOG_VERSION_1;
-	reply->opcode = res == KLOG_STAT_appends ? KLOG_OP_ACK : KLOG_OP_NACK;
-	reply->flags = 0;
-	reply->status = bpf_htons(klog_outcome_status(res));
+	reply->opcode = o.opcode;
+	reply->flags = bpf_htons(o.flags);
+	reply->status = bpf_htons(klog_outcome_status(o.stat));
 	reply->len = 0;
-	reply->lsn = bpf_cpu_to_be64(lsn);
+	reply->lsn = bpf_cpu_to_be64(o.lsn);
 	return KLOG_V_REPLY;
 }
 

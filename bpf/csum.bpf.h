@@ -42,4 +42,90 @@ static __always_inline __u64 csum_pseudo(void *addrs, void *data_end, bool ipv6,
 	return sum + (__u32)bpf_csum_diff(NULL, 0, addrs, 8, 0);
 }
 
+/* Largest run of packet bytes summed: a TC reply removes a payload this big at most. */
+#define KLOG_SUM_CHUNK 256
+#define KLOG_SUM_MAX (36 * KLOG_SUM_CHUNK)
+
+/* Per-CPU bounce buffer for summing packet bytes (too big for the stack). */
+struct klog_sum_buf {
+	__u8 data[KLOG_SUM_CHUNK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct klog_sum_buf);
+} klog_sum_buf SEC(".maps");
+
+struct klog_sum_loop {
+	void *ctx;
+	struct klog_sum_buf *buf;
+	__u32 off, len, sum;
+	int err;
+};
+
+/* Add chunk i of the bytes, negated, to l->sum. */
+static __always_inline long klog_sum_chunk(__u32 i, struct klog_sum_loop *l, enum klog_hook hook)
+{
+	__u32 done = i * KLOG_SUM_CHUNK, n;
+	struct klog_sum_buf *b = l->buf;
+	long err;
+
+	if (done >= l->len)
+		return 1;
+	n = l->len - done;
+	if (n > KLOG_SUM_CHUNK)
+		n = KLOG_SUM_CHUNK;
+	barrier_var(n);
+	if (n < 1 || n > KLOG_SUM_CHUNK)
+		return 1;
+	/* Zero the last partial word, so rounding the size up to 4 adds nothing. */
+	*(__u32 *)&b->data[(n - 1) & (KLOG_SUM_CHUNK - 4)] = 0;
+	if (hook == KLOG_HOOK_XDP)
+		err = bpf_xdp_load_bytes(l->ctx, l->off + done, b->data, n);
+	else
+		err = bpf_skb_load_bytes(l->ctx, l->off + done, b->data, n);
+	if (err) {
+		l->err = -1;
+		return 1;
+	}
+	n = (n + 3) & ~3u;
+	if (n > KLOG_SUM_CHUNK)
+		return 1;
+	l->sum = bpf_csum_diff((void *)b->data, n, NULL, 0, l->sum);
+	return 0;
+}
+
+static long klog_sum_xdp_cb(__u32 i, struct klog_sum_loop *l)
+{
+	return klog_sum_chunk(i, l, KLOG_HOOK_XDP);
+}
+
+static long klog_sum_tc_cb(__u32 i, struct klog_sum_loop *l)
+{
+	return klog_sum_chunk(i, l, KLOG_HOOK_TC);
+}
+
+/*
+ * One's-complement negation of the sum of len packet bytes at off, which
+ * start at an even offset of the datagram (chunks are of even size too).
+ */
+static __always_inline int klog_pkt_csum_neg(void *ctx, enum klog_hook hook, __u32 off,
+					     __u32 len, __u32 *neg)
+{
+	__u32 zero = 0;
+	struct klog_sum_loop l = {
+		.ctx = ctx, .off = off, .len = len,
+		.buf = bpf_map_lookup_elem(&klog_sum_buf, &zero),
+	};
+
+	if (!l.buf || len > KLOG_SUM_MAX)
+		return -1;
+	bpf_loop(KLOG_DIV_ROUND_UP(len, KLOG_SUM_CHUNK),
+		 hook == KLOG_HOOK_XDP ? klog_sum_xdp_cb : klog_sum_tc_cb, &l, 0);
+	*neg = l.sum;
+	return l.err;
+}
+
 #endif /* KLOG_CSUM_BPF_H */

@@ -47,76 +47,6 @@ static __always_inline struct klog_l4 *klog_l4_of(void *ctx, enum klog_hook hook
 	return (void *)(l4 + 1) > data_end ? NULL : l4;
 }
 
-/* Largest datagram payload TC can answer: its sum must be taken to remove it. */
-#define KLOG_TC_SUM_CHUNK 256
-#define KLOG_TC_SUM_MAX (36 * KLOG_TC_SUM_CHUNK)
-
-/* Per-CPU bounce buffer for summing packet bytes (too big for the stack). */
-struct klog_sum_buf {
-	__u8 data[KLOG_TC_SUM_CHUNK];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct klog_sum_buf);
-} klog_sum_buf SEC(".maps");
-
-struct klog_sum_loop {
-	struct __sk_buff *skb;
-	struct klog_sum_buf *buf;
-	__u32 off, len, sum;
-	int err;
-};
-
-/* Add chunk i of the payload, negated, to l->sum. */
-static long klog_sum_cb(__u32 i, struct klog_sum_loop *l)
-{
-	__u32 done = i * KLOG_TC_SUM_CHUNK, n;
-	struct klog_sum_buf *b = l->buf;
-
-	if (done >= l->len)
-		return 1;
-	n = l->len - done;
-	if (n > KLOG_TC_SUM_CHUNK)
-		n = KLOG_TC_SUM_CHUNK;
-	barrier_var(n);
-	if (n < 1 || n > KLOG_TC_SUM_CHUNK)
-		return 1;
-	/* Zero the last partial word, so rounding the size up to 4 adds nothing. */
-	*(__u32 *)&b->data[(n - 1) & (KLOG_TC_SUM_CHUNK - 4)] = 0;
-	if (bpf_skb_load_bytes(l->skb, l->off + done, b->data, n)) {
-		l->err = -1;
-		return 1;
-	}
-	n = (n + 3) & ~3u;
-	if (n > KLOG_TC_SUM_CHUNK)
-		return 1;
-	l->sum = bpf_csum_diff((void *)b->data, n, NULL, 0, l->sum);
-	return 0;
-}
-
-/*
- * One's-complement negation of the sum of len packet bytes at off, which
- * start at an even offset of the datagram (chunks are of even size too).
- */
-static __always_inline int klog_skb_csum_neg(struct __sk_buff *skb, __u32 off, __u32 len,
-					     __u32 *neg)
-{
-	__u32 zero = 0;
-	struct klog_sum_loop l = {
-		.skb = skb, .off = off, .len = len,
-		.buf = bpf_map_lookup_elem(&klog_sum_buf, &zero),
-	};
-
-	if (!l.buf || len > KLOG_TC_SUM_MAX)
-		return -1;
-	bpf_loop(KLOG_DIV_ROUND_UP(len, KLOG_TC_SUM_CHUNK), klog_sum_cb, &l, 0);
-	*neg = l.sum;
-	return l.err;
-}
-
 static __always_inline void klog_swap_mac(struct ethhdr *eth)
 {
 	__u8 tmp[ETH_ALEN];
@@ -211,7 +141,7 @@ static __always_inline int klog_reply_tc(struct __sk_buff *skb, const struct klo
 	struct klog_l4 old, *l4;
 	__u32 diff, payload_neg;
 
-	if (klog_skb_csum_neg(skb, pkt->hdr_off + sizeof(struct klog_hdr),
+	if (klog_pkt_csum_neg(skb, KLOG_HOOK_TC, pkt->hdr_off + sizeof(struct klog_hdr),
 			      pkt->udp_len - sizeof(struct klog_l4), &payload_neg))
 		return -1;
 	l4 = klog_l4_of(skb, KLOG_HOOK_TC, pkt);

@@ -57,17 +57,25 @@ static int set_entries(struct bpf_object *obj, const char *name, uint32_t n)
 	return m ? bpf_map__set_max_entries(m, n) : -ENOENT;
 }
 
+/* For the maps of the protocol's extras, which objects of the allocator alone lack. */
+static int set_entries_opt(struct bpf_object *obj, const char *name, uint32_t n)
+{
+	return bpf_object__find_map_by_name(obj, name) ? set_entries(obj, name, n) : 0;
+}
+
 int klog_kern_configure(struct bpf_object *obj, const struct klog_kern_opts *o)
 {
 	bool ring = o->pool == KERBY_POOL_RING;
 	uint32_t kind = o->pool;
 	int err;
 
-	if (!o->window || !o->pool_blocks || o->pool_blocks > UINT32_MAX ||
+	if (!o->window || !o->pool_blocks || o->pool_blocks > UINT32_MAX || !o->clients ||
 	    (o->pool != KERBY_POOL_RING && o->pool != KERBY_POOL_HASH))
 		return -EINVAL;
 	/* The pool kind not in use keeps a single entry. */
 	if ((err = set_entries(obj, "kerby_alloc", o->window)) ||
+	    (err = set_entries_opt(obj, "klog_waiters", o->window)) ||
+	    (err = set_entries_opt(obj, "klog_clients", o->clients)) ||
 	    (err = set_entries(obj, "kerby_ring", ring ? (uint32_t)o->pool_blocks : 1)) ||
 	    (err = set_entries(obj, "kerby_hash", ring ? 1 : (uint32_t)o->pool_blocks)) ||
 	    (err = set_rodata(obj, "klog_window", &o->window, sizeof(o->window))) ||
@@ -103,6 +111,9 @@ int klog_kern_open(struct klog_kern *k, struct bpf_object *obj)
 	k->index_fd = map_fd(obj, "kerby_index");
 	k->alloc_fd = map_fd(obj, "kerby_alloc");
 	k->stats_fd = map_fd(obj, "klog_stats");
+	k->waiters_fd = map_fd(obj, "klog_waiters");
+	k->clients_fd = map_fd(obj, "klog_clients");
+	k->wake_fd = map_fd(obj, "klog_wake");
 	int ring_fd = map_fd(obj, "kerby_ring"), hash_fd = map_fd(obj, "kerby_hash");
 
 	if (k->ctl_fd < 0 || k->index_fd < 0 || k->alloc_fd < 0 || k->stats_fd < 0 ||
@@ -140,6 +151,16 @@ int klog_kern_open(struct klog_kern *k, struct bpf_object *obj)
 		klog_kern_close(k);
 		return err;
 	}
+	/* Durable waiters exist in the append programs' object, not the allocator's. */
+	k->waiters = k->waiters_fd < 0 ? NULL :
+		     mmap(NULL, k->window * sizeof(*k->waiters), PROT_READ, MAP_SHARED,
+			  k->waiters_fd, 0);
+	if (k->waiters == MAP_FAILED) {
+		err = -errno;
+		k->waiters = NULL;
+		klog_kern_close(k);
+		return err;
+	}
 	if (k->pool == KERBY_POOL_RING) {
 		size_t sz = k->pool_blocks * sizeof(struct kerby_block);
 		void *p = mmap(NULL, sz, PROT_READ, MAP_SHARED, k->pool_fd, 0);
@@ -160,6 +181,9 @@ void klog_kern_close(struct klog_kern *k)
 		munmap(k->ctl, sizeof(*k->ctl));
 	if (k->ring)
 		munmap((void *)k->ring, k->pool_blocks * sizeof(struct kerby_block));
+	if (k->waiters)
+		munmap(k->waiters, k->window * sizeof(*k->waiters));
+	k->waiters = NULL;
 	free(k->cpu_entries);
 	free(k->pf_values);
 	free(k->pf_keys);

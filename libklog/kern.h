@@ -21,11 +21,13 @@ struct klog_kern_opts {
 	uint64_t pool_blocks; /* memory pool blocks */
 	enum kerby_pool_kind pool;
 	uint16_t port;
+	uint32_t clients;     /* clients whose requests are deduplicated */
 };
 
 #define KLOG_KERN_OPTS_DEFAULT                                                  \
 	((struct klog_kern_opts){ .window = 65536, .pool_blocks = 262144,       \
-				  .pool = KERBY_POOL_RING, .port = KLOG_DEFAULT_PORT })
+				  .pool = KERBY_POOL_RING, .port = KLOG_DEFAULT_PORT,    \
+				  .clients = 4096 })
 
 /*
  * Size the maps and set the programs' read-only settings of an opened,
@@ -37,6 +39,8 @@ int klog_kern_configure(struct bpf_object *obj, const struct klog_kern_opts *opt
 struct klog_kern {
 	int ctl_fd, index_fd, alloc_fd, pool_fd, stats_fd;
 	struct klog_ctl *ctl;          /* mmap of the control map */
+	struct klog_waiter *waiters;   /* mmap of the durable waiters, window entries */
+	int waiters_fd, clients_fd, wake_fd;
 	const uint8_t *ring;           /* mmap of the ring pool, NULL for hash */
 	enum kerby_pool_kind pool;
 	uint32_t window;

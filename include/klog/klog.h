@@ -42,6 +42,16 @@ KLOG_API int klog_encode_append(void *buf, size_t cap, uint32_t client_id,
 				const void *payload, size_t len);
 
 /*
+ * klog_encode - write any datagram: the header m (host byte order; the magic
+ * is added, version 0 means 1) followed by m->len bytes of payload (may be
+ * NULL when m->len is 0).  Used for QUERY and flagged APPENDs, and by tests
+ * that answer as a server.  RETURN VALUE: the datagram's length; -EINVAL if
+ * m->len is above KLOG_MAX_RECORD or payload is NULL with m->len > 0;
+ * -ENOSPC if cap is too small.
+ */
+KLOG_API int klog_encode(void *buf, size_t cap, const struct klog_msg *m, const void *payload);
+
+/*
  * klog_decode - parse the header of a klog datagram of n bytes into msg.
  * RETURN VALUE: 0; -EBADMSG if it is shorter than a header or has the wrong
  * magic; -EPROTO if its version is not 1.
@@ -107,32 +117,160 @@ KLOG_API int klog_iterate(struct klog_reader *r, uint64_t from, uint64_t to, klo
 
 struct klog_client;
 
+/*
+ * The client is pipelined: klog_client_submit() sends an APPEND and returns
+ * at once; klog_client_poll() receives the replies, resends what timed out
+ * and completes requests, in whatever order the server answers, by calling
+ * each one's callback exactly once.  klog_client_append() and
+ * klog_client_append_durable() are blocking calls built on top.  A client is
+ * not thread-safe: use it from one thread at a time.
+ *
+ * Request ids: each client numbers its APPENDs with consecutive request ids,
+ * starting at the wall clock in nanoseconds (so that they also grow across
+ * restarts of a program that sets a fixed client_id).  A retransmission -
+ * after a timeout, or after a FULL, BUSY or NOTREADY answer - repeats the
+ * request byte for byte with the same client_id and request_id, which the
+ * server deduplicates (doc/protocol.md, "Idempotent appends").
+ *
+ * Durable appends (KLOG_APPEND_DURABLE) complete only on a DURABLE for their
+ * request and LSN.  An ACK+PENDING records the LSN and keeps the request
+ * waiting; if no DURABLE follows within timeout_ms, the client sends QUERY
+ * for that LSN with the same client_id and the same request_id as the APPEND
+ * (and its txid), and keeps waiting; either a DURABLE for the APPEND or one
+ * answering the QUERY completes it.
+ *
+ * Replies that match no outstanding request (another client_id, a request
+ * already completed, a duplicate, a DURABLE for another LSN, a malformed
+ * datagram) are ignored.  ICMP errors (ECONNREFUSED while nothing listens,
+ * e.g. during a server restart, and unreachable host or network) and full
+ * socket buffers count as lost datagrams: the timeout resends them.
+ */
 struct klog_client_opts {
 	unsigned int timeout_ms; /* wait for a reply this long before resending; 0: 200 */
-	unsigned int retries;    /* resends and FULL/BUSY retries before giving up */
+	unsigned int retries;    /* resends and FULL/BUSY/NOTREADY retries before giving up */
 	uint32_t client_id;      /* 0: a random one */
+	unsigned int max_outstanding; /* requests in flight, 1..KLOG_DEDUP_WINDOW; 0: the maximum */
 };
+
+/* klog_client_submit() flag: complete only once the record is durable on disk. */
+#define KLOG_APPEND_DURABLE 0x1u
+
+/*
+ * Called once per submitted request, from klog_client_poll() (or a call
+ * that polls: klog_client_flush(), klog_client_append*()).  err is 0 with
+ * the record's LSN, or a negative errno value:
+ *   -ETIMEDOUT  no reply after the last resend (for a durable append: no
+ *               DURABLE after the last QUERY)
+ *   -ENOSPC, -EBUSY, -EAGAIN  the last try was answered FULL, BUSY or
+ *               NOTREADY and the retries ran out
+ *   -EEXIST     CONFLICT: the request id was used before for another record
+ *   -ESTALE     STALE: the request id is below the server's dedup window
+ *   -EMSGSIZE   TOOBIG: larger than the server's maximum record
+ *   -EINVAL     BADLEN
+ *   -EPROTO     VERSION, OPCODE or FLAGS (e.g. a server without durable
+ *               acknowledgements), or an unknown status
+ *   -ENOENT     NOLSN: the server answered a QUERY that it never gave out
+ *               the LSN (the log it was appended to is gone)
+ *   -errno      sending failed for a reason other than a lost datagram
+ * On an error, lsn is 0, except for a durable append that got its
+ * ACK+PENDING: then it is the LSN the record was appended at, durability
+ * unconfirmed.  The callback may call klog_client_submit(); it must not call
+ * klog_client_poll(), klog_client_flush(), klog_client_append*() or
+ * klog_client_close() (the first three return -EDEADLK if it does).
+ */
+typedef void (*klog_append_cb)(void *arg, int err, uint64_t lsn);
 
 /*
  * klog_client_open - a client of the server at host (name or address) and
- * port (NULL: 7070); opts NULL means 200 ms and 10 retries.
- * RETURN VALUE: 0; -EHOSTUNREACH if host does not resolve; -errno.
+ * port (NULL: 7070).  opts NULL means 200 ms, 10 retries, a random client id
+ * and KLOG_DEDUP_WINDOW requests in flight.
+ * RETURN VALUE: 0; -EINVAL if opts->max_outstanding is above
+ * KLOG_DEDUP_WINDOW; -EHOSTUNREACH if host does not resolve; -errno.
  */
 KLOG_API int klog_client_open(struct klog_client **c, const char *host, const char *port,
 			      const struct klog_client_opts *opts);
+
+/*
+ * klog_client_close - close the socket and free the client.  Requests still
+ * outstanding are dropped without their callbacks being called.  c may be
+ * NULL.
+ */
 KLOG_API void klog_client_close(struct klog_client *c);
 
 /*
- * klog_client_append - append one record and wait for its LSN.  A request
- * that gets no reply in time is sent again with the same request id; FULL,
- * BUSY and NOTREADY answers are retried after a pause.  Until the server
- * deduplicates retransmissions, a resend after a lost ACK may append the
- * record twice.  RETURN VALUE: 0 with *lsn set; -ETIMEDOUT after the last
- * try; -ENOSPC (log full), -EBUSY, -EAGAIN (not ready) when retries ran out;
- * -EMSGSIZE (too big), -EINVAL (bad length), -EPROTO (refused as malformed).
+ * klog_client_fd - the client's UDP socket (non-blocking), for the caller's
+ * own poll()/epoll: when it is readable, or when the timeout given by
+ * klog_client_outstanding() has passed, call klog_client_poll(c, 0).
+ * RETURN VALUE: the file descriptor.
+ */
+KLOG_API int klog_client_fd(struct klog_client *c);
+
+/*
+ * klog_client_submit - send one APPEND of len payload bytes with txid and
+ * return without waiting; cb(arg, err, lsn) is called when it completes (cb
+ * may be NULL).  flags: 0 (complete on ACK: the record is in kernel memory)
+ * or KLOG_APPEND_DURABLE (complete on DURABLE: on disk).  At most
+ * max_outstanding requests are in flight, and the one submitted
+ * max_outstanding submissions earlier must have completed, so that the
+ * request ids in flight stay inside the server's dedup window.
+ * RETURN VALUE: 0 (cb will be called exactly once); -EAGAIN if that bound
+ * is reached (call klog_client_poll() and submit again); -EINVAL if len is 0,
+ * payload is NULL or flags has an unknown bit; -EMSGSIZE if len is above
+ * KLOG_MAX_RECORD; -errno if sending failed for a reason other than a lost
+ * datagram.  On an error cb is never called.
+ */
+KLOG_API int klog_client_submit(struct klog_client *c, const void *payload, size_t len,
+				uint64_t txid, unsigned int flags, klog_append_cb cb, void *arg);
+
+/*
+ * klog_client_poll - receive the replies that have arrived, complete the
+ * requests they answer (calling their callbacks), and resend, retry or
+ * QUERY the requests whose time has come.  Waits up to timeout_ms (-1: with
+ * no limit) for at least one request to complete; 0 never waits.  Returns
+ * at once when nothing is outstanding.
+ * RETURN VALUE: the number of requests completed (0 if none by the
+ * timeout); -EDEADLK if called from a callback; -errno if receiving failed.
+ */
+KLOG_API int klog_client_poll(struct klog_client *c, int timeout_ms);
+
+/*
+ * klog_client_flush - poll until no request is outstanding, or timeout_ms
+ * (-1: no limit; every request ends within about (retries + 1) * timeout_ms,
+ * twice that for a durable one).
+ * RETURN VALUE: 0 once every request has completed, whatever its result;
+ * -ETIMEDOUT if some are still outstanding at the timeout; -EDEADLK if
+ * called from a callback; -errno as klog_client_poll().
+ */
+KLOG_API int klog_client_flush(struct klog_client *c, int timeout_ms);
+
+/*
+ * klog_client_outstanding - how many requests are in flight, and, if
+ * timeout_ms is not NULL, in how many milliseconds klog_client_poll() has a
+ * resend, retry or QUERY to do (-1 when nothing is outstanding).
+ * RETURN VALUE: the number of requests in flight.
+ */
+KLOG_API int klog_client_outstanding(struct klog_client *c, int *timeout_ms);
+
+/*
+ * klog_client_append - append one record and wait for its LSN (the record
+ * is in the server's kernel memory): klog_client_submit() then
+ * klog_client_poll() until it completes; waits for a free slot first if
+ * max_outstanding requests are in flight (their callbacks run meanwhile).
+ * RETURN VALUE: 0 with *lsn set; -EDEADLK if called from a callback; the
+ * errors of klog_client_submit() (except -EAGAIN) and of klog_append_cb.
  */
 KLOG_API int klog_client_append(struct klog_client *c, const void *payload, size_t len,
 				uint64_t txid, uint64_t *lsn);
+
+/*
+ * klog_client_append_durable - as klog_client_append(), but return only once
+ * the server says the record is durable on disk (KLOG_APPEND_DURABLE).
+ * RETURN VALUE: 0 with *lsn set; the errors of klog_client_append().  After
+ * -ETIMEDOUT or -ENOENT, *lsn is the LSN the record was appended at if it
+ * was (durability unconfirmed), else 0.
+ */
+KLOG_API int klog_client_append_durable(struct klog_client *c, const void *payload, size_t len,
+					uint64_t txid, uint64_t *lsn);
 
 #ifdef __cplusplus
 }

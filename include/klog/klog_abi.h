@@ -39,13 +39,26 @@ _Static_assert(KLOG_MAX_RECORD >= 1 && KLOG_MAX_RECORD <= 9000,
 #define KLOG_DEFAULT_PORT 7070
 
 enum klog_opcode {
-	KLOG_OP_APPEND = 1, /* client -> server: payload follows the header */
-	KLOG_OP_ACK = 2,    /* server -> client: appended, lsn set */
-	KLOG_OP_NACK = 3,   /* server -> client: refused, status says why */
+	KLOG_OP_APPEND = 1,  /* client -> server: payload follows the header */
+	KLOG_OP_ACK = 2,     /* server -> client: appended, lsn set */
+	KLOG_OP_NACK = 3,    /* server -> client: refused, status says why */
+	KLOG_OP_QUERY = 4,   /* client -> server: is record lsn durable yet? */
+	KLOG_OP_DURABLE = 5, /* server -> client: record lsn is durable on disk */
 };
 
-/* Request flags; v1 defines none, so any bit set is refused. */
-#define KLOG_FLAGS_KNOWN 0x0000u
+/* Request flag: acknowledge with DURABLE once the record is on disk. */
+#define KLOG_F_DURABLE 0x0001u
+/* Reply flag on an ACK: appended, not durable yet; a DURABLE will follow. */
+#define KLOG_F_PENDING 0x0002u
+/* Flags a request may carry; any other bit is refused. */
+#define KLOG_FLAGS_KNOWN KLOG_F_DURABLE
+
+/*
+ * Idempotent appends: the server remembers each client's last
+ * KLOG_DEDUP_WINDOW request ids (requests ids grow per client), so a client
+ * keeps at most that many requests outstanding.
+ */
+#define KLOG_DEDUP_WINDOW 64
 
 enum klog_status {
 	KLOG_ST_OK = 0,
@@ -57,6 +70,9 @@ enum klog_status {
 	KLOG_ST_FLAGS = 6,    /* unknown request flag */
 	KLOG_ST_BUSY = 7,     /* transient contention or allocation failure: retry */
 	KLOG_ST_NOTREADY = 8, /* the daemon has not initialised the log yet */
+	KLOG_ST_CONFLICT = 9, /* request id already used for a different record */
+	KLOG_ST_STALE = 10,   /* request id older than the dedup window: not appended */
+	KLOG_ST_NOLSN = 11,   /* QUERY for an LSN the log never gave out */
 	KLOG_ST__MAX,
 };
 
@@ -75,7 +91,7 @@ struct klog_hdr {
 	__be16 len;        /* request: payload bytes after the header; reply: 0 */
 	__be64 request_id; /* chosen by the client, echoed */
 	__be64 txid;       /* transaction id, stored with the record, echoed */
-	__be64 lsn;        /* reply to APPEND: the record's log sequence number */
+	__be64 lsn;        /* reply: the record's LSN; QUERY: the LSN asked about */
 };
 _Static_assert(sizeof(struct klog_hdr) == 40, "klog_hdr is 40 bytes on the wire");
 
@@ -133,8 +149,41 @@ struct klog_ctl {
 	__u64 truncated_lsn;  /* first LSN still held in the kernel */
 	__u64 durable_lsn;    /* every LSN below is durable on disk */
 	__u64 pool_watermark; /* every block index below is free again */
+	__u64 drain_sleeping; /* klogd waits on klog_wake: a new record must wake it */
 };
-_Static_assert(sizeof(struct klog_ctl) == 32, "klog_ctl layout");
+_Static_assert(sizeof(struct klog_ctl) == 40, "klog_ctl layout");
+
+/*
+ * Where to send the DURABLE notice of a record appended with KLOG_F_DURABLE
+ * (mmap-able array, key = lsn % window).  Written before the record's entry
+ * is published; valid only while lsn matches.
+ */
+struct klog_waiter {
+	__u64 lsn;
+	__u8 client_addr[16]; /* IPv4 in the first 4 bytes */
+	__u8 server_addr[16];
+	__be16 client_port;
+	__be16 server_port;
+	__u8 ipv6;
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct klog_waiter) == 48, "klog_waiter layout");
+
+/* One remembered request of a client (idempotent appends). */
+struct klog_dedup_slot {
+	__u64 request_id;
+	__u64 lsn;   /* 0 while the original is still being appended */
+	__u32 fp;    /* fingerprint: payload checksum, length and txid */
+	__u32 used;
+};
+
+/* Per client (hash map keyed by client_id): its last KLOG_DEDUP_WINDOW requests. */
+struct klog_client_state {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	__u64 max_request; /* largest request id seen */
+	struct klog_dedup_slot slot[KLOG_DEDUP_WINDOW]; /* by request_id % window */
+};
 
 /* ------------------------------------------------------------------ */
 /* Statistics (per-CPU array, one entry)                                */
@@ -159,7 +208,13 @@ _Static_assert(sizeof(struct klog_ctl) == 32, "klog_ctl layout");
 	X(nack_flags)       /* NACK FLAGS */                                    \
 	X(nack_busy)        /* NACK BUSY */                                     \
 	X(nack_notready)    /* NACK NOTREADY */                                 \
-	X(reply_errors)     /* a reply could not be built; packet dropped */
+	X(reply_errors)     /* a reply could not be built; packet dropped */     \
+	X(retransmits)      /* repeated requests answered from the dedup state */\
+	X(queries)          /* QUERY requests answered */                        \
+	X(nack_conflict)    /* NACK CONFLICT */                                  \
+	X(nack_stale)       /* NACK STALE */                                     \
+	X(nack_nolsn)       /* NACK NOLSN */                                     \
+	X(wakeups)          /* notifications that woke a sleeping klogd */
 
 #define KLOG_STAT_ID(name) KLOG_STAT_##name,
 enum klog_stat_id { KLOG_STATS(KLOG_STAT_ID) KLOG_STAT__MAX };

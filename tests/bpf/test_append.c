@@ -248,8 +248,11 @@ START_TEST(full)
 	fixture_load(&f, &o, true);
 	fill_payload(payload, len, _i);
 	frame_default(&req, IP4, payload, len);
-	for (uint32_t i = 0; i < fit; i++)
+	for (uint32_t i = 0; i < fit; i++) {
+		req.hdr.request_id = htobe64(100 + i); /* each a new request */
 		expect_reply(&f, h, &req, KLOG_OP_ACK, KLOG_ST_OK, KLOG_FIRST_LSN + i);
+	}
+	req.hdr.request_id = htobe64(200);
 
 	state_take(&f, &before);
 	expect_reply(&f, h, &req, KLOG_OP_NACK, KLOG_ST_FULL, 0);
@@ -259,11 +262,16 @@ START_TEST(full)
 						  : KLOG_STAT_nack_full_window), 1);
 
 	/* Draining one record makes room: the log never overwrote, it refused. */
+	req.hdr.request_id = htobe64(100);
 	expect_record(&f, KLOG_FIRST_LSN, &req);
+	req.hdr.request_id = htobe64(200);
 	ck_assert_int_eq(klog_kern_truncate(&f.k, KLOG_FIRST_LSN + 1), 0);
+	/* The refused request is a new one again: the same ids now append. */
 	expect_reply(&f, h, &req, KLOG_OP_ACK, KLOG_ST_OK, KLOG_FIRST_LSN + fit);
-	for (uint32_t i = 1; i <= fit; i++)
+	for (uint32_t i = 1; i <= fit; i++) {
+		req.hdr.request_id = htobe64(i < fit ? 100 + i : 200);
 		expect_record(&f, KLOG_FIRST_LSN + i, &req);
+	}
 	state_free(&before);
 	state_free(&after);
 	fixture_destroy(&f);

@@ -40,6 +40,8 @@ static uint64_t append_one(int prog, enum hook h, const uint8_t *payload, size_t
 
 	frame_default(&fr, IP4, payload, len);
 	fr.hdr.txid = htobe64(txid);
+	/* One client per writer: a client's request ids must grow (doc/protocol.md). */
+	fr.hdr.client_id = htobe32((uint32_t)(txid >> 32));
 	n = build_frame(&fr, in, sizeof(in));
 	run_prog(prog, in, n, r);
 	ck_assert_uint_eq(r->retval, verdict_reply(h));

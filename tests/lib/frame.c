@@ -8,6 +8,7 @@
 
 void frame_default(struct frame *fr, enum ipver ip, const uint8_t *payload, size_t len)
 {
+	static uint64_t next_request;
 	static const uint8_t cmac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 	static const uint8_t smac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
@@ -31,7 +32,9 @@ void frame_default(struct frame *fr, enum ipver ip, const uint8_t *payload, size
 		.opcode = KLOG_OP_APPEND,
 		.client_id = htobe32(0xc0ffee),
 		.len = htobe16((uint16_t)len),
-		.request_id = htobe64(0x1122334455667788ull),
+		/* Every frame a new request, so the server's dedup never merges two. */
+		.request_id = htobe64(0x1122334455667788ull +
+				      __atomic_fetch_add(&next_request, 1, __ATOMIC_RELAXED)),
 		.txid = htobe64(0xdeadbeef00000001ull),
 	};
 	fr->payload = payload;

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dedup.bpf.h - idempotent appends: each client's last KLOG_DEDUP_WINDOW
+ * request ids, with the LSN each got and a fingerprint of the request, so a
+ * retransmission is answered from memory instead of appended again.
+ */
+#ifndef KLOG_DEDUP_BPF_H
+#define KLOG_DEDUP_BPF_H
+
+#include "csum.bpf.h"
+
+_Static_assert((KLOG_DEDUP_WINDOW & (KLOG_DEDUP_WINDOW - 1)) == 0,
+	       "the dedup window is a power of two");
+
+/* Dedup state per client; pinned, so it outlives klogd.  Sized at load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct klog_client_state);
+} klog_clients SEC(".maps");
+
+/* A new client's state: all zero (raw bytes, so no lock type in .rodata). */
+static const __u8 klog_client_zero[sizeof(struct klog_client_state)];
+
+enum klog_dedup_verdict {
+	KLOG_DEDUP_NEW,       /* claimed: append it, then klog_dedup_settle() */
+	KLOG_DEDUP_REPEAT,    /* a retransmission of a committed request: *lsn */
+	KLOG_DEDUP_CONFLICT,  /* same ids, another record */
+	KLOG_DEDUP_STALE,     /* older than the window */
+	KLOG_DEDUP_BUSY,      /* the original is still being appended, or no room */
+};
+
+/*
+ * The request's fingerprint: its payload's checksum, length and txid.  Two
+ * payloads whose 16-bit one's-complement sums agree (e.g. with two words
+ * swapped) look alike; it guards against a client reusing ids by mistake.
+ */
+static __always_inline int klog_fingerprint(void *ctx, enum klog_hook hook, __u32 off,
+					    const struct klog_hdr *h, __u32 *fp)
+{
+	__u32 len = bpf_ntohs(h->len), sum;
+	__u64 txid = h->txid;
+
+	if (klog_pkt_csum_neg(ctx, hook, off, len, &sum))
+		return -1;
+	*fp = sum ^ (len * 0x9e3779b1u) ^ (__u32)txid ^ (__u32)(txid >> 32);
+	return 0;
+}
+
+static __always_inline struct klog_client_state *klog_client_get(__u32 client_id)
+{
+	struct klog_client_state *st = bpf_map_lookup_elem(&klog_clients, &client_id);
+
+	if (st)
+		return st;
+	/* NOEXIST: two CPUs may race to create it; either way one exists after. */
+	bpf_map_update_elem(&klog_clients, &client_id, klog_client_zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&klog_clients, &client_id);
+}
+
+/*
+ * Look the request up and, if it is new, claim its slot (lsn 0 marks it in
+ * progress, so a retransmission racing on another CPU is told BUSY).
+ */
+static __always_inline enum klog_dedup_verdict klog_dedup_check(struct klog_client_state *st,
+								__u64 req, __u32 fp,
+								__u64 *lsn)
+{
+	struct klog_dedup_slot *s = &st->slot[req & (KLOG_DEDUP_WINDOW - 1)];
+	enum klog_dedup_verdict v = KLOG_DEDUP_NEW;
+
+	bpf_spin_lock(&st->lock);
+	if (s->used && s->request_id == req) {
+		if (s->fp != fp)
+			v = KLOG_DEDUP_CONFLICT;
+		else if (!s->lsn)
+			v = KLOG_DEDUP_BUSY;
+		else
+			v = KLOG_DEDUP_REPEAT;
+		*lsn = s->lsn;
+	} else if (req < st->max_request && st->max_request - req >= KLOG_DEDUP_WINDOW) {
+		v = KLOG_DEDUP_STALE;
+	} else {
+		s->request_id = req;
+		s->lsn = 0;
+		s->fp = fp;
+		s->used = 1;
+		if (req > st->max_request)
+			st->max_request = req;
+	}
+	bpf_spin_unlock(&st->lock);
+	return v;
+}
+
+/*
+ * After the append: record its LSN, or, if it was refused (lsn 0), free the
+ * slot so the client's retry is a new request again.
+ */
+static __always_inline void klog_dedup_settle(struct klog_client_state *st, __u64 req,
+					      __u64 lsn)
+{
+	struct klog_dedup_slot *s = &st->slot[req & (KLOG_DEDUP_WINDOW - 1)];
+
+	bpf_spin_lock(&st->lock);
+	if (s->used && s->request_id == req && !s->lsn) {
+		s->lsn = lsn;
+		s->used = lsn != 0;
+	}
+	bpf_spin_unlock(&st->lock);
+}
+
+#endif /* KLOG_DEDUP_BPF_H */
