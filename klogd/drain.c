@@ -10,6 +10,23 @@ static void publish(struct klogd_drain *d, uint64_t durable)
 	__atomic_store_n(&d->k->ctl->durable_lsn, durable, __ATOMIC_RELEASE);
 }
 
+/*
+ * If record lsn's client asked for a durable acknowledgement, queue its
+ * notice; it is sent once the commit that covers it returns.  The waiter is
+ * read now, while the record is still in the kernel log: once truncated, its
+ * slot may be reused.
+ */
+static void queue_notice(struct klogd_drain *d, uint64_t lsn, const struct klog_kern_rec *rec)
+{
+	const struct klog_waiter *w;
+
+	if (!d->notify || !d->k->waiters)
+		return;
+	w = &d->k->waiters[lsn % d->k->window];
+	if (__atomic_load_n(&w->lsn, __ATOMIC_ACQUIRE) == lsn)
+		klogd_notify_add(d->notify, w, lsn, rec->client_id, rec->request_id, rec->txid);
+}
+
 int klogd_drain_reconcile(struct klogd_drain *d)
 {
 	uint64_t disk = klog_writer_next(d->w);
@@ -53,6 +70,7 @@ int klogd_drain_once(struct klogd_drain *d)
 			return n;
 		if ((err = klog_writer_append(d->w, lsn, rec.txid, (uint32_t)n)))
 			return err;
+		queue_notice(d, lsn, &rec);
 		d->bytes += n;
 		lsn++;
 	}
@@ -64,6 +82,8 @@ int klogd_drain_once(struct klogd_drain *d)
 	if ((err = klog_kern_truncate(d->k, lsn)))
 		return err;
 	publish(d, lsn);
+	if (d->notify)
+		klogd_notify_flush(d->notify);
 	d->records += lsn - durable;
 	d->commits++;
 	return (int)(lsn - durable);

@@ -10,11 +10,13 @@
 #include <stdint.h>
 
 #include "kern.h"
+#include "notify.h"
 #include "writer.h"
 
 struct klogd_drain {
 	struct klog_kern *k;
 	struct klog_writer *w;
+	struct klogd_notify *notify; /* DURABLE notices; NULL: none are sent */
 	uint32_t batch;      /* most records per datasync */
 	uint64_t records;    /* totals since start */
 	uint64_t bytes;
@@ -29,7 +31,8 @@ struct klogd_drain {
 int klogd_drain_reconcile(struct klogd_drain *d);
 
 /*
- * Drain up to d->batch committed records.  RETURN VALUE: records made durable
+ * Drain up to d->batch committed records, then send the DURABLE notices of
+ * those whose clients asked for one.  RETURN VALUE: records made durable
  * (0 when none was ready), or -errno from the disk, after which nothing new
  * is claimed durable and the kernel keeps every record not on disk.
  */

@@ -23,6 +23,7 @@
 /* The maps that hold the log; everything else is per-load scratch. */
 static const char *const pinned_maps[] = {
 	"klog_ctl", "klog_stats", "kerby_index", "kerby_ring", "kerby_hash", "kerby_alloc",
+	"klog_waiters", "klog_clients",
 };
 #define N_PINNED (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
@@ -65,41 +66,41 @@ static void pin_path(const struct klogd_loader *l, char *buf, size_t n, const ch
 	snprintf(buf, n, "%s/%s", l->pin_dir, what);
 }
 
-/* Read the sizes of pinned maps, so the programs are loaded to match them. */
-static int adopt_opts(struct klogd_loader *l, struct klog_kern_opts *o)
+/* max_entries of the map pinned as name, or -ENOENT. */
+static int pinned_entries(const struct klogd_loader *l, const char *name, uint32_t *n)
 {
-	char path[320];
 	struct bpf_map_info info;
 	__u32 len = sizeof(info);
+	char path[320];
 	int fd, err = 0;
 
-	pin_path(l, path, sizeof(path), "kerby_alloc");
+	pin_path(l, path, sizeof(path), name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return -errno;
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		err = -errno;
 	close(fd);
+	*n = info.max_entries;
+	return err;
+}
+
+/* Read the sizes of pinned maps, so the programs are loaded to match them. */
+static int adopt_opts(struct klogd_loader *l, struct klog_kern_opts *o)
+{
+	uint32_t ring, hash;
+	int err = pinned_entries(l, "kerby_alloc", &o->window);
+
 	if (err)
+		return err == -ENOENT ? 0 : err;
+	if ((err = pinned_entries(l, "klog_clients", &o->clients)) ||
+	    (err = pinned_entries(l, "kerby_ring", &ring)) ||
+	    (err = pinned_entries(l, "kerby_hash", &hash)))
 		return err;
-	o->window = info.max_entries;
-	for (int kind = KERBY_POOL_RING; kind <= KERBY_POOL_HASH; kind++) {
-		pin_path(l, path, sizeof(path), kind == KERBY_POOL_RING ? "kerby_ring" : "kerby_hash");
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			return -errno;
-		len = sizeof(info);
-		memset(&info, 0, sizeof(info));
-		err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-		close(fd);
-		if (err)
-			return err;
-		if (info.max_entries > 1) {
-			o->pool = kind;
-			o->pool_blocks = info.max_entries;
-		}
-	}
+	/* The kind in use is the one sized above a single entry. */
+	o->pool = ring > 1 ? KERBY_POOL_RING : KERBY_POOL_HASH;
+	o->pool_blocks = ring > 1 ? ring : hash;
 	l->adopted = true;
 	return 0;
 }

@@ -52,6 +52,8 @@ static void usage(FILE *f)
 		"                          (default 65536)\n"
 		"  -b, --pool-blocks N     memory pool blocks of %d bytes (default 262144)\n"
 		"  -P, --pool KIND         ring (default) or hash\n"
+		"  -c, --clients N         clients whose retransmissions are recognised\n"
+		"                          (default 4096)\n"
 		"  -B, --backend NAME      uring (default; psync if io_uring is unavailable)\n"
 		"                          or psync\n"
 		"  -s, --segment-size N    bytes per segment file (default 64 MiB; k, M, G)\n"
@@ -98,6 +100,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "window", required_argument, NULL, 'w' },
 		{ "pool-blocks", required_argument, NULL, 'b' },
 		{ "pool", required_argument, NULL, 'P' },
+		{ "clients", required_argument, NULL, 'c' },
 		{ "backend", required_argument, NULL, 'B' },
 		{ "segment-size", required_argument, NULL, 's' },
 		{ "batch", required_argument, NULL, 'T' },
@@ -112,7 +115,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		.load = { .name = "default", .mode = KLOGD_MODE_XDP, .kern = KLOG_KERN_OPTS_DEFAULT },
 		.backend = "uring", .seg_size = KLOG_DEFAULT_SEG_SIZE, .batch = 4096,
 	};
-	while ((o = getopt_long(argc, argv, "i:d:m:p:n:w:b:P:B:s:vh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "i:d:m:p:n:w:b:P:c:B:s:vh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'i': c->load.iface = optarg; break;
 		case 'd': c->dir = optarg; break;
@@ -147,6 +150,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 				goto bad;
 			c->load.kern.pool_blocks = v;
 			break;
+		case 'c':
+			if (parse_u64(optarg, &v, true) || !v || v > (1u << 24))
+				goto bad;
+			c->load.kern.clients = (uint32_t)v;
+			break;
 		case 's':
 			if (parse_u64(optarg, &v, true) || v < (1u << 20))
 				goto bad;
@@ -164,7 +172,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		continue;
 bad:
 		fprintf(stderr, "klogd: invalid value for --%s: '%s'\n",
-			opts[strchr("idmpnwbPBsT", o) - "idmpnwbPBsT"].name, optarg);
+			opts[strchr("idmpnwbPcBsT", o) - "idmpnwbPcBsT"].name, optarg);
 		return -EINVAL;
 	}
 	if (optind < argc || !c->load.iface || !c->dir) {
@@ -243,16 +251,42 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-/* Wait for a signal at most ns nanoseconds; returns the signal or 0. */
-static int wait_signal(int sfd, long ns)
+/* Wait for a signal or a wake-up, at most ms milliseconds; returns the signal or 0. */
+static int wait_signal(int sfd, int wake_fd, int ms)
 {
-	struct timespec ts = { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
-	struct pollfd p = { .fd = sfd, .events = POLLIN };
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = wake_fd, .events = POLLIN } };
 	struct signalfd_siginfo si;
 
-	if (ppoll(&p, 1, &ts, NULL) > 0 && read(sfd, &si, sizeof(si)) == sizeof(si))
+	if (ppoll(p, wake_fd >= 0 ? 2 : 1, &ts, NULL) > 0 && (p[0].revents & POLLIN) &&
+	    read(sfd, &si, sizeof(si)) == sizeof(si))
 		return (int)si.ssi_signo;
 	return 0;
+}
+
+static int wake_noop(void *ctx, void *data, size_t size)
+{
+	return 0;
+}
+
+/*
+ * Nothing to drain: sleep until a program publishes a record.  The flag is
+ * set before looking for work and the programs read it after publishing, so
+ * either this sees the record or the program sees the flag and wakes us.
+ * The timeout is only a safety net.
+ */
+static int sleep_until_work(struct klogd_drain *d, int sfd, struct ring_buffer *wake)
+{
+	struct klog_ctl *ctl = d->k->ctl;
+	int sig = 0;
+
+	__atomic_store_n(&ctl->drain_sleeping, 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&ctl->next_lsn, __ATOMIC_SEQ_CST) == klog_writer_next(d->w))
+		sig = wait_signal(sfd, ring_buffer__epoll_fd(wake), 1000);
+	__atomic_store_n(&ctl->drain_sleeping, 0, __ATOMIC_SEQ_CST);
+	ring_buffer__consume(wake);
+	return sig;
 }
 
 static void fatal_io(struct klogd_drain *d, int err)
@@ -291,9 +325,10 @@ static int run(const struct config *c, int sfd)
 	struct klog_backend *b = NULL;
 	struct klog_writer *w = NULL;
 	struct klogd_loader l;
+	struct klogd_notify *notify = NULL;
+	struct ring_buffer *wake = NULL;
 	struct klogd_drain d;
 	const char *why = "";
-	long idle_ns = 0;
 	int err, sig = 0;
 
 	if ((err = klogd_load(&l, &c->load, &why))) {
@@ -315,7 +350,18 @@ static int run(const struct config *c, int sfd)
 			  (unsigned long long)rec.cut_bytes, (unsigned long long)rec.next_lsn - 1);
 	if (!l.adopted && (err = klog_kern_init(&l.k, rec.next_lsn)))
 		goto out;
-	d = (struct klogd_drain){ .k = &l.k, .w = w, .batch = c->batch };
+	if ((err = klogd_notify_open(&notify, l.kern.port, c->batch))) {
+		klogd_log("cannot open the sockets for DURABLE notices on port %u: %s", l.kern.port,
+			  strerror(-err));
+		goto out;
+	}
+	wake = ring_buffer__new(l.k.wake_fd, wake_noop, NULL, NULL);
+	if (!wake) {
+		err = -errno;
+		klogd_log("cannot set up the wake-up ring buffer: %s", strerror(-err));
+		goto out;
+	}
+	d = (struct klogd_drain){ .k = &l.k, .w = w, .notify = notify, .batch = c->batch };
 	if ((err = klogd_drain_reconcile(&d))) {
 		klogd_log("the log in %s ends at LSN %llu but the kernel log holds LSNs %llu..%llu: "
 			  "wrong --dir for --name %s?", c->dir,
@@ -343,12 +389,8 @@ static int run(const struct config *c, int sfd)
 			err = n;
 			goto out_keep;
 		}
-		/* Idle: sleep, longer each time up to 2 ms; busy: go straight on. */
-		if (n > 0)
-			idle_ns = 0;
-		else
-			idle_ns = idle_ns ? (idle_ns * 2 > 2000000 ? 2000000 : idle_ns * 2) : 20000;
-		sig = wait_signal(sfd, n > 0 ? 0 : idle_ns);
+		/* Busy: straight on (a signal is only looked at); idle: sleep until woken. */
+		sig = n > 0 ? wait_signal(sfd, -1, 0) : sleep_until_work(&d, sfd, wake);
 	}
 	klogd_log("%s: detaching, draining, syncing", strsignal(sig));
 	klogd_detach(&l);
@@ -363,17 +405,23 @@ static int run(const struct config *c, int sfd)
 	klogd_log("stopped: %llu records, %llu bytes drained in %llu commits; durable up to "
 		  "LSN %llu", (unsigned long long)d.records, (unsigned long long)d.bytes,
 		  (unsigned long long)d.commits, (unsigned long long)klog_writer_durable(w) - 1);
+	ring_buffer__free(wake);
+	klogd_notify_close(notify);
 	klog_writer_close(w);
 	b->ops->close(b);
 	klogd_unload(&l, true);
 	return 0;
 out_keep:
 	/* Records not on disk stay pinned in the kernel for the next klogd. */
+	ring_buffer__free(wake);
+	klogd_notify_close(notify);
 	klog_writer_close(w);
 	b->ops->close(b);
 	klogd_unload(&l, false);
 	return err;
 out:
+	ring_buffer__free(wake);
+	klogd_notify_close(notify);
 	klog_writer_close(w);
 	if (b)
 		b->ops->close(b);

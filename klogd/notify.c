@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* notify.c - DURABLE notices (see notify.h). */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "notify.h"
+
+/* One queued notice: the datagram, where it goes, and from which address. */
+struct notice {
+	struct klog_hdr hdr;
+	struct sockaddr_in6 to; /* or a sockaddr_in */
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		size_t align; /* cmsghdr alignment */
+	} ctl;
+	struct iovec iov;
+};
+
+struct klogd_notify {
+	int fd4, fd6;
+	uint32_t cap, n4, n6;
+	struct notice *q4, *q6;       /* queued per family */
+	struct mmsghdr *m;            /* sendmmsg vector, cap entries */
+	uint64_t dropped;
+};
+
+static int bound_socket(int family, uint16_t port)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0), one = 1, err;
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* The programs answer every request to this port: this socket only sends. */
+	if (family == AF_INET6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6))
+			       : bind(fd, (struct sockaddr *)&a4, sizeof(a4))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int klogd_notify_open(struct klogd_notify **out, uint16_t port, uint32_t cap)
+{
+	struct klogd_notify *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	n->cap = cap;
+	n->q4 = calloc(cap, sizeof(*n->q4));
+	n->q6 = calloc(cap, sizeof(*n->q6));
+	n->m = calloc(cap, sizeof(*n->m));
+	if (!n->q4 || !n->q6 || !n->m) {
+		klogd_notify_close(n);
+		return -ENOMEM;
+	}
+	n->fd4 = bound_socket(AF_INET, port);
+	n->fd6 = bound_socket(AF_INET6, port);
+	if (n->fd4 < 0 && n->fd6 < 0) {
+		int err = n->fd4;
+
+		klogd_notify_close(n);
+		return err;
+	}
+	if (n->fd4 < 0 || n->fd6 < 0)
+		klogd_log("DURABLE notices over IPv%d are off: %s", n->fd4 < 0 ? 4 : 6,
+			  strerror(-(n->fd4 < 0 ? n->fd4 : n->fd6)));
+	*out = n;
+	return 0;
+}
+
+void klogd_notify_close(struct klogd_notify *n)
+{
+	if (!n)
+		return;
+	if (n->fd4 >= 0)
+		close(n->fd4);
+	if (n->fd6 >= 0)
+		close(n->fd6);
+	free(n->q4);
+	free(n->q6);
+	free(n->m);
+	free(n);
+}
+
+void klogd_notify_add(struct klogd_notify *n, const struct klog_waiter *w, uint64_t lsn,
+		      uint32_t client_id, uint64_t request_id, uint64_t txid)
+{
+	uint32_t *count = w->ipv6 ? &n->n6 : &n->n4;
+	struct notice *q = (w->ipv6 ? n->q6 : n->q4) + *count;
+
+	if (*count == n->cap) {
+		n->dropped++; /* the client will ask with QUERY */
+		return;
+	}
+	(*count)++;
+	q->hdr = (struct klog_hdr){
+		.magic = htobe32(KLOG_MAGIC), .version = KLOG_VERSION_1,
+		.opcode = KLOG_OP_DURABLE, .client_id = htobe32(client_id),
+		.status = htobe16(KLOG_ST_OK), .request_id = htobe64(request_id),
+		.txid = htobe64(txid), .lsn = htobe64(lsn),
+	};
+	memset(&q->to, 0, sizeof(q->to));
+	memset(&q->ctl, 0, sizeof(q->ctl));
+	if (w->ipv6) {
+		struct in6_pktinfo pi = { 0 };
+
+		q->to.sin6_family = AF_INET6;
+		q->to.sin6_port = w->client_port;
+		memcpy(&q->to.sin6_addr, w->client_addr, 16);
+		memcpy(&pi.ipi6_addr, w->server_addr, 16);
+		memcpy(q->ctl.buf + CMSG_LEN(0), &pi, sizeof(pi));
+	} else {
+		struct sockaddr_in *to = (struct sockaddr_in *)&q->to;
+		struct in_pktinfo pi = { 0 };
+
+		to->sin_family = AF_INET;
+		to->sin_port = w->client_port;
+		memcpy(&to->sin_addr, w->client_addr, 4);
+		memcpy(&pi.ipi_spec_dst, w->server_addr, 4);
+		memcpy(q->ctl.buf + CMSG_LEN(0), &pi, sizeof(pi));
+	}
+}
+
+/* Send n queued notices of one family from fd, the source address set per notice. */
+static int send_all(struct klogd_notify *n, int fd, struct notice *q, uint32_t count, bool v6)
+{
+	int sent = 0;
+
+	for (uint32_t i = 0; i < count; i++) {
+		struct cmsghdr *c = (struct cmsghdr *)q[i].ctl.buf;
+
+		q[i].iov = (struct iovec){ .iov_base = &q[i].hdr, .iov_len = sizeof(q[i].hdr) };
+		c->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+		c->cmsg_type = v6 ? IPV6_PKTINFO : IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(v6 ? sizeof(struct in6_pktinfo) : sizeof(struct in_pktinfo));
+		n->m[i].msg_hdr = (struct msghdr){
+			.msg_name = &q[i].to,
+			.msg_namelen = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+			.msg_iov = &q[i].iov, .msg_iovlen = 1,
+			.msg_control = c, .msg_controllen = c->cmsg_len,
+		};
+	}
+	while ((uint32_t)sent < count) {
+		int r = sendmmsg(fd, n->m + sent, count - sent, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			/* A lost notice is not lost durability: the client asks with QUERY. */
+			n->dropped += count - sent;
+			break;
+		}
+		sent += r;
+	}
+	return sent;
+}
+
+int klogd_notify_flush(struct klogd_notify *n)
+{
+	int sent = 0;
+
+	if (n->n4 && n->fd4 >= 0)
+		sent += send_all(n, n->fd4, n->q4, n->n4, false);
+	if (n->n6 && n->fd6 >= 0)
+		sent += send_all(n, n->fd6, n->q6, n->n6, true);
+	n->n4 = n->n6 = 0;
+	return sent;
+}

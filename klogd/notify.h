@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * notify.h - DURABLE notices: after a group commit, tell each client that
+ * asked for a durable acknowledgement that its record is on disk.
+ */
+#ifndef KLOGD_NOTIFY_H
+#define KLOGD_NOTIFY_H
+
+#include <stdint.h>
+
+#include <klog/klog_abi.h>
+
+struct klogd_notify;
+
+/*
+ * Sockets bound to the service port (IPv4 and IPv6), so notices come from
+ * the address and port the requests went to.  cap: most notices queued.
+ * RETURN VALUE: 0 or -errno.
+ */
+int klogd_notify_open(struct klogd_notify **n, uint16_t port, uint32_t cap);
+void klogd_notify_close(struct klogd_notify *n);
+
+/* Queue the notice for record lsn, to the client waiter w names. */
+void klogd_notify_add(struct klogd_notify *n, const struct klog_waiter *w, uint64_t lsn,
+		      uint32_t client_id, uint64_t request_id, uint64_t txid);
+
+/* Send what is queued (the records are durable now). RETURN VALUE: notices sent. */
+int klogd_notify_flush(struct klogd_notify *n);
+
+#endif
