@@ -46,6 +46,54 @@ int fixture_prog(struct fixture *f, enum hook h)
 					     : f->skel->progs.klog_tc_append);
 }
 
+/* Both checksums of a reply verify on their own, independently of frame_build. */
+static void assert_checksums(const uint8_t *p, size_t n, enum ipver ip)
+{
+	size_t l3 = ip == IP4_VLAN ? 18 : 14, l4, udp_len;
+	uint32_t pseudo;
+
+	if (ip == IP6) {
+		l4 = l3 + 40;
+		pseudo = csum16(p + l3 + 8, 32, 0);
+	} else {
+		l4 = l3 + 20;
+		ck_assert_uint_eq(csum16(p + l3, 20, 0), 0xffff);
+		pseudo = csum16(p + l3 + 12, 8, 0);
+	}
+	udp_len = (size_t)p[l4 + 4] << 8 | p[l4 + 5];
+	ck_assert_uint_eq(l4 + udp_len, n);
+	ck_assert_uint_eq(csum16(p + l4, udp_len, pseudo + IPPROTO_UDP + (uint32_t)udp_len),
+			  0xffff);
+}
+
+void expect_reply(struct fixture *f, enum hook h, const struct frame *req, uint8_t op,
+		  uint16_t flags, uint16_t status, uint64_t lsn)
+{
+	static uint8_t in[9216], want[256];
+	static struct run r;
+	struct frame rep;
+	size_t n = build_frame(req, in, sizeof(in)), wn;
+
+	frame_reply(req, &rep, op, status, lsn);
+	rep.hdr.flags = htobe16(flags);
+	wn = build_frame(&rep, want, sizeof(want));
+	run_prog(fixture_prog(f, h), in, n, &r);
+	ck_assert_uint_eq(r.retval, verdict_reply(h));
+	ck_assert_uint_eq(r.out_len, wn);
+	if (memcmp(r.out, want, wn)) {
+		struct klog_msg got;
+		size_t l4 = wn - sizeof(struct klog_hdr);
+
+		klog_decode(r.out + l4, sizeof(struct klog_hdr), &got);
+		ck_abort_msg("reply differs from the expected frame: got opcode %u flags %#x "
+			     "status %s lsn %llu, want opcode %u flags %#x status %s lsn %llu",
+			     got.opcode, got.flags, klog_status_str(got.status),
+			     (unsigned long long)got.lsn, op, flags, klog_status_str(status),
+			     (unsigned long long)lsn);
+	}
+	assert_checksums(r.out, r.out_len, req->ip);
+}
+
 size_t build_frame(const struct frame *fr, uint8_t *buf, size_t cap)
 {
 	size_t n = frame_build(fr, buf, cap);

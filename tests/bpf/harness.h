@@ -30,6 +30,13 @@ void fixture_load(struct fixture *f, const struct klog_kern_opts *o, bool init);
 void fixture_destroy(struct fixture *f);
 int fixture_prog(struct fixture *f, enum hook h);
 
+/*
+ * Run req through hook and expect exactly the reply frame with this opcode,
+ * flags, status and LSN; both checksums must also verify on their own.
+ */
+void expect_reply(struct fixture *f, enum hook h, const struct frame *req, uint8_t op,
+		  uint16_t flags, uint16_t status, uint64_t lsn);
+
 /* frame_build() that fails the test when the buffer is too small. */
 size_t build_frame(const struct frame *fr, uint8_t *buf, size_t cap);
 
