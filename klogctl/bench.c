@@ -26,9 +26,12 @@ struct size_spec {
 };
 
 struct gen_args {
-	const char *server, *dir, *acks;
+	const char *server, *dir, *acks, *size_arg;
 	uint64_t count, seed;
 	struct size_spec size;
+	/* bench only */
+	unsigned int outstanding;
+	bool durable, json;
 };
 
 static uint64_t mix64(uint64_t x)
@@ -95,14 +98,34 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 		{ "count", required_argument, NULL, 'n' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "size", required_argument, NULL, 'z' },
+		{ "outstanding", required_argument, NULL, 'o' },
+		{ "durable", no_argument, NULL, 'D' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	uint64_t v;
 	int o, err;
 
-	*a = (struct gen_args){ .seed = 1, .size = { SIZE_MIX, 128, 1024 } };
-	while ((o = getopt_long(argc, argv, "s:d:a:n:S:z:h", opts, NULL)) != -1) {
+	*a = (struct gen_args){ .seed = 1, .size = { SIZE_MIX, 128, 1024 }, .size_arg = "mix",
+				.outstanding = 1 };
+	while ((o = getopt_long(argc, argv, "s:d:a:n:S:z:o:Djh", opts, NULL)) != -1) {
+		if (!bench && (o == 'o' || o == 'D' || o == 'j')) {
+			fprintf(stderr, "klogctl verify: --%s is an option of bench\n",
+				o == 'o' ? "outstanding" : o == 'D' ? "durable" : "json");
+			return 2;
+		}
 		switch (o) {
+		case 'o':
+			if (ctl_parse_u64(optarg, &v) || !v || v > KLOG_DEDUP_WINDOW) {
+				fprintf(stderr, "klogctl: --outstanding %s: expected 1..%d\n", optarg,
+					KLOG_DEDUP_WINDOW);
+				return 2;
+			}
+			a->outstanding = (unsigned int)v;
+			break;
+		case 'D': a->durable = true; break;
+		case 'j': a->json = true; break;
 		case 's': a->server = optarg; break;
 		case 'd': a->dir = optarg; break;
 		case 'a': a->acks = optarg; break;
@@ -121,6 +144,7 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 					KLOG_MAX_RECORD);
 				return 2;
 			}
+			a->size_arg = optarg;
 			break;
 		case 'h':
 			return -1;
@@ -166,67 +190,174 @@ static void progress(struct klog_reader *r, uint64_t done, uint64_t bytes, uint6
 		done / dt, bytes / dt / 1e6, lag, final ? "\n" : "");
 }
 
+/* A request in flight; a free list of --outstanding of them. */
+struct bench_req {
+	struct bench *b;
+	struct bench_req *next_free;
+	uint64_t txid;
+	double start;
+	uint32_t len;
+};
+
+struct bench {
+	struct bench_req *free;
+	double *lat;          /* seconds from submission to acknowledgement, per record */
+	uint64_t done, bytes, max_lsn;
+	FILE *acks;
+	int err;              /* the first failure */
+	uint64_t err_txid;
+};
+
+static void bench_done(void *arg, int err, uint64_t lsn)
+{
+	struct bench_req *q = arg;
+	struct bench *b = q->b;
+
+	if (err) {
+		if (!b->err) {
+			b->err = err;
+			b->err_txid = q->txid;
+		}
+	} else {
+		b->lat[b->done++] = now_s() - q->start;
+		b->bytes += q->len;
+		if (lsn > b->max_lsn)
+			b->max_lsn = lsn;
+		if (b->acks)
+			fprintf(b->acks, "%" PRIu64 " %" PRIu64 "\n", lsn, q->txid);
+	}
+	q->next_free = b->free;
+	b->free = q;
+}
+
+/* The q-quantile of n sorted latencies, in microseconds. */
+static double quantile_us(const double *lat, uint64_t n, double q)
+{
+	uint64_t i = (uint64_t)(q * (double)n);
+
+	return lat[i < n ? i : n - 1] * 1e6;
+}
+
+static void bench_report(const struct gen_args *a, const struct bench *b, double dt)
+{
+	double p50 = quantile_us(b->lat, b->done, 0.50), p99 = quantile_us(b->lat, b->done, 0.99);
+	double p999 = quantile_us(b->lat, b->done, 0.999), max = b->lat[b->done - 1] * 1e6;
+
+	if (a->json) {
+		printf("{\"appends\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"seconds\": %.4f, "
+		       "\"appends_per_s\": %.0f, \"mb_per_s\": %.3f, \"outstanding\": %u, "
+		       "\"durable\": %s, \"size\": \"%s\", \"seed\": %" PRIu64 ", "
+		       "\"latency_us\": {\"p50\": %.1f, \"p99\": %.1f, \"p999\": %.1f, "
+		       "\"max\": %.1f}, \"last_lsn\": %" PRIu64 "}\n",
+		       b->done, b->bytes, dt, b->done / dt, b->bytes / dt / 1e6, a->outstanding,
+		       a->durable ? "true" : "false", a->size_arg, a->seed, p50, p99, p999, max,
+		       b->max_lsn);
+		return;
+	}
+	printf("appends %" PRIu64 "  seconds %.2f  appends/s %.0f  MB/s %.2f  outstanding %u%s  "
+	       "latency us p50 %.1f p99 %.1f p999 %.1f max %.1f  last LSN %" PRIu64 "\n",
+	       b->done, dt, b->done / dt, b->bytes / dt / 1e6, a->outstanding,
+	       a->durable ? " durable" : "", p50, p99, p999, max, b->max_lsn);
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	static uint8_t buf[KLOG_MAX_RECORD];
+	struct bench b = { 0 };
+	struct bench_req *reqs = NULL;
+	struct klog_client_opts opts = { .retries = 10 };
 	struct gen_args a;
 	struct klog_client *c;
 	struct klog_reader *r = NULL;
 	char *host, *port;
-	double t0, next_tick, *lat;
-	uint64_t bytes = 0, lsn = 0;
-	FILE *acks = NULL;
+	double t0, dt, next_tick;
+	uint64_t t = 0;
 	int err = parse_gen_args(argc, argv, &a, true);
 
 	if (err)
 		return err < 0 ? 0 : err;
+	opts.max_outstanding = a.outstanding;
 	ctl_split_server((char *)a.server, &host, &port);
-	if ((err = klog_client_open(&c, host, port, NULL)))
+	if ((err = klog_client_open(&c, host, port, &opts)))
 		return ctl_fail(a.server, err);
 	if (a.dir && (err = klog_reader_open(&r, a.dir)))
 		fprintf(stderr, "klogctl: %s: %s (no durable lag shown)\n", a.dir, strerror(-err));
-	if (a.acks && !(acks = fopen(a.acks, "w")))
-		return ctl_fail(a.acks, -errno);
-	lat = malloc(a.count * sizeof(*lat));
-	if (!lat)
-		return ctl_fail("bench", -ENOMEM);
+	if (a.acks && !(b.acks = fopen(a.acks, "w"))) {
+		err = ctl_fail(a.acks, -errno);
+		goto out;
+	}
+	b.lat = malloc(a.count * sizeof(*b.lat));
+	reqs = calloc(a.outstanding, sizeof(*reqs));
+	if (!b.lat || !reqs) {
+		err = ctl_fail("bench", -ENOMEM);
+		goto out;
+	}
+	for (unsigned int i = 0; i < a.outstanding; i++) {
+		reqs[i].b = &b;
+		reqs[i].next_free = b.free;
+		b.free = &reqs[i];
+	}
 	t0 = now_s();
 	next_tick = t0 + 0.25;
-	for (uint64_t t = 0; t < a.count; t++) {
-		uint32_t len = gen_size(&a, t);
-		double s = now_s();
+	while (!b.err && (t < a.count || klog_client_outstanding(c, NULL))) {
+		int n;
 
-		gen_payload(&a, t, buf, len);
-		if ((err = klog_client_append(c, buf, len, t, &lsn))) {
-			fprintf(stderr, "\nklogctl: record %" PRIu64 ": %s\n", t, strerror(-err));
+		if (t < a.count && b.free) {
+			struct bench_req *q = b.free;
+
+			q->txid = t;
+			q->len = gen_size(&a, t);
+			gen_payload(&a, t, buf, q->len);
+			q->start = now_s();
+			b.free = q->next_free;
+			err = klog_client_submit(c, buf, q->len, t, a.durable ? KLOG_APPEND_DURABLE : 0,
+						 bench_done, q);
+			if (!err) {
+				t++;
+				continue;
+			}
+			q->next_free = b.free;
+			b.free = q;
+			if (err != -EAGAIN) {
+				b.err = err;
+				b.err_txid = t;
+				break;
+			}
+		}
+		/* The window is full, or everything is submitted: wait for acks. */
+		if ((n = klog_client_poll(c, -1)) < 0) {
+			b.err = n;
+			b.err_txid = t;
 			break;
 		}
-		lat[t] = now_s() - s;
-		bytes += len;
-		if (acks)
-			fprintf(acks, "%" PRIu64 " %" PRIu64 "\n", lsn, t);
-		if (lat[t] + s >= next_tick) {
-			progress(r, t + 1, bytes, lsn, t0, false);
+		if (now_s() >= next_tick) {
+			progress(r, b.done, b.bytes, b.max_lsn, t0, false);
 			next_tick += 0.25;
 		}
 	}
-	double dt = now_s() - t0;
-	uint64_t done = err ? 0 : a.count;
-
-	progress(r, done, bytes, lsn, t0, true);
-	if (done) {
-		qsort(lat, done, sizeof(*lat), cmp_double);
-		printf("appends %" PRIu64 "  seconds %.2f  appends/s %.0f  MB/s %.2f  "
-		       "latency us p50 %.1f p99 %.1f max %.1f  last LSN %" PRIu64 "\n",
-		       done, dt, done / dt, bytes / dt / 1e6, lat[done / 2] * 1e6,
-		       lat[done * 99 / 100] * 1e6, lat[done - 1] * 1e6, lsn);
+	/* After a failure, still collect (and record in --acks) what was in flight. */
+	klog_client_flush(c, -1);
+	dt = now_s() - t0;
+	if (b.err)
+		fprintf(stderr, "\nklogctl: record %" PRIu64 ": %s\n", b.err_txid,
+			strerror(-b.err));
+	progress(r, b.done, b.bytes, b.max_lsn, t0, true);
+	if (!b.err) {
+		qsort(b.lat, b.done, sizeof(*b.lat), cmp_double);
+		bench_report(&a, &b, dt);
 	}
-	free(lat);
-	if (acks && fclose(acks))
-		err = -errno;
+	err = b.err ? 1 : 0;
+	if (b.acks && fclose(b.acks))
+		err = ctl_fail(a.acks, -errno);
+	b.acks = NULL;
+out:
+	if (b.acks)
+		fclose(b.acks);
+	free(reqs);
+	free(b.lat);
 	klog_reader_close(r);
 	klog_client_close(c);
-	return err ? 1 : 0;
+	return err;
 }
 
 struct verify_ctx {

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,27 +20,34 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: klogctl append --server HOST[:PORT] [--txid N] FILE...\n"
+		"usage: klogctl append --server HOST[:PORT] [--txid N] [--durable] FILE...\n"
 		"       klogctl read --dir DIR LSN\n"
 		"       klogctl dump --dir DIR [--from LSN] [--to LSN]\n"
 		"       klogctl bench --server HOST[:PORT] --count N [--size SPEC] [--seed N]\n"
-		"                     [--dir DIR] [--acks FILE]\n"
+		"                     [--outstanding N] [--durable] [--json] [--dir DIR]\n"
+		"                     [--acks FILE]\n"
 		"       klogctl verify --dir DIR --count N [--size SPEC] [--seed N]\n"
 		"                     [--acks FILE]\n\n"
 		"append  send each FILE (- for standard input) as one record, in order, and\n"
-		"        print the LSN of each, one per line; --txid gives the first record's\n"
-		"        transaction id, the next ones count up (default 0). HOST may be an IPv6\n"
-		"        address in brackets: [fd00::1]:7070.\n"
+		"        print the LSN of each, one per line, once the server has it in memory\n"
+		"        or, with --durable, once it is durable on disk; --txid gives the first\n"
+		"        record's transaction id, the next ones count up (default 0). HOST may\n"
+		"        be an IPv6 address in brackets: [fd00::1]:7070.\n"
 		"read    write the payload of record LSN to standard output\n"
 		"dump    one line per durable record: LSN, length, txid, CRC-32C\n"
 		"bench   append COUNT generated records (txid 0..COUNT-1, sizes by SPEC:\n"
 		"        fixed:BYTES, uniform:MIN:MAX or mix = 75%% 128 B / 25%% 1024 B;\n"
-		"        default mix) one at a time, with a progress line on standard error\n"
-		"        (with --dir, also how far the durable log lags); print a summary;\n"
-		"        --acks writes \"LSN TXID\" per acknowledged record\n"
+		"        default mix) with up to --outstanding requests in flight (1..%d,\n"
+		"        default 1), acknowledged in memory or, with --durable, on disk; a\n"
+		"        progress line on standard error (with --dir, also how far the durable\n"
+		"        log lags); then appends/s, MB/s and the latency from submission to\n"
+		"        acknowledgement (p50, p99, p99.9, max), or with --json one JSON\n"
+		"        object on one line; --acks writes \"LSN TXID\" per acknowledged record,\n"
+		"        in the order the acknowledgements arrive\n"
 		"verify  check that the log in DIR holds exactly the records bench generated:\n"
 		"        LSNs contiguous, each txid once, every byte as generated, and each\n"
-		"        acknowledged LSN (--acks) holding its txid\n");
+		"        acknowledged LSN (--acks) holding its txid\n",
+		KLOG_DEDUP_WINDOW);
 }
 
 int ctl_fail(const char *what, int err)
@@ -108,18 +116,21 @@ static int cmd_append(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, 's' },
 		{ "txid", required_argument, NULL, 't' },
+		{ "durable", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	static uint8_t buf[KLOG_MAX_RECORD];
+	bool durable = false;
 	char *server = NULL, *host, *port;
 	struct klog_client *c;
 	uint64_t txid = 0;
 	int o, err;
 
-	while ((o = getopt_long(argc, argv, "s:t:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "s:t:Dh", opts, NULL)) != -1) {
 		switch (o) {
 		case 's': server = optarg; break;
+		case 'D': durable = true; break;
 		case 't':
 			if (ctl_parse_u64(optarg, &txid))
 				return ctl_fail("--txid", -EINVAL);
@@ -137,15 +148,23 @@ static int cmd_append(int argc, char **argv)
 		return ctl_fail(server, err);
 	for (int i = optind; i < argc; i++, txid++) {
 		size_t len = 0;
-		uint64_t lsn;
+		uint64_t lsn = 0;
 
 		if ((err = read_all(argv[i], buf, sizeof(buf), &len))) {
 			klog_client_close(c);
 			return ctl_fail(argv[i], err == -EMSGSIZE ? -EFBIG : err);
 		}
-		if ((err = klog_client_append(c, buf, len, txid, &lsn))) {
+		err = durable ? klog_client_append_durable(c, buf, len, txid, &lsn) :
+				klog_client_append(c, buf, len, txid, &lsn);
+		if (err) {
 			klog_client_close(c);
-			return ctl_fail(argv[i], err);
+			if (durable && lsn) /* appended, but no DURABLE came back */
+				fprintf(stderr, "klogctl: %s: appended at LSN %" PRIu64
+					", durability not confirmed: %s\n", argv[i], lsn,
+					strerror(-err));
+			else
+				ctl_fail(argv[i], err);
+			return 1;
 		}
 		printf("%" PRIu64 "\n", lsn);
 		fflush(stdout);

@@ -6,26 +6,45 @@
 
 #include <klog/klog.h>
 
-int klog_encode_append(void *buf, size_t cap, uint32_t client_id, uint64_t request_id,
-		       uint64_t txid, const void *payload, size_t len)
+int klog_encode(void *buf, size_t cap, const struct klog_msg *m, const void *payload)
 {
 	struct klog_hdr h = {
 		.magic = htobe32(KLOG_MAGIC),
-		.version = KLOG_VERSION_1,
+		.version = m->version ? m->version : KLOG_VERSION_1,
+		.opcode = m->opcode,
+		.flags = htobe16(m->flags),
+		.client_id = htobe32(m->client_id),
+		.status = htobe16(m->status),
+		.len = htobe16(m->len),
+		.request_id = htobe64(m->request_id),
+		.txid = htobe64(m->txid),
+		.lsn = htobe64(m->lsn),
+	};
+
+	if (m->len > KLOG_MAX_RECORD || (m->len && !payload))
+		return -EINVAL;
+	if (cap < sizeof(h) + m->len)
+		return -ENOSPC;
+	memcpy(buf, &h, sizeof(h));
+	if (m->len)
+		memcpy((char *)buf + sizeof(h), payload, m->len);
+	return (int)(sizeof(h) + m->len);
+}
+
+int klog_encode_append(void *buf, size_t cap, uint32_t client_id, uint64_t request_id,
+		       uint64_t txid, const void *payload, size_t len)
+{
+	struct klog_msg m = {
 		.opcode = KLOG_OP_APPEND,
-		.client_id = htobe32(client_id),
-		.len = htobe16((uint16_t)len),
-		.request_id = htobe64(request_id),
-		.txid = htobe64(txid),
+		.client_id = client_id,
+		.len = (uint16_t)len,
+		.request_id = request_id,
+		.txid = txid,
 	};
 
 	if (len == 0 || len > KLOG_MAX_RECORD)
 		return -EINVAL;
-	if (cap < sizeof(h) + len)
-		return -ENOSPC;
-	memcpy(buf, &h, sizeof(h));
-	memcpy((char *)buf + sizeof(h), payload, len);
-	return (int)(sizeof(h) + len);
+	return klog_encode(buf, cap, &m, payload);
 }
 
 int klog_decode(const void *buf, size_t n, struct klog_msg *msg)
@@ -65,9 +84,12 @@ const char *klog_status_str(unsigned int status)
 		[KLOG_ST_FLAGS] = "bad flags",
 		[KLOG_ST_BUSY] = "busy",
 		[KLOG_ST_NOTREADY] = "not ready",
+		[KLOG_ST_CONFLICT] = "conflict",
+		[KLOG_ST_STALE] = "stale",
+		[KLOG_ST_NOLSN] = "no such lsn",
 	};
 
-	return status < KLOG_ST__MAX ? names[status] : "unknown";
+	return status < KLOG_ST__MAX && names[status] ? names[status] : "unknown";
 }
 
 const char *klog_stat_name(unsigned int id)

@@ -170,7 +170,7 @@ struct klog_client_opts {
  *   -EPROTO     VERSION, OPCODE or FLAGS (e.g. a server without durable
  *               acknowledgements), or an unknown status
  *   -ENOENT     NOLSN: the server answered a QUERY that it never gave out
- *               the LSN (the log it was appended to is gone)
+ *               that LSN (the log the record was appended to is gone)
  *   -errno      sending failed for a reason other than a lost datagram
  * On an error, lsn is 0, except for a durable append that got its
  * ACK+PENDING: then it is the LSN the record was appended at, durability
