@@ -12,7 +12,10 @@
 _Static_assert((KLOG_DEDUP_WINDOW & (KLOG_DEDUP_WINDOW - 1)) == 0,
 	       "the dedup window is a power of two");
 
-/* Dedup state per client; pinned, so it outlives klogd.  Sized at load. */
+/*
+ * Dedup state per client; pinned, so it outlives klogd.  Sized at load; klogd
+ * removes clients silent for longer than its --client-ttl.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1);
@@ -70,6 +73,8 @@ static __always_inline enum klog_dedup_verdict klog_dedup_check(struct klog_clie
 	struct klog_dedup_slot *s = &st->slot[req & (KLOG_DEDUP_WINDOW - 1)];
 	enum klog_dedup_verdict v = KLOG_DEDUP_NEW;
 
+	/* No helper may run under the lock; a racy store of a clock is fine. */
+	WRITE_ONCE(st->last_seen, bpf_ktime_get_ns());
 	bpf_spin_lock(&st->lock);
 	if (s->used && s->request_id == req) {
 		if (s->fp != fp)

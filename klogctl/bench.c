@@ -30,7 +30,7 @@ struct gen_args {
 	uint64_t count, seed;
 	struct size_spec size;
 	/* bench only */
-	unsigned int outstanding;
+	unsigned int outstanding, timeout_ms, retries;
 	bool durable, json;
 };
 
@@ -101,6 +101,8 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 		{ "outstanding", required_argument, NULL, 'o' },
 		{ "durable", no_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "retries", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -108,14 +110,25 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 	int o, err;
 
 	*a = (struct gen_args){ .seed = 1, .size = { SIZE_MIX, 128, 1024 }, .size_arg = "mix",
-				.outstanding = 1 };
-	while ((o = getopt_long(argc, argv, "s:d:a:n:S:z:o:Djh", opts, NULL)) != -1) {
-		if (!bench && (o == 'o' || o == 'D' || o == 'j')) {
+				.outstanding = 1, .retries = 10 };
+	while ((o = getopt_long(argc, argv, "s:d:a:n:S:z:o:Djt:r:h", opts, NULL)) != -1) {
+		if (!bench && strchr("oDjtr", o)) {
 			fprintf(stderr, "klogctl verify: --%s is an option of bench\n",
-				o == 'o' ? "outstanding" : o == 'D' ? "durable" : "json");
+				o == 'o' ? "outstanding" : o == 'D' ? "durable" : o == 'j' ? "json" :
+				o == 't' ? "timeout" : "retries");
 			return 2;
 		}
 		switch (o) {
+		case 't':
+		case 'r':
+			if (ctl_parse_u64(optarg, &v) || (o == 't' && !v) || v > 60000) {
+				fprintf(stderr, "klogctl: --%s %s: expected %s\n",
+					o == 't' ? "timeout" : "retries", optarg,
+					o == 't' ? "1..60000 ms" : "0..60000");
+				return 2;
+			}
+			*(o == 't' ? &a->timeout_ms : &a->retries) = (unsigned int)v;
+			break;
 		case 'o':
 			if (ctl_parse_u64(optarg, &v) || !v || v > KLOG_DEDUP_WINDOW) {
 				fprintf(stderr, "klogctl: --outstanding %s: expected 1..%d\n", optarg,
@@ -277,6 +290,8 @@ int cmd_bench(int argc, char **argv)
 	if (err)
 		return err < 0 ? 0 : err;
 	opts.max_outstanding = a.outstanding;
+	opts.timeout_ms = a.timeout_ms;
+	opts.retries = a.retries;
 	ctl_split_server((char *)a.server, &host, &port);
 	if ((err = klog_client_open(&c, host, port, &opts)))
 		return ctl_fail(a.server, err);
@@ -286,6 +301,9 @@ int cmd_bench(int argc, char **argv)
 		err = ctl_fail(a.acks, -errno);
 		goto out;
 	}
+	/* Whole lines at a time, so a reader of the file never sees half an acknowledgement. */
+	if (b.acks)
+		setvbuf(b.acks, NULL, _IOLBF, 0);
 	b.lat = malloc(a.count * sizeof(*b.lat));
 	reqs = calloc(a.outstanding, sizeof(*reqs));
 	if (!b.lat || !reqs) {

@@ -25,7 +25,7 @@ static void usage(FILE *f)
 		"       klogctl dump --dir DIR [--from LSN] [--to LSN]\n"
 		"       klogctl bench --server HOST[:PORT] --count N [--size SPEC] [--seed N]\n"
 		"                     [--outstanding N] [--durable] [--json] [--dir DIR]\n"
-		"                     [--acks FILE]\n"
+		"                     [--acks FILE] [--timeout MS] [--retries N]\n"
 		"       klogctl verify --dir DIR --count N [--size SPEC] [--seed N]\n"
 		"                     [--acks FILE]\n\n"
 		"append  send each FILE (- for standard input) as one record, in order, and\n"
@@ -43,7 +43,8 @@ static void usage(FILE *f)
 		"        log lags); then appends/s, MB/s and the latency from submission to\n"
 		"        acknowledgement (p50, p99, p99.9, max), or with --json one JSON\n"
 		"        object on one line; --acks writes \"LSN TXID\" per acknowledged record,\n"
-		"        in the order the acknowledgements arrive\n"
+		"        in the order the acknowledgements arrive; --timeout and --retries\n"
+		"        set when a request is sent again and how often (200 ms, 10)\n"
 		"verify  check that the log in DIR holds exactly the records bench generated:\n"
 		"        LSNs contiguous, each txid once, every byte as generated, and each\n"
 		"        acknowledged LSN (--acks) holding its txid\n",

@@ -34,6 +34,7 @@ struct config {
 	const char *backend;
 	uint64_t seg_size;
 	uint32_t batch;
+	uint64_t client_ttl_s;
 	bool verbose;
 };
 
@@ -54,6 +55,7 @@ static void usage(FILE *f)
 		"  -P, --pool KIND         ring (default) or hash\n"
 		"  -c, --clients N         clients whose retransmissions are recognised\n"
 		"                          (default 4096)\n"
+		"      --client-ttl S      forget a client silent for S seconds (default 600)\n"
 		"  -B, --backend NAME      uring (default; psync if io_uring is unavailable)\n"
 		"                          or psync\n"
 		"  -s, --segment-size N    bytes per segment file (default 64 MiB; k, M, G)\n"
@@ -104,6 +106,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "backend", required_argument, NULL, 'B' },
 		{ "segment-size", required_argument, NULL, 's' },
 		{ "batch", required_argument, NULL, 'T' },
+		{ "client-ttl", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -114,6 +117,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 	*c = (struct config){
 		.load = { .name = "default", .mode = KLOGD_MODE_XDP, .kern = KLOG_KERN_OPTS_DEFAULT },
 		.backend = "uring", .seg_size = KLOG_DEFAULT_SEG_SIZE, .batch = 4096,
+		.client_ttl_s = 600,
 	};
 	while ((o = getopt_long(argc, argv, "i:d:m:p:n:w:b:P:c:B:s:vh", opts, NULL)) != -1) {
 		switch (o) {
@@ -165,6 +169,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 				goto bad;
 			c->batch = (uint32_t)v;
 			break;
+		case 'L':
+			if (parse_u64(optarg, &v, false) || !v || v > 86400 * 365)
+				goto bad;
+			c->client_ttl_s = v;
+			break;
 		default:
 			usage(stderr);
 			return -EINVAL;
@@ -172,7 +181,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		continue;
 bad:
 		fprintf(stderr, "klogd: invalid value for --%s: '%s'\n",
-			opts[strchr("idmpnwbPcBsT", o) - "idmpnwbPcBsT"].name, optarg);
+			opts[strchr("idmpnwbPcBsTL", o) - "idmpnwbPcBsTL"].name, optarg);
 		return -EINVAL;
 	}
 	if (optind < argc || !c->load.iface || !c->dir) {
@@ -264,6 +273,33 @@ static int wait_signal(int sfd, int wake_fd, int ms)
 	return 0;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Every 10 s, forget clients silent for longer than the TTL, so the table
+ * has room for new ones.  A client retransmits within seconds, so its state
+ * is long gone only once it can no longer matter.
+ */
+static void expire_clients(struct klog_kern *k, uint64_t ttl_s, uint64_t *next_sweep)
+{
+	uint64_t now = now_ns();
+	int n;
+
+	if (now < *next_sweep)
+		return;
+	*next_sweep = now + 10000000000ull;
+	if (now > ttl_s * 1000000000ull &&
+	    (n = klog_kern_expire_clients(k, now - ttl_s * 1000000000ull)) > 0)
+		klogd_log("forgot %d clients silent for over %llu s", n,
+			  (unsigned long long)ttl_s);
+}
+
 static int wake_noop(void *ctx, void *data, size_t size)
 {
 	return 0;
@@ -329,6 +365,7 @@ static int run(const struct config *c, int sfd)
 	struct ring_buffer *wake = NULL;
 	struct klogd_drain d;
 	const char *why = "";
+	uint64_t next_sweep = 0;
 	int err, sig = 0;
 
 	if ((err = klogd_load(&l, &c->load, &why))) {
@@ -390,7 +427,12 @@ static int run(const struct config *c, int sfd)
 			goto out_keep;
 		}
 		/* Busy: straight on (a signal is only looked at); idle: sleep until woken. */
-		sig = n > 0 ? wait_signal(sfd, -1, 0) : sleep_until_work(&d, sfd, wake);
+		if (n > 0) {
+			sig = wait_signal(sfd, -1, 0);
+			continue;
+		}
+		expire_clients(&l.k, c->client_ttl_s, &next_sweep);
+		sig = sleep_until_work(&d, sfd, wake);
 	}
 	klogd_log("%s: detaching, draining, syncing", strsignal(sig));
 	klogd_detach(&l);

@@ -414,6 +414,37 @@ int klog_kern_stats(struct klog_kern *k, struct klog_stats *out)
 	return err;
 }
 
+int klog_kern_expire_clients(struct klog_kern *k, uint64_t cutoff)
+{
+	struct klog_client_state st;
+	__u32 key, *prev = NULL, *old = NULL;
+	size_t n = 0, cap = 0;
+	int removed = 0;
+
+	if (k->clients_fd < 0)
+		return 0;
+	/* Collect first: deleting while walking would restart the walk. */
+	while (!bpf_map_get_next_key(k->clients_fd, prev, &key)) {
+		if (!bpf_map_lookup_elem(k->clients_fd, &key, &st) && st.last_seen < cutoff) {
+			if (n == cap) {
+				__u32 *p = realloc(old, (cap = cap ? 2 * cap : 64) * sizeof(*p));
+
+				if (!p) {
+					free(old);
+					return -ENOMEM;
+				}
+				old = p;
+			}
+			old[n++] = key;
+		}
+		prev = &key;
+	}
+	for (size_t i = 0; i < n; i++)
+		removed += !bpf_map_delete_elem(k->clients_fd, &old[i]);
+	free(old);
+	return removed;
+}
+
 int klog_kern_next_block(struct klog_kern *k, uint64_t *next)
 {
 	struct kerby_index ix;

@@ -101,6 +101,12 @@ int klog_kern_read(struct klog_kern *k, uint64_t lsn, struct klog_kern_rec *rec,
  */
 int klog_kern_truncate(struct klog_kern *k, uint64_t upto);
 
+/*
+ * Forget the dedup state of clients whose last request came before cutoff
+ * (CLOCK_MONOTONIC ns).  RETURN VALUE: clients removed, or -errno.
+ */
+int klog_kern_expire_clients(struct klog_kern *k, uint64_t cutoff);
+
 /* Sum the per-CPU statistics. */
 int klog_kern_stats(struct klog_kern *k, struct klog_stats *out);
 

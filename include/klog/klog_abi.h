@@ -182,6 +182,7 @@ struct klog_client_state {
 	struct bpf_spin_lock lock;
 	__u32 pad;
 	__u64 max_request; /* largest request id seen */
+	__u64 last_seen;   /* CLOCK_MONOTONIC ns of its last request: klogd expires idle ones */
 	struct klog_dedup_slot slot[KLOG_DEDUP_WINDOW]; /* by request_id % window */
 };
 

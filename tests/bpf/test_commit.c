@@ -276,6 +276,10 @@ START_TEST(client_table_full)
 	request(&fr, 3, 1, 0, 0);
 	expect_reply(&f, _i, &fr, KLOG_OP_NACK, 0, KLOG_ST_BUSY, 0);
 	ck_assert_uint_eq(stat_of(&f, KLOG_STAT_appends), 2);
+	/* klogd forgets clients silent past its TTL: then there is room again. */
+	ck_assert_int_eq(klog_kern_expire_clients(&f.k, 1), 0); /* none that old */
+	ck_assert_int_eq(klog_kern_expire_clients(&f.k, UINT64_MAX), 2);
+	expect_reply(&f, _i, &fr, KLOG_OP_ACK, 0, KLOG_ST_OK, KLOG_FIRST_LSN + 2);
 	fixture_destroy(&f);
 }
 END_TEST

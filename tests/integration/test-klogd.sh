@@ -6,88 +6,29 @@
 # or duplicated, and the kernel log drained.  Also: a second klogd on the same
 # name is refused, klogctl append/read/dump by hand, a clean stop.
 # Usage: test-klogd.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD   (TAP; needs root)
-set -u
 klogd=$1 klogctl=$2 xdp_pass=$3 max=$4
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; failed=1; }
-check() { # check NAME COMMAND...
-	if "${@:2}"; then ok "$1"; else not_ok "$1"; fi
-}
-
-tag=klogt-$$
-srv=$tag-s cli=$tag-c vs=ks$$ vc=kc$$ name=$tag
-work=$(mktemp -d /var/tmp/klog-test-XXXXXX)
-pid=
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 was=
-cleanup() {
+cleanup_extra=restore
+restore() {
 	[ -n "$was" ] && echo "$was" >/proc/sys/kernel/io_uring_disabled
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	umount "$work/tiny" 2>/dev/null
-	ip netns del "$srv" 2>/dev/null
-	ip netns del "$cli" 2>/dev/null
-	rm -rf "/sys/fs/bpf/klog/$name" "$work"
 }
-trap cleanup EXIT
-
-mtu=$((max + 100 > 1500 ? max + 100 : 1500))
-ip netns add "$srv" && ip netns add "$cli" &&
-	ip link add "$vs" mtu "$mtu" netns "$srv" type veth peer name "$vc" mtu "$mtu" netns "$cli" &&
-	ip -n "$srv" addr add 10.97.0.1/24 dev "$vs" && ip -n "$cli" addr add 10.97.0.2/24 dev "$vc" &&
-	ip -n "$srv" link set "$vs" up && ip -n "$cli" link set "$vc" up &&
-	ip -n "$cli" link set dev "$vc" xdpdrv obj "$xdp_pass" sec xdp ||
-	{ echo "Bail out! cannot set up the namespaces"; exit 1; }
-
-# start_klogd LOG ARGS...: klogd in the server namespace (its pins in this bpffs)
-start_klogd() {
-	local log=$1
-	shift
-	nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --name "$name" "$@" 2>>"$log" &
-	pid=$!
-	for _ in $(seq 100); do
-		grep -q "klogd: ready" "$log" && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$log" | sed 's/^/# /'
-	return 1
-}
-
-restart_adopting() { # start_klogd, and it must say it adopted the pinned maps
-	local log=$1
-	: >"$log.restart"
-	shift
-	start_klogd "$log.restart" "$@" && grep -q "adopted the pinned log" "$log.restart"
-}
-
-stop_klogd() { # SIGTERM, and klogd's exit status
-	kill -TERM "$pid" && wait "$pid"
-	local rc=$?
-	pid=
-	return $rc
-}
-
-ctl_map() { # the value of a field of a pinned map, e.g. ctl_map klog_ctl next_lsn
-	bpftool map dump pinned "/sys/fs/bpf/klog/$name/$1" | sed -n "s/.*\"$2\": \([0-9]*\).*/\1/p"
-}
-
-cli() { ip netns exec "$cli" "$@"; }
 
 # --- the stream, killed and restarted, for each backend ----------------------
 for backend in uring psync; do
 	dir=$work/log-$backend log=$work/klogd-$backend.log acks=$work/acks-$backend
 	count=10000
 	check "$backend: klogd starts and says ready" start_klogd "$log" --dir "$dir" --backend "$backend"
-	cli "$klogctl" bench --server 10.97.0.1 --count "$count" --size "uniform:1:$max" \
+	cli "$klogctl" bench --server $srv_ip --count "$count" --size "uniform:1:$max" \
 		--seed 7 --acks "$acks" >"$work/bench-$backend.out" 2>/dev/null &
 	bench=$!
 	for _ in $(seq 2000); do
 		[ "$(wc -l 2>/dev/null <"$acks" || echo 0)" -ge 500 ] && break
 		sleep 0.005
 	done
-	kill -9 "$pid"
-	wait "$pid" 2>/dev/null
-	pid=
+	kill_klogd
 	if kill -0 "$bench" 2>/dev/null; then ok "$backend: klogd killed (SIGKILL) in the middle of the stream"
 	else not_ok "$backend: klogd killed (SIGKILL) in the middle of the stream (the stream had ended)"; fi
 	sleep 0.2
@@ -95,7 +36,7 @@ for backend in uring psync; do
 		restart_adopting "$log" --dir "$dir" --backend "$backend"
 	check "$backend: all $count records acknowledged" wait "$bench"
 	last=$(tail -n 1 "$acks" | cut -d' ' -f1)
-	for _ in $(seq 100); do "$klogctl" read --dir "$dir" "$last" >/dev/null 2>&1 && break; sleep 0.05; done
+	wait_durable "$dir" "$last"
 	check "$backend: every acknowledged LSN reads back byte-exact, contiguous, none lost or twice" \
 		sh -c "'$klogctl' verify --dir '$dir' --count $count --size uniform:1:$max --seed 7 --acks '$acks' >/dev/null"
 	sleep 0.1
@@ -111,10 +52,10 @@ done
 for mode in tc xdpgeneric; do
 	dir=$work/log-$mode log=$work/klogd-$mode.log acks=$work/acks-$mode
 	check "--mode $mode: klogd starts" start_klogd "$log" --dir "$dir" --mode "$mode"
-	cli "$klogctl" bench --server 10.97.0.1 --count 2000 --size "uniform:1:$max" --seed 5 \
+	cli "$klogctl" bench --server $srv_ip --count 2000 --size "uniform:1:$max" --seed 5 \
 		--acks "$acks" >/dev/null 2>&1
 	last=$(tail -n 1 "$acks" | cut -d' ' -f1)
-	for _ in $(seq 100); do "$klogctl" read --dir "$dir" "$last" >/dev/null 2>&1 && break; sleep 0.05; done
+	wait_durable "$dir" "$last"
 	check "--mode $mode: 2000 records appended and on disk, byte-exact" \
 		sh -c "'$klogctl' verify --dir '$dir' --count 2000 --size uniform:1:$max --seed 5 --acks '$acks' >/dev/null"
 	check "--mode $mode: SIGTERM stops klogd with status 0" stop_klogd
@@ -125,7 +66,7 @@ tiny=$work/tiny dir=$work/tiny/log log=$work/klogd-full.log acks=$work/acks-full
 mkdir -p "$tiny" && mount -t tmpfs -o size=3M klogtest "$tiny"
 count=6000
 start_klogd "$log" --dir "$dir" --segment-size 1M >/dev/null
-cli "$klogctl" bench --server 10.97.0.1 --count "$count" --size mix --seed 3 \
+cli "$klogctl" bench --server $srv_ip --count "$count" --size mix --seed 3 \
 	--acks "$acks" >/dev/null 2>&1
 wait "$pid"
 rc=$?
@@ -141,7 +82,7 @@ mount -o remount,size=64M "$tiny"
 check "ENOSPC: a klogd restarted with room adopts them" restart_adopting "$log" --dir "$dir" \
 	--segment-size 1M
 last=$(tail -n 1 "$acks" | cut -d' ' -f1)
-for _ in $(seq 100); do "$klogctl" read --dir "$dir" "$last" >/dev/null 2>&1 && break; sleep 0.05; done
+wait_durable "$dir" "$last"
 check "ENOSPC: then every acknowledged record is on disk, once" \
 	sh -c "'$klogctl' verify --dir '$dir' --count $count --size mix --seed 3 --acks '$acks' >/dev/null"
 stop_klogd
@@ -185,10 +126,10 @@ check "klogd refuses a bad option value with a message and status 2" \
 # --- klogctl by hand ---------------------------------------------------------
 printf 'first record' >"$work/a"
 head -c "$max" /dev/urandom >"$work/b"
-lsns=$(cli "$klogctl" append --server 10.97.0.1:7070 --txid 40 "$work/a" "$work/b")
+lsns=$(cli "$klogctl" append --server $srv_ip:7070 --txid 40 "$work/a" "$work/b")
 first=$(echo "$lsns" | sed -n 1p) second=$(echo "$lsns" | sed -n 2p)
 check "klogctl append prints one LSN per file, in order" test "$second" = "$((first + 1))"
-for _ in $(seq 100); do "$klogctl" read --dir "$dir" "$second" >/dev/null 2>&1 && break; sleep 0.05; done
+wait_durable "$dir" "$second"
 check "klogctl read returns the first file's bytes" \
 	sh -c "'$klogctl' read --dir '$dir' $first | cmp -s - '$work/a'"
 check "klogctl read returns the second file's bytes" \
@@ -199,9 +140,8 @@ check "klogctl dump lists LSN, length and txid" \
 "$klogctl" read --dir "$dir" $((second + 1)) >/dev/null 2>"$work/err"
 check "klogctl read of an LSN not yet written fails and says why" \
 	grep -q "not durable yet" "$work/err"
-cli "$klogctl" append --server 10.97.0.1 "$work/missing" >/dev/null 2>"$work/err"
+cli "$klogctl" append --server $srv_ip "$work/missing" >/dev/null 2>"$work/err"
 check "klogctl append of a missing file fails with a message" grep -q "missing" "$work/err"
 check "klogd stops cleanly" stop_klogd
 
-echo "1..$n"
-exit $failed
+finish
