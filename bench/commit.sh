@@ -1,0 +1,319 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# commit.sh - what a client waits for: appends/s and acknowledgement latency
+# (p50, p99, p99.9) with in-kernel acks and with durable acks (--durable:
+# ACK+PENDING, then DURABLE after klogd's group commit), at 1, 16 and 64
+# outstanding requests, beside fio's fdatasync latency on the same file
+# system.  klogd runs on a veth pair between two network namespaces (as in
+# tools/demo.sh); `klogctl bench --json` runs in the client's namespace.  The
+# variants and fio alternate in R rounds; one markdown table of medians
+# (min-max) goes to stdout.  Run as root:
+#
+#     bench/commit.sh            # about 1.5 minutes
+#     bench/commit.sh --quick    # under 15 s: 1 round, a quarter of the records
+#
+# Installs fio and jq (and bpftool) with apt-get when missing, and builds
+# with ninja first.  Fails loudly, exit status 1, when a run fails, klogd
+# dies, or the kernel answered FULL (the window or pool filled: klogd did not
+# keep up).
+set -euo pipefail
+
+usage() {
+	cat <<EOF
+usage: bench/commit.sh [--quick] [--rounds N] [--dir PARENT] [--build DIR]
+  --quick        1 round, a quarter of the records per run (under 15 s)
+  --rounds N     rounds of every variant (default 3)
+  --dir PARENT   file system to measure: klogd's log and fio's file go to a
+                 directory made under PARENT (default /var/tmp)
+  --build DIR    meson build directory (default: build/ of this checkout)
+EOF
+}
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=$here/build
+parent=/var/tmp
+rounds=3
+quick=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1 ;;
+	--rounds) rounds=${2:?}; shift ;;
+	--dir) parent=${2:?}; shift ;;
+	--build) build=${2:?}; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift
+done
+case $rounds in ''|*[!0-9]*|0) echo "commit.sh: --rounds must be a positive number" >&2; exit 2 ;; esac
+outstanding=(1 16 64)
+# Records per run, by acknowledgement and outstanding requests: each run
+# takes a few seconds at most.
+declare -A count=(
+	[inkernel-1]=200000 [inkernel-16]=400000 [inkernel-64]=400000
+	[durable-1]=40000 [durable-16]=150000 [durable-64]=250000
+)
+fio_size=64M
+if [ "$quick" = 1 ]; then
+	rounds=1
+	for k in "${!count[@]}"; do count[$k]=$((count[$k] / 4)); done
+	fio_size=32M
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "commit.sh: run as root (BPF programs, namespaces, apt-get)" >&2
+	exit 1
+fi
+
+# Tools.
+missing=()
+for t in fio jq bpftool; do command -v $t >/dev/null || missing+=("$t"); done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "commit.sh: installing ${missing[*]}" >&2
+	apt-get install -y "${missing[@]}" >&2 ||
+		{ apt-get update >&2 && apt-get install -y "${missing[@]}" >&2; }
+fi
+for t in fio jq bpftool ninja nsenter; do
+	command -v $t >/dev/null || { echo "commit.sh: $t is missing" >&2; exit 1; }
+done
+[ -d "$build/meson-private" ] || meson setup "$build" >&2
+if ! ninja -C "$build" >&2; then
+	# Another file may be broken for a moment: the three programs alone will do.
+	echo "commit.sh: full build failed; building klogd, klogctl and xdp_pass alone" >&2
+	if ! ninja -C "$build" klogd/klogd klogctl/klogctl bpf/xdp_pass.bpf.o >&2; then
+		[ -x "$build/klogd/klogd" ] && [ -x "$build/klogctl/klogctl" ] &&
+			[ -f "$build/bpf/xdp_pass.bpf.o" ] || exit 1
+		echo "commit.sh: WARNING: the build failed; using the programs built before" >&2
+	fi
+fi
+klogd=$build/klogd/klogd
+klogctl=$build/klogctl/klogctl
+xdp_pass=$build/bpf/xdp_pass.bpf.o
+
+name=bench-commit
+pins=/sys/fs/bpf/klog/$name
+srv=kbcommit-$$-s cli=kbcommit-$$-c vs=kbcs$$ vc=kbcc$$
+srv_ip=10.203.0.1 cli_ip=10.203.0.2
+if pgrep -f -- "--name $name( |\$)" >/dev/null; then
+	echo "commit.sh: a klogd --name $name is running already (another commit.sh?)" >&2
+	exit 1
+fi
+work=$(mktemp -d "$parent/klog-commit.XXXXXX")
+results=$(mktemp -d)
+klogd_pid=
+cleanup() {
+	if [ -n "$klogd_pid" ]; then
+		kill -TERM "$klogd_pid" 2>/dev/null && wait "$klogd_pid" 2>/dev/null
+	fi
+	ip netns del "$srv" 2>/dev/null || true
+	ip netns del "$cli" 2>/dev/null || true
+	rm -rf "$pins" "$work" "$results"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+# A klogd killed by an earlier run left its maps pinned: start afresh.
+rm -rf "$pins"
+
+fail() { # loudly, with klogd's last words
+	{
+		echo
+		echo "commit.sh: FAILED: $*"
+		if [ -s "$work/klogd.log" ]; then
+			echo "commit.sh: klogd's log ends:"
+			tail -n 5 "$work/klogd.log" | sed 's/^/    /'
+		fi
+	} >&2
+	exit 1
+}
+
+# findmnt's first answer is the file system the path lives on (stat -f says "ext2/ext3").
+read -r dev fstype < <(findmnt -n -o SOURCE,FSTYPE -T "$work" | head -1) ||
+	{ dev="?"; fstype=$(stat -f -c %T "$work"); }
+
+# Two namespaces joined by a veth pair; the client's end runs a pass-through
+# XDP program, so it runs NAPI and receives the server's XDP_TX replies.
+ip netns add "$srv"
+ip netns add "$cli"
+ip link add "$vs" netns "$srv" type veth peer name "$vc" netns "$cli"
+ip -n "$srv" addr add "$srv_ip/24" dev "$vs"
+ip -n "$cli" addr add "$cli_ip/24" dev "$vc"
+ip -n "$srv" link set "$vs" up
+ip -n "$cli" link set "$vc" up
+ip -n "$cli" link set dev "$vc" xdpdrv obj "$xdp_pass" sec xdp
+
+# nsenter, not `ip netns exec`: klogd's pins must land in this host's bpffs.
+nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --dir "$work/log" --name "$name" \
+	2>"$work/klogd.log" &
+klogd_pid=$!
+for _ in $(seq 100); do
+	grep -q "klogd: ready" "$work/klogd.log" && break
+	kill -0 "$klogd_pid" 2>/dev/null || break
+	sleep 0.1
+done
+grep -q "klogd: ready" "$work/klogd.log" || fail "klogd did not start"
+
+# A counter of a pinned map, summed over CPUs: map_sum klog_stats nack_busy
+map_sum() {
+	bpftool -j map dump pinned "$pins/$1" |
+		jq --arg f "$2" '[.[] | (.formatted // .) | (.values // [.value])[] |
+			(.value // .) | .[$f] // empty] | add // 0'
+}
+
+# Until every LSN handed out is durable, so each run starts from a drained log.
+wait_drained() {
+	local next durable
+	for _ in $(seq 200); do
+		next=$(map_sum klog_ctl next_lsn)
+		durable=$(map_sum klog_ctl durable_lsn)
+		[ "$durable" -ge "$next" ] && return 0
+		sleep 0.05
+	done
+	fail "klogd did not drain the log (next LSN $next, durable below $durable)"
+}
+
+counters=(appends nack_full_window nack_full_pool nack_busy nack_notready retransmits queries)
+snap() { for c in "${counters[@]}"; do echo "$c $(map_sum klog_stats "$c")"; done; }
+
+# One host-wide counter: flush requests completed by the log's disk (the 16th
+# field of /sys/class/block/DEV/stat), all writers together.
+disk=$(basename "$(readlink -f "$dev" 2>/dev/null || echo "$dev")")
+flushes() { awk '{ print $16 + 0 }' "/sys/class/block/$disk/stat" 2>/dev/null || echo 0; }
+
+# klog ACK OUTSTANDING: one `klogctl bench` run; appends its figures to
+# $results/ACK-OUTSTANDING.{rate,p50,p99,p999,flush} (flush: appends per
+# flush of the disk during the run, durable only).
+klog() {
+	local ack=$1 o=$2 v=$1-$2 n=${count[$1-$2]} flag=() f0 f1 rc=0
+	[ "$ack" = durable ] && flag=(--durable)
+	kill -0 "$klogd_pid" 2>/dev/null || fail "klogd died before the $v run"
+	wait_drained
+	snap >"$results/before"
+	f0=$(flushes)
+	ip netns exec "$cli" "$klogctl" bench --server "$srv_ip" --count "$n" --size mix \
+		--outstanding "$o" "${flag[@]}" --json >"$results/bench.json" 2>"$results/bench.err" ||
+		rc=$?
+	if [ "$rc" != 0 ]; then
+		tr '\r' '\n' <"$results/bench.err" | tail -n 3 >&2
+		fail "klogctl bench, $v ($n records), round $((r + 1)): exit status $rc"
+	fi
+	f1=$(flushes)
+	kill -0 "$klogd_pid" 2>/dev/null || fail "klogd died during the $v run"
+	wait_drained
+	snap >"$results/after"
+	# The window must not fill: a FULL answer means klogd fell behind.
+	awk 'NR == FNR { b[$1] = $2; next } { print $1, $2 - b[$1] }' \
+		"$results/before" "$results/after" >"$results/delta"
+	local full
+	full=$(awk '$1 ~ /^nack_full/ { s += $2 } END { print s + 0 }' "$results/delta")
+	[ "$full" -eq 0 ] || fail "$v: the kernel answered FULL $full times: klogd did not keep up"
+	awk -v v="$v" '{ t[$1] += $2 } END { for (k in t) print v, k, t[k] }' "$results/delta" \
+		>>"$results/counters"
+	jq -e --argjson n "$n" '.appends == $n' "$results/bench.json" >/dev/null ||
+		fail "$v: fewer than $n appends acknowledged"
+	[ "$(awk '$1 == "appends" { print $2 }' "$results/delta")" -eq "$n" ] ||
+		fail "$v: the kernel counted $(awk '$1 == "appends" { print $2 }' "$results/delta") appends, not $n"
+	jq -r '.appends_per_s' "$results/bench.json" >>"$results/$v.rate"
+	jq -r '.latency_us.p50' "$results/bench.json" >>"$results/$v.p50"
+	jq -r '.latency_us.p99' "$results/bench.json" >>"$results/$v.p99"
+	jq -r '.latency_us.p999' "$results/bench.json" >>"$results/$v.p999"
+	awk -v n="$n" -v f=$((f1 - f0)) 'BEGIN { print (f > 0 ? n / f : 0) }' >>"$results/$v.flush"
+	echo "$v $(jq -r '.latency_us.p99' "$results/bench.json")" >>"$results/round"
+}
+
+fio_pct() { # P: fio's fdatasync latency percentile P, in us
+	jq -r --arg p "$1" '.jobs[0].sync.lat_ns.percentile[$p] / 1000' "$results/fio.json"
+}
+
+# fio_sync: a fresh file written 4 KiB at a time, an fdatasync after each
+# write; appends the fdatasync latency p50, p99 and p99.9 (us) and the
+# writes/s.
+fio_sync() {
+	mkdir -p "$work/fio"
+	fio --name=fsync --directory="$work/fio" --rw=write --bs=4k --size="$fio_size" \
+		--fdatasync=1 --ioengine=psync --output-format=json >"$results/fio.json" ||
+		fail "fio, round $((r + 1))"
+	rm -rf "$work/fio"
+	jq -e '.jobs[0].sync.lat_ns.percentile["99.000000"] > 0' "$results/fio.json" >/dev/null ||
+		fail "fio printed no fdatasync latency percentiles (jobs[0].sync.lat_ns.percentile)"
+	fio_pct 50.000000 >>"$results/fio.p50"
+	fio_pct 99.000000 >>"$results/fio.p99"
+	fio_pct 99.900000 >>"$results/fio.p999"
+	jq -r '.jobs[0].write.iops' "$results/fio.json" >>"$results/fio.rate"
+	fio_pct 99.000000 >"$results/fio.last"
+}
+
+# Median, then min-max, of the numbers in a file.
+stat_of() {
+	sort -g "$1" | awk '{ v[NR] = $1 } END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%s %s %s\n", m, v[1], v[NR] }'
+}
+
+fmt() { # FILE DECIMALS: "median (min-max)", thousands separated when DECIMALS is 0
+	stat_of "$1" | awk -v d="$2" '
+		function g(x,   s, i) {
+			s = sprintf("%.*f", d, x)
+			if (d > 0) return s
+			for (i = length(s) - 3; i > 0 && substr(s, i, 1) ~ /[0-9]/; i -= 3)
+				s = substr(s, 1, i) "," substr(s, i + 1)
+			return s
+		}
+		{ printf "%s (%s–%s)", g($1), g($2), g($3) }'
+}
+
+start=$(date +%s)
+echo "commit.sh: $rounds rounds on $work ($fstype on $dev)" >&2
+variants=()
+for o in "${outstanding[@]}"; do variants+=("inkernel $o" "durable $o"); done
+for ((r = 0; r < rounds; r++)); do
+	: >"$results/round"
+	# Alternate the order: fio first and the variants forward, then the reverse.
+	order=("${variants[@]}")
+	if ((r % 2)); then
+		order=()
+		for ((i = ${#variants[@]} - 1; i >= 0; i--)); do order+=("${variants[i]}"); done
+	else
+		fio_sync
+	fi
+	for v in "${order[@]}"; do
+		# shellcheck disable=SC2086 # "ACK OUTSTANDING", two words
+		klog $v
+	done
+	if ((r % 2)); then fio_sync; fi
+	# The ratio durable p99 / fdatasync p99 within the round.
+	awk -v f="$(cat "$results/fio.last")" -v d="$results" \
+		'$1 ~ /^durable/ { print $2 / f >> (d "/" $1 ".ratio") }' "$results/round"
+	echo "commit.sh: round $((r + 1)) of $rounds done ($(($(date +%s) - start)) s)" >&2
+done
+
+printf 'klog commit latency on a veth pair, klogd on %s (%s on %s), %d rounds, medians (min–max)\n' \
+	"$parent" "$fstype" "$dev" "$rounds"
+printf 'klogctl bench --size mix (75%% 128 B / 25%% 1024 B); records per run: in-kernel %s, durable %s (1/16/64 outstanding); fio: %s, 4 KiB writes, fdatasync after each, psync\n\n' \
+	"${count[inkernel-1]}/${count[inkernel-16]}/${count[inkernel-64]}" \
+	"${count[durable-1]}/${count[durable-16]}/${count[durable-64]}" "$fio_size"
+printf '| ack | outstanding | appends/s | p50 µs | p99 µs | p99.9 µs | durable p99 / fdatasync p99 | appends per disk flush |\n'
+printf '|-----|------------:|----------:|-------:|-------:|---------:|----------------------------:|-----------------------:|\n'
+for o in "${outstanding[@]}"; do
+	for ack in inkernel durable; do
+		v=$ack-$o
+		if [ "$ack" = durable ]; then
+			label=durable ratio=$(fmt "$results/$v.ratio" 2) per=$(fmt "$results/$v.flush" 1)
+		else
+			label=in-kernel ratio=— per=—
+		fi
+		printf '| %s | %d | %s | %s | %s | %s | %s | %s |\n' "$label" "$o" \
+			"$(fmt "$results/$v.rate" 0)" "$(fmt "$results/$v.p50" 1)" \
+			"$(fmt "$results/$v.p99" 1)" "$(fmt "$results/$v.p999" 1)" "$ratio" "$per"
+	done
+done
+printf '| fio write 4k + fdatasync | 1 | %s | %s | %s | %s | — | — |\n' \
+	"$(fmt "$results/fio.rate" 0)" "$(fmt "$results/fio.p50" 1)" \
+	"$(fmt "$results/fio.p99" 1)" "$(fmt "$results/fio.p999" 1)"
+echo
+# What the kernel counted over all runs: FULL must be 0 (checked per run).
+awk '{ t[$2] += $3 } END {
+	printf "kernel counters over all runs: FULL (window) %d, FULL (pool) %d, BUSY %d, NOTREADY %d, retransmissions %d, QUERY %d\n",
+		t["nack_full_window"], t["nack_full_pool"], t["nack_busy"], t["nack_notready"],
+		t["retransmits"], t["queries"] }' "$results/counters"
+echo "commit.sh: done in $(($(date +%s) - start)) s" >&2
