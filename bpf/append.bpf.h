@@ -114,7 +114,8 @@ static __always_inline enum klog_stat_id klog_reserve(struct klog_ctl *ctl, __u3
 /* Append the payload at off..off+len.  On anything but success every map is as it was. */
 static __always_inline enum klog_stat_id klog_append(void *ctx, enum klog_hook hook,
 						     const struct klog_pkt *pkt,
-						     const struct klog_hdr *h, __u64 *lsn)
+						     const struct klog_hdr *h, __u64 *lsn,
+						     __u32 *sum)
 {
 	__u32 off = pkt->hdr_off + sizeof(*h);
 	struct klog_ctl *ctl = klog_ctl_get();
@@ -135,7 +136,7 @@ static __always_inline enum klog_stat_id klog_append(void *ctx, enum klog_hook h
 		if (err)
 			return err == -ENOSPC ? KLOG_STAT_nack_full_pool : KLOG_STAT_nack_busy;
 		/* Hash blocks exist before the LSN is taken, so fill them first. */
-		if (kerby_pool_update(ctx, hook, off, s->idx, len)) {
+		if (kerby_pool_update(ctx, hook, off, s->idx, len, sum)) {
 			kerby_free(s->idx, nb);
 			return KLOG_STAT_nack_busy;
 		}
@@ -151,7 +152,7 @@ static __always_inline enum klog_stat_id klog_append(void *ctx, enum klog_hook h
 	 * calls cannot fail; if one ever did, the entry is still published so a
 	 * reader never waits on a hole, and the failure is counted.
 	 */
-	if (kerby_is_ring() && kerby_pool_update(ctx, hook, off, s->idx, len))
+	if (kerby_is_ring() && kerby_pool_update(ctx, hook, off, s->idx, len, sum))
 		klog_stat_add(KLOG_STAT_reply_errors, 1);
 	if ((h->flags & bpf_htons(KLOG_F_DURABLE)) &&
 	    klog_waiter_set(klog_data(ctx, hook), klog_data_end(ctx, hook), pkt, *lsn))
@@ -213,21 +214,24 @@ static __always_inline void klog_append_once(void *ctx, enum klog_hook hook,
 	__u64 req = bpf_be64_to_cpu(h->request_id), lsn = 0;
 	struct klog_client_state *st;
 	enum klog_stat_id res;
-	__u32 fp;
+	__u32 fp = 0, sum = 0;
 
 	o->stat = KLOG_STAT_nack_busy;
-	if (klog_fingerprint(ctx, hook, pkt->hdr_off + sizeof(*h), h, &fp))
-		return;
 	st = klog_client_get(bpf_ntohl(h->client_id));
 	if (!st)
 		return; /* the client table is full */
-	switch (klog_dedup_check(st, req, fp, &lsn)) {
-	case KLOG_DEDUP_REPEAT:
-		klog_answer(o, KLOG_STAT_retransmits, lsn, durable);
+	switch (klog_dedup_check(st, req, &lsn, &fp)) {
+	case KLOG_DEDUP_SEEN: {
+		__u32 now;
+
+		if (klog_packet_fingerprint(ctx, hook, pkt->hdr_off + sizeof(*h), h, &now))
+			return;
+		if (now == fp)
+			klog_answer(o, KLOG_STAT_retransmits, lsn, durable);
+		else
+			o->stat = KLOG_STAT_nack_conflict;
 		return;
-	case KLOG_DEDUP_CONFLICT:
-		o->stat = KLOG_STAT_nack_conflict;
-		return;
+	}
 	case KLOG_DEDUP_STALE:
 		o->stat = KLOG_STAT_nack_stale;
 		return;
@@ -236,8 +240,8 @@ static __always_inline void klog_append_once(void *ctx, enum klog_hook hook,
 	case KLOG_DEDUP_NEW:
 		break;
 	}
-	res = klog_append(ctx, hook, pkt, h, &lsn);
-	klog_dedup_settle(st, req, res == KLOG_STAT_appends ? lsn : 0);
+	res = klog_append(ctx, hook, pkt, h, &lsn, &sum);
+	klog_dedup_settle(st, req, res == KLOG_STAT_appends ? lsn : 0, klog_fingerprint(sum, h));
 	if (res == KLOG_STAT_appends)
 		klog_answer(o, res, lsn, durable);
 	else

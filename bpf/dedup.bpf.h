@@ -27,27 +27,38 @@ struct {
 static const __u8 klog_client_zero[sizeof(struct klog_client_state)];
 
 enum klog_dedup_verdict {
-	KLOG_DEDUP_NEW,       /* claimed: append it, then klog_dedup_settle() */
-	KLOG_DEDUP_REPEAT,    /* a retransmission of a committed request: *lsn */
-	KLOG_DEDUP_CONFLICT,  /* same ids, another record */
-	KLOG_DEDUP_STALE,     /* older than the window */
-	KLOG_DEDUP_BUSY,      /* the original is still being appended, or no room */
+	KLOG_DEDUP_NEW,    /* claimed: append it, then klog_dedup_settle() */
+	KLOG_DEDUP_SEEN,   /* committed before: compare fingerprints (*lsn, *fp) */
+	KLOG_DEDUP_STALE,  /* older than the window */
+	KLOG_DEDUP_BUSY,   /* the original is still being appended */
 };
 
 /*
- * The request's fingerprint: its payload's checksum, length and txid.  Two
- * payloads whose 16-bit one's-complement sums agree (e.g. with two words
- * swapped) look alike; it guards against a client reusing ids by mistake.
+ * A request's fingerprint: its payload's one's-complement sum (negated, as
+ * bpf_csum_diff gives it when the bytes are "from"), folded to 16 bits so
+ * sums taken over differently cut pieces agree, with its length and txid.
+ * Two payloads whose sums agree (e.g. two words swapped) look alike: it
+ * guards against a client reusing ids by mistake.
  */
-static __always_inline int klog_fingerprint(void *ctx, enum klog_hook hook, __u32 off,
-					    const struct klog_hdr *h, __u32 *fp)
+static __always_inline __u32 klog_fingerprint(__u32 sum, const struct klog_hdr *h)
 {
-	__u32 len = bpf_ntohs(h->len), sum;
+	__u32 len = bpf_ntohs(h->len);
 	__u64 txid = h->txid;
 
-	if (klog_pkt_csum_neg(ctx, hook, off, len, &sum))
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (sum & 0xffff) ^ (len * 0x9e3779b1u) ^ (__u32)txid ^ (__u32)(txid >> 32);
+}
+
+/* The fingerprint of the request in the packet (for a suspected retransmission). */
+static __always_inline int klog_packet_fingerprint(void *ctx, enum klog_hook hook, __u32 off,
+						   const struct klog_hdr *h, __u32 *fp)
+{
+	__u32 sum;
+
+	if (klog_pkt_csum_neg(ctx, hook, off, bpf_ntohs(h->len), &sum))
 		return -1;
-	*fp = sum ^ (len * 0x9e3779b1u) ^ (__u32)txid ^ (__u32)(txid >> 32);
+	*fp = klog_fingerprint(sum, h);
 	return 0;
 }
 
@@ -64,32 +75,29 @@ static __always_inline struct klog_client_state *klog_client_get(__u32 client_id
 
 /*
  * Look the request up and, if it is new, claim its slot (lsn 0 marks it in
- * progress, so a retransmission racing on another CPU is told BUSY).
+ * progress, so a retransmission racing on another CPU is told BUSY).  The
+ * fingerprint of a new request is known only once it is copied: settle
+ * records it.
  */
 static __always_inline enum klog_dedup_verdict klog_dedup_check(struct klog_client_state *st,
-								__u64 req, __u32 fp,
-								__u64 *lsn)
+								__u64 req, __u64 *lsn,
+								__u32 *fp)
 {
 	struct klog_dedup_slot *s = &st->slot[req & (KLOG_DEDUP_WINDOW - 1)];
 	enum klog_dedup_verdict v = KLOG_DEDUP_NEW;
 
 	/* No helper may run under the lock; a racy store of a clock is fine. */
-	WRITE_ONCE(st->last_seen, bpf_ktime_get_ns());
+	WRITE_ONCE(st->last_seen, bpf_ktime_get_coarse_ns());
 	bpf_spin_lock(&st->lock);
 	if (s->used && s->request_id == req) {
-		if (s->fp != fp)
-			v = KLOG_DEDUP_CONFLICT;
-		else if (!s->lsn)
-			v = KLOG_DEDUP_BUSY;
-		else
-			v = KLOG_DEDUP_REPEAT;
+		v = s->lsn ? KLOG_DEDUP_SEEN : KLOG_DEDUP_BUSY;
 		*lsn = s->lsn;
+		*fp = s->fp;
 	} else if (req < st->max_request && st->max_request - req >= KLOG_DEDUP_WINDOW) {
 		v = KLOG_DEDUP_STALE;
 	} else {
 		s->request_id = req;
 		s->lsn = 0;
-		s->fp = fp;
 		s->used = 1;
 		if (req > st->max_request)
 			st->max_request = req;
@@ -99,16 +107,17 @@ static __always_inline enum klog_dedup_verdict klog_dedup_check(struct klog_clie
 }
 
 /*
- * After the append: record its LSN, or, if it was refused (lsn 0), free the
- * slot so the client's retry is a new request again.
+ * After the append: record its LSN and fingerprint, or, if it was refused
+ * (lsn 0), free the slot so the client's retry is a new request again.
  */
 static __always_inline void klog_dedup_settle(struct klog_client_state *st, __u64 req,
-					      __u64 lsn)
+					      __u64 lsn, __u32 fp)
 {
 	struct klog_dedup_slot *s = &st->slot[req & (KLOG_DEDUP_WINDOW - 1)];
 
 	bpf_spin_lock(&st->lock);
 	if (s->used && s->request_id == req && !s->lsn) {
+		s->fp = fp;
 		s->lsn = lsn;
 		s->used = lsn != 0;
 	}

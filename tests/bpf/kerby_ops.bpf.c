@@ -16,6 +16,7 @@ __u32 op, nb, new_nb, len;
 __u64 key, first;
 __u64 idx[KLOG_MAX_BLOCKS];
 int ret;
+__u32 sum;
 
 SEC("xdp")
 int kerby_op(struct xdp_md *ctx)
@@ -35,7 +36,7 @@ int kerby_op(struct xdp_md *ctx)
 		/* The ring takes its indices under the log's lock; here, any range. */
 		if (kerby_is_ring())
 			kerby_fill_range(idx, first, kerby_nblocks(len));
-		ret = kerby_pool_update(ctx, KLOG_HOOK_XDP, 0, idx, len);
+		ret = kerby_pool_update(ctx, KLOG_HOOK_XDP, 0, idx, len, &sum);
 		break;
 	case OP_ALLOC_UPDATE:
 		ret = kerby_alloc_update(key, idx, len, key + 100, key + 200, 7);
