@@ -65,35 +65,48 @@ struct klog_sum_loop {
 	int err;
 };
 
+/*
+ * Load n packet bytes at off into buf (cap bytes, a multiple of 4; n in
+ * 1..cap) and add their sum, negated, to *sum.  The last partial word is
+ * zeroed first, so summing whole words adds nothing but the bytes.  Inlined
+ * with a constant cap, so the verifier sees every bound.
+ */
+static __always_inline long klog_load_sum(void *ctx, enum klog_hook hook, __u32 off,
+					  __u8 *buf, __u32 n, const __u32 cap, __u32 *sum)
+{
+	long err;
+
+	barrier_var(n); /* keep the bounds the verifier needs for the helpers */
+	if (n < 1 || n > cap)
+		return -1;
+	*(__u32 *)&buf[(n - 1) & (cap - 4)] = 0;
+	if (hook == KLOG_HOOK_XDP)
+		err = bpf_xdp_load_bytes(ctx, off, buf, n);
+	else
+		err = bpf_skb_load_bytes(ctx, off, buf, n);
+	if (err)
+		return err;
+	n = (n + 3) & ~3u;
+	if (n > cap)
+		return -1;
+	*sum = bpf_csum_diff((void *)buf, n, NULL, 0, *sum);
+	return 0;
+}
+
 /* Add chunk i of the bytes, negated, to l->sum. */
 static __always_inline long klog_sum_chunk(__u32 i, struct klog_sum_loop *l, enum klog_hook hook)
 {
 	__u32 done = i * KLOG_SUM_CHUNK, n;
-	struct klog_sum_buf *b = l->buf;
-	long err;
 
 	if (done >= l->len)
 		return 1;
 	n = l->len - done;
 	if (n > KLOG_SUM_CHUNK)
 		n = KLOG_SUM_CHUNK;
-	barrier_var(n);
-	if (n < 1 || n > KLOG_SUM_CHUNK)
-		return 1;
-	/* Zero the last partial word, so rounding the size up to 4 adds nothing. */
-	*(__u32 *)&b->data[(n - 1) & (KLOG_SUM_CHUNK - 4)] = 0;
-	if (hook == KLOG_HOOK_XDP)
-		err = bpf_xdp_load_bytes(l->ctx, l->off + done, b->data, n);
-	else
-		err = bpf_skb_load_bytes(l->ctx, l->off + done, b->data, n);
-	if (err) {
+	if (klog_load_sum(l->ctx, hook, l->off + done, l->buf->data, n, KLOG_SUM_CHUNK, &l->sum)) {
 		l->err = -1;
 		return 1;
 	}
-	n = (n + 3) & ~3u;
-	if (n > KLOG_SUM_CHUNK)
-		return 1;
-	l->sum = bpf_csum_diff((void *)b->data, n, NULL, 0, l->sum);
 	return 0;
 }
 

@@ -16,7 +16,7 @@
 #ifndef KLOG_KERBY_BPF_H
 #define KLOG_KERBY_BPF_H
 
-#include "klog_common.bpf.h"
+#include "csum.bpf.h"
 
 #define ENOENT 2
 #define ENOMEM 12
@@ -229,7 +229,7 @@ static __always_inline int kerby_resize(__u32 old_nb, __u32 new_nb, __u64 *idx)
 	return 0;
 }
 
-/* Copy block i's share of the payload from the packet into its pool block. */
+/* Copy block i's share of the payload from the packet into its pool block, and sum it. */
 static __always_inline long kerby_copy_one(__u32 i, struct kerby_loop *l, enum klog_hook hook)
 {
 	__u32 done = i * KLOG_BLOCK_SIZE, n;
@@ -240,28 +240,14 @@ static __always_inline long kerby_copy_one(__u32 i, struct kerby_loop *l, enum k
 	n = l->len - done;
 	if (n > KLOG_BLOCK_SIZE)
 		n = KLOG_BLOCK_SIZE;
-	barrier_var(n); /* keep the bound the verifier needs for the helper */
-	if (n < 1 || n > KLOG_BLOCK_SIZE)
-		return 1;
 	b = kerby_block(l->idx[i]);
 	if (!b) {
 		l->err = -ENOMEM;
 		return 1;
 	}
-	/* Zero the last partial word first, so summing whole words adds nothing. */
-	*(__u32 *)&b->data[(n - 1) & (KLOG_BLOCK_SIZE - 4)] = 0;
-	if (hook == KLOG_HOOK_XDP)
-		l->err = bpf_xdp_load_bytes(l->ctx, l->off + done, b->data, n);
-	else
-		l->err = bpf_skb_load_bytes(l->ctx, l->off + done, b->data, n);
-	if (l->err)
-		return 1;
 	/* Summed while the block is hot in the cache: the caller's fingerprint. */
-	n = (n + 3) & ~3u;
-	if (n > KLOG_BLOCK_SIZE)
-		return 1;
-	l->sum = bpf_csum_diff((void *)b->data, n, NULL, 0, l->sum);
-	return 0;
+	l->err = klog_load_sum(l->ctx, hook, l->off + done, b->data, n, KLOG_BLOCK_SIZE, &l->sum);
+	return l->err ? 1 : 0;
 }
 
 static long kerby_copy_xdp_cb(__u32 i, struct kerby_loop *l)
