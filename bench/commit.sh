@@ -18,6 +18,10 @@
 # dies, or the kernel answered FULL (the window or pool filled: klogd did not
 # keep up).
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tools/testbed.sh
+. "$here/tools/testbed.sh"
 
 usage() {
 	cat <<EOF
@@ -30,23 +34,7 @@ usage: bench/commit.sh [--quick] [--rounds N] [--dir PARENT] [--build DIR]
 EOF
 }
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-build=$here/build
-parent=/var/tmp
-rounds=3
-quick=0
-while [ $# -gt 0 ]; do
-	case $1 in
-	--quick) quick=1 ;;
-	--rounds) rounds=${2:?}; shift ;;
-	--dir) parent=${2:?}; shift ;;
-	--build) build=${2:?}; shift ;;
-	-h|--help) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-	esac
-	shift
-done
-case $rounds in ''|*[!0-9]*|0) echo "commit.sh: --rounds must be a positive number" >&2; exit 2 ;; esac
+bench_options 3 "$@"
 outstanding=(1 16 64)
 # Records per run, by acknowledgement and outstanding requests: each run
 # takes a few seconds at most.
@@ -56,36 +44,16 @@ declare -A count=(
 )
 fio_size=64M
 if [ "$quick" = 1 ]; then
-	rounds=1
 	for k in "${!count[@]}"; do count[$k]=$((count[$k] / 4)); done
 	fio_size=32M
 fi
-if [ "$(id -u)" != 0 ]; then
-	echo "commit.sh: run as root (BPF programs, namespaces, apt-get)" >&2
-	exit 1
-fi
+bench_need_root "BPF programs, namespaces, apt-get"
 
 # Tools.
-missing=()
-for t in fio jq bpftool; do command -v $t >/dev/null || missing+=("$t"); done
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "commit.sh: installing ${missing[*]}" >&2
-	apt-get install -y "${missing[@]}" >&2 ||
-		{ apt-get update >&2 && apt-get install -y "${missing[@]}" >&2; }
-fi
-for t in fio jq bpftool ninja nsenter; do
-	command -v $t >/dev/null || { echo "commit.sh: $t is missing" >&2; exit 1; }
-done
+bench_install fio jq bpftool
+bench_require ninja nsenter
 [ -d "$build/meson-private" ] || meson setup "$build" >&2
-if ! ninja -C "$build" >&2; then
-	# Another file may be broken for a moment: the three programs alone will do.
-	echo "commit.sh: full build failed; building klogd, klogctl and xdp_pass alone" >&2
-	if ! ninja -C "$build" klogd/klogd klogctl/klogctl bpf/xdp_pass.bpf.o >&2; then
-		[ -x "$build/klogd/klogd" ] && [ -x "$build/klogctl/klogctl" ] &&
-			[ -f "$build/bpf/xdp_pass.bpf.o" ] || exit 1
-		echo "commit.sh: WARNING: the build failed; using the programs built before" >&2
-	fi
-fi
+bench_build "klogd, klogctl and xdp_pass" klogd/klogd klogctl/klogctl bpf/xdp_pass.bpf.o
 klogd=$build/klogd/klogd
 klogctl=$build/klogctl/klogctl
 xdp_pass=$build/bpf/xdp_pass.bpf.o
@@ -102,11 +70,7 @@ work=$(mktemp -d "$parent/klog-commit.XXXXXX")
 results=$(mktemp -d)
 klogd_pid=
 cleanup() {
-	if [ -n "$klogd_pid" ]; then
-		kill -TERM "$klogd_pid" 2>/dev/null && wait "$klogd_pid" 2>/dev/null
-	fi
-	ip netns del "$srv" 2>/dev/null || true
-	ip netns del "$cli" 2>/dev/null || true
+	testbed_down "$srv" "$cli" klogd_pid
 	rm -rf "$pins" "$work" "$results"
 }
 trap cleanup EXIT
@@ -127,31 +91,15 @@ fail() { # loudly, with klogd's last words
 	exit 1
 }
 
-# findmnt's first answer is the file system the path lives on (stat -f says "ext2/ext3").
-read -r dev fstype < <(findmnt -n -o SOURCE,FSTYPE -T "$work" | head -1) ||
-	{ dev="?"; fstype=$(stat -f -c %T "$work"); }
+bench_fs "$work"
 
 # Two namespaces joined by a veth pair; the client's end runs a pass-through
 # XDP program, so it runs NAPI and receives the server's XDP_TX replies.
-ip netns add "$srv"
-ip netns add "$cli"
-ip link add "$vs" netns "$srv" type veth peer name "$vc" netns "$cli"
-ip -n "$srv" addr add "$srv_ip/24" dev "$vs"
-ip -n "$cli" addr add "$cli_ip/24" dev "$vc"
-ip -n "$srv" link set "$vs" up
-ip -n "$cli" link set "$vc" up
-ip -n "$cli" link set dev "$vc" xdpdrv obj "$xdp_pass" sec xdp
+testbed_up "$srv" "$cli" "$vs" "$vc" "$srv_ip" "$cli_ip" "$xdp_pass"
 
-# nsenter, not `ip netns exec`: klogd's pins must land in this host's bpffs.
-nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --dir "$work/log" --name "$name" \
-	2>"$work/klogd.log" &
-klogd_pid=$!
-for _ in $(seq 100); do
-	grep -q "klogd: ready" "$work/klogd.log" && break
-	kill -0 "$klogd_pid" 2>/dev/null || break
-	sleep 0.1
-done
-grep -q "klogd: ready" "$work/klogd.log" || fail "klogd did not start"
+testbed_klogd_failed() { :; } # fail shows the end of klogd's log
+testbed_start_klogd klogd_pid "$srv" "$work/klogd.log" \
+	"$klogd" --iface "$vs" --dir "$work/log" --name "$name" || fail "klogd did not start"
 
 # A counter of a pinned map, summed over CPUs: map_sum klog_stats nack_busy
 map_sum() {
@@ -241,13 +189,6 @@ fio_sync() {
 	fio_pct 99.900000 >>"$results/fio.p999"
 	jq -r '.jobs[0].write.iops' "$results/fio.json" >>"$results/fio.rate"
 	fio_pct 99.000000 >"$results/fio.last"
-}
-
-# Median, then min-max, of the numbers in a file.
-stat_of() {
-	sort -g "$1" | awk '{ v[NR] = $1 } END {
-		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%s %s %s\n", m, v[1], v[NR] }'
 }
 
 fmt() { # FILE DECIMALS: "median (min-max)", thousands separated when DECIMALS is 0

@@ -12,6 +12,8 @@
 #
 # Installs fio (and jq) with apt-get when missing, and builds with ninja first.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 usage() {
 	cat <<EOF
@@ -24,56 +26,21 @@ usage: bench/durable.sh [--quick] [--rounds N] [--dir PARENT] [--build DIR]
 EOF
 }
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-build=$here/build
-parent=/var/tmp
-rounds=5
+bench_options 5 "$@"
 records=200000
 fio_size=1G
 read_rounds=3
-quick=0
-while [ $# -gt 0 ]; do
-	case $1 in
-	--quick) quick=1 ;;
-	--rounds) rounds=${2:?}; shift ;;
-	--dir) parent=${2:?}; shift ;;
-	--build) build=${2:?}; shift ;;
-	-h|--help) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-	esac
-	shift
-done
 if [ "$quick" = 1 ]; then
-	rounds=1
 	records=100000
 	fio_size=256M
 	read_rounds=2
 fi
-case $rounds in ''|*[!0-9]*|0) echo "durable.sh: --rounds must be a positive number" >&2; exit 2 ;; esac
-if [ "$(id -u)" != 0 ]; then
-	echo "durable.sh: run as root (BPF programs, apt-get)" >&2
-	exit 1
-fi
+bench_need_root "BPF programs, apt-get"
 
 # Tools.
-missing=()
-for t in fio jq; do command -v $t >/dev/null || missing+=("$t"); done
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "durable.sh: installing ${missing[*]}" >&2
-	apt-get install -y "${missing[@]}" >&2 ||
-		{ apt-get update >&2 && apt-get install -y "${missing[@]}" >&2; }
-fi
-for t in fio jq ninja; do
-	command -v $t >/dev/null || { echo "durable.sh: $t is missing" >&2; exit 1; }
-done
-if ! ninja -C "$build" >&2; then
-	# Another file may be broken for a moment: the two programs alone will do.
-	echo "durable.sh: full build failed; building the benchmarks alone" >&2
-	if ! ninja -C "$build" bench/drain_rate bench/read_cost >&2; then
-		[ -x "$build/bench/drain_rate" ] && [ -x "$build/bench/read_cost" ] || exit 1
-		echo "durable.sh: WARNING: the build failed; using the programs built before" >&2
-	fi
-fi
+bench_install fio jq
+bench_require ninja
+bench_build "the benchmarks" bench/drain_rate bench/read_cost
 drain_rate=$build/bench/drain_rate
 read_cost=$build/bench/read_cost
 
@@ -81,9 +48,7 @@ work=$(mktemp -d "$parent/klog-durable.XXXXXX")
 results=$(mktemp -d)
 trap 'rm -rf "$work" "$results"' EXIT
 
-# findmnt's first answer is the file system the path lives on (stat -f says "ext2/ext3").
-read -r dev fstype < <(findmnt -n -o SOURCE,FSTYPE -T "$work" | head -1) ||
-	{ dev="?"; fstype=$(stat -f -c %T "$work"); }
+bench_fs "$work"
 
 # fio NAME ENGINE BS [extra options]: one sequential write of a fresh file;
 # appends its MB/s (10^6 B) to $results/NAME.
@@ -111,13 +76,6 @@ drain() {
 	jq -r '.backends[0].median_kern_read_ns_per_record' "$results/drain.json" \
 		>>"$results/kread-$b"
 	jq -r '.backends[0].commits' "$results/drain.json" >"$results/commits"
-}
-
-# Median, then min-max, of the numbers in a file.
-stat_of() {
-	sort -g "$1" | awk '{ v[NR] = $1 } END {
-		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%s %s %s\n", m, v[1], v[NR] }'
 }
 
 fmt() { # FILE DECIMALS: "median (min-max)"

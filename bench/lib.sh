@@ -1,0 +1,94 @@
+# shellcheck shell=bash
+# lib.sh - sourced by bench/commit.sh and bench/durable.sh: their common
+# options, the tools they install, the build, and their statistics.  Messages
+# start with the script's name, as "commit.sh: ...".
+
+me=${0##*/}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# bench_options ROUNDS ARG...: the options every benchmark takes, into quick
+# (0 or 1), rounds (ROUNDS unless --rounds; 1 with --quick), parent (--dir)
+# and build (--build).  The caller defines usage(): --help prints it and exits
+# 0; a bad option prints it on stderr and exits 2, as does a bad --rounds.
+# shellcheck disable=SC2034 # its variables are the caller's
+bench_options() {
+	rounds=$1
+	shift
+	build=$here/build
+	parent=/var/tmp
+	quick=0
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--quick) quick=1 ;;
+		--rounds) rounds=${2:?}; shift ;;
+		--dir) parent=${2:?}; shift ;;
+		--build) build=${2:?}; shift ;;
+		-h|--help) usage; exit 0 ;;
+		*) usage >&2; exit 2 ;;
+		esac
+		shift
+	done
+	case $rounds in ''|*[!0-9]*|0) echo "$me: --rounds must be a positive number" >&2; exit 2 ;; esac
+	if [ "$quick" = 1 ]; then rounds=1; fi
+}
+
+bench_need_root() { # WHY: exits 1 unless run as root, saying what needs it
+	if [ "$(id -u)" != 0 ]; then
+		echo "$me: run as root ($1)" >&2
+		exit 1
+	fi
+}
+
+# bench_install TOOL...: apt-get installs the packages of those names whose
+# command is missing; then every TOOL must be there.
+bench_install() {
+	local missing=() t
+	for t; do command -v "$t" >/dev/null || missing+=("$t"); done
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "$me: installing ${missing[*]}" >&2
+		apt-get install -y "${missing[@]}" >&2 ||
+			{ apt-get update >&2 && apt-get install -y "${missing[@]}" >&2; }
+	fi
+	bench_require "$@"
+}
+
+bench_require() { # TOOL...: exits 1 naming the first that is not on PATH
+	local t
+	for t; do
+		command -v "$t" >/dev/null || { echo "$me: $t is missing" >&2; exit 1; }
+	done
+}
+
+# bench_build WHAT TARGET...: ninja in $build.  Another file may be broken for
+# a moment: when the full build fails, the TARGETs the benchmark runs alone
+# (WHAT names them in the message) will do, or failing that, the TARGETs built
+# before (with a warning); exits 1 when there are none.
+bench_build() {
+	local what=$1 t
+	shift
+	ninja -C "$build" >&2 && return 0
+	echo "$me: full build failed; building $what alone" >&2
+	ninja -C "$build" "$@" >&2 && return 0
+	for t; do
+		case $t in
+		*.o) [ -f "$build/$t" ] || exit 1 ;;
+		*) [ -x "$build/$t" ] || exit 1 ;;
+		esac
+	done
+	echo "$me: WARNING: the build failed; using the programs built before" >&2
+}
+
+# bench_fs DIR: dev and fstype, the file system DIR lives on.  findmnt's first
+# answer is the one (stat -f says "ext2/ext3").
+# shellcheck disable=SC2034 # its variables are the caller's
+bench_fs() {
+	read -r dev fstype < <(findmnt -n -o SOURCE,FSTYPE -T "$1" | head -1) ||
+		{ dev="?"; fstype=$(stat -f -c %T "$1"); }
+}
+
+# Median, then min-max, of the numbers in a file.
+stat_of() {
+	sort -g "$1" | awk '{ v[NR] = $1 } END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%s %s %s\n", m, v[1], v[NR] }'
+}
