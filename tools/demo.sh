@@ -6,6 +6,8 @@
 # summary, and clean up.  RECORDS=N changes how many (default 300000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=tools/testbed.sh
+. tools/testbed.sh
 
 if [ "$(id -u)" != 0 ]; then
 	echo "tools/demo.sh: must run as root (it loads BPF programs and makes namespaces)" >&2
@@ -23,40 +25,22 @@ klogd=build/klogd/klogd klogctl=build/klogctl/klogctl
 
 work=$(mktemp -d /var/tmp/klog-demo-XXXXXX)
 dir=$work/log
+# shellcheck disable=SC2034 # the testbed_* functions use it by its name
 klogd_pid=
 cleanup() {
-	[ -n "$klogd_pid" ] && kill "$klogd_pid" 2>/dev/null && wait "$klogd_pid" 2>/dev/null
-	ip netns del "$srv" 2>/dev/null || true
-	ip netns del "$cli" 2>/dev/null || true
+	testbed_down "$srv" "$cli" klogd_pid
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 echo "== two namespaces joined by a veth pair: $srv ($srv_ip) and $cli ($cli_ip)"
-ip netns del "$srv" 2>/dev/null || true
-ip netns del "$cli" 2>/dev/null || true
-ip netns add "$srv"
-ip netns add "$cli"
-ip link add "$vs" netns "$srv" type veth peer name "$vc" netns "$cli"
-ip -n "$srv" addr add "$srv_ip/24" dev "$vs"
-ip -n "$cli" addr add "$cli_ip/24" dev "$vc"
-ip -n "$srv" link set "$vs" up
-ip -n "$cli" link set "$vc" up
-# A veth receives its peer's XDP_TX frames only when it runs NAPI, which an
-# XDP program (here one that passes everything) turns on.
-ip -n "$cli" link set dev "$vc" xdpdrv obj build/bpf/xdp_pass.bpf.o sec xdp
+testbed_down "$srv" "$cli" # what a demo killed before left behind
+testbed_up "$srv" "$cli" "$vs" "$vc" "$srv_ip" "$cli_ip" build/bpf/xdp_pass.bpf.o
 
 echo "== starting klogd in $srv (log in $dir)"
-# nsenter, not `ip netns exec`: klogd's pins must land in this host's bpffs.
-nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --dir "$dir" --name demo \
-	2>"$work/klogd.log" &
-klogd_pid=$!
-for _ in $(seq 100); do
-	grep -q "klogd: ready" "$work/klogd.log" && break
-	kill -0 "$klogd_pid" 2>/dev/null || { cat "$work/klogd.log" >&2; exit 1; }
-	sleep 0.1
-done
-grep "klogd: ready" "$work/klogd.log" || { cat "$work/klogd.log" >&2; exit 1; }
+testbed_start_klogd klogd_pid "$srv" "$work/klogd.log" \
+	"$klogd" --iface "$vs" --dir "$dir" --name demo || exit 1
+grep "klogd: ready" "$work/klogd.log"
 
 echo "== streaming $records records (75% 128 B, 25% 1024 B) from $cli"
 ip netns exec "$cli" "$klogctl" bench --server "$srv_ip" --count "$records" --size mix \
@@ -73,9 +57,7 @@ echo "record $sample, read by LSN: $("$klogctl" read --dir "$dir" "$sample" | wc
      "($("$klogctl" dump --dir "$dir" --from "$sample" --to "$sample"))"
 
 echo "== stopping klogd"
-kill -TERM "$klogd_pid"
-wait "$klogd_pid" || true
-klogd_pid=
+testbed_stop_klogd klogd_pid || true
 tail -n 2 "$work/klogd.log"
 
 read -r _ appends _ secs _ rate _ mbs _ _ _ p50 _ p99 _ <"$work/bench.out"

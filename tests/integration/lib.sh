@@ -1,9 +1,12 @@
+# shellcheck shell=bash disable=SC2154 # klogd, klogctl, xdp_pass, max: the caller's
 # lib.sh - sourced by the integration tests: TAP output, two network
 # namespaces joined by a veth pair (the server's end for klogd, the client's
 # end with a pass-through XDP program so XDP_TX replies arrive), and klogd
-# started, restarted and stopped in the server namespace.
+# started, restarted and stopped in the server namespace (tools/testbed.sh).
 # The caller sets klogd, klogctl, xdp_pass and max, then sources this file.
 set -u
+# shellcheck source=tools/testbed.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../tools/testbed.sh"
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; failed=1; }
@@ -16,39 +19,26 @@ tag=klogt-$$
 srv=$tag-s cli=$tag-c vs=ks$$ vc=kc$$ name=$tag
 srv_ip=10.97.0.1
 work=$(mktemp -d /var/tmp/klog-test-XXXXXX)
+# shellcheck disable=SC2034 # the testbed_* functions use it by its name
 pid=
 cleanup_extra=:
 cleanup() {
 	$cleanup_extra
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	ip netns del "$srv" 2>/dev/null
-	ip netns del "$cli" 2>/dev/null
+	testbed_down "$srv" "$cli" pid KILL
 	rm -rf "/sys/fs/bpf/klog/$name" "$work"
 }
 trap cleanup EXIT
 
 mtu=$((max + 100 > 1500 ? max + 100 : 1500))
-ip netns add "$srv" && ip netns add "$cli" &&
-	ip link add "$vs" mtu "$mtu" netns "$srv" type veth peer name "$vc" mtu "$mtu" netns "$cli" &&
-	ip -n "$srv" addr add "$srv_ip/24" dev "$vs" && ip -n "$cli" addr add 10.97.0.2/24 dev "$vc" &&
-	ip -n "$srv" link set "$vs" up && ip -n "$cli" link set "$vc" up &&
-	ip -n "$cli" link set dev "$vc" xdpdrv obj "$xdp_pass" sec xdp ||
+testbed_up "$srv" "$cli" "$vs" "$vc" "$srv_ip" 10.97.0.2 "$xdp_pass" "$mtu" ||
 	{ echo "Bail out! cannot set up the namespaces"; exit 1; }
 
-# start_klogd LOG ARGS...: klogd in the server namespace (nsenter, not `ip
-# netns exec`, so its pins land in this bpffs)
-start_klogd() {
+testbed_klogd_failed() { sed 's/^/# /' "$1"; } # its log as TAP comments
+
+start_klogd() { # start_klogd LOG ARGS...: klogd in the server namespace, its pid in pid
 	local log=$1
 	shift
-	nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --name "$name" "$@" 2>>"$log" &
-	pid=$!
-	for _ in $(seq 100); do
-		grep -q "klogd: ready" "$log" && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	sed 's/^/# /' "$log"
-	return 1
+	testbed_start_klogd pid "$srv" "$log" "$klogd" --iface "$vs" --name "$name" "$@"
 }
 
 restart_adopting() { # start_klogd, and it must say it adopted the pinned maps
@@ -59,16 +49,11 @@ restart_adopting() { # start_klogd, and it must say it adopted the pinned maps
 }
 
 stop_klogd() { # SIGTERM, and klogd's exit status
-	kill -TERM "$pid" && wait "$pid"
-	local rc=$?
-	pid=
-	return $rc
+	testbed_stop_klogd pid TERM
 }
 
 kill_klogd() { # SIGKILL: the programs stay attached, the maps pinned
-	kill -9 "$pid"
-	wait "$pid" 2>/dev/null
-	pid=
+	testbed_stop_klogd pid KILL 2>/dev/null
 }
 
 ctl_map() { # a field of a pinned map, summed over CPUs: ctl_map klog_ctl next_lsn
