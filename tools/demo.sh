@@ -60,7 +60,10 @@ echo "== stopping klogd"
 testbed_stop_klogd klogd_pid || true
 tail -n 2 "$work/klogd.log"
 
-read -r _ appends _ secs _ rate _ mbs _ _ _ p50 _ p99 _ <"$work/bench.out"
+# The figures bench printed, by name: "appends N  seconds S ... p50 X p99 Y ...".
+field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' "$work/bench.out"; }
+appends=$(field appends) secs=$(field seconds) rate=$(field appends/s) mbs=$(field MB/s)
+p50=$(field p50) p99=$(field p99)
 segs=$(find "$dir" -name '*.klog' | wc -l)
 printf '\n%-34s %s\n' "summary" ""
 printf '%-34s %s\n' "records appended and acknowledged" "$appends"
