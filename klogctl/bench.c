@@ -19,6 +19,7 @@
 #include <klog/klog.h>
 
 #include "klogctl.h"
+#include "parse.h"
 
 struct size_spec {
 	enum { SIZE_FIXED, SIZE_UNIFORM, SIZE_MIX } kind;
@@ -121,7 +122,7 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 		switch (o) {
 		case 't':
 		case 'r':
-			if (ctl_parse_u64(optarg, &v) || (o == 't' && !v) || v > 60000) {
+			if (klog_parse_u64(optarg, &v, false) || (o == 't' && !v) || v > 60000) {
 				fprintf(stderr, "klogctl: --%s %s: expected %s\n",
 					o == 't' ? "timeout" : "retries", optarg,
 					o == 't' ? "1..60000 ms" : "0..60000");
@@ -130,7 +131,7 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 			*(o == 't' ? &a->timeout_ms : &a->retries) = (unsigned int)v;
 			break;
 		case 'o':
-			if (ctl_parse_u64(optarg, &v) || !v || v > KLOG_DEDUP_WINDOW) {
+			if (klog_parse_u64(optarg, &v, false) || !v || v > KLOG_DEDUP_WINDOW) {
 				fprintf(stderr, "klogctl: --outstanding %s: expected 1..%d\n", optarg,
 					KLOG_DEDUP_WINDOW);
 				return 2;
@@ -143,11 +144,11 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 		case 'd': a->dir = optarg; break;
 		case 'a': a->acks = optarg; break;
 		case 'n':
-			if (ctl_parse_u64(optarg, &a->count) || !a->count)
+			if (klog_parse_u64(optarg, &a->count, false) || !a->count)
 				return ctl_fail("--count", -EINVAL) + 1;
 			break;
 		case 'S':
-			if (ctl_parse_u64(optarg, &a->seed))
+			if (klog_parse_u64(optarg, &a->seed, false))
 				return ctl_fail("--seed", -EINVAL) + 1;
 			break;
 		case 'z':

@@ -16,6 +16,7 @@
 #include <klog/klog.h>
 
 #include "klogctl.h"
+#include "parse.h"
 
 static void usage(FILE *f)
 {
@@ -55,15 +56,6 @@ int ctl_fail(const char *what, int err)
 {
 	fprintf(stderr, "klogctl: %s: %s\n", what, strerror(-err));
 	return 1;
-}
-
-int ctl_parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return errno || end == s || *end || *s == '-' ? -EINVAL : 0;
 }
 
 /* Split HOST[:PORT] or [V6]:PORT in place. */
@@ -133,7 +125,7 @@ static int cmd_append(int argc, char **argv)
 		case 's': server = optarg; break;
 		case 'D': durable = true; break;
 		case 't':
-			if (ctl_parse_u64(optarg, &txid))
+			if (klog_parse_u64(optarg, &txid, false))
 				return ctl_fail("--txid", -EINVAL);
 			break;
 		case 'h': usage(stdout); return 0;
@@ -192,7 +184,7 @@ static int dir_args(int argc, char **argv, const char **dir, uint64_t *from, uin
 		case 'd': *dir = optarg; break;
 		case 'f':
 		case 't':
-			if (!from || ctl_parse_u64(optarg, o == 'f' ? from : to)) {
+			if (!from || klog_parse_u64(optarg, o == 'f' ? from : to, false)) {
 				fprintf(stderr, "klogctl: invalid --%s\n", o == 'f' ? "from" : "to");
 				return 2;
 			}
@@ -218,7 +210,7 @@ static int cmd_read(int argc, char **argv)
 
 	if ((err = dir_args(argc, argv, &dir, NULL, NULL)))
 		return err;
-	if (optind + 1 != argc || ctl_parse_u64(argv[optind], &lsn)) {
+	if (optind + 1 != argc || klog_parse_u64(argv[optind], &lsn, false)) {
 		fprintf(stderr, "klogctl read: one LSN is required\n");
 		return 2;
 	}

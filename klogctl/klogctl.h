@@ -11,7 +11,6 @@ int cmd_verify(int argc, char **argv);
 
 /* Shared by the subcommands. */
 int ctl_fail(const char *what, int err);
-int ctl_parse_u64(const char *s, uint64_t *v);
 void ctl_split_server(char *s, char **host, char **port);
 
 #endif

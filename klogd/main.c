@@ -25,6 +25,7 @@
 #include "drain.h"
 #include "format.h"
 #include "loader.h"
+#include "parse.h"
 #include "log.h"
 #include "writer.h"
 
@@ -66,29 +67,6 @@ static void usage(FILE *f)
 		"the options: its records are adopted. SIGINT or SIGTERM detaches,\n"
 		"drains what is committed, syncs and exits.\n",
 		KLOG_DEFAULT_PORT, KLOG_BLOCK_SIZE);
-}
-
-static int parse_u64(const char *s, uint64_t *v, bool suffix)
-{
-	char *end;
-	unsigned long long x;
-
-	errno = 0;
-	x = strtoull(s, &end, 0);
-	if (errno || end == s || *s == '-')
-		return -EINVAL;
-	if (suffix && *end) {
-		int shift = *end == 'k' || *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : -1;
-
-		if (shift < 0 || end[1] || x > (ULLONG_MAX >> shift))
-			return -EINVAL;
-		x <<= shift;
-		end++;
-	}
-	if (*end)
-		return -EINVAL;
-	*v = x;
-	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct config *c)
@@ -140,37 +118,37 @@ static int parse_args(int argc, char **argv, struct config *c)
 				goto bad;
 			break;
 		case 'p':
-			if (parse_u64(optarg, &v, false) || !v || v > 65535)
+			if (klog_parse_u64(optarg, &v, false) || !v || v > 65535)
 				goto bad;
 			c->load.kern.port = (uint16_t)v;
 			break;
 		case 'w':
-			if (parse_u64(optarg, &v, true) || !v || v > UINT32_MAX)
+			if (klog_parse_u64(optarg, &v, true) || !v || v > UINT32_MAX)
 				goto bad;
 			c->load.kern.window = (uint32_t)v;
 			break;
 		case 'b':
-			if (parse_u64(optarg, &v, true) || !v || v > UINT32_MAX)
+			if (klog_parse_u64(optarg, &v, true) || !v || v > UINT32_MAX)
 				goto bad;
 			c->load.kern.pool_blocks = v;
 			break;
 		case 'c':
-			if (parse_u64(optarg, &v, true) || !v || v > (1u << 24))
+			if (klog_parse_u64(optarg, &v, true) || !v || v > (1u << 24))
 				goto bad;
 			c->load.kern.clients = (uint32_t)v;
 			break;
 		case 's':
-			if (parse_u64(optarg, &v, true) || v < (1u << 20))
+			if (klog_parse_u64(optarg, &v, true) || v < (1u << 20))
 				goto bad;
 			c->seg_size = v;
 			break;
 		case 'T':
-			if (parse_u64(optarg, &v, false) || !v || v > (1u << 20))
+			if (klog_parse_u64(optarg, &v, false) || !v || v > (1u << 20))
 				goto bad;
 			c->batch = (uint32_t)v;
 			break;
 		case 'L':
-			if (parse_u64(optarg, &v, false) || !v || v > 86400 * 365)
+			if (klog_parse_u64(optarg, &v, false) || !v || v > 86400 * 365)
 				goto bad;
 			c->client_ttl_s = v;
 			break;
