@@ -38,6 +38,7 @@
 #include "frame.h"
 #include "kern.h"
 #include "klog.skel.h"
+#include "parse.h"
 #include "stats.h"
 #include "writer.h"
 
@@ -264,15 +265,6 @@ out:
 	return err;
 }
 
-static int parse_size(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return errno || end == s || *end || *s == '-' ? -EINVAL : 0;
-}
-
 static int parse_args(int argc, char **argv, struct config *c, const char **backend)
 {
 	static const struct option opts[] = {
@@ -293,7 +285,7 @@ static int parse_args(int argc, char **argv, struct config *c, const char **back
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'r':
-			if (parse_size(optarg, &c->records) || !c->records ||
+			if (klog_parse_u64(optarg, &c->records, false) || !c->records ||
 			    c->records > UINT32_MAX / 2)
 				goto bad;
 			break;
@@ -309,17 +301,17 @@ static int parse_args(int argc, char **argv, struct config *c, const char **back
 			*backend = optarg;
 			break;
 		case 'b':
-			if (parse_size(optarg, &v) || !v || v > (1u << 20))
+			if (klog_parse_u64(optarg, &v, false) || !v || v > (1u << 20))
 				goto bad;
 			c->batch = (uint32_t)v;
 			break;
 		case 'u':
-			if (parse_size(optarg, &v) || !v || v % 4096)
+			if (klog_parse_u64(optarg, &v, false) || !v || v % 4096)
 				goto bad;
 			c->buf_size = v;
 			break;
 		case 's':
-			if (parse_size(optarg, &v) || v < (1u << 20))
+			if (klog_parse_u64(optarg, &v, false) || v < (1u << 20))
 				goto bad;
 			c->seg_size = v;
 			break;

@@ -24,6 +24,7 @@
 #include "durable.h"
 #include "format.h"
 #include "frame.h"
+#include "parse.h"
 #include "stats.h"
 #include "writer.h"
 
@@ -114,16 +115,15 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "json", no_argument, NULL, 'j' },          { "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	char *end;
 	int o;
 
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'r':
 		case 'R': {
-			unsigned long long v = strtoull(optarg, &end, 0);
+			uint64_t v;
 
-			if (*end || end == optarg || *optarg == '-' || !v || v > UINT32_MAX)
+			if (klog_parse_u64(optarg, &v, false) || !v || v > UINT32_MAX)
 				goto bad;
 			*(o == 'r' ? &c->records : &c->reads) = v;
 			break;
