@@ -78,37 +78,54 @@ static __always_inline enum klog_stat_id klog_validate(const struct klog_hdr *h,
 	return KLOG_STAT_appends;
 }
 
+/* Attempts at the reservation's compare-and-swap before answering BUSY. */
+#define KLOG_RESERVE_TRIES 16
+
 /*
- * Reserve the next LSN and, for the ring, its blocks, in one critical
- * section: block order is then LSN order, and an LSN is taken only once
- * everything the record needs is held, so no LSN is ever left a hole.
+ * Reserve the next LSN and, for the ring, its blocks, with one
+ * compare-and-swap of the packed counters: block order is then LSN order,
+ * and an LSN is taken only once everything the record needs is held, so no
+ * LSN is ever left a hole.  A failed swap means another CPU reserved; the
+ * loop only retries, nothing waits.  next_lsn counts reservations after the
+ * fact, so it never runs ahead of them.
  */
 static __always_inline enum klog_stat_id klog_reserve(struct klog_ctl *ctl, __u32 nb,
 						      __u64 *idx, __u64 *lsn)
 {
 	struct kerby_index *ix = kerby_index_get();
-	__u64 trunc = READ_ONCE(ctl->truncated_lsn);
-	__u64 wm = READ_ONCE(ctl->pool_watermark);
-	enum klog_stat_id res = KLOG_STAT_appends;
-	__u64 next, first = 0;
+	bool ring = kerby_is_ring();
 
 	if (!ix)
 		return KLOG_STAT_nack_busy;
-	bpf_spin_lock(&ix->lock);
-	next = ctl->next_lsn;
-	if (next - trunc >= klog_window)
-		res = KLOG_STAT_nack_full_window;
-	else if (kerby_is_ring() && !(first = kerby_malloc_ring_locked(ix, nb, wm)))
-		res = KLOG_STAT_nack_full_pool;
-	else
-		ctl->next_lsn = next + 1;
-	bpf_spin_unlock(&ix->lock);
-	if (res != KLOG_STAT_appends)
-		return res;
-	if (kerby_is_ring())
-		kerby_fill_range(idx, first, nb);
-	*lsn = next;
-	return res;
+	for (int i = 0; i < KLOG_RESERVE_TRIES; i++) {
+		__u64 packed = READ_ONCE(ix->reserved), trunc, wm, next, first, want;
+
+		/*
+		 * The floors are read after packed: if the swap succeeds nothing
+		 * was reserved in between, so neither floor passed the counters.
+		 * If one did, the counters moved: the gap is impossible, retry.
+		 */
+		barrier();
+		trunc = READ_ONCE(ctl->truncated_lsn);
+		wm = READ_ONCE(ctl->pool_watermark);
+		next = kerby_reserved_lsn(packed, trunc);
+		first = kerby_reserved_block(packed, wm);
+		if (next - trunc > klog_window || (ring && first - wm > kerby_pool_blocks))
+			continue;
+		if (next - trunc == klog_window)
+			return KLOG_STAT_nack_full_window;
+		if (ring && !kerby_malloc_ring_fits(first, nb, wm))
+			return KLOG_STAT_nack_full_pool;
+		want = kerby_reserved_pack(next + 1, ring ? first + nb : first);
+		if (__sync_val_compare_and_swap(&ix->reserved, packed, want) != packed)
+			continue;
+		__sync_fetch_and_add(&ctl->next_lsn, 1);
+		if (ring)
+			kerby_fill_range(idx, first, nb);
+		*lsn = next;
+		return KLOG_STAT_appends;
+	}
+	return KLOG_STAT_nack_busy;
 }
 
 /* Append the payload at off..off+len.  On anything but success every map is as it was. */

@@ -74,54 +74,117 @@ static __always_inline struct klog_client_state *klog_client_get(__u32 client_id
 }
 
 /*
+ * A slot is read and rewritten without a lock: seq is even while the slot is
+ * stable, and a writer owns it once its compare-and-swap made seq odd.  A
+ * reader's copy is whole if seq was even and the same before and after; the
+ * argument relies on x86 keeping loads in order and stores in order, as the
+ * allocation entries' publication does (doc/design.md).
+ */
+struct klog_dedup_copy {
+	__u64 seq;
+	__u64 request_id;
+	__u64 lsn;
+	__u32 fp;
+	__u32 used;
+};
+
+/* A whole copy of s, or false if a writer owns it now. */
+static __always_inline bool klog_dedup_read(struct klog_dedup_slot *s, struct klog_dedup_copy *c)
+{
+	c->seq = READ_ONCE(s->seq);
+	barrier();
+	c->request_id = READ_ONCE(s->request_id);
+	c->lsn = READ_ONCE(s->lsn);
+	c->fp = READ_ONCE(s->fp);
+	c->used = READ_ONCE(s->used);
+	barrier();
+	return !(c->seq & 1) && READ_ONCE(s->seq) == c->seq;
+}
+
+/* Rewrite s as the CPU that owns it since copy c was read, if no one moved it since. */
+static __always_inline bool klog_dedup_write(struct klog_dedup_slot *s, __u64 seq, __u64 req,
+					     __u64 lsn, __u32 fp, __u32 used)
+{
+	if (__sync_val_compare_and_swap(&s->seq, seq, seq + 1) != seq)
+		return false;
+	WRITE_ONCE(s->request_id, req);
+	WRITE_ONCE(s->lsn, lsn);
+	WRITE_ONCE(s->fp, fp);
+	WRITE_ONCE(s->used, used);
+	barrier();
+	WRITE_ONCE(s->seq, seq + 2);
+	return true;
+}
+
+/* max_request = max(max_request, req), with a bounded retry against other CPUs. */
+static __always_inline void klog_dedup_raise(struct klog_client_state *st, __u64 req)
+{
+	__u64 seen = READ_ONCE(st->max_request);
+
+	for (int i = 0; i < 8 && req > seen; i++) {
+		__u64 was = __sync_val_compare_and_swap(&st->max_request, seen, req);
+
+		if (was == seen)
+			return;
+		seen = was;
+	}
+}
+
+/* Refresh the client's clock for klogd's expiry: a store per tick of the coarse clock, not per request. */
+static __always_inline void klog_client_touch(struct klog_client_state *st)
+{
+	__u64 now = bpf_ktime_get_coarse_ns();
+
+	if (now - READ_ONCE(st->last_seen) > 1000000)
+		WRITE_ONCE(st->last_seen, now);
+}
+
+/*
  * Look the request up and, if it is new, claim its slot (lsn 0 marks it in
  * progress, so a retransmission racing on another CPU is told BUSY).  The
  * fingerprint of a new request is known only once it is copied: settle
- * records it.
+ * records it.  Losing a race for the slot answers BUSY, which the client
+ * retries.
  */
 static __always_inline enum klog_dedup_verdict klog_dedup_check(struct klog_client_state *st,
 								__u64 req, __u64 *lsn,
 								__u32 *fp)
 {
 	struct klog_dedup_slot *s = &st->slot[req & (KLOG_DEDUP_WINDOW - 1)];
-	enum klog_dedup_verdict v = KLOG_DEDUP_NEW;
+	struct klog_dedup_copy c;
+	__u64 max;
 
-	/* No helper may run under the lock; a racy store of a clock is fine. */
-	WRITE_ONCE(st->last_seen, bpf_ktime_get_coarse_ns());
-	bpf_spin_lock(&st->lock);
-	if (s->used && s->request_id == req) {
-		v = s->lsn ? KLOG_DEDUP_SEEN : KLOG_DEDUP_BUSY;
-		*lsn = s->lsn;
-		*fp = s->fp;
-	} else if (req < st->max_request && st->max_request - req >= KLOG_DEDUP_WINDOW) {
-		v = KLOG_DEDUP_STALE;
-	} else {
-		s->request_id = req;
-		s->lsn = 0;
-		s->used = 1;
-		if (req > st->max_request)
-			st->max_request = req;
+	klog_client_touch(st);
+	if (!klog_dedup_read(s, &c))
+		return KLOG_DEDUP_BUSY;
+	if (c.used && c.request_id == req) {
+		*lsn = c.lsn;
+		*fp = c.fp;
+		return c.lsn ? KLOG_DEDUP_SEEN : KLOG_DEDUP_BUSY;
 	}
-	bpf_spin_unlock(&st->lock);
-	return v;
+	max = READ_ONCE(st->max_request);
+	if (req < max && max - req >= KLOG_DEDUP_WINDOW)
+		return KLOG_DEDUP_STALE;
+	if (!klog_dedup_write(s, c.seq, req, 0, 0, 1))
+		return KLOG_DEDUP_BUSY;
+	klog_dedup_raise(st, req);
+	return KLOG_DEDUP_NEW;
 }
 
 /*
  * After the append: record its LSN and fingerprint, or, if it was refused
- * (lsn 0), free the slot so the client's retry is a new request again.
+ * (lsn 0), free the slot so the client's retry is a new request again.  If
+ * a newer request took the slot meanwhile, it is left to that one.
  */
 static __always_inline void klog_dedup_settle(struct klog_client_state *st, __u64 req,
 					      __u64 lsn, __u32 fp)
 {
 	struct klog_dedup_slot *s = &st->slot[req & (KLOG_DEDUP_WINDOW - 1)];
+	struct klog_dedup_copy c;
 
-	bpf_spin_lock(&st->lock);
-	if (s->used && s->request_id == req && !s->lsn) {
-		s->fp = fp;
-		s->lsn = lsn;
-		s->used = lsn != 0;
-	}
-	bpf_spin_unlock(&st->lock);
+	/* Only a claim by another request moves seq while this one is in progress. */
+	if (klog_dedup_read(s, &c) && c.used && c.request_id == req && !c.lsn)
+		klog_dedup_write(s, c.seq, req, lsn, fp, lsn != 0);
 }
 
 #endif /* KLOG_DEDUP_BPF_H */

@@ -106,21 +106,14 @@ static __always_inline void kerby_fill_range(__u64 *idx, __u64 first, __u32 nb)
 }
 
 /*
- * Ring malloc.  The caller holds ix->lock: ring blocks are handed out in the
- * same critical section as the LSN, so block order is LSN order and the ring
- * is freed by advancing one watermark.  Index i may be taken only when every
- * index below i - pool_blocks is free, i.e. i < watermark + pool_blocks.
- * Returns the first index, or 0 (the null index) when the pool is full.
+ * Ring malloc's test: nb blocks from index first fit.  Ring blocks are
+ * reserved with the LSN (klog_reserve), so block order is LSN order and the
+ * ring is freed by advancing one watermark.  Index i may be taken only when
+ * every index below i - pool_blocks is free, i.e. i < watermark + pool_blocks.
  */
-static __always_inline __u64 kerby_malloc_ring_locked(struct kerby_index *ix, __u32 nb,
-						      __u64 watermark)
+static __always_inline bool kerby_malloc_ring_fits(__u64 first, __u32 nb, __u64 watermark)
 {
-	__u64 first = ix->next_block;
-
-	if (first + nb - watermark > kerby_pool_blocks)
-		return 0;
-	ix->next_block = first + nb;
-	return first;
+	return first + nb - watermark <= kerby_pool_blocks;
 }
 
 /*
@@ -197,7 +190,7 @@ static __always_inline int kerby_malloc_at(__u32 at, __u32 nb, __u64 *idx)
 	if (!ix)
 		return -ENOMEM;
 	if (kerby_is_ring())
-		return -EOPNOTSUPP; /* ring blocks come from kerby_malloc_ring_locked */
+		return -EOPNOTSUPP; /* ring blocks are reserved with the LSN */
 	if (at + nb > KLOG_MAX_BLOCKS)
 		return -E2BIG;
 	l.first = __sync_fetch_and_add(&ix->next_block, nb);

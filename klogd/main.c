@@ -51,7 +51,7 @@ static void usage(FILE *f)
 		"  -n, --name NAME         instance name: pins under /sys/fs/bpf/klog/NAME\n"
 		"                          (default \"default\")\n"
 		"  -w, --window N          LSNs the kernel holds before it answers FULL\n"
-		"                          (default 65536)\n"
+		"                          (default 65536, at most 8388608)\n"
 		"  -b, --pool-blocks N     memory pool blocks of %d bytes (default 262144)\n"
 		"  -P, --pool KIND         ring (default) or hash\n"
 		"  -c, --clients N         clients whose retransmissions are recognised\n"
@@ -123,7 +123,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 			c->load.kern.port = (uint16_t)v;
 			break;
 		case 'w':
-			if (klog_parse_u64(optarg, &v, true) || !v || v > UINT32_MAX)
+			if (klog_parse_u64(optarg, &v, true) || !v || v > KLOG_MAX_WINDOW)
 				goto bad;
 			c->load.kern.window = (uint32_t)v;
 			break;

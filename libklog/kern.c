@@ -69,7 +69,8 @@ int klog_kern_configure(struct bpf_object *obj, const struct klog_kern_opts *o)
 	uint32_t kind = o->pool;
 	int err;
 
-	if (!o->window || !o->pool_blocks || o->pool_blocks > UINT32_MAX || !o->clients ||
+	if (!o->window || o->window > KLOG_MAX_WINDOW || !o->pool_blocks ||
+	    o->pool_blocks > UINT32_MAX || !o->clients ||
 	    (o->pool != KERBY_POOL_RING && o->pool != KERBY_POOL_HASH))
 		return -EINVAL;
 	/* The pool kind not in use keeps a single entry. */
@@ -197,15 +198,18 @@ void klog_kern_close(struct klog_kern *k)
 
 int klog_kern_init(struct klog_kern *k, uint64_t first_lsn)
 {
-	struct kerby_index ix = { .next_block = KERBY_FIRST_BLOCK };
+	struct kerby_index ix = {
+		.next_block = KERBY_FIRST_BLOCK,
+		.reserved = kerby_reserved_pack(first_lsn, KERBY_FIRST_BLOCK),
+	};
 	__u32 zero = 0;
 
 	if (__atomic_load_n(&k->ctl->next_lsn, __ATOMIC_ACQUIRE) >= KLOG_FIRST_LSN)
 		return 0;
-	if (bpf_map_update_elem(k->index_fd, &zero, &ix, BPF_F_LOCK))
-		return -errno;
 	if (first_lsn < KLOG_FIRST_LSN)
 		return -EINVAL;
+	if (bpf_map_update_elem(k->index_fd, &zero, &ix, 0))
+		return -errno;
 	k->ctl->truncated_lsn = first_lsn;
 	k->ctl->durable_lsn = first_lsn;
 	k->ctl->pool_watermark = KERBY_FIRST_BLOCK;
@@ -450,9 +454,13 @@ int klog_kern_next_block(struct klog_kern *k, uint64_t *next)
 	struct kerby_index ix;
 	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem_flags(k->index_fd, &zero, &ix, BPF_F_LOCK))
+	if (bpf_map_lookup_elem(k->index_fd, &zero, &ix))
 		return -errno;
-	*next = ix.next_block;
+	/* The ring's counter is packed with the LSN's; the watermark bounds it below. */
+	*next = k->pool == KERBY_POOL_RING
+			? kerby_reserved_block(ix.reserved, __atomic_load_n(&k->ctl->pool_watermark,
+									    __ATOMIC_ACQUIRE))
+			: ix.next_block;
 	return 0;
 }
 

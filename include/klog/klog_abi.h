@@ -11,7 +11,6 @@
 #define KLOG_ABI_H
 
 #ifndef __VMLINUX_H__
-#include <linux/bpf.h> /* struct bpf_spin_lock */
 #include <linux/types.h>
 #endif
 
@@ -116,14 +115,45 @@ struct kerby_block {
 };
 
 /*
- * Kerby index allocator (single-entry array).  next_block only grows; the
- * lock serialises the reservation of an LSN together with its ring blocks.
+ * Kerby index allocator (single-entry array).  The ring pool takes an LSN
+ * and its blocks together with one compare-and-swap of `reserved`, which
+ * packs the low bits of both counters (doc/design.md); the hash pool takes
+ * block indices from `next_block` by fetch-and-add, as in the paper.
  */
 struct kerby_index {
-	struct bpf_spin_lock lock;
-	__u32 pad;
-	__u64 next_block;
+	__u64 next_block; /* hash pool: the next block index */
+	__u64 reserved;   /* next LSN << KERBY_RESERVED_BLOCK_BITS | next ring block, truncated */
 };
+
+/*
+ * The packed counters stay exact while the window is below 2^LSN_BITS and
+ * the pool below 2^BLOCK_BITS: a full value is recovered from the packed one
+ * and any lower bound less than that far below it (truncated_lsn,
+ * pool_watermark).
+ */
+#define KERBY_RESERVED_BLOCK_BITS 40
+#define KERBY_RESERVED_LSN_BITS 24
+#define KLOG_MAX_WINDOW (1u << (KERBY_RESERVED_LSN_BITS - 1))
+
+static inline __attribute__((always_inline)) __u64 kerby_reserved_pack(__u64 lsn, __u64 block)
+{
+	return lsn << KERBY_RESERVED_BLOCK_BITS |
+	       (block & ((1ull << KERBY_RESERVED_BLOCK_BITS) - 1));
+}
+
+/* The full next LSN of packed, given floor <= it (e.g. truncated_lsn). */
+static inline __attribute__((always_inline)) __u64 kerby_reserved_lsn(__u64 packed, __u64 floor)
+{
+	return floor + (((packed >> KERBY_RESERVED_BLOCK_BITS) - floor) &
+			((1ull << KERBY_RESERVED_LSN_BITS) - 1));
+}
+
+/* The full next ring block of packed, given floor <= it (e.g. pool_watermark). */
+static inline __attribute__((always_inline)) __u64 kerby_reserved_block(__u64 packed,
+								       __u64 floor)
+{
+	return floor + ((packed - floor) & ((1ull << KERBY_RESERVED_BLOCK_BITS) - 1));
+}
 
 /*
  * Allocation map value (per-CPU array, key = lsn % window).  The entry is
@@ -169,8 +199,14 @@ struct klog_waiter {
 };
 _Static_assert(sizeof(struct klog_waiter) == 48, "klog_waiter layout");
 
-/* One remembered request of a client (idempotent appends). */
+/*
+ * One remembered request of a client (idempotent appends).  seq is a
+ * sequence lock taken by compare-and-swap: odd while one CPU rewrites the
+ * slot, and a reader trusts the fields only if seq was even and unchanged
+ * around its reads (bpf/dedup.bpf.h).
+ */
 struct klog_dedup_slot {
+	__u64 seq;
 	__u64 request_id;
 	__u64 lsn;   /* 0 while the original is still being appended */
 	__u32 fp;    /* fingerprint: payload checksum, length and txid */
@@ -179,9 +215,7 @@ struct klog_dedup_slot {
 
 /* Per client (hash map keyed by client_id): its last KLOG_DEDUP_WINDOW requests. */
 struct klog_client_state {
-	struct bpf_spin_lock lock;
-	__u32 pad;
-	__u64 max_request; /* largest request id seen */
+	__u64 max_request; /* largest request id seen (atomic maximum) */
 	__u64 last_seen;   /* CLOCK_MONOTONIC ns of its last request: klogd expires idle ones */
 	struct klog_dedup_slot slot[KLOG_DEDUP_WINDOW]; /* by request_id % window */
 };
