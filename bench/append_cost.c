@@ -196,6 +196,8 @@ static void print_ratios(const struct variant *v, const struct bench_stat *st, i
 		hash = median_of(v, st, nv, name);
 		snprintf(name, sizeof(name), "fixed %s-B slots, %s", slot[i], names[i]);
 		fixed = median_of(v, st, nv, name);
+		if (!ring)
+			continue; /* left out by --only */
 		if (json)
 			printf(", \"hash_over_ring_%s\": %.3f, \"fixed_over_ring_%s\": %.3f", sizes[i],
 			       ratio(hash, ring), sizes[i], ratio(fixed, ring));

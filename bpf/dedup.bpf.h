@@ -116,20 +116,6 @@ static __always_inline bool klog_dedup_write(struct klog_dedup_slot *s, __u64 se
 	return true;
 }
 
-/* max_request = max(max_request, req), with a bounded retry against other CPUs. */
-static __always_inline void klog_dedup_raise(struct klog_client_state *st, __u64 req)
-{
-	__u64 seen = READ_ONCE(st->max_request);
-
-	for (int i = 0; i < 8 && req > seen; i++) {
-		__u64 was = __sync_val_compare_and_swap(&st->max_request, seen, req);
-
-		if (was == seen)
-			return;
-		seen = was;
-	}
-}
-
 /* Refresh the client's clock for klogd's expiry: a store per tick of the coarse clock, not per request. */
 static __always_inline void klog_client_touch(struct klog_client_state *st)
 {
@@ -162,12 +148,20 @@ static __always_inline enum klog_dedup_verdict klog_dedup_check(struct klog_clie
 		*fp = c.fp;
 		return c.lsn ? KLOG_DEDUP_SEEN : KLOG_DEDUP_BUSY;
 	}
+	/*
+	 * A newer id in this slot means req was pushed out: never claim
+	 * backwards.  That alone keeps a request from being appended twice, so
+	 * max_request, which adds the rule "64 below the newest id", may be
+	 * raised with a plain store: a race between two CPUs of one client can
+	 * only leave it lower, i.e. refuse less, never admit a duplicate.
+	 */
 	max = READ_ONCE(st->max_request);
-	if (req < max && max - req >= KLOG_DEDUP_WINDOW)
+	if ((c.used && c.request_id > req) || (req < max && max - req >= KLOG_DEDUP_WINDOW))
 		return KLOG_DEDUP_STALE;
 	if (!klog_dedup_write(s, c.seq, req, 0, 0, 1))
 		return KLOG_DEDUP_BUSY;
-	klog_dedup_raise(st, req);
+	if (req > max)
+		WRITE_ONCE(st->max_request, req);
 	return KLOG_DEDUP_NEW;
 }
 

@@ -28,7 +28,7 @@ struct {
 static __always_inline int klog_waiter_set(void *data, void *data_end,
 					   const struct klog_pkt *pkt, __u64 lsn)
 {
-	__u32 slot = lsn % klog_window;
+	__u32 slot = klog_window_slot(lsn);
 	struct klog_waiter *w = bpf_map_lookup_elem(&klog_waiters, &slot);
 	struct udphdr *udp = data + (pkt->l4_off & 0xff);
 	void *l3 = data + (pkt->l3_off & 0x1f);

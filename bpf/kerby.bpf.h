@@ -83,7 +83,7 @@ static __always_inline struct kerby_index *kerby_index_get(void)
 static __always_inline struct kerby_block *kerby_block(__u64 idx)
 {
 	if (kerby_is_ring()) {
-		__u32 slot = idx % kerby_pool_blocks;
+		__u32 slot = klog_mod(idx, kerby_pool_blocks, kerby_pool_mask);
 
 		return bpf_map_lookup_elem(&kerby_ring, &slot);
 	}
@@ -271,7 +271,7 @@ static __always_inline int kerby_pool_update(void *ctx, enum klog_hook hook, __u
 
 static __always_inline struct klog_alloc_entry *kerby_alloc_slot(__u64 key)
 {
-	__u32 slot = key % klog_window;
+	__u32 slot = klog_window_slot(key);
 
 	return bpf_map_lookup_elem(&kerby_alloc, &slot);
 }

@@ -33,6 +33,21 @@ const volatile __u16 klog_port = KLOG_DEFAULT_PORT;
 const volatile __u32 klog_window = 1;      /* allocation map entries */
 const volatile __u64 kerby_pool_blocks = 1; /* pool map entries */
 const volatile __u32 kerby_pool_kind = KERBY_POOL_RING;
+/* size - 1 when the size is a power of two, else 0: a mask costs less than a division. */
+const volatile __u32 klog_window_mask;
+const volatile __u64 kerby_pool_mask;
+
+/* i mod n, where mask is n - 1 for a power of two (load-time constants: one branch is compiled out). */
+static __always_inline __u64 klog_mod(__u64 i, __u64 n, __u64 mask)
+{
+	return mask ? i & mask : i % n;
+}
+
+/* The slot of lsn in the maps with one entry per LSN of the window. */
+static __always_inline __u32 klog_window_slot(__u64 lsn)
+{
+	return klog_mod(lsn, klog_window, klog_window_mask);
+}
 
 /* Control map: LSN and watermark state shared with klogd through mmap. */
 struct {

@@ -66,7 +66,9 @@ static int set_entries_opt(struct bpf_object *obj, const char *name, uint32_t n)
 int klog_kern_configure(struct bpf_object *obj, const struct klog_kern_opts *o)
 {
 	bool ring = o->pool == KERBY_POOL_RING;
-	uint32_t kind = o->pool;
+	/* Masks for sizes that are powers of two (the defaults), else 0: divide. */
+	uint32_t kind = o->pool, window_mask = o->window & (o->window - 1) ? 0 : o->window - 1;
+	uint64_t pool_mask = o->pool_blocks & (o->pool_blocks - 1) ? 0 : o->pool_blocks - 1;
 	int err;
 
 	if (!o->window || o->window > KLOG_MAX_WINDOW || !o->pool_blocks ||
@@ -82,7 +84,9 @@ int klog_kern_configure(struct bpf_object *obj, const struct klog_kern_opts *o)
 	    (err = set_rodata(obj, "klog_window", &o->window, sizeof(o->window))) ||
 	    (err = set_rodata(obj, "kerby_pool_blocks", &o->pool_blocks,
 			      sizeof(o->pool_blocks))) ||
-	    (err = set_rodata(obj, "kerby_pool_kind", &kind, sizeof(kind))))
+	    (err = set_rodata(obj, "kerby_pool_kind", &kind, sizeof(kind))) ||
+	    (err = set_rodata(obj, "klog_window_mask", &window_mask, sizeof(window_mask))) ||
+	    (err = set_rodata(obj, "kerby_pool_mask", &pool_mask, sizeof(pool_mask))))
 		return err;
 	return set_rodata(obj, "klog_port", &o->port, sizeof(o->port));
 }

@@ -215,7 +215,7 @@ struct klog_dedup_slot {
 
 /* Per client (hash map keyed by client_id): its last KLOG_DEDUP_WINDOW requests. */
 struct klog_client_state {
-	__u64 max_request; /* largest request id seen (atomic maximum) */
+	__u64 max_request; /* largest request id seen (may lag under races: bpf/dedup.bpf.h) */
 	__u64 last_seen;   /* CLOCK_MONOTONIC ns of its last request: klogd expires idle ones */
 	struct klog_dedup_slot slot[KLOG_DEDUP_WINDOW]; /* by request_id % window */
 };
