@@ -7,10 +7,11 @@ me=${0##*/}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # bench_options ROUNDS ARG...: the options every benchmark takes, into quick
-# (0 or 1), rounds (--rounds, else 1 with --quick, else ROUNDS), parent
-# (--dir), build (--build) and json (--json FILE; empty without).  The caller
-# defines usage(): --help prints it and exits 0; a bad option prints it on
-# stderr and exits 2, as does a bad --rounds.
+# (0 or 1), rounds (--rounds, else 1 with --quick, else ROUNDS; with ROUNDS
+# empty, empty unless --rounds), parent (--dir), build (--build) and json
+# (--json FILE; empty without).  The caller defines usage(): --help prints it
+# and exits 0; a bad option prints it on stderr and exits 2, as do a missing
+# value and a bad --rounds.
 # shellcheck disable=SC2034 # its variables are the caller's
 bench_options() {
 	local default=$1
@@ -22,21 +23,31 @@ bench_options() {
 	json=
 	while [ $# -gt 0 ]; do
 		case $1 in
+		--rounds|--dir|--build|--json)
+			if [ $# -lt 2 ] || [ -z "$2" ]; then
+				echo "$me: $1 needs a value" >&2
+				exit 2
+			fi ;;
+		esac
+		case $1 in
 		--quick) quick=1 ;;
-		--rounds) rounds=${2:?}; shift ;;
-		--dir) parent=${2:?}; shift ;;
-		--build) build=${2:?}; shift ;;
-		--json) json=${2:?}; shift ;;
+		--rounds) rounds=$2; shift ;;
+		--dir) parent=$2; shift ;;
+		--build) build=$2; shift ;;
+		--json) json=$2; shift ;;
 		-h|--help) usage; exit 0 ;;
 		*) usage >&2; exit 2 ;;
 		esac
 		shift
 	done
-	if [ -z "$rounds" ]; then
+	case $rounds in *[!0-9]*|0)
+		echo "$me: --rounds must be a positive number" >&2
+		exit 2 ;;
+	esac
+	if [ -z "$rounds" ] && [ -n "$default" ]; then
 		rounds=$default
 		if [ "$quick" = 1 ]; then rounds=1; fi
 	fi
-	case $rounds in ''|*[!0-9]*|0) echo "$me: --rounds must be a positive number" >&2; exit 2 ;; esac
 }
 
 bench_need_root() { # WHY: exits 1 unless run as root, saying what needs it
