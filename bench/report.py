@@ -95,7 +95,7 @@ class Report:
         self.plots = []  # gnuplot scripts, rendered once every section is made
 
     def figure(self, name, value, unit):
-        self.figures.append({"name": name, "value": value, "unit": unit})
+        self.figures.append({"name": name, "value": round(value, 3), "unit": unit})
 
     def notes(self, section, heading=True):
         """bench/report/SECTION.md, verbatim, under a heading naming it."""
@@ -134,7 +134,9 @@ class Report:
             f"'$data' using {2 + 3 * i}:{3 + 3 * i}:{4 + 3 * i}"
             + (":xtic(1)" if i == 0 else "") + f" title {gq(s)}"
             for i, s in enumerate(series))
-        script = f"""set terminal svg size 900,420 dynamic noenhanced font 'sans,11' background rgb 'white'
+        width = max(900, 40 * len(groups) * (len(series) + 1))
+        script = f"""set terminal svg size {width},420 dynamic noenhanced font 'sans,11' \\
+    background rgb 'white'
 set output {gq(os.path.join(self.plotdir, name + ".svg"))}
 set datafile separator '\\t'
 set datafile missing 'NaN'
@@ -168,16 +170,17 @@ plot {cols}
 def append_section(rep, a):
     need(a and a.get("figures"), "append_cost.json: no figures")
     lines = []
-    fallback = []
-    for key, mix, old in (("fixed_over_ring_append_ns", "fixed_over_ring_mix", "fixed_over_ring_1024"),
-                          ("hash_over_ring_append_ns", "hash_over_ring_mix", "hash_over_ring_1024")):
+    source = []
+    for key, kind in (("fixed_over_ring_append_ns", "fixed"), ("hash_over_ring_append_ns", "hash")):
+        mix, old = f"{kind}_over_ring_mix", f"{kind}_over_ring_1024"
         if mix in a:
             rep.ratios[key] = a[mix]
+            source.append(f"`{key}` is append_cost's `{mix}` (the 75/25 mix).")
         else:
             need(old in a, f"append_cost.json: neither {mix} nor {old}")
             rep.ratios[key] = a[old]
-            fallback.append(f"`{key}` is append_cost's `{old}` (1024-byte records): "
-                            f"this append_cost has no `{mix}`.")
+            source.append(f"`{key}` is append_cost's `{old}` (1024-byte records): "
+                          f"this append_cost has no `{mix}`.")
     rows = []
     for f in a["figures"]:
         rows.append([f["name"], num(f["median_ns"]), f"{num(f['min_ns'])}–{num(f['max_ns'])}"])
@@ -190,8 +193,8 @@ def append_section(rep, a):
                      for f in a["figures"]})
     lines += [
         "## In-kernel append cost (`bench/append_cost`)", "",
-        rep.goals("append", rep.ratios), "",
-        *([("- " + s) for s in fallback] + [""] if fallback else []),
+        rep.goals("append", rep.ratios),
+        *[("- " + s) for s in source], "",
         f"Block size {a['block_size']} B, records up to {a['max_record']} B; "
         f"`BPF_PROG_TEST_RUN` repeat {num(a['repeat'])}, {plural(a['rounds'], 'round')}.", "",
         table(["variant", "median ns", "min–max ns"], rows), "",
@@ -239,11 +242,11 @@ def e2e_section(rep, e):
                       if base else "—")
                 t.append([s, c, mmm(r["appends_per_s"]), vs, mmm(r["p50_us"], 1),
                           mmm(r["p99_us"], 1)])
-                what = f"{s}, {c} cores, {size}"
+                what = f"{s}, {plural(c, 'core')}, {size}{'' if size == 'mix' else ' B'}"
                 rep.figure(f"e2e appends/s: {what}", r["appends_per_s"]["median"], "appends/s")
                 rep.figure(f"e2e p50 ack latency: {what}", r["p50_us"]["median"], "us")
                 rep.figure(f"e2e p99 ack latency: {what}", r["p99_us"]["median"], "us")
-        label = "the 75/25 mix" if size == "mix" else f"{size}-byte records"
+        label = "The 75/25 mix" if size == "mix" else f"{size}-byte records"
         lines += [f"### {label}", "",
                   table(["server", "cores", "appends/s", "÷ userspace", "p50 µs", "p99 µs"], t),
                   ""]
@@ -253,9 +256,10 @@ def e2e_section(rep, e):
                                       ("p99_us", "p99 ACK latency, µs", "µs", True)):
         vals = {(f"{size}, {plural(c, 'core')}", s): by[(s, c, size)][field]
                 for size, c in pairs for s in servers if (s, c, size) in by}
+        groups = [f"{size}, {plural(c, 'core')}" for size, c in pairs]
         lines += [rep.bars(f"e2e-{field.replace('_', '-')}",
                            f"End to end: {title} (median, min–max)", ylabel,
-                           [f"{size}, {plural(c, 'core')}" for size, c in pairs], servers, vals, log), ""]
+                           groups, servers, vals, log), ""]
     return lines
 
 
@@ -309,7 +313,8 @@ def durable_section(rep, d):
     for label, k, dec, unit in measures:
         rows.append([label] + [mmm(b[n][k], dec) for n in names])
         for n in names:
-            rep.figure(f"durable {label.rsplit(',', 1)[0]}: {n} backend", b[n][k]["median"], unit)
+            who = f"fio {b[n]['fio_engine']}" if k.startswith("fio") else f"{n} backend"
+            rep.figure(f"durable: {label} ({who})", b[n][k]["median"], unit)
     for label, k in (("klog drain / fio 1M", "fio_1m_mb_per_s"),
                      ("klog drain / fio 1600k + fdatasync", "fio_1600k_fdatasync_mb_per_s")):
         rows.append([label] + [f"{b[n]['drain_mb_per_s']['median'] / b[n][k]['median']:.2f}"
@@ -321,7 +326,7 @@ def durable_section(rep, d):
                                 ("klog_iterate, records/s", "iterate_records_per_s", 0,
                                  "records/s")):
         rrows.append([label, mmm(rd[k], dec)])
-        rep.figure(f"reader {label}", rd[k]["median"], unit)
+        rep.figure(f"reader: {label}", rd[k]["median"], unit)
     plot = rep.bars("durable", "Durable path: fio beside klog's drain, MB/s (median, min–max)",
                     "MB/s (10^6 B/s)", [m[0].rsplit(",", 1)[0] for m in measures[:4]], names,
                     {(m[0].rsplit(",", 1)[0], n): b[n][m[1]] for m in measures[:4] for n in names})
@@ -333,7 +338,8 @@ def durable_section(rep, d):
             f"({d['payload_bytes'] / 1e6:.1f} MB payload, {d['disk_bytes'] / 1e6:.1f} MB on "
             f"disk, {d['commits']} commits). Medians (min–max) over the rounds.", "",
             table(head, rows), "",
-            table(["reader, warm page cache", f"median (min–max) of {plural(d['rounds'], 'run')}"], rrows),
+            table(["reader, warm page cache",
+                   f"median (min–max) of {plural(d['rounds'], 'run')}"], rrows),
             "", plot, ""], reads
 
 
@@ -364,8 +370,9 @@ def commit_section(rep, c):
             "- No goal in the issue: what a client waits for, beside the file system's "
             "fdatasync.", "",
             f"`klogctl bench --size {c['size']}`, klogd on {c['dir']} ({c['fstype']} on "
-            f"{c['dev']}), {plural(c['rounds'], 'round')}, medians (min–max); kernel counters over all "
-            f"runs: " + ", ".join(f"{n} {num(v)}" for n, v in sorted(k.items())) + ".", "",
+            f"{c['dev']}), {plural(c['rounds'], 'round')}, medians (min–max); kernel "
+            "counters over all runs: "
+            + ", ".join(f"{n} {num(v)}" for n, v in sorted(k.items())) + ".", "",
             table(["ack", "outstanding", "appends/s", "p50 µs", "p99 µs", "p99.9 µs",
                    "durable p99 / fdatasync p99", "appends per disk flush"], rows), "",
             plot, ""]
@@ -429,7 +436,7 @@ def build(doc, plotdir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--doc", default=os.path.join(HERE, "..", "doc"),
+    ap.add_argument("--doc", default=os.path.normpath(os.path.join(HERE, "..", "doc")),
                     help="directory of benchmarks.md (default: doc/ of this checkout); "
                          "reads DOC/benchmarks/data/, writes DOC/benchmarks.md, "
                          "DOC/benchmarks.json and DOC/benchmarks/*.svg")
