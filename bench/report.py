@@ -71,6 +71,11 @@ def mmm(s, dec=0):
     return f"{num(s['median'], dec)} ({num(s['min'], dec)}–{num(s['max'], dec)})"
 
 
+def measured(key, v):
+    """A goal's figure as the report shows it."""
+    return num(v) + "/s" if key == "reads_by_lsn_per_s" else f"{v:.2f}"
+
+
 def plural(n, word):
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -115,8 +120,7 @@ class Report:
                 continue
             v = values[key]
             verdict = "**met**" if v >= least else "**not met**"
-            shown = num(v) + "/s" if key == "reads_by_lsn_per_s" else f"{v:.2f}"
-            out.append(f"- Goal: {what}. Measured: {shown} — {verdict}.")
+            out.append(f"- Goal: {what}. Measured: {measured(key, v)} — {verdict}.")
         return "\n".join(out)
 
     def bars(self, name, title, ylabel, groups, series, values, logscale=False):
@@ -404,8 +408,7 @@ def summary(rep, reads):
     rows = []
     for sec, key, least, what in GOALS:
         v = reads if key == "reads_by_lsn_per_s" else rep.ratios[key]
-        shown = num(v) + "/s" if key == "reads_by_lsn_per_s" else f"{v:.2f}"
-        rows.append([what, f"`{key}`", shown, "yes" if v >= least else "**no**"])
+        rows.append([what, f"`{key}`", measured(key, v), "yes" if v >= least else "**no**"])
     return ["## Goals (issue 5)", "",
             table(["goal", "figure", "measured", "met"], rows, ["l", "l", "r", "l"]), ""]
 
