@@ -12,6 +12,7 @@
 #
 #     bench/commit.sh            # about 1.5 minutes
 #     bench/commit.sh --quick    # under 15 s: 1 round, a quarter of the records
+#     bench/commit.sh --json F   # the same figures also as JSON, into F
 #
 # Installs fio and jq (and bpftool) with apt-get when missing, and builds
 # with ninja first.  Fails loudly, exit status 1, when a run fails, klogd
@@ -25,12 +26,15 @@ set -euo pipefail
 
 usage() {
 	cat <<EOF
-usage: bench/commit.sh [--quick] [--rounds N] [--dir PARENT] [--build DIR]
-  --quick        1 round, a quarter of the records per run (under 15 s)
+usage: bench/commit.sh [--quick] [--rounds N] [--dir PARENT] [--build DIR] [--json FILE]
+  --quick        a quarter of the records per run, 1 round unless --rounds
+                 (under 15 s a round)
   --rounds N     rounds of every variant (default 3)
   --dir PARENT   file system to measure: klogd's log and fio's file go to a
                  directory made under PARENT (default /var/tmp)
   --build DIR    meson build directory (default: build/ of this checkout)
+  --json FILE    also write the figures to FILE as JSON: every median with
+                 its min and max, per acknowledgement and outstanding count
 EOF
 }
 
@@ -257,4 +261,36 @@ awk '{ t[$2] += $3 } END {
 	printf "kernel counters over all runs: FULL (window) %d, FULL (pool) %d, BUSY %d, NOTREADY %d, retransmissions %d, QUERY %d\n",
 		t["nack_full_window"], t["nack_full_pool"], t["nack_busy"], t["nack_notready"],
 		t["retransmits"], t["queries"] }' "$results/counters"
+if [ -n "$json" ]; then
+	# row ACK OUTSTANDING: one variant's figures, each {"median", "min", "max"}.
+	row_json() {
+		local v=$1-$2 extra=null
+		if [ "$1" = durable ]; then
+			extra=$(jq -n --argjson r "$(stat_json "$results/$v.ratio")" \
+				--argjson f "$(stat_json "$results/$v.flush")" \
+				'{ p99_over_fdatasync_p99: $r, appends_per_disk_flush: $f }')
+		fi
+		jq -n --arg ack "$1" --argjson o "$2" --argjson rate "$(stat_json "$results/$v.rate")" \
+			--argjson p50 "$(stat_json "$results/$v.p50")" \
+			--argjson p99 "$(stat_json "$results/$v.p99")" \
+			--argjson p999 "$(stat_json "$results/$v.p999")" --argjson extra "$extra" \
+			'{ ack: $ack, outstanding: $o, appends_per_s: $rate, p50_us: $p50, p99_us: $p99,
+			   p999_us: $p999 } + ($extra // {})'
+	}
+	for o in "${outstanding[@]}"; do
+		for ack in inkernel durable; do row_json "$ack" "$o"; done
+	done | jq -s --arg dir "$parent" --arg fstype "$fstype" --arg dev "$dev" \
+		--argjson rounds "$rounds" --arg fio_size "$fio_size" \
+		--argjson rate "$(stat_json "$results/fio.rate")" \
+		--argjson p50 "$(stat_json "$results/fio.p50")" \
+		--argjson p99 "$(stat_json "$results/fio.p99")" \
+		--argjson p999 "$(stat_json "$results/fio.p999")" \
+		--argjson counters "$(awk '{ t[$2] += $3 } END { for (k in t) print k, t[k] }' \
+			"$results/counters" | jq -Rn '[inputs | split(" ") |
+			{ (.[0]): (.[1] | tonumber) }] | add')" \
+		'{ dir: $dir, fstype: $fstype, dev: $dev, rounds: $rounds, size: "mix", rows: .,
+		   fio_fdatasync: { file_size: $fio_size, block: "4k", writes_per_s: $rate,
+				    p50_us: $p50, p99_us: $p99, p999_us: $p999 },
+		   kernel_counters: $counters }' >"$json"
+fi
 echo "commit.sh: done in $(($(date +%s) - start)) s" >&2

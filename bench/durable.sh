@@ -9,6 +9,7 @@
 #
 #     bench/durable.sh            # about 2 minutes
 #     bench/durable.sh --quick    # under a minute, fewer and smaller runs
+#     bench/durable.sh --json F   # the same figures also as JSON, into F
 #
 # Installs fio (and jq) with apt-get when missing, and builds with ninja first.
 set -euo pipefail
@@ -17,12 +18,14 @@ set -euo pipefail
 
 usage() {
 	cat <<EOF
-usage: bench/durable.sh [--quick] [--rounds N] [--dir PARENT] [--build DIR]
-  --quick        1 round, smaller files and logs (under a minute)
+usage: bench/durable.sh [--quick] [--rounds N] [--dir PARENT] [--build DIR] [--json FILE]
+  --quick        smaller files and logs, 1 round unless --rounds (under a minute)
   --rounds N     rounds of every variant (default 5)
   --dir PARENT   file system to measure: work files go to a directory made
                  under PARENT (default /var/tmp)
   --build DIR    meson build directory (default: build/ of this checkout)
+  --json FILE    also write the figures to FILE as JSON: every median with
+                 its min and max, per backend, and the reader's
 EOF
 }
 
@@ -150,4 +153,40 @@ printf '| %-44s | %24s |\n' "klog_read of random LSNs, ns per read" "$(fmt "$res
 printf '| %-44s | %24s |\n' "klog_read of random LSNs, reads/s" "$(fmt "$results/read-rps" 0)"
 printf '| %-44s | %24s |\n' "klog_iterate over the log, MB/s payload" "$(fmt "$results/iter-mbps" 0)"
 printf '| %-44s | %24s |\n' "klog_iterate over the log, records/s" "$(fmt "$results/iter-rps" 0)"
+
+# backend_json B: one backend's figures, each {"median", "min", "max"}.
+backend_json() {
+	local b=$1
+	jq -n --arg engine "$(engine_of "$b")" \
+		--argjson fio_1m "$(stat_json "$results/stream-$b")" \
+		--argjson fio_1600k "$(stat_json "$results/syncbatch-$b")" \
+		--argjson fio_64k "$(stat_json "$results/sync64k-$b")" \
+		--argjson mbps "$(stat_json "$results/drain-$b")" \
+		--argjson rps "$(stat_json "$results/rps-$b")" \
+		--argjson ns "$(stat_json "$results/ns-$b")" \
+		--argjson cpu "$(stat_json "$results/cpu-$b")" \
+		--argjson kread "$(stat_json "$results/kread-$b")" \
+		'{ fio_engine: $engine, fio_1m_mb_per_s: $fio_1m,
+		   fio_1600k_fdatasync_mb_per_s: $fio_1600k, fio_64k_fdatasync_mb_per_s: $fio_64k,
+		   drain_mb_per_s: $mbps, drain_records_per_s: $rps, drain_ns_per_record: $ns,
+		   drain_cpu_us_per_record: $cpu, kern_read_ns_per_record: $kread }'
+}
+
+if [ -n "$json" ]; then
+	jq -n --arg dir "$parent" --arg fstype "$fstype" --arg dev "$dev" \
+		--argjson rounds "$rounds" --argjson records "$records" --arg fio_size "$fio_size" \
+		--argjson payload "$payload" --argjson disk "$disk" \
+		--argjson commits "$(cat "$results/commits")" --argjson read_rounds "$read_rounds" \
+		--argjson uring "$(backend_json uring)" --argjson psync "$(backend_json psync)" \
+		--argjson read_ns "$(stat_json "$results/read-ns")" \
+		--argjson read_rps "$(stat_json "$results/read-rps")" \
+		--argjson iter_mbps "$(stat_json "$results/iter-mbps")" \
+		--argjson iter_rps "$(stat_json "$results/iter-rps")" \
+		'{ dir: $dir, fstype: $fstype, dev: $dev, rounds: $rounds, records: $records,
+		   fio_size: $fio_size, payload_bytes: $payload, disk_bytes: $disk, commits: $commits,
+		   backends: { uring: $uring, psync: $psync },
+		   reader: { passes_per_run: $read_rounds, read_ns: $read_ns, reads_per_s: $read_rps,
+			     iterate_mb_per_s: $iter_mbps, iterate_records_per_s: $iter_rps } }' \
+		>"$json"
+fi
 echo "durable.sh: done in $(($(date +%s) - start)) s" >&2

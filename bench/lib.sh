@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# lib.sh - sourced by bench/commit.sh and bench/durable.sh: their common
+# lib.sh - sourced by bench/run.sh, commit.sh and durable.sh: their common
 # options, the tools they install, the build, and their statistics.  Messages
 # start with the script's name, as "commit.sh: ...".
 
@@ -7,29 +7,47 @@ me=${0##*/}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # bench_options ROUNDS ARG...: the options every benchmark takes, into quick
-# (0 or 1), rounds (ROUNDS unless --rounds; 1 with --quick), parent (--dir)
-# and build (--build).  The caller defines usage(): --help prints it and exits
-# 0; a bad option prints it on stderr and exits 2, as does a bad --rounds.
+# (0 or 1), rounds (--rounds, else 1 with --quick, else ROUNDS; with ROUNDS
+# empty, empty unless --rounds), parent (--dir), build (--build) and json
+# (--json FILE; empty without).  The caller defines usage(): --help prints it
+# and exits 0; a bad option prints it on stderr and exits 2, as do a missing
+# value and a bad --rounds.
 # shellcheck disable=SC2034 # its variables are the caller's
 bench_options() {
-	rounds=$1
+	local default=$1
 	shift
+	rounds=
 	build=$here/build
 	parent=/var/tmp
 	quick=0
+	json=
 	while [ $# -gt 0 ]; do
 		case $1 in
+		--rounds|--dir|--build|--json)
+			if [ $# -lt 2 ] || [ -z "$2" ]; then
+				echo "$me: $1 needs a value" >&2
+				exit 2
+			fi ;;
+		esac
+		case $1 in
 		--quick) quick=1 ;;
-		--rounds) rounds=${2:?}; shift ;;
-		--dir) parent=${2:?}; shift ;;
-		--build) build=${2:?}; shift ;;
+		--rounds) rounds=$2; shift ;;
+		--dir) parent=$2; shift ;;
+		--build) build=$2; shift ;;
+		--json) json=$2; shift ;;
 		-h|--help) usage; exit 0 ;;
 		*) usage >&2; exit 2 ;;
 		esac
 		shift
 	done
-	case $rounds in ''|*[!0-9]*|0) echo "$me: --rounds must be a positive number" >&2; exit 2 ;; esac
-	if [ "$quick" = 1 ]; then rounds=1; fi
+	case $rounds in *[!0-9]*|0)
+		echo "$me: --rounds must be a positive number" >&2
+		exit 2 ;;
+	esac
+	if [ -z "$rounds" ] && [ -n "$default" ]; then
+		rounds=$default
+		if [ "$quick" = 1 ]; then rounds=1; fi
+	fi
 }
 
 bench_need_root() { # WHY: exits 1 unless run as root, saying what needs it
@@ -39,17 +57,23 @@ bench_need_root() { # WHY: exits 1 unless run as root, saying what needs it
 	fi
 }
 
-# bench_install TOOL...: apt-get installs the packages of those names whose
-# command is missing; then every TOOL must be there.
+# bench_install TOOL[:PACKAGE]...: apt-get installs the packages (named as
+# their TOOL unless given) whose command is missing; then every TOOL must be
+# there.
 bench_install() {
-	local missing=() t
-	for t; do command -v "$t" >/dev/null || missing+=("$t"); done
+	local missing=() tools=() t
+	for t; do
+		tools+=("${t%%:*}")
+		command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
+	done
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "$me: installing ${missing[*]}" >&2
-		apt-get install -y "${missing[@]}" >&2 ||
-			{ apt-get update >&2 && apt-get install -y "${missing[@]}" >&2; }
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
+			{ apt-get update >&2 &&
+				apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
 	fi
-	bench_require "$@"
+	bench_require "${tools[@]}"
 }
 
 bench_require() { # TOOL...: exits 1 naming the first that is not on PATH
@@ -91,4 +115,10 @@ stat_of() {
 	sort -g "$1" | awk '{ v[NR] = $1 } END {
 		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		printf "%s %s %s\n", m, v[1], v[NR] }'
+}
+
+# The same as JSON, {"median": M, "min": A, "max": B} (jq keeps every digit).
+stat_json() {
+	jq -s 'sort | { median: (if length % 2 == 1 then .[(length - 1) / 2]
+		else (.[length / 2 - 1] + .[length / 2]) / 2 end), min: .[0], max: .[-1] }' "$1"
 }
