@@ -2,18 +2,30 @@
 /*
  * reader.c - records back from a log directory by LSN (see klog.h).
  *
- * A read costs one index lookup (8 bytes at a known offset of the segment's
- * .idx file) and one pread of the record.  The index names only durable
- * records (klogd writes an entry after the datasync that covers it), so its
- * length is the durable point and nothing past it is ever returned.
+ * The index names only durable records (klogd writes an entry after the
+ * datasync that covers it), so its length is the durable point and nothing
+ * past it is ever returned.  A read costs no system call on a warm log: the
+ * reader keeps the index entries it has read (they never change once
+ * durable) and maps each segment read-only, then copies exactly the
+ * record's bytes out of the mapping and checks that copy, so what it returns
+ * is what it checked.
+ *
+ * A mapping never reaches past the file's size as fstat saw it (the pages
+ * past the end of a file raise SIGBUS), and it grows when an index entry
+ * names a record past it.  klogd never shrinks a segment (recovery zeroes a
+ * torn tail in place), so only a segment truncated by hand under a live
+ * reader can fault.  The index, which klogd's recovery does truncate, is
+ * read with pread, never mapped.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,12 +33,21 @@
 
 #include "format.h"
 
+/* Index entries the reader keeps, all segments together; the least recently read go first. */
+#define IX_CACHE_MAX (64u << 20)
+
 struct segment {
-	uint64_t first; /* LSN of its first record */
-	uint64_t count; /* durable records: valid entries in its index */
+	uint64_t first;     /* LSN of its first record */
+	uint64_t count;     /* durable records: valid entries in its index */
 	uint64_t salt;
-	bool bad;       /* its header is damaged: every read of it is -EBADMSG */
+	uint64_t seg_size;  /* from the header: no record runs past it */
+	bool bad;           /* its header is damaged: every read of it is -EBADMSG */
 	int fd, idx_fd;
+	const uint8_t *map; /* its first map_len bytes, read-only; NULL until first read */
+	size_t map_len;
+	uint64_t *ix;       /* index entries [0, nix), host order */
+	uint64_t nix, ix_cap;
+	uint64_t used;      /* the reader's clock when it was last read */
 };
 
 struct klog_reader {
@@ -35,6 +56,8 @@ struct klog_reader {
 	size_t nseg;
 	uint8_t *buf;        /* one record of the largest size */
 	size_t buf_size;
+	uint64_t clock;      /* segment reads so far: what "least recently" counts in */
+	size_t ix_bytes;     /* index entries kept, all segments */
 };
 
 static int seg_cmp(const void *a, const void *b)
@@ -44,8 +67,19 @@ static int seg_cmp(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
-static void seg_close(struct segment *s)
+static void ix_free(struct klog_reader *r, struct segment *s)
 {
+	r->ix_bytes -= s->ix_cap * sizeof(*s->ix);
+	free(s->ix);
+	s->ix = NULL;
+	s->nix = s->ix_cap = 0;
+}
+
+static void seg_close(struct klog_reader *r, struct segment *s)
+{
+	ix_free(r, s);
+	if (s->map)
+		munmap((void *)s->map, s->map_len);
 	if (s->fd >= 0)
 		close(s->fd);
 	if (s->idx_fd >= 0)
@@ -66,13 +100,14 @@ static int seg_open(struct klog_reader *r, struct segment *s, uint64_t first)
 	s->idx_fd = openat(r->dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (s->fd < 0 || s->idx_fd < 0) {
 		err = -errno;
-		seg_close(s);
+		seg_close(r, s);
 		return err;
 	}
 	/* A damaged header is kept, so its records read as corrupt, not as missing. */
 	s->bad = pread(s->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
 		 klog_seg_hdr_decode(hdr, sizeof(hdr), &h) || h.first_lsn != first;
 	s->salt = s->bad ? 0 : h.salt;
+	s->seg_size = s->bad ? 0 : h.seg_size;
 	return 0;
 }
 
@@ -178,7 +213,7 @@ void klog_reader_close(struct klog_reader *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->nseg; i++)
-		seg_close(&r->seg[i]);
+		seg_close(r, &r->seg[i]);
 	if (r->dirfd >= 0)
 		close(r->dirfd);
 	free(r->seg);
@@ -219,21 +254,147 @@ int klog_reader_bounds(struct klog_reader *r, uint64_t *first, uint64_t *last)
 	return -ENODATA;
 }
 
+/* Drop the index entries of the segment read least recently (not keep) until need more fit. */
+static void ix_evict(struct klog_reader *r, const struct segment *keep, size_t need)
+{
+	while (r->ix_bytes + need > IX_CACHE_MAX) {
+		struct segment *old = NULL;
+
+		for (size_t i = 0; i < r->nseg; i++) {
+			struct segment *s = &r->seg[i];
+
+			if (s != keep && s->ix && (!old || s->used < old->used))
+				old = s;
+		}
+		if (!old)
+			return; /* one segment's index alone may exceed the budget */
+		ix_free(r, old);
+	}
+}
+
+/* Read index entries [nix, count) of s into s->ix, once: durable entries do not change. */
+static int ix_load(struct klog_reader *r, struct segment *s)
+{
+	size_t done = 0, want = (s->count - s->nix) * 8;
+	uint8_t *to;
+
+	if (s->count > s->ix_cap) {
+		uint64_t cap = s->ix_cap ? s->ix_cap : 512;
+		uint64_t *p;
+
+		while (cap < s->count)
+			cap *= 2;
+		ix_evict(r, s, (cap - s->ix_cap) * sizeof(*p));
+		if (!(p = realloc(s->ix, cap * sizeof(*p))))
+			return -ENOMEM;
+		r->ix_bytes += (cap - s->ix_cap) * sizeof(*p);
+		s->ix = p;
+		s->ix_cap = cap;
+	}
+	to = (uint8_t *)(s->ix + s->nix);
+	while (done < want) {
+		ssize_t n = pread(s->idx_fd, to + done, want - done, (off_t)(s->nix * 8 + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO; /* the index shrank: klogd is recovering it */
+		done += (size_t)n;
+	}
+	for (; s->nix < s->count; s->nix++)
+		s->ix[s->nix] = le64toh(s->ix[s->nix]);
+	return 0;
+}
+
+/*
+ * Map s up to the size of its file now (at most seg_size), growing or
+ * shrinking the mapping: never a page past the end of the file.
+ */
+static int seg_map(struct segment *s)
+{
+	struct stat st;
+	size_t len;
+	void *p;
+
+	if (fstat(s->fd, &st))
+		return -errno;
+	len = (uint64_t)st.st_size < s->seg_size ? (size_t)st.st_size : s->seg_size;
+	if (len == s->map_len)
+		return 0;
+	if (!len) {
+		p = NULL;
+		munmap((void *)s->map, s->map_len);
+	} else if (s->map) {
+		p = mremap((void *)s->map, s->map_len, len, MREMAP_MAYMOVE);
+	} else {
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, s->fd, 0);
+	}
+	if (p == MAP_FAILED)
+		return -errno;
+	s->map = p;
+	s->map_len = len;
+	return 0;
+}
+
+/*
+ * How many bytes of the record at off the mapping holds, up to the size its
+ * header gives (at most the largest record's); *whole if that is all of it.
+ */
+static size_t rec_span(const struct segment *s, uint64_t off, bool *whole)
+{
+	uint32_t len = KLOG_MAX_RECORD;
+	size_t size;
+
+	*whole = false;
+	if (off >= s->map_len)
+		return 0;
+	if (s->map_len - off >= sizeof(struct klog_rec_hdr)) {
+		memcpy(&len, s->map + off + offsetof(struct klog_rec_hdr, len), sizeof(len));
+		len = le32toh(len) < KLOG_MAX_RECORD ? le32toh(len) : KLOG_MAX_RECORD;
+	}
+	size = klog_rec_size(len);
+	*whole = size <= s->map_len - off;
+	return *whole ? size : s->map_len - off;
+}
+
+/* The record lsn at off, copied into r->buf and decoded there. */
+static int read_rec(struct klog_reader *r, struct segment *s, uint64_t off, uint64_t lsn,
+		    struct klog_rec *rec)
+{
+	bool whole;
+	size_t n = rec_span(s, off, &whole);
+	int err;
+
+	/* Past the mapping: the file may have grown since (or it is not mapped yet). */
+	if (!whole) {
+		if ((err = seg_map(s)))
+			return err;
+		n = rec_span(s, off, &whole);
+	}
+	if (!n)
+		return -EBADMSG; /* not in the file */
+	memcpy(r->buf, s->map + off, n);
+	/* A damaged index entry lands on the wrong bytes: the LSN check catches it. */
+	return klog_rec_decode(r->buf, n, s->salt, lsn, KLOG_MAX_RECORD, rec) ? -EBADMSG : 0;
+}
+
 static int read_at(struct klog_reader *r, struct segment *s, uint64_t lsn, struct klog_rec *rec)
 {
-	uint64_t off;
-	ssize_t n;
+	uint64_t i = lsn - s->first, off;
+	int err;
 
 	if (s->bad)
 		return -EBADMSG;
-	if (index_entry(s, lsn - s->first, &off))
-		return -EIO;
-	n = pread(s->fd, r->buf, r->buf_size, (off_t)off);
-	if (n < 0)
-		return -errno;
-	/* A damaged index entry lands on the wrong bytes: the LSN check catches it. */
-	return klog_rec_decode(r->buf, (size_t)n, s->salt, lsn, KLOG_MAX_RECORD, rec) ? -EBADMSG
-										      : 0;
+	if (i >= s->nix && (err = ix_load(r, s)))
+		return err;
+	s->used = ++r->clock;
+	err = read_rec(r, s, s->ix[i], lsn, rec);
+	/* klogd's recovery may have rewritten a damaged index since it was read. */
+	if (err == -EBADMSG && !index_entry(s, i, &off) && off != s->ix[i]) {
+		s->ix[i] = off;
+		err = read_rec(r, s, off, lsn, rec);
+	}
+	return err;
 }
 
 /* Record lsn, decoded into r->buf: -ENOENT, -EAGAIN, -EBADMSG as klog_read says. */
