@@ -33,8 +33,14 @@
 
 #include "format.h"
 
-/* Index entries the reader keeps, all segments together; the least recently read go first. */
-#define IX_CACHE_MAX (64u << 20)
+/*
+ * Bytes of index entries a reader keeps, all segments together (8 per
+ * record: 64 MiB covers 8M records); the least recently read go first.
+ * Tests build the reader with a small one.
+ */
+#ifndef KLOG_READER_IX_CACHE
+#define KLOG_READER_IX_CACHE (64u << 20)
+#endif
 
 struct segment {
 	uint64_t first;     /* LSN of its first record */
@@ -257,7 +263,7 @@ int klog_reader_bounds(struct klog_reader *r, uint64_t *first, uint64_t *last)
 /* Drop the index entries of the segment read least recently (not keep) until need more fit. */
 static void ix_evict(struct klog_reader *r, const struct segment *keep, size_t need)
 {
-	while (r->ix_bytes + need > IX_CACHE_MAX) {
+	while (r->ix_bytes + need > KLOG_READER_IX_CACHE) {
 		struct segment *old = NULL;
 
 		for (size_t i = 0; i < r->nseg; i++) {
