@@ -41,6 +41,13 @@
 #ifndef KLOG_READER_IX_CACHE
 #define KLOG_READER_IX_CACHE (64u << 20)
 #endif
+#define IX_CHUNK 512 /* entries read and kept together: 4 KiB of index */
+
+/* Index entries [base, base + n) of a segment, base a multiple of IX_CHUNK. */
+struct ix_chunk {
+	uint32_t n;
+	uint64_t off[IX_CHUNK]; /* host order */
+};
 
 struct segment {
 	uint64_t first;     /* LSN of its first record */
@@ -51,9 +58,9 @@ struct segment {
 	int fd, idx_fd;
 	const uint8_t *map; /* its first map_len bytes, read-only; NULL until first read */
 	size_t map_len;
-	uint64_t *ix;       /* index entries [0, nix), host order */
-	uint64_t nix, ix_cap;
-	uint64_t used;      /* the reader's clock when it was last read */
+	struct ix_chunk **ix; /* its index by entry / IX_CHUNK; NULL: not read yet */
+	size_t nchunk;        /* slots in ix */
+	uint64_t used;        /* the reader's clock when it was last read */
 };
 
 struct klog_reader {
@@ -75,10 +82,14 @@ static int seg_cmp(const void *a, const void *b)
 
 static void ix_free(struct klog_reader *r, struct segment *s)
 {
-	r->ix_bytes -= s->ix_cap * sizeof(*s->ix);
+	for (size_t c = 0; c < s->nchunk; c++) {
+		if (s->ix[c])
+			r->ix_bytes -= sizeof(*s->ix[c]);
+		free(s->ix[c]);
+	}
 	free(s->ix);
 	s->ix = NULL;
-	s->nix = s->ix_cap = 0;
+	s->nchunk = 0;
 }
 
 static void seg_close(struct klog_reader *r, struct segment *s)
@@ -260,7 +271,7 @@ int klog_reader_bounds(struct klog_reader *r, uint64_t *first, uint64_t *last)
 	return -ENODATA;
 }
 
-/* Drop the index entries of the segment read least recently (not keep) until need more fit. */
+/* Drop the index entries of the segments read least recently (not keep's) until need more fit. */
 static void ix_evict(struct klog_reader *r, const struct segment *keep, size_t need)
 {
 	while (r->ix_bytes + need > KLOG_READER_IX_CACHE) {
@@ -273,42 +284,61 @@ static void ix_evict(struct klog_reader *r, const struct segment *keep, size_t n
 				old = s;
 		}
 		if (!old)
-			return; /* one segment's index alone may exceed the budget */
+			return; /* what one segment has read may exceed the budget */
 		ix_free(r, old);
 	}
 }
 
-/* Read index entries [nix, count) of s into s->ix, once: durable entries do not change. */
-static int ix_load(struct klog_reader *r, struct segment *s)
+/* The chunk of s that holds entry i, allocated (empty) if it is new. */
+static struct ix_chunk *ix_chunk_of(struct klog_reader *r, struct segment *s, uint64_t i)
 {
-	size_t done = 0, want = (s->count - s->nix) * 8;
-	uint8_t *to;
+	size_t c = i / IX_CHUNK;
 
-	if (s->count > s->ix_cap) {
-		uint64_t cap = s->ix_cap ? s->ix_cap : 512;
-		uint64_t *p;
+	if (c >= s->nchunk) {
+		size_t n = c + 1 > 2 * s->nchunk ? c + 1 : 2 * s->nchunk;
+		struct ix_chunk **p = realloc(s->ix, n * sizeof(*p));
 
-		while (cap < s->count)
-			cap *= 2;
-		ix_evict(r, s, (cap - s->ix_cap) * sizeof(*p));
-		if (!(p = realloc(s->ix, cap * sizeof(*p))))
-			return -ENOMEM;
-		r->ix_bytes += (cap - s->ix_cap) * sizeof(*p);
+		if (!p)
+			return NULL;
+		memset(p + s->nchunk, 0, (n - s->nchunk) * sizeof(*p));
 		s->ix = p;
-		s->ix_cap = cap;
+		s->nchunk = n;
 	}
-	to = (uint8_t *)(s->ix + s->nix);
-	while (done < want) {
-		ssize_t n = pread(s->idx_fd, to + done, want - done, (off_t)(s->nix * 8 + done));
+	if (!s->ix[c]) {
+		ix_evict(r, s, sizeof(struct ix_chunk));
+		if (!(s->ix[c] = malloc(sizeof(struct ix_chunk))))
+			return NULL;
+		s->ix[c]->n = 0;
+		r->ix_bytes += sizeof(struct ix_chunk);
+	}
+	return s->ix[c];
+}
+
+/*
+ * Index entry i (below s->count) of s, read with its neighbours the first
+ * time and kept: durable entries do not change (but see read_at()).
+ */
+static int ix_get(struct klog_reader *r, struct segment *s, uint64_t i, uint64_t **entry)
+{
+	struct ix_chunk *ch = ix_chunk_of(r, s, i);
+	uint64_t base = i - i % IX_CHUNK;
+	uint32_t want;
+
+	if (!ch)
+		return -ENOMEM;
+	want = s->count - base < IX_CHUNK ? (uint32_t)(s->count - base) : IX_CHUNK;
+	while (ch->n <= i - base) {
+		ssize_t n = pread(s->idx_fd, (uint8_t *)ch->off + ch->n * 8, (want - ch->n) * 8,
+				  (off_t)((base + ch->n) * 8));
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 8)
 			return -EIO; /* the index shrank: klogd is recovering it */
-		done += (size_t)n;
+		for (uint32_t end = ch->n + (uint32_t)n / 8; ch->n < end; ch->n++)
+			ch->off[ch->n] = le64toh(ch->off[ch->n]);
 	}
-	for (; s->nix < s->count; s->nix++)
-		s->ix[s->nix] = le64toh(s->ix[s->nix]);
+	*entry = &ch->off[i - base];
 	return 0;
 }
 
@@ -386,18 +416,18 @@ static int read_rec(struct klog_reader *r, struct segment *s, uint64_t off, uint
 
 static int read_at(struct klog_reader *r, struct segment *s, uint64_t lsn, struct klog_rec *rec)
 {
-	uint64_t i = lsn - s->first, off;
+	uint64_t i = lsn - s->first, *entry, off;
 	int err;
 
 	if (s->bad)
 		return -EBADMSG;
-	if (i >= s->nix && (err = ix_load(r, s)))
+	if ((err = ix_get(r, s, i, &entry)))
 		return err;
 	s->used = ++r->clock;
-	err = read_rec(r, s, s->ix[i], lsn, rec);
+	err = read_rec(r, s, *entry, lsn, rec);
 	/* klogd's recovery may have rewritten a damaged index since it was read. */
-	if (err == -EBADMSG && !index_entry(s, i, &off) && off != s->ix[i]) {
-		s->ix[i] = off;
+	if (err == -EBADMSG && !index_entry(s, i, &off) && off != *entry) {
+		*entry = off;
 		err = read_rec(r, s, off, lsn, rec);
 	}
 	return err;

@@ -7,8 +7,9 @@
  * record once whole, a record running past the segment size, an index entry
  * rewritten after the reader kept it, segments deleted under the reader, and
  * reads across more segments than the reader keeps indexes of.  The reader
- * is built into this program with a 4 KiB index budget
- * (KLOG_READER_IX_CACHE), so every case also evicts and reloads indexes.
+ * is built into this program with a 16 KiB index budget
+ * (KLOG_READER_IX_CACHE: three chunks of 512 entries), so the cases evict
+ * and read indexes again.
  * Needs root (mounts).
  */
 #define _GNU_SOURCE
@@ -436,9 +437,10 @@ START_TEST(deleted)
 END_TEST
 
 /*
- * Ten segments, each index larger than the reader's whole budget: random
- * reads across them evict and reload indexes, and every record still reads
- * back; then the reader follows new records into a new segment.
+ * Ten segments of 520 records, two chunks of index each, when the reader
+ * keeps three: random reads across them evict indexes and read them again,
+ * and every record still reads back; then the reader follows new records
+ * into a new segment.
  */
 START_TEST(many_segments)
 {
