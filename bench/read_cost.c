@@ -8,7 +8,9 @@
  * into the page cache (the writer uses O_DIRECT, so they are not there yet)
  * and checks every record.  Then, in rounds, side by side: klog_read of
  * random LSNs (reads/s, ns per read) and a sequential klog_iterate over the
- * whole log (records/s, MB/s of payload).  Medians with min-max.
+ * whole log (records/s, MB/s of payload); and what a one-shot reader pays:
+ * klog_reader_open, one klog_read of a random LSN, klog_reader_close.
+ * Medians with min-max.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,7 +33,7 @@
 #define BATCH 4096
 
 struct config {
-	uint64_t records, reads;
+	uint64_t records, reads, opens;
 	int rounds;
 	const char *parent;
 	bool json;
@@ -42,9 +44,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: read_cost [options]\n"
 		"Write a log of N records with the klogd writer, then time libklog's reader\n"
-		"on it, warm: klog_read of random LSNs and a sequential klog_iterate.\n\n"
+		"on it, warm: klog_read of random LSNs, a sequential klog_iterate, and\n"
+		"one-shot readers (open, one read, close).\n\n"
 		"  --records N  records in the log (default 200000; 75%% 128 B, 25%% 1024 B)\n"
 		"  --reads N    random reads per round (default 200000)\n"
+		"  --opens N    one-shot readers (open, one read, close) per round (default 2000)\n"
 		"  --rounds N   rounds, median reported (default 5)\n"
 		"  --dir PARENT the log directory is made under PARENT (default /var/tmp)\n"
 		"  --json       one JSON object instead of the table\n"
@@ -107,11 +111,25 @@ static int on_record(const struct klog_record *rec, const void *payload, void *c
 	return 0;
 }
 
+/* A one-shot reader: open the log in dir, read lsn into buf, close. */
+static int read_once(const char *dir, uint64_t lsn, uint8_t *buf)
+{
+	struct klog_reader *r;
+	int n = klog_reader_open(&r, dir);
+
+	if (n)
+		return n;
+	n = klog_read(r, lsn, buf, KLOG_MAX_RECORD, NULL);
+	klog_reader_close(r);
+	return n < 0 ? n : 0;
+}
+
 static int parse_args(int argc, char **argv, struct config *c)
 {
 	static const struct option opts[] = {
 		{ "records", required_argument, NULL, 'r' }, { "reads", required_argument, NULL, 'R' },
 		{ "rounds", required_argument, NULL, 'n' },  { "dir", required_argument, NULL, 'd' },
+		{ "opens", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },          { "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -120,12 +138,13 @@ static int parse_args(int argc, char **argv, struct config *c)
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'r':
-		case 'R': {
+		case 'R':
+		case 'o': {
 			uint64_t v;
 
 			if (klog_parse_u64(optarg, &v, false) || !v || v > UINT32_MAX)
 				goto bad;
-			*(o == 'r' ? &c->records : &c->reads) = v;
+			*(o == 'r' ? &c->records : o == 'R' ? &c->reads : &c->opens) = v;
 			break;
 		}
 		case 'n':
@@ -152,10 +171,11 @@ bad:
 
 int main(int argc, char **argv)
 {
-	struct config c = { .records = 200000, .reads = 200000, .rounds = 5, .parent = "/var/tmp" };
+	struct config c = { .records = 200000, .reads = 200000, .opens = 2000, .rounds = 5,
+			    .parent = "/var/tmp" };
 	double rnd_ns[BENCH_MAX_ROUNDS], rnd_rps[BENCH_MAX_ROUNDS];
-	double seq_mbps[BENCH_MAX_ROUNDS], seq_rps[BENCH_MAX_ROUNDS];
-	struct bench_stat s_ns, s_rps, s_mbps, s_srps;
+	double seq_mbps[BENCH_MAX_ROUNDS], seq_rps[BENCH_MAX_ROUNDS], once_us[BENCH_MAX_ROUNDS];
+	struct bench_stat s_ns, s_rps, s_mbps, s_srps, s_once;
 	static uint8_t buf[KLOG_MAX_RECORD];
 	uint64_t *lsns = NULL, s = MIX_SEED ^ 0x5eed, expect_bytes = 0;
 	struct klog_reader *r = NULL;
@@ -231,22 +251,36 @@ int main(int argc, char **argv)
 		}
 		seq_mbps[round] = seq.bytes / t / 1e6;
 		seq_rps[round] = seq.seen / t;
+
+		t0 = bench_now();
+		for (uint64_t i = 0; i < c.opens && !err; i++)
+			err = read_once(dir, lsns[i % c.reads], buf);
+		t = bench_now() - t0;
+		if (err) {
+			fprintf(stderr, "read_cost: one-shot reader: %s\n", strerror(-err));
+			goto out;
+		}
+		once_us[round] = t / c.opens * 1e6;
 	}
 	s_ns = bench_stat_of(rnd_ns, c.rounds);
 	s_rps = bench_stat_of(rnd_rps, c.rounds);
 	s_mbps = bench_stat_of(seq_mbps, c.rounds);
 	s_srps = bench_stat_of(seq_rps, c.rounds);
+	s_once = bench_stat_of(once_us, c.rounds);
 	if (c.json) {
 		printf("{\"records\": %llu, \"payload_bytes\": %llu, \"reads\": %llu, \"rounds\": %d, "
 		       "\"dir\": \"%s\", \"median_read_ns\": %.1f, \"min_read_ns\": %.1f, "
 		       "\"max_read_ns\": %.1f, \"median_reads_per_s\": %.0f, "
 		       "\"min_reads_per_s\": %.0f, \"max_reads_per_s\": %.0f, "
 		       "\"median_iterate_mb_per_s\": %.1f, \"min_iterate_mb_per_s\": %.1f, "
-		       "\"max_iterate_mb_per_s\": %.1f, \"median_iterate_records_per_s\": %.0f}\n",
+		       "\"max_iterate_mb_per_s\": %.1f, \"median_iterate_records_per_s\": %.0f, "
+		       "\"opens\": %llu, \"median_oneshot_us\": %.1f, \"min_oneshot_us\": %.1f, "
+		       "\"max_oneshot_us\": %.1f}\n",
 		       (unsigned long long)c.records, (unsigned long long)m.payload_bytes,
 		       (unsigned long long)c.reads, c.rounds, c.parent, s_ns.median, s_ns.min,
 		       s_ns.max, s_rps.median, s_rps.min, s_rps.max, s_mbps.median, s_mbps.min,
-		       s_mbps.max, s_srps.median);
+		       s_mbps.max, s_srps.median, (unsigned long long)c.opens, s_once.median,
+		       s_once.min, s_once.max);
 	} else {
 		printf("klog reader, warm page cache: %llu records (%.1f MB payload), %llu random "
 		       "reads per round, %d rounds, under %s\n",
@@ -261,6 +295,8 @@ int main(int argc, char **argv)
 		       s_mbps.min, s_mbps.max);
 		printf("%-30s %12.0f %11.0f-%-11.0f\n", "klog_iterate, records/s", s_srps.median,
 		       s_srps.min, s_srps.max);
+		printf("%-30s %12.1f %11.1f-%-11.1f\n", "open + 1 read + close, us", s_once.median,
+		       s_once.min, s_once.max);
 	}
 out:
 	klog_reader_close(r);

@@ -2,110 +2,48 @@
 /*
  * reader.c - records back from a log directory by LSN (see klog.h).
  *
- * A read costs one index lookup (8 bytes at a known offset of the segment's
- * .idx file) and one pread of the record.  The index names only durable
- * records (klogd writes an entry after the datasync that covers it), so its
- * length is the durable point and nothing past it is ever returned.
+ * The index names only durable records (klogd writes an entry after the
+ * datasync that covers it), so its length is the durable point and nothing
+ * past it is ever returned.  Each segment is read through rseg.c: mapped,
+ * with the index entries read so far kept, within a memory budget.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <klog/klog.h>
 
 #include "format.h"
+#include "rseg.h"
 
-struct segment {
-	uint64_t first; /* LSN of its first record */
-	uint64_t count; /* durable records: valid entries in its index */
-	uint64_t salt;
-	bool bad;       /* its header is damaged: every read of it is -EBADMSG */
-	int fd, idx_fd;
-};
+/*
+ * Bytes of index entries a reader keeps, all segments together (8 per
+ * record: 64 MiB covers 8M records); the segments read least recently give
+ * theirs up first.  Tests build the reader with a small one.
+ */
+#ifndef KLOG_READER_IX_CACHE
+#define KLOG_READER_IX_CACHE (64u << 20)
+#endif
 
 struct klog_reader {
 	int dirfd;
-	struct segment *seg; /* sorted by first LSN */
+	struct klog_rseg *seg; /* sorted by first LSN */
 	size_t nseg;
-	uint8_t *buf;        /* one record of the largest size */
+	uint8_t *buf;          /* one record of the largest size */
 	size_t buf_size;
+	uint64_t clock;        /* segment reads so far: what "least recently" counts in */
+	size_t ix_bytes;       /* index entries kept, all segments */
 };
 
 static int seg_cmp(const void *a, const void *b)
 {
-	const struct segment *x = a, *y = b;
+	const struct klog_rseg *x = a, *y = b;
 
 	return x->first < y->first ? -1 : x->first > y->first;
-}
-
-static void seg_close(struct segment *s)
-{
-	if (s->fd >= 0)
-		close(s->fd);
-	if (s->idx_fd >= 0)
-		close(s->idx_fd);
-}
-
-static int seg_open(struct klog_reader *r, struct segment *s, uint64_t first)
-{
-	char name[KLOG_SEG_NAME_MAX];
-	uint8_t hdr[KLOG_SEG_HDR_SIZE]; /* decoding checks the whole header block */
-	struct klog_seg_hdr h;
-	int err;
-
-	*s = (struct segment){ .first = first, .fd = -1, .idx_fd = -1 };
-	klog_seg_name(name, first, false);
-	s->fd = openat(r->dirfd, name, O_RDONLY | O_CLOEXEC);
-	klog_seg_name(name, first, true);
-	s->idx_fd = openat(r->dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0 || s->idx_fd < 0) {
-		err = -errno;
-		seg_close(s);
-		return err;
-	}
-	/* A damaged header is kept, so its records read as corrupt, not as missing. */
-	s->bad = pread(s->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-		 klog_seg_hdr_decode(hdr, sizeof(hdr), &h) || h.first_lsn != first;
-	s->salt = s->bad ? 0 : h.salt;
-	return 0;
-}
-
-static int index_entry(const struct segment *s, uint64_t i, uint64_t *off)
-{
-	if (pread(s->idx_fd, off, 8, (off_t)(i * 8)) != 8)
-		return -EIO;
-	*off = le64toh(*off);
-	return 0;
-}
-
-/*
- * How many index entries are valid: a crash can leave a zeroed tail, and the
- * index ends at its last entry that grows (doc/format.md).  Only the tail is
- * looked at, so the common case costs one fstat and two 8-byte reads.
- */
-static int index_count(struct segment *s)
-{
-	struct stat st;
-	uint64_t n, last, prev;
-
-	if (fstat(s->idx_fd, &st))
-		return -errno;
-	for (n = st.st_size / 8; n; n--) {
-		if (index_entry(s, n - 1, &last))
-			return -EIO;
-		if (n == 1 || index_entry(s, n - 2, &prev))
-			prev = 0;
-		if (last >= KLOG_SEG_HDR_SIZE && last > prev)
-			break;
-	}
-	s->count = n;
-	return 0;
 }
 
 /* Pick up segments klogd created since the last look, and the index's growth. */
@@ -132,21 +70,21 @@ static int refresh(struct klog_reader *r)
 			known = r->seg[i].first == first;
 		if (known)
 			continue;
-		struct segment *n = realloc(r->seg, (r->nseg + 1) * sizeof(*n));
+		struct klog_rseg *n = realloc(r->seg, (r->nseg + 1) * sizeof(*n));
 
 		if (!n) {
 			err = -ENOMEM;
 			break;
 		}
 		r->seg = n;
-		if (seg_open(r, &r->seg[r->nseg], first) == 0)
+		if (klog_rseg_open(&r->seg[r->nseg], r->dirfd, first) == 0)
 			r->nseg++;
 		/* else: a segment being created, or removed, between readdir and open */
 	}
 	closedir(d);
 	qsort(r->seg, r->nseg, sizeof(*r->seg), seg_cmp);
 	for (size_t i = 0; i < r->nseg && !err; i++)
-		err = index_count(&r->seg[i]);
+		err = klog_rseg_count(&r->seg[i]);
 	return err;
 }
 
@@ -178,7 +116,7 @@ void klog_reader_close(struct klog_reader *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->nseg; i++)
-		seg_close(&r->seg[i]);
+		klog_rseg_close(&r->seg[i]);
 	if (r->dirfd >= 0)
 		close(r->dirfd);
 	free(r->seg);
@@ -187,7 +125,7 @@ void klog_reader_close(struct klog_reader *r)
 }
 
 /* The segment that holds lsn, or NULL. */
-static struct segment *find(struct klog_reader *r, uint64_t lsn)
+static struct klog_rseg *find(struct klog_reader *r, uint64_t lsn)
 {
 	size_t lo = 0, hi = r->nseg;
 
@@ -219,27 +157,43 @@ int klog_reader_bounds(struct klog_reader *r, uint64_t *first, uint64_t *last)
 	return -ENODATA;
 }
 
-static int read_at(struct klog_reader *r, struct segment *s, uint64_t lsn, struct klog_rec *rec)
+/* Drop the index entries of the segments read least recently, but keep's, to the budget. */
+static void ix_evict(struct klog_reader *r, const struct klog_rseg *keep)
 {
-	uint64_t off;
-	ssize_t n;
+	while (r->ix_bytes > KLOG_READER_IX_CACHE) {
+		struct klog_rseg *old = NULL;
 
-	if (s->bad)
-		return -EBADMSG;
-	if (index_entry(s, lsn - s->first, &off))
-		return -EIO;
-	n = pread(s->fd, r->buf, r->buf_size, (off_t)off);
-	if (n < 0)
-		return -errno;
-	/* A damaged index entry lands on the wrong bytes: the LSN check catches it. */
-	return klog_rec_decode(r->buf, (size_t)n, s->salt, lsn, KLOG_MAX_RECORD, rec) ? -EBADMSG
-										      : 0;
+		for (size_t i = 0; i < r->nseg; i++) {
+			struct klog_rseg *s = &r->seg[i];
+
+			if (s != keep && s->ix_bytes && (!old || s->used < old->used))
+				old = s;
+		}
+		if (!old)
+			return; /* what one segment has read may exceed the budget */
+		r->ix_bytes -= old->ix_bytes;
+		klog_rseg_drop_index(old);
+	}
+}
+
+static int read_at(struct klog_reader *r, struct klog_rseg *s, uint64_t lsn,
+		   struct klog_rec *rec)
+{
+	size_t before = s->ix_bytes;
+	int err = klog_rseg_read(s, lsn, r->buf, rec);
+
+	s->used = ++r->clock;
+	if (s->ix_bytes != before) {
+		r->ix_bytes += s->ix_bytes - before;
+		ix_evict(r, s);
+	}
+	return err;
 }
 
 /* Record lsn, decoded into r->buf: -ENOENT, -EAGAIN, -EBADMSG as klog_read says. */
 static int lookup(struct klog_reader *r, uint64_t lsn, struct klog_rec *rec)
 {
-	struct segment *s = find(r, lsn);
+	struct klog_rseg *s = find(r, lsn);
 	int err;
 
 	if (!s || lsn >= s->first + s->count) {
