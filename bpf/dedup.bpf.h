@@ -14,10 +14,12 @@ _Static_assert((KLOG_DEDUP_WINDOW & (KLOG_DEDUP_WINDOW - 1)) == 0,
 
 /*
  * Dedup state per client; pinned, so it outlives klogd.  Sized at load; klogd
- * removes clients silent for longer than its --client-ttl.
+ * removes clients silent for longer than its --client-ttl.  Not preallocated:
+ * the kernel holds memory for the clients there are, not for --clients.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct klog_client_state);
