@@ -5,6 +5,7 @@
  * repeated run would see a reply; these leave the packet alone.
  */
 #include "append.bpf.h"
+#include "fixed_slot.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -67,78 +68,36 @@ int bench_parse(struct xdp_md *ctx)
 									  : XDP_ABORTED;
 }
 
-/*
- * Baseline: a fixed-slot in-kernel log in the style of DINT (NSDI '24): one
- * array slot per record, the slot taken by an atomic counter, the payload
- * copied in one call, no allocator, window or deduplication.  Records larger
- * than the slot go to userspace (XDP_PASS), as the Kerby paper's DINT did.
- */
-#define FIXED_SLOTS 4096
-
-struct fixed_head {
-	__u64 lsn;
-	__u32 len;
-	__u32 pad;
-};
-
-#define FIXED_LOG(SIZE)                                                         \
-	struct fixed_slot_##SIZE {                                              \
-		struct fixed_head head;                                         \
-		__u8 data[SIZE];                                                \
-	};                                                                      \
-	struct {                                                                \
-		__uint(type, BPF_MAP_TYPE_ARRAY);                               \
-		__uint(max_entries, FIXED_SLOTS);                               \
-		__type(key, __u32);                                             \
-		__type(value, struct fixed_slot_##SIZE);                        \
-	} fixed_log_##SIZE SEC(".maps")
-
+/* Baseline: the fixed-slot log of fixed_slot.bpf.h; XDP_DROP when kept. */
 FIXED_LOG(128);
 FIXED_LOG(1024);
 
-__u64 fixed_next;
-
-static __always_inline int fixed_append(struct xdp_md *ctx, void *log, const __u32 slot)
+static __always_inline int bench_fixed(struct xdp_md *ctx, void *log, const __u32 slot)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct klog_pkt pkt = {};
-	struct fixed_head *e;
-	struct klog_hdr *h;
-	__u32 len, key;
 	__u64 lsn;
 
 	if (klog_parse(data, data_end, klog_port, &pkt) != KLOG_V_REPLY)
 		return XDP_ABORTED;
-	h = data + (pkt.hdr_off & 0xff);
-	if ((void *)(h + 1) > data_end || h->magic != bpf_htonl(KLOG_MAGIC) ||
-	    h->opcode != KLOG_OP_APPEND)
-		return XDP_ABORTED;
-	len = bpf_ntohs(h->len);
-	if (len == 0 || len != pkt.udp_len - sizeof(struct klog_l4))
-		return XDP_ABORTED;
-	if (len > slot)
+	switch (fixed_append(ctx, log, slot, &pkt, &lsn)) {
+	case FIXED_KEPT:
+		return XDP_DROP;
+	case FIXED_SPILL:
 		return XDP_PASS; /* spilled to userspace */
-	lsn = __sync_fetch_and_add(&fixed_next, 1);
-	key = lsn % FIXED_SLOTS;
-	e = bpf_map_lookup_elem(log, &key);
-	barrier_var(len);
-	if (!e || len < 1 || len > slot)
+	default:
 		return XDP_ABORTED;
-	if (bpf_xdp_load_bytes(ctx, pkt.hdr_off + sizeof(*h), (void *)(e + 1), len))
-		return XDP_ABORTED;
-	e->len = len;
-	WRITE_ONCE(e->lsn, lsn);
-	return XDP_DROP;
+	}
 }
 
 SEC("xdp")
 int bench_fixed_128(struct xdp_md *ctx)
 {
-	return fixed_append(ctx, &fixed_log_128, 128);
+	return bench_fixed(ctx, &fixed_log_128, 128);
 }
 
 SEC("xdp")
 int bench_fixed_1024(struct xdp_md *ctx)
 {
-	return fixed_append(ctx, &fixed_log_1024, 1024);
+	return bench_fixed(ctx, &fixed_log_1024, 1024);
 }

@@ -14,12 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <klog/klog.h>
 
 #include "klogctl.h"
 #include "parse.h"
+
+/* Client processes of one bench run, each its own socket: its own flow. */
+#define BENCH_MAX_CLIENTS 64
 
 struct size_spec {
 	enum { SIZE_FIXED, SIZE_UNIFORM, SIZE_MIX } kind;
@@ -31,7 +37,7 @@ struct gen_args {
 	uint64_t count, seed;
 	struct size_spec size;
 	/* bench only */
-	unsigned int outstanding, timeout_ms, retries;
+	unsigned int outstanding, timeout_ms, retries, clients;
 	bool durable, json;
 };
 
@@ -104,6 +110,7 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 		{ "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "retries", required_argument, NULL, 'r' },
+		{ "clients", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -111,15 +118,23 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 	int o, err;
 
 	*a = (struct gen_args){ .seed = 1, .size = { SIZE_MIX, 128, 1024 }, .size_arg = "mix",
-				.outstanding = 1, .retries = 10 };
-	while ((o = getopt_long(argc, argv, "s:d:a:n:S:z:o:Djt:r:h", opts, NULL)) != -1) {
-		if (!bench && strchr("oDjtr", o)) {
+				.outstanding = 1, .retries = 10, .clients = 1 };
+	while ((o = getopt_long(argc, argv, "s:d:a:n:S:z:o:Djt:r:C:h", opts, NULL)) != -1) {
+		if (!bench && strchr("oDjtrC", o)) {
 			fprintf(stderr, "klogctl verify: --%s is an option of bench\n",
 				o == 'o' ? "outstanding" : o == 'D' ? "durable" : o == 'j' ? "json" :
-				o == 't' ? "timeout" : "retries");
+				o == 't' ? "timeout" : o == 'C' ? "clients" : "retries");
 			return 2;
 		}
 		switch (o) {
+		case 'C':
+			if (klog_parse_u64(optarg, &v, false) || !v || v > BENCH_MAX_CLIENTS) {
+				fprintf(stderr, "klogctl: --clients %s: expected 1..%d\n", optarg,
+					BENCH_MAX_CLIENTS);
+				return 2;
+			}
+			a->clients = (unsigned int)v;
+			break;
 		case 't':
 		case 'r':
 			if (klog_parse_u64(optarg, &v, false) || (o == 't' && !v) || v > 60000) {
@@ -213,30 +228,37 @@ struct bench_req {
 	uint32_t len;
 };
 
-struct bench {
-	struct bench_req *free;
-	double *lat;          /* seconds from submission to acknowledgement, per record */
+/* What one client (flow) did; in shared memory when there are several. */
+struct flow_result {
 	uint64_t done, bytes, max_lsn;
-	FILE *acks;
 	int err;              /* the first failure */
 	uint64_t err_txid;
+};
+
+struct bench {
+	struct bench_req *free;
+	double *lat;          /* by txid: seconds from submission to acknowledgement */
+	struct flow_result *res;
+	FILE *acks;
 };
 
 static void bench_done(void *arg, int err, uint64_t lsn)
 {
 	struct bench_req *q = arg;
 	struct bench *b = q->b;
+	struct flow_result *res = b->res;
 
 	if (err) {
-		if (!b->err) {
-			b->err = err;
-			b->err_txid = q->txid;
+		if (!res->err) {
+			res->err = err;
+			res->err_txid = q->txid;
 		}
 	} else {
-		b->lat[b->done++] = now_s() - q->start;
-		b->bytes += q->len;
-		if (lsn > b->max_lsn)
-			b->max_lsn = lsn;
+		b->lat[q->txid] = now_s() - q->start;
+		res->done++;
+		res->bytes += q->len;
+		if (lsn > res->max_lsn)
+			res->max_lsn = lsn;
 		if (b->acks)
 			fprintf(b->acks, "%" PRIu64 " %" PRIu64 "\n", lsn, q->txid);
 	}
@@ -252,130 +274,210 @@ static double quantile_us(const double *lat, uint64_t n, double q)
 	return lat[i < n ? i : n - 1] * 1e6;
 }
 
-static void bench_report(const struct gen_args *a, const struct bench *b, double dt)
+static void bench_report(const struct gen_args *a, const struct flow_result *t,
+			 const double *lat, double dt)
 {
-	double p50 = quantile_us(b->lat, b->done, 0.50), p99 = quantile_us(b->lat, b->done, 0.99);
-	double p999 = quantile_us(b->lat, b->done, 0.999), max = b->lat[b->done - 1] * 1e6;
+	double p50 = quantile_us(lat, t->done, 0.50), p99 = quantile_us(lat, t->done, 0.99);
+	double p999 = quantile_us(lat, t->done, 0.999), max = lat[t->done - 1] * 1e6;
 
 	if (a->json) {
 		printf("{\"appends\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"seconds\": %.4f, "
 		       "\"appends_per_s\": %.0f, \"mb_per_s\": %.3f, \"outstanding\": %u, "
-		       "\"durable\": %s, \"size\": \"%s\", \"seed\": %" PRIu64 ", "
+		       "\"clients\": %u, \"durable\": %s, \"size\": \"%s\", \"seed\": %" PRIu64 ", "
 		       "\"latency_us\": {\"p50\": %.1f, \"p99\": %.1f, \"p999\": %.1f, "
 		       "\"max\": %.1f}, \"last_lsn\": %" PRIu64 "}\n",
-		       b->done, b->bytes, dt, b->done / dt, b->bytes / dt / 1e6, a->outstanding,
-		       a->durable ? "true" : "false", a->size_arg, a->seed, p50, p99, p999, max,
-		       b->max_lsn);
+		       t->done, t->bytes, dt, t->done / dt, t->bytes / dt / 1e6, a->outstanding,
+		       a->clients, a->durable ? "true" : "false", a->size_arg, a->seed, p50, p99,
+		       p999, max, t->max_lsn);
 		return;
 	}
 	printf("appends %" PRIu64 "  seconds %.2f  appends/s %.0f  MB/s %.2f  outstanding %u%s  "
 	       "latency us p50 %.1f p99 %.1f p999 %.1f max %.1f  last LSN %" PRIu64 "\n",
-	       b->done, dt, b->done / dt, b->bytes / dt / 1e6, a->outstanding,
-	       a->durable ? " durable" : "", p50, p99, p999, max, b->max_lsn);
+	       t->done, dt, t->done / dt, t->bytes / dt / 1e6, a->outstanding,
+	       a->durable ? " durable" : "", p50, p99, p999, max, t->max_lsn);
 }
 
-int cmd_bench(int argc, char **argv)
+/*
+ * One client: records txid first, first + stride, ... below --count, with up
+ * to --outstanding in flight; latencies into lat[txid], counts into *res.
+ * Progress lines only when show is set (one client).
+ */
+static void run_flow(const struct gen_args *a, unsigned int first, unsigned int stride,
+		     double *lat, struct flow_result *res, bool show)
 {
 	static uint8_t buf[KLOG_MAX_RECORD];
-	struct bench b = { 0 };
+	struct bench b = { .lat = lat, .res = res };
 	struct bench_req *reqs = NULL;
-	struct klog_client_opts opts = { .retries = 10 };
-	struct gen_args a;
-	struct klog_client *c;
+	struct klog_client_opts opts = { .max_outstanding = a->outstanding,
+					 .timeout_ms = a->timeout_ms, .retries = a->retries };
+	struct klog_client *c = NULL;
 	struct klog_reader *r = NULL;
-	char *host, *port;
-	double t0, dt, next_tick;
-	uint64_t t = 0;
-	int err = parse_gen_args(argc, argv, &a, true);
+	char *host, *port, *server = strdup(a->server);
+	double t0 = now_s(), next_tick = t0 + 0.25;
+	uint64_t t = first;
+	int err;
 
-	if (err)
-		return err < 0 ? 0 : err;
-	opts.max_outstanding = a.outstanding;
-	opts.timeout_ms = a.timeout_ms;
-	opts.retries = a.retries;
-	ctl_split_server((char *)a.server, &host, &port);
-	if ((err = klog_client_open(&c, host, port, &opts)))
-		return ctl_fail(a.server, err);
-	if (a.dir && (err = klog_reader_open(&r, a.dir)))
-		fprintf(stderr, "klogctl: %s: %s (no durable lag shown)\n", a.dir, strerror(-err));
-	if (a.acks && !(b.acks = fopen(a.acks, "w"))) {
-		err = ctl_fail(a.acks, -errno);
+	if (!server || !(reqs = calloc(a->outstanding, sizeof(*reqs)))) {
+		res->err = -ENOMEM;
 		goto out;
 	}
-	/* Whole lines at a time, so a reader of the file never sees half an acknowledgement. */
-	if (b.acks)
-		setvbuf(b.acks, NULL, _IOLBF, 0);
-	b.lat = malloc(a.count * sizeof(*b.lat));
-	reqs = calloc(a.outstanding, sizeof(*reqs));
-	if (!b.lat || !reqs) {
-		err = ctl_fail("bench", -ENOMEM);
+	ctl_split_server(server, &host, &port);
+	if ((err = klog_client_open(&c, host, port, &opts))) {
+		ctl_fail(a->server, err);
+		res->err = err;
 		goto out;
 	}
-	for (unsigned int i = 0; i < a.outstanding; i++) {
+	if (show && a->dir && (err = klog_reader_open(&r, a->dir)))
+		fprintf(stderr, "klogctl: %s: %s (no durable lag shown)\n", a->dir, strerror(-err));
+	/* Whole lines at a time, appended, so clients never mix halves of lines. */
+	if (a->acks && (!(b.acks = fopen(a->acks, "a")) || setvbuf(b.acks, NULL, _IOLBF, 0))) {
+		res->err = -errno;
+		ctl_fail(a->acks, res->err);
+		goto out;
+	}
+	for (unsigned int i = 0; i < a->outstanding; i++) {
 		reqs[i].b = &b;
 		reqs[i].next_free = b.free;
 		b.free = &reqs[i];
 	}
-	t0 = now_s();
-	next_tick = t0 + 0.25;
-	while (!b.err && (t < a.count || klog_client_outstanding(c, NULL))) {
+	while (!res->err && (t < a->count || klog_client_outstanding(c, NULL))) {
 		int n;
 
-		if (t < a.count && b.free) {
+		if (t < a->count && b.free) {
 			struct bench_req *q = b.free;
 
 			q->txid = t;
-			q->len = gen_size(&a, t);
-			gen_payload(&a, t, buf, q->len);
+			q->len = gen_size(a, t);
+			gen_payload(a, t, buf, q->len);
 			q->start = now_s();
 			b.free = q->next_free;
-			err = klog_client_submit(c, buf, q->len, t, a.durable ? KLOG_APPEND_DURABLE : 0,
-						 bench_done, q);
+			err = klog_client_submit(c, buf, q->len, t,
+						 a->durable ? KLOG_APPEND_DURABLE : 0, bench_done, q);
 			if (!err) {
-				t++;
+				t += stride;
 				continue;
 			}
 			q->next_free = b.free;
 			b.free = q;
 			if (err != -EAGAIN) {
-				b.err = err;
-				b.err_txid = t;
+				res->err = err;
+				res->err_txid = t;
 				break;
 			}
 		}
 		/* The window is full, or everything is submitted: wait for acks. */
 		if ((n = klog_client_poll(c, -1)) < 0) {
-			b.err = n;
-			b.err_txid = t;
+			res->err = n;
+			res->err_txid = t;
 			break;
 		}
-		if (now_s() >= next_tick) {
-			progress(r, b.done, b.bytes, b.max_lsn, t0, false);
+		if (show && now_s() >= next_tick) {
+			progress(r, res->done, res->bytes, res->max_lsn, t0, false);
 			next_tick += 0.25;
 		}
 	}
 	/* After a failure, still collect (and record in --acks) what was in flight. */
 	klog_client_flush(c, -1);
-	dt = now_s() - t0;
-	if (b.err)
-		fprintf(stderr, "\nklogctl: record %" PRIu64 ": %s\n", b.err_txid,
-			strerror(-b.err));
-	progress(r, b.done, b.bytes, b.max_lsn, t0, true);
-	if (!b.err) {
-		qsort(b.lat, b.done, sizeof(*b.lat), cmp_double);
-		bench_report(&a, &b, dt);
-	}
-	err = b.err ? 1 : 0;
-	if (b.acks && fclose(b.acks))
-		err = ctl_fail(a.acks, -errno);
-	b.acks = NULL;
+	if (res->err)
+		fprintf(stderr, "\nklogctl: record %" PRIu64 ": %s\n", res->err_txid,
+			strerror(-res->err));
+	if (show)
+		progress(r, res->done, res->bytes, res->max_lsn, t0, true);
 out:
-	if (b.acks)
-		fclose(b.acks);
+	if (b.acks && fclose(b.acks) && !res->err)
+		res->err = -errno;
 	free(reqs);
-	free(b.lat);
+	free(server);
 	klog_reader_close(r);
 	klog_client_close(c);
+}
+
+/* --clients N: N processes, client i sending txids i, i + N, ...; waits for all. */
+static int run_clients(const struct gen_args *a, double *lat, struct flow_result *res)
+{
+	pid_t pids[BENCH_MAX_CLIENTS];
+	unsigned int started = 0;
+	int err = 0;
+
+	fflush(NULL);
+	for (; started < a->clients; started++) {
+		pids[started] = fork();
+		if (pids[started] < 0) {
+			err = -errno;
+			break;
+		}
+		if (!pids[started]) {
+			run_flow(a, started, a->clients, lat, &res[started], false);
+			_exit(res[started].err ? 1 : 0);
+		}
+	}
+	for (unsigned int i = 0; i < started; i++) {
+		int status;
+
+		if (waitpid(pids[i], &status, 0) < 0)
+			status = -1;
+		if (!err && (status < 0 || !WIFEXITED(status)))
+			err = -ECHILD;
+		if (!res[i].err && (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status)))
+			res[i].err = -ECHILD;
+	}
+	return err;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	struct flow_result *res, total = { 0 };
+	struct gen_args a;
+	size_t lat_size, res_size;
+	double *lat, t0, dt;
+	int err = parse_gen_args(argc, argv, &a, true);
+
+	if (err)
+		return err < 0 ? 0 : err;
+	/* Shared with the client processes, when there are several. */
+	lat_size = a.count * sizeof(*lat);
+	res_size = a.clients * sizeof(*res);
+	lat = mmap(NULL, lat_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	res = mmap(NULL, res_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (lat == MAP_FAILED || res == MAP_FAILED) {
+		err = ctl_fail("bench", -ENOMEM);
+		goto out;
+	}
+	if (a.acks) {
+		FILE *f = fopen(a.acks, "w"); /* the clients append to it */
+
+		if (!f || fclose(f)) {
+			err = ctl_fail(a.acks, -errno);
+			goto out;
+		}
+	}
+	t0 = now_s();
+	if (a.clients == 1)
+		run_flow(&a, 0, 1, lat, res, true);
+	else if ((err = run_clients(&a, lat, res)))
+		ctl_fail("bench: the client processes", err);
+	dt = now_s() - t0;
+	for (unsigned int i = 0; i < a.clients; i++) {
+		total.done += res[i].done;
+		total.bytes += res[i].bytes;
+		if (res[i].max_lsn > total.max_lsn)
+			total.max_lsn = res[i].max_lsn;
+		if (res[i].err && !total.err)
+			total.err = res[i].err;
+	}
+	if (a.clients > 1)
+		fprintf(stderr, "%" PRIu64 " records, %.0f records/s, %.1f MB/s, %u clients\n",
+			total.done, total.done / dt, total.bytes / dt / 1e6, a.clients);
+	if (!err && !total.err) {
+		qsort(lat, total.done, sizeof(*lat), cmp_double);
+		bench_report(&a, &total, lat, dt);
+	}
+	err = err || total.err ? 1 : 0;
+out:
+	if (lat != MAP_FAILED)
+		munmap(lat, lat_size);
+	if (res != MAP_FAILED)
+		munmap(res, res_size);
 	return err;
 }
 

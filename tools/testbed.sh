@@ -5,23 +5,26 @@
 # XDP program, so that XDP_TX replies arrive; klogd started and stopped in the
 # server namespace; and the teardown.
 #
-#   testbed_up SRV CLI VS VC SRV_IP CLI_IP XDP_PASS [MTU]
+#   testbed_up SRV CLI VS VC SRV_IP CLI_IP XDP_PASS [MTU [QUEUES]]
 #   testbed_start_klogd PIDVAR SRV LOG KLOGD [ARG...]
 #   testbed_stop_klogd PIDVAR [SIGNAL]
 #   testbed_down SRV CLI [PIDVAR [SIGNAL]]
 #
 # Works with and without set -e; needs root.
 
-# testbed_up SRV CLI VS VC SRV_IP CLI_IP XDP_PASS [MTU]: namespaces SRV and
-# CLI, the veth pair VS (in SRV, address SRV_IP/24) and VC (in CLI, CLI_IP/24),
-# both up, MTU bytes when given; XDP_PASS is the object file of a pass-through
-# program (section xdp).  Fails at the first step that fails, with ip's status.
+# testbed_up SRV CLI VS VC SRV_IP CLI_IP XDP_PASS [MTU [QUEUES]]: namespaces
+# SRV and CLI, the veth pair VS (in SRV, address SRV_IP/24) and VC (in CLI,
+# CLI_IP/24), both up, MTU bytes when given (empty: the default), QUEUES rx
+# and tx queues on each end when given (default 1); XDP_PASS is the object
+# file of a pass-through program (section xdp).  Fails at the first step that
+# fails, with ip's status.
 testbed_up() {
-	local srv=$1 cli=$2 vs=$3 vc=$4 srv_ip=$5 cli_ip=$6 xdp_pass=$7 mtu_opt=()
-	[ -z "${8:-}" ] || mtu_opt=(mtu "$8")
+	local srv=$1 cli=$2 vs=$3 vc=$4 srv_ip=$5 cli_ip=$6 xdp_pass=$7 link_opt=()
+	[ -z "${8:-}" ] || link_opt=(mtu "$8")
+	[ -z "${9:-}" ] || link_opt+=(numtxqueues "$9" numrxqueues "$9")
 	ip netns add "$srv" && ip netns add "$cli" &&
-		ip link add "$vs" "${mtu_opt[@]}" netns "$srv" \
-			type veth peer name "$vc" "${mtu_opt[@]}" netns "$cli" &&
+		ip link add "$vs" "${link_opt[@]}" netns "$srv" \
+			type veth peer name "$vc" "${link_opt[@]}" netns "$cli" &&
 		ip -n "$srv" addr add "$srv_ip/24" dev "$vs" &&
 		ip -n "$cli" addr add "$cli_ip/24" dev "$vc" &&
 		ip -n "$srv" link set "$vs" up && ip -n "$cli" link set "$vc" up &&

@@ -1,0 +1,365 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# e2e.sh - end-to-end appends/s and ACK latency (p50, p99) over a veth pair
+# for five servers speaking the same protocol, all driven by `klogctl bench`:
+#
+#   klog-xdp         klogd --mode xdp (appends and ACKs at XDP, klogd drains to disk)
+#   klog-tc          klogd --mode tc (the same at TC ingress)
+#   userspace        bench/udp_server --dir (recvmmsg/sendmmsg, SO_REUSEPORT,
+#                    persisted through klogd's writer, as klogd drains)
+#   fixed128-spill   bench/fixed_log --slot 128 (DINT style) with udp_server
+#   fixed1024-spill  bench/fixed_log --slot 1024 taking the records that do not fit
+#
+# for records of 128 B, 1024 B and the 75/25 mix, with 1 and 2 server cores.
+# "Server cores" (doc/benchmarks.md): the veth pair has that many rx/tx queues
+# on each end, with threaded NAPI; the server end's NAPI threads (where XDP,
+# TC and the UDP stack run) and the server's processes are pinned to CPU 0
+# (1 core) or CPUs 0-1 (2 cores); the client's NAPI threads and its 2
+# `klogctl bench` processes (2 flows, 32 outstanding each) to CPU 1 (1 core)
+# or CPUs 0-1 (2 cores: the client shares them).  Besides appends/s, each run
+# measures the CPU time of the server's threads; busy = that time / (run
+# time x cores), and capacity = appends/s / busy estimates what the server
+# sustains at saturation when the client could not saturate it.
+#
+# Rounds are interleaved (each runs every variant); medians (min-max) over
+# rounds, a markdown table on stdout, JSON with --json.  Every run is checked:
+# the client got N ACKs and no failure, and the server counted exactly N
+# appends (klog: klog_stats; fixed: slots + spilled = N, udp_server took the
+# spilled; no FULL or BUSY): otherwise it fails loudly, exit status 1.
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tools/testbed.sh
+. "$here/tools/testbed.sh"
+
+usage() {
+	cat <<EOF
+usage: bench/e2e.sh [--quick] [--rounds N] [--json FILE] [--dir PARENT] [--build DIR]
+  --quick        1 round of 60,000 records per run (about 40 s)
+  --rounds N     rounds of every variant (default 3, about 4 minutes; 300,000
+                 records per run)
+  --json FILE    also write the figures to FILE as JSON
+  --dir PARENT   where the logs of klogd and udp_server go (default /var/tmp)
+  --build DIR    meson build directory (default: build/ of this checkout)
+EOF
+}
+
+json_out=
+args=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--json) json_out=${2:?--json needs a file}; shift ;;
+	*) args+=("$1") ;;
+	esac
+	shift
+done
+bench_options 3 "${args[@]}"
+count=300000
+[ "$quick" = 1 ] && count=60000
+servers=(klog-xdp klog-tc userspace fixed128-spill fixed1024-spill)
+sizes=(128 1024 mix)
+cores_list=(1 2)
+clients=2 outstanding=32
+bench_need_root "BPF programs, namespaces, apt-get"
+[ "$(nproc)" -ge 2 ] || { echo "$me: needs at least 2 CPUs" >&2; exit 1; }
+
+bench_install jq bpftool ethtool
+bench_require ninja nsenter taskset
+[ -d "$build/meson-private" ] || meson setup "$build" >&2
+bench_build "klogd, klogctl, udp_server, fixed_log and xdp_pass" klogd/klogd klogctl/klogctl \
+	bench/udp_server bench/fixed_log bpf/xdp_pass.bpf.o
+klogd=$build/klogd/klogd
+klogctl=$build/klogctl/klogctl
+udp_server=$build/bench/udp_server
+fixed_log=$build/bench/fixed_log
+
+tag=e2e-$$
+name=$tag
+pins=/sys/fs/bpf/klog/$name
+srv=ke2e-$$-s cli=ke2e-$$-c vs=ke2s$$ vc=ke2c$$
+srv_ip=10.204.0.1 cli_ip=10.204.0.2
+work=$(mktemp -d "$parent/klog-e2e.XXXXXX")
+results=$(mktemp -d)
+server_pids=()
+klogd_pid=
+cleanup() {
+	local p
+	for p in "${server_pids[@]}"; do kill "$p" 2>/dev/null || :; done
+	testbed_down "$srv" "$cli" klogd_pid
+	rm -rf "$pins" "$work" "$results"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail() {
+	{
+		echo
+		echo "$me: FAILED: $*"
+		for f in "$work"/*.log; do
+			[ -s "$f" ] || continue
+			echo "$me: ${f##*/} ends:"
+			tail -n 5 "$f" | sed 's/^/    /'
+		done
+	} >&2
+	exit 1
+}
+
+# The bed: 2 queues on each end, of which set_cores makes N active.
+testbed_up "$srv" "$cli" "$vs" "$vc" "$srv_ip" "$cli_ip" "$build/bpf/xdp_pass.bpf.o" "" 2 ||
+	fail "setting up the veth pair"
+in_srv() { ip netns exec "$srv" "$@"; }
+in_cli() { ip netns exec "$cli" "$@"; }
+# NAPI on the server's end without XDP too (GRO on; the client's sends must be
+# eligible for it, so no TSO there), in threads that can be pinned.
+in_cli ethtool -K "$vc" tso off >/dev/null
+in_srv ethtool -K "$vs" gro on >/dev/null
+in_srv sh -c "echo 1 > /sys/class/net/$vs/threaded"
+in_cli sh -c "echo 1 > /sys/class/net/$vc/threaded"
+
+# set_cores N: N queues active on each end; where the server and client run.
+# With XDP on an end, its peer may not send on more queues than it receives
+# on: rx first when growing, tx first when shrinking.
+set_cores() {
+	local cur order=(rx tx) q
+	cur=$(in_srv ethtool -l "$vs" | awk '/^RX:/ { n = $2 } END { print n }')
+	[ "$1" -ge "$cur" ] || order=(tx rx)
+	for q in "${order[@]}"; do
+		in_srv ethtool -L "$vs" "$q" "$1"
+		in_cli ethtool -L "$vc" "$q" "$1"
+	done
+	if [ "$1" = 1 ]; then
+		srv_cpus=(0) cli_cpus=(1)
+	else
+		srv_cpus=(0 1) cli_cpus=(0 1)
+	fi
+}
+
+# Pin the NAPI threads of device $1 round-robin on the CPUs that follow.
+# They come and go with XDP programs and queues: called before every run.
+pin_napi() {
+	local dev=$1 i=0 p
+	shift
+	local cpus=("$@")
+	for p in $(pgrep "^napi/$dev-" | sort -n); do
+		taskset -p -c "${cpus[i % ${#cpus[@]}]}" "$p" >/dev/null
+		i=$((i + 1))
+	done
+}
+list() { local IFS=,; echo "$*"; }
+
+# CPU nanoseconds of the server so far: its NAPI threads and its processes' threads.
+server_ns() {
+	local p
+	{
+		for p in $(pgrep "^napi/$vs-") "${server_pids[@]}"; do
+			cat /proc/"$p"/task/*/schedstat 2>/dev/null || :
+		done
+	} | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+
+# start_bg LOG READY CMD...: CMD in the server namespace on the server CPUs,
+# stderr to LOG (emptied first), stdout to LOG.out; waits up to 10 s for READY
+# in LOG; its pid joins server_pids.
+start_bg() {
+	local log=$1 ready=$2 pid
+	shift 2
+	: >"$log"
+	nsenter --net=/var/run/netns/"$srv" taskset -c "$(list "${srv_cpus[@]}")" "$@" \
+		>"$log.out" 2>>"$log" &
+	pid=$!
+	server_pids+=("$pid")
+	for _ in $(seq 100); do
+		grep -qs "$ready" "$log" && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "$* did not start"
+}
+
+# stop_bg: SIGTERM to every server process, and wait for them.
+stop_bg() {
+	local p
+	for p in "${server_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" || :; done
+	server_pids=()
+}
+
+map_sum() { # MAP FIELD: a counter of a pinned klog map, summed over CPUs
+	bpftool -j map dump pinned "$pins/$1" |
+		jq --arg f "$2" '[.[] | (.formatted // .) | (.values // [.value])[] |
+			(.value // .) | .[$f] // empty] | add // 0'
+}
+klog_counters=(appends nack_full_window nack_full_pool nack_busy retransmits)
+klog_snap() { for c in "${klog_counters[@]}"; do echo "$c $(map_sum klog_stats "$c")"; done; }
+
+# start_server SERVER: the server, ready for runs (klogd runs for all three sizes).
+start_server() {
+	case $1 in
+	klog-*)
+		rm -rf "$pins" "$work/log"
+		start_bg "$work/klogd.log" "klogd: ready" "$klogd" --iface "$vs" \
+			--mode "${1#klog-}" --dir "$work/log" --name "$name"
+		klogd_pid=${server_pids[0]}
+		;;
+	esac
+}
+
+stop_server() {
+	stop_bg
+	klogd_pid=
+	rm -rf "$pins" "$work/log" "$work/ulog"
+}
+
+# Per run: the userspace server and the fixed-slot program are started afresh,
+# so their counters at exit are the run's.
+start_run_servers() {
+	case $1 in
+	userspace)
+		rm -rf "$work/ulog"
+		start_bg "$work/udp_server.log" "udp_server: ready" "$udp_server" --json \
+			--threads "${#srv_cpus[@]}" --dir "$work/ulog" ;;
+	fixed*-spill)
+		local slot=${1#fixed}
+		slot=${slot%-spill}
+		rm -rf "$work/ulog"
+		start_bg "$work/udp_server.log" "udp_server: ready" "$udp_server" --json \
+			--threads "${#srv_cpus[@]}" --dir "$work/ulog"
+		start_bg "$work/fixed_log.log" "fixed_log: ready" "$fixed_log" --json \
+			--iface "$vs" --slot "$slot" --slots 65536 ;;
+	esac
+}
+
+# check_run SERVER V: the server counted exactly $count appends for this run.
+check_run() {
+	local v=$2 n appends full
+	case $1 in
+	klog-*)
+		klog_snap >"$results/after"
+		awk 'NR == FNR { b[$1] = $2; next } { print $1, $2 - b[$1] }' \
+			"$results/before" "$results/after" >"$results/delta"
+		appends=$(awk '$1 == "appends" { print $2 }' "$results/delta")
+		full=$(awk '$1 ~ /^nack_(full|busy)/ { s += $2 } END { print s + 0 }' "$results/delta")
+		[ "$full" -eq 0 ] || fail "$v: the kernel answered FULL or BUSY $full times"
+		[ "$appends" -eq "$count" ] || fail "$v: klog counted $appends appends, not $count"
+		awk '$1 == "retransmits" { print $2 }' "$results/delta" >>"$results/retransmits"
+		;;
+	userspace)
+		stop_bg
+		n=$(jq -r '.records' "$work/udp_server.log.out")
+		[ "$n" -eq "$count" ] || fail "$v: udp_server appended $n records, not $count"
+		[ "$(jq -r '.nacks' "$work/udp_server.log.out")" = 0 ] || fail "$v: udp_server NACKed"
+		;;
+	fixed*)
+		stop_bg
+		n=$(jq -r '.records' "$work/udp_server.log.out")
+		appends=$(jq -r '.appends' "$work/fixed_log.log.out")
+		[ "$((appends + n))" -eq "$count" ] ||
+			fail "$v: $appends records in slots + $n in udp_server, not $count"
+		[ "$(jq -r '.spilled' "$work/fixed_log.log.out")" -eq "$n" ] ||
+			fail "$v: fixed_log spilled $(jq -r '.spilled' "$work/fixed_log.log.out"), udp_server took $n"
+		[ "$(jq -r '.refused + .reply_errors' "$work/fixed_log.log.out")" = 0 ] ||
+			fail "$v: fixed_log refused a request or could not answer"
+		[ "$(jq -r '.nacks' "$work/udp_server.log.out")" = 0 ] || fail "$v: udp_server NACKed"
+		echo "$n" >>"$results/$v.spilled"
+		;;
+	esac
+}
+
+# run SERVER CORES SIZE: one `klogctl bench` run; appends its figures to
+# $results/SERVER-CORES-SIZE.{rate,p50,p99,busy,cap}.
+run() {
+	local server=$1 cores=$2 size=$3 v=$1-$2-$3 spec=mix rc=0 ns0 ns1 t0 t1
+	[ "$size" = mix ] || spec=fixed:$size
+	start_run_servers "$server"
+	pin_napi "$vs" "${srv_cpus[@]}"
+	pin_napi "$vc" "${cli_cpus[@]}"
+	case $server in klog-*) klog_snap >"$results/before" ;; esac
+	ns0=$(server_ns)
+	t0=$(date +%s%N)
+	in_cli taskset -c "$(list "${cli_cpus[@]}")" "$klogctl" bench --server "$srv_ip" \
+		--count "$count" --size "$spec" --clients "$clients" --outstanding "$outstanding" \
+		--json >"$results/bench.json" 2>"$results/bench.err" || rc=$?
+	t1=$(date +%s%N)
+	ns1=$(server_ns)
+	if [ "$rc" != 0 ]; then
+		tr '\r' '\n' <"$results/bench.err" | tail -n 3 >&2
+		fail "klogctl bench, $v ($count records), round $((r + 1)): exit status $rc"
+	fi
+	jq -e --argjson n "$count" '.appends == $n' "$results/bench.json" >/dev/null ||
+		fail "$v: fewer than $count appends acknowledged"
+	check_run "$server" "$v"
+	jq -r '.appends_per_s' "$results/bench.json" >>"$results/$v.rate"
+	jq -r '.latency_us.p50' "$results/bench.json" >>"$results/$v.p50"
+	jq -r '.latency_us.p99' "$results/bench.json" >>"$results/$v.p99"
+	# The server's CPU time over the client's run time (a slight overestimate
+	# of the run: it includes the client's start).
+	awk -v ns=$((ns1 - ns0)) -v dt=$((t1 - t0)) -v c="$cores" -v rate="$(jq -r '.appends_per_s' "$results/bench.json")" \
+		-v b="$results/$v.busy" -v k="$results/$v.cap" 'BEGIN {
+			busy = ns / (dt * c); print busy >> b; print (busy > 0 ? rate / busy : 0) >> k }'
+}
+
+start=$(date +%s)
+echo "$me: $rounds rounds, $count records per run, $clients clients x $outstanding outstanding" >&2
+for ((r = 0; r < rounds; r++)); do
+	# Alternate the order of the servers between rounds.
+	order=("${servers[@]}")
+	if ((r % 2)); then
+		order=()
+		for ((i = ${#servers[@]} - 1; i >= 0; i--)); do order+=("${servers[i]}"); done
+	fi
+	for cores in "${cores_list[@]}"; do
+		set_cores "$cores"
+		for server in "${order[@]}"; do
+			start_server "$server"
+			for size in "${sizes[@]}"; do run "$server" "$cores" "$size"; done
+			stop_server
+		done
+	done
+	echo "$me: round $((r + 1)) of $rounds done ($(($(date +%s) - start)) s)" >&2
+done
+
+fmt() { # FILE DECIMALS: "median (min–max)"
+	stat_of "$1" | awk -v d="$2" '{ printf "%.*f (%.*f–%.*f)", d, $1, d, $2, d, $3 }'
+}
+printf 'klog end to end on a veth pair: %d rounds, %d records per run, klogctl bench with %d clients x %d outstanding, medians (min–max)\n\n' \
+	"$rounds" "$count" "$clients" "$outstanding"
+printf '| server | cores | size | appends/s | p50 µs | p99 µs | server busy | capacity appends/s |\n'
+printf '|--------|------:|-----:|----------:|-------:|-------:|------------:|-------------------:|\n'
+for cores in "${cores_list[@]}"; do
+	for size in "${sizes[@]}"; do
+		for server in "${servers[@]}"; do
+			v=$server-$cores-$size
+			printf '| %s | %d | %s | %s | %s | %s | %s | %s |\n' "$server" "$cores" "$size" \
+				"$(fmt "$results/$v.rate" 0)" "$(fmt "$results/$v.p50" 1)" \
+				"$(fmt "$results/$v.p99" 1)" "$(fmt "$results/$v.busy" 2)" \
+				"$(fmt "$results/$v.cap" 0)"
+		done
+	done
+done
+echo
+printf 'klog retransmissions over all runs: %d\n' \
+	"$(awk '{ s += $1 } END { print s + 0 }' "$results/retransmits" 2>/dev/null || echo 0)"
+
+if [ -n "$json_out" ]; then
+	stat_json() { stat_of "$1" | awk '{ printf "{\"median\": %s, \"min\": %s, \"max\": %s}", $1, $2, $3 }'; }
+	{
+		printf '{"rows": ['
+		sep=
+		for cores in "${cores_list[@]}"; do
+			for size in "${sizes[@]}"; do
+				for server in "${servers[@]}"; do
+					v=$server-$cores-$size
+					printf '%s{"server": "%s", "cores": %d, "size": "%s", "appends_per_s": %s, "p50_us": %s, "p99_us": %s, "server_busy": %s, "capacity_per_s": %s}' \
+						"$sep" "$server" "$cores" "$size" "$(stat_json "$results/$v.rate")" \
+						"$(stat_json "$results/$v.p50")" "$(stat_json "$results/$v.p99")" \
+						"$(stat_json "$results/$v.busy")" "$(stat_json "$results/$v.cap")"
+					sep=', '
+				done
+			done
+		done
+		printf '], "how": "veth pair with N queues and threaded NAPI; server NAPI threads and processes pinned to N cores (CPU 0, or CPUs 0-1 shared with the client), client (klogctl bench, %d processes x %d outstanding) and its NAPI on CPU 1 (or 0-1); %d records per run, %d rounds; busy = server CPU time / (run time x N); capacity = appends/s / busy"}\n' \
+			"$clients" "$outstanding" "$count" "$rounds"
+	} | jq . >"$json_out"
+fi
+echo "$me: done in $(($(date +%s) - start)) s" >&2
