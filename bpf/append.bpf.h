@@ -174,7 +174,7 @@ static __always_inline enum klog_stat_id klog_append(void *ctx, enum klog_hook h
 	if ((h->flags & bpf_htons(KLOG_F_DURABLE)) &&
 	    klog_waiter_set(klog_data(ctx, hook), klog_data_end(ctx, hook), pkt, *lsn))
 		klog_stat_add(KLOG_STAT_reply_errors, 1);
-	if (kerby_alloc_update(*lsn, s->idx, len, bpf_be64_to_cpu(h->txid),
+	if (kerby_alloc_update(*lsn, s->idx[0], len, bpf_be64_to_cpu(h->txid),
 			       bpf_be64_to_cpu(h->request_id), bpf_ntohl(h->client_id)))
 		klog_stat_add(KLOG_STAT_reply_errors, 1);
 	klog_wake_drain(ctl, *lsn);

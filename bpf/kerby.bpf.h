@@ -8,7 +8,7 @@
  *   kerby_free(idx[], nb)            give them back                (primitive)
  *   kerby_resize(old, new, idx[])    grow or shrink an allocation  (primitive)
  *   kerby_pool_update(idx[], src)    write the blocks, sum them    (helper)
- *   kerby_alloc_update(key, idx[], size, ...)  publish an entry    (helper)
+ *   kerby_alloc_update(key, first, size, ...)  publish an entry    (helper)
  *   kerby_alloc_del(key)             retire an allocation entry    (helper)
  * Errors are negative errno values: -ENOSPC pool full, -ENOMEM the kernel
  * could not allocate a hash element, -EOPNOTSUPP not for this pool kind.
@@ -277,13 +277,14 @@ static __always_inline struct klog_alloc_entry *kerby_alloc_slot(__u64 key)
 }
 
 /*
- * Record key -> (size, idx[]) in this CPU's allocation map entry and publish
- * it (paper: alloc_update).  The fields are written first, then lsn_tail
- * with a full barrier (xchg), then lsn: a reader whose copy shows
+ * Record key -> (size, blocks first..) in this CPU's allocation map entry
+ * and publish it (paper: alloc_update, whose idx[] is here the first index:
+ * a record's blocks are consecutive).  The fields are written first, then
+ * lsn_tail with a full barrier (xchg), then lsn: a reader whose copy shows
  * lsn == lsn_tail == key holds the whole entry (doc/design.md).
  */
-static __always_inline int kerby_alloc_update(__u64 key, const __u64 *idx, __u32 size,
-					      __u64 txid, __u64 request_id, __u32 client_id)
+static __always_inline int kerby_alloc_update(__u64 key, __u64 first, __u32 size, __u64 txid,
+					      __u64 request_id, __u32 client_id)
 {
 	struct klog_alloc_entry *e = kerby_alloc_slot(key);
 
@@ -291,11 +292,9 @@ static __always_inline int kerby_alloc_update(__u64 key, const __u64 *idx, __u32
 		return -ENOENT;
 	e->txid = txid;
 	e->request_id = request_id;
+	e->first_block = first;
 	e->client_id = client_id;
 	e->len = size;
-	/* idx[] holds zeroes past the record's blocks (kerby_fill_range, malloc). */
-	for (__u32 i = 0; i < KLOG_MAX_BLOCKS; i++)
-		e->blocks[i] = idx[i];
 	__atomic_exchange_n(&e->lsn_tail, key, __ATOMIC_SEQ_CST);
 	WRITE_ONCE(e->lsn, key);
 	return 0;

@@ -350,7 +350,7 @@ int klog_kern_read(struct klog_kern *k, uint64_t lsn, struct klog_kern_rec *rec,
 		*rec = (struct klog_kern_rec){
 			.lsn = lsn, .txid = e->txid, .request_id = e->request_id,
 			.client_id = e->client_id, .len = e->len, .nblocks = nb,
-			.first_block = e->blocks[0], .last_block = e->blocks[nb - 1],
+			.first_block = e->first_block, .last_block = e->first_block + nb - 1,
 		};
 	if (!buf)
 		return (int)e->len;
@@ -360,7 +360,7 @@ int klog_kern_read(struct klog_kern *k, uint64_t lsn, struct klog_kern_rec *rec,
 		size_t off = (size_t)i * KLOG_BLOCK_SIZE;
 		size_t n = e->len - off < KLOG_BLOCK_SIZE ? e->len - off : KLOG_BLOCK_SIZE;
 
-		err = copy_block(k, e->blocks[i], (char *)buf + off, n);
+		err = copy_block(k, e->first_block + i, (char *)buf + off, n);
 		if (err)
 			return err;
 	}
@@ -381,7 +381,7 @@ int klog_kern_truncate(struct klog_kern *k, uint64_t upto)
 		if (!e)
 			return err;
 		__atomic_store_n(&k->ctl->pool_watermark,
-				 e->blocks[KLOG_DIV_ROUND_UP(e->len, KLOG_BLOCK_SIZE) - 1] + 1,
+				 e->first_block + KLOG_DIV_ROUND_UP(e->len, KLOG_BLOCK_SIZE),
 				 __ATOMIC_RELEASE);
 		__atomic_store_n(&k->ctl->truncated_lsn, upto, __ATOMIC_RELEASE);
 		return 0;
@@ -390,8 +390,11 @@ int klog_kern_truncate(struct klog_kern *k, uint64_t upto)
 		e = committed_entry(k, lsn, &err);
 		if (!e)
 			return err;
-		for (uint32_t i = 0; i < KLOG_DIV_ROUND_UP(e->len, KLOG_BLOCK_SIZE); i++)
-			bpf_map_delete_elem(k->pool_fd, &e->blocks[i]);
+		for (uint32_t i = 0; i < KLOG_DIV_ROUND_UP(e->len, KLOG_BLOCK_SIZE); i++) {
+			__u64 idx = e->first_block + i;
+
+			bpf_map_delete_elem(k->pool_fd, &idx);
+		}
 		/* Blocks first, then the window: a slot is reused only once both say so. */
 		__atomic_store_n(&k->ctl->truncated_lsn, lsn + 1, __ATOMIC_RELEASE);
 	}

@@ -158,17 +158,22 @@ static inline __attribute__((always_inline)) __u64 kerby_reserved_block(__u64 pa
 /*
  * Allocation map value (per-CPU array, key = lsn % window).  The entry is
  * published by writing lsn_tail and then lsn last (see doc/design.md): a
- * reader accepts a copy only if both equal the LSN it wants.
+ * reader accepts a copy only if both equal the LSN it wants.  A record's
+ * blocks are consecutive indices (both pools take a record's indices with
+ * one step of their counter), so the first index and the length name them
+ * all: the map is per-CPU, and every byte here is paid once per CPU per LSN
+ * of the window.
  */
 struct klog_alloc_entry {
 	__u64 lsn;
 	__u64 txid;
 	__u64 request_id;
+	__u64 first_block; /* blocks first_block .. first_block + nblocks(len) - 1 */
 	__u32 client_id;
 	__u32 len;
-	__u64 blocks[KLOG_MAX_BLOCKS]; /* ordered block indices, 0 = none */
 	__u64 lsn_tail;
 };
+_Static_assert(sizeof(struct klog_alloc_entry) == 48, "klog_alloc_entry layout");
 
 /*
  * Control map value (single-entry mmap-able array), shared without syscalls.

@@ -230,9 +230,7 @@ START_TEST(alloc_update_del)
 	ck_assert_uint_eq(e->txid, 105);
 	ck_assert_uint_eq(e->request_id, 205);
 	ck_assert_uint_eq(e->client_id, 7);
-	ck_assert_uint_eq(e->blocks[0], 1);
-	ck_assert_uint_eq(e->blocks[1], 2);
-	ck_assert_uint_eq(e->blocks[2], 0);
+	ck_assert_uint_eq(e->first_block, 1); /* blocks 1 and 2 */
 
 	ck_assert_int_eq(call(&f, OP_ALLOC_DEL, NULL, 0), 0);
 	ck_assert_int_eq(bpf_map_lookup_elem(f.k.alloc_fd, &slot, f.k.cpu_entries), 0);
