@@ -209,7 +209,11 @@ static __always_inline int kerby_malloc(__u32 nb, __u64 *idx)
 	return kerby_malloc_at(0, nb, idx);
 }
 
-/* Grow or shrink a hash allocation from old_nb to new_nb blocks, in place. */
+/*
+ * Grow or shrink a hash allocation from old_nb to new_nb blocks, in place.
+ * Grown blocks need not follow the old ones, so a grown allocation is not
+ * one an allocation entry can name (log records never change size).
+ */
 static __always_inline int kerby_resize(__u32 old_nb, __u32 new_nb, __u64 *idx)
 {
 	if (new_nb > KLOG_MAX_BLOCKS || old_nb > KLOG_MAX_BLOCKS)
