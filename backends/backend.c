@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * backend.c - what every backend shares (see backend.h): lookup by name, the
- * staging buffer, and the write loop that finishes short writes.
+ * staging buffer, the write loop that finishes short writes, and started
+ * writes on backends that can only write synchronously.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -71,4 +72,44 @@ int klog_backend_write(struct klog_backend *b, unsigned int slot, size_t buf_off
 		done += (size_t)n;
 	}
 	return 0;
+}
+
+int klog_backend_start(struct klog_backend *b, unsigned int slot, size_t buf_off, size_t len,
+		       off_t off, bool datasync)
+{
+	int err = 0;
+
+	if (b->io.busy)
+		return -EBUSY;
+	b->io = (struct klog_backend_io){ .datasync = datasync, .slot = slot, .buf_off = buf_off,
+					  .len = len, .off = off };
+	if (!len)
+		b->io.res = datasync ? b->ops->sync(b, slot) : 0;
+	else if (b->ops->start)
+		err = b->ops->start(b, slot, buf_off, len, off, datasync);
+	else
+		b->io.res = b->ops->submit(b, slot, buf_off, len, off, datasync);
+	b->io.busy = !err;
+	return err;
+}
+
+int klog_backend_finish(struct klog_backend *b, bool wait)
+{
+	struct klog_backend_io io = b->io;
+	ssize_t n = io.res;
+
+	if (!io.busy)
+		return 0;
+	if (io.len && b->ops->start && (n = b->ops->reap(b, wait)) == -EAGAIN && !wait)
+		return -EAGAIN;
+	b->io.busy = false;
+	if (!io.len || n < 0)
+		return (int)n;
+	if (n == 0 || (size_t)n > io.len)
+		return -EIO;
+	if ((size_t)n == io.len)
+		return 0;
+	/* Short: the rest as klog_backend_write does it. */
+	return klog_backend_write(b, io.slot, io.buf_off + (size_t)n, io.len - (size_t)n,
+				  io.off + (off_t)n, io.datasync);
 }

@@ -42,6 +42,26 @@ struct klog_backend_ops {
 			  off_t off, bool datasync);
 	/* fdatasync the file in slot. */
 	int (*sync)(struct klog_backend *b, unsigned int slot);
+	/*
+	 * Optional (NULL: klog_backend_start makes the write at once, with
+	 * submit): start the write submit would make and return without
+	 * waiting for it.  One at a time: no other call until it is reaped.
+	 * RETURN VALUE: 0, or -errno when nothing was started.
+	 */
+	int (*start)(struct klog_backend *b, unsigned int slot, size_t buf_off, size_t len,
+		     off_t off, bool datasync);
+	/* The started write's result, as submit's; -EAGAIN if !wait and it is not done. */
+	ssize_t (*reap)(struct klog_backend *b, bool wait);
+};
+
+/* The write klog_backend_start began: what it asked for, and (without ops->start) its result. */
+struct klog_backend_io {
+	bool busy;
+	bool datasync;
+	unsigned int slot;
+	size_t buf_off, len;
+	off_t off;
+	ssize_t res;
 };
 
 /* Every backend's state begins with this. */
@@ -49,6 +69,7 @@ struct klog_backend {
 	const struct klog_backend_ops *ops;
 	void *buf;       /* staging buffer: buf_size bytes, 4096-aligned */
 	size_t buf_size;
+	struct klog_backend_io io; /* klog_backend_start's, for klog_backend_finish */
 };
 
 extern const struct klog_backend_ops klog_backend_psync;
@@ -70,6 +91,23 @@ void klog_backend_buf_free(struct klog_backend *b);
 int klog_backend_write(struct klog_backend *b, unsigned int slot, size_t buf_off, size_t len,
 		       off_t off, bool datasync);
 
+/*
+ * klog_backend_write in two halves, so the caller can go on (staging the
+ * next bytes elsewhere in the buffer) while the disk works: start the write,
+ * then finish it.  Backends without ops->start write at start; the result
+ * waits for finish all the same.  One write at a time; the bytes from
+ * buf_off must stay untouched until finish has returned something other
+ * than -EAGAIN.  RETURN VALUE of start: 0 or -errno (nothing started).
+ * RETURN VALUE of finish: 0 (or nothing was started) once every byte was
+ * written and synced as asked, the rest of a short write written (and
+ * synced) synchronously; -EAGAIN if !wait and the write is not done; the
+ * first error otherwise, as klog_backend_write.  After an error the write
+ * is over: nothing is retried.
+ */
+int klog_backend_start(struct klog_backend *b, unsigned int slot, size_t buf_off, size_t len,
+		       off_t off, bool datasync);
+int klog_backend_finish(struct klog_backend *b, bool wait);
+
 /* Fault injection for tests: calls are counted per kind from 1. */
 enum klog_fault_kind { KLOG_FAULT_SUBMIT, KLOG_FAULT_SYNC };
 
@@ -87,6 +125,12 @@ struct klog_fault_rule {
  */
 int klog_backend_fault_open(struct klog_backend **out, struct klog_backend *inner,
 			    const struct klog_fault_rule *rules, unsigned int n);
+
+/*
+ * Make a fault wrapper's started writes look slow: the first look without
+ * waiting (klog_backend_finish(b, false)) at each finds it not done yet.
+ */
+void klog_backend_fault_set_lag(struct klog_backend *b, bool lag);
 
 /* How many submit and sync calls a fault wrapper has seen. */
 void klog_backend_fault_counts(struct klog_backend *b, unsigned int *submits,

@@ -16,6 +16,9 @@ struct fault {
 	struct klog_fault_rule *rules;
 	unsigned int n_rules;
 	unsigned int calls[KLOG_FAULT_SYNC + 1]; /* per kind, so far */
+	bool lag;          /* a started write is not done at the first look */
+	bool looked;       /* the started write was looked at once */
+	ssize_t started;   /* its result: the write is made at start */
 };
 
 static const struct klog_backend_ops fault_ops;
@@ -72,6 +75,28 @@ static ssize_t fault_submit(struct klog_backend *b, unsigned int slot, size_t bu
 	return err ? err : n;
 }
 
+/* The write is made now, through the rules; only its result waits for the reap. */
+static int fault_start(struct klog_backend *b, unsigned int slot, size_t buf_off, size_t len,
+		       off_t off, bool datasync)
+{
+	struct fault *f = to_fault(b);
+
+	f->started = fault_submit(b, slot, buf_off, len, off, datasync);
+	f->looked = false;
+	return 0;
+}
+
+static ssize_t fault_reap(struct klog_backend *b, bool wait)
+{
+	struct fault *f = to_fault(b);
+
+	if (f->lag && !wait && !f->looked) {
+		f->looked = true;
+		return -EAGAIN;
+	}
+	return f->started;
+}
+
 static int fault_set_file(struct klog_backend *b, unsigned int slot, int fd)
 {
 	struct klog_backend *in = to_fault(b)->inner;
@@ -105,6 +130,8 @@ static const struct klog_backend_ops fault_ops = {
 	.set_file = fault_set_file,
 	.submit = fault_submit,
 	.sync = fault_sync,
+	.start = fault_start,
+	.reap = fault_reap,
 };
 
 /* A rule that fails with an error, or cuts a submit short: anything else is a test bug. */
@@ -146,6 +173,12 @@ int klog_backend_fault_open(struct klog_backend **out, struct klog_backend *inne
 	f->n_rules = n;
 	*out = &f->b;
 	return 0;
+}
+
+void klog_backend_fault_set_lag(struct klog_backend *b, bool lag)
+{
+	if (b && b->ops == &fault_ops)
+		to_fault(b)->lag = lag;
 }
 
 void klog_backend_fault_counts(struct klog_backend *b, unsigned int *submits,

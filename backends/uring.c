@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * uring.c - the io_uring backend: a write of the registered staging buffer to
- * a registered file, linked to an fdatasync, costs one system call.
+ * a registered file, linked to an fdatasync, is one submission, and the
+ * caller may go on while the disk works (start, reap).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,10 @@ struct uring {
 	bool fixed_buf;   /* the staging buffer is registered as buffer 0 */
 	bool fixed_files; /* fds are registered, and SQEs name slots instead */
 	int broken;       /* -errno once SQEs may be stuck in the ring: it is unusable */
+	unsigned int owed; /* CQEs of submitted SQEs not taken yet */
+	int res[UD_MAX];  /* their results, by user_data */
+	size_t len;       /* the started write's length, and whether a fsync follows */
+	bool datasync;
 };
 
 static struct uring *to_uring(struct klog_backend *b)
@@ -122,8 +127,8 @@ static int uring_check(struct uring *u, unsigned int slot)
 
 /*
  * SQEs are prepared for slot's file with uring_fd() then uring_tag().
- * io_uring_get_sqe() cannot run out: the ring is empty between calls (or
- * broken) and holds at least UD_MAX entries.
+ * io_uring_get_sqe() cannot run out: the ring is empty between a reap and
+ * the next start (or broken) and holds at least UD_MAX entries.
  */
 static int uring_fd(struct uring *u, unsigned int slot)
 {
@@ -145,49 +150,63 @@ static void uring_prep_sync(struct uring *u, unsigned int slot)
 	uring_tag(u, sqe, 0, UD_SYNC);
 }
 
-/*
- * Submit the n prepared SQEs, wait for their CQEs and store each result in
- * res[user_data].  RETURN VALUE: 0, or -errno if they did not all run.
- */
-static int uring_run(struct uring *u, unsigned int n, int res[UD_MAX])
+/* Submit the n prepared SQEs without waiting; their CQEs are owed from now on. */
+static int uring_push(struct uring *u, unsigned int n)
 {
-	struct io_uring_cqe *cqe;
-	unsigned int submitted;
 	int ret;
 
 	for (unsigned int i = 0; i < UD_MAX; i++)
-		res[i] = -EIO; /* a CQE that never came */
+		u->res[i] = -EIO; /* a CQE that never came */
 	do
-		ret = io_uring_submit_and_wait(&u->ring, n);
+		ret = io_uring_submit(&u->ring);
 	while (ret == -EINTR);
-	submitted = ret < 0 ? 0 : (unsigned int)ret;
-	for (unsigned int i = 0; i < submitted; i++) {
-		do
-			ret = io_uring_wait_cqe(&u->ring, &cqe);
-		while (ret == -EINTR);
-		if (ret < 0)
-			break;
-		if (cqe->user_data < UD_MAX)
-			res[cqe->user_data] = cqe->res;
-		io_uring_cqe_seen(&u->ring, cqe);
-	}
-	if (ret >= 0 && submitted == n)
+	u->owed = ret < 0 ? 0 : (unsigned int)ret;
+	if (ret >= 0 && (unsigned int)ret == n)
 		return 0;
 	/*
 	 * SQEs the kernel did not take stay queued, and would go with the next
-	 * submit, writing whatever the buffer holds by then; CQEs not reaped
-	 * would be taken for the next ones.  Refuse all further I/O instead.
+	 * submit, writing whatever the buffer holds by then.  Refuse all
+	 * further I/O instead (once the CQEs owed are in, see uring_collect).
 	 */
 	u->broken = ret < 0 ? ret : -EAGAIN;
 	return u->broken;
 }
 
-static ssize_t uring_submit(struct klog_backend *b, unsigned int slot, size_t buf_off, size_t len,
-			    off_t off, bool datasync)
+/*
+ * Take the CQEs owed, each result into res[user_data].  RETURN VALUE: 0;
+ * -EAGAIN if !wait and some are not in yet; -errno if the ring failed.
+ */
+static int uring_collect(struct uring *u, bool wait)
+{
+	struct io_uring_cqe *cqe;
+	int ret = 0;
+
+	while (u->owed) {
+		do
+			ret = wait ? io_uring_wait_cqe(&u->ring, &cqe) :
+				     io_uring_peek_cqe(&u->ring, &cqe);
+		while (ret == -EINTR);
+		if (ret == -EAGAIN && !wait)
+			return -EAGAIN;
+		if (ret < 0)
+			break;
+		if (cqe->user_data < UD_MAX)
+			u->res[cqe->user_data] = cqe->res;
+		io_uring_cqe_seen(&u->ring, cqe);
+		u->owed--;
+	}
+	/* CQEs not reaped would be taken for the next ones: the ring is unusable. */
+	if (ret < 0 && !u->broken)
+		u->broken = ret;
+	return u->broken;
+}
+
+static int uring_start(struct klog_backend *b, unsigned int slot, size_t buf_off, size_t len,
+		       off_t off, bool datasync)
 {
 	struct uring *u = to_uring(b);
-	int res[UD_MAX], err = uring_check(u, slot);
 	struct io_uring_sqe *sqe;
+	int err = uring_check(u, slot);
 	void *buf;
 
 	if (err)
@@ -212,24 +231,48 @@ static ssize_t uring_submit(struct klog_backend *b, unsigned int slot, size_t bu
 	uring_tag(u, sqe, datasync ? IOSQE_IO_LINK : 0, UD_WRITE);
 	if (datasync)
 		uring_prep_sync(u, slot);
-	err = uring_run(u, datasync ? 2 : 1, res);
+	u->len = len;
+	u->datasync = datasync;
+	err = uring_push(u, datasync ? 2 : 1);
+	if (err)
+		uring_collect(u, true); /* what did go must be over before the buffer is reused */
+	return err;
+}
+
+static ssize_t uring_reap(struct klog_backend *b, bool wait)
+{
+	struct uring *u = to_uring(b);
+	int err = uring_collect(u, wait);
+
 	if (err)
 		return err;
-	if (res[UD_WRITE] < 0 || !datasync || (size_t)res[UD_WRITE] < len)
-		return res[UD_WRITE];
-	return res[UD_SYNC] < 0 ? res[UD_SYNC] : res[UD_WRITE];
+	if (u->res[UD_WRITE] < 0 || !u->datasync || (size_t)u->res[UD_WRITE] < u->len)
+		return u->res[UD_WRITE];
+	return u->res[UD_SYNC] < 0 ? u->res[UD_SYNC] : u->res[UD_WRITE];
+}
+
+static ssize_t uring_submit(struct klog_backend *b, unsigned int slot, size_t buf_off, size_t len,
+			    off_t off, bool datasync)
+{
+	int err = uring_start(b, slot, buf_off, len, off, datasync);
+
+	return err ? err : uring_reap(b, true);
 }
 
 static int uring_sync(struct klog_backend *b, unsigned int slot)
 {
 	struct uring *u = to_uring(b);
-	int res[UD_MAX], err = uring_check(u, slot);
+	int err = uring_check(u, slot), lost;
 
 	if (err)
 		return err;
 	uring_prep_sync(u, slot);
-	err = uring_run(u, 1, res);
-	return err ? err : res[UD_SYNC];
+	err = uring_push(u, 1);
+	/* Taken even after a failed push: what did go must be over. */
+	lost = uring_collect(u, true);
+	if (err || lost)
+		return err ? err : lost;
+	return u->res[UD_SYNC];
 }
 
 const struct klog_backend_ops klog_backend_uring = {
@@ -239,4 +282,6 @@ const struct klog_backend_ops klog_backend_uring = {
 	.set_file = uring_set_file,
 	.submit = uring_submit,
 	.sync = uring_sync,
+	.start = uring_start,
+	.reap = uring_reap,
 };

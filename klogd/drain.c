@@ -5,6 +5,9 @@
 #include "drain.h"
 #include "log.h"
 
+/* Records staged between looks at the commit in flight. */
+#define STAGE_CHUNK 256u
+
 static void publish(struct klogd_drain *d, uint64_t durable)
 {
 	__atomic_store_n(&d->k->ctl->durable_lsn, durable, __ATOMIC_RELEASE);
@@ -45,23 +48,75 @@ int klogd_drain_reconcile(struct klogd_drain *d)
 	return 0;
 }
 
-int klogd_drain_once(struct klogd_drain *d)
+/*
+ * What the writer made durable since the last call is published: the kernel
+ * log truncated (only now may the kernel reuse the records' memory),
+ * durable_lsn advanced, the notices sent.  RETURN VALUE: records published.
+ */
+static int publish_durable(struct klogd_drain *d)
+{
+	uint64_t durable = klog_writer_durable(d->w);
+	uint64_t prev = __atomic_load_n(&d->k->ctl->durable_lsn, __ATOMIC_ACQUIRE);
+	int err;
+
+	if (durable == prev)
+		return 0;
+	if ((err = klog_kern_truncate(d->k, durable)))
+		return err;
+	publish(d, durable);
+	if (d->notify)
+		klogd_notify_flush(d->notify, durable);
+	d->records += durable - prev;
+	if (d->commit_end && durable >= d->commit_end) {
+		d->commits++;
+		d->commit_end = 0;
+	}
+	return (int)(durable - prev);
+}
+
+/* Finish the commit in flight, waiting or not, and publish it: records published, or -errno. */
+static int reap(struct klogd_drain *d, bool wait)
+{
+	int err = klog_writer_commit_wait(d->w, wait);
+
+	if (err)
+		return err == -EAGAIN ? 0 : err;
+	return publish_durable(d);
+}
+
+/*
+ * Stage the committed records from the writer's next LSN, at most d->batch,
+ * and look at the commit in flight every STAGE_CHUNK records (fetching the
+ * chunk's allocation entries with one syscall).  *caught_up: every record
+ * ready was staged.  RETURN VALUE: records published meanwhile, or -errno.
+ */
+static int stage(struct klogd_drain *d, bool *caught_up)
 {
 	uint64_t lsn = klog_writer_next(d->w), first = lsn;
-	/* Records a failed call staged are made durable, and counted, by this one. */
-	uint64_t durable = klog_writer_durable(d->w);
 	uint64_t end = __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
-	int err = 0;
+	int done = 0, err;
 
-	/* One syscall for the batch's entries instead of one per record. */
-	if (end > lsn)
-		klog_kern_prefetch(d->k, lsn, end - lsn < d->batch ? (uint32_t)(end - lsn) : d->batch);
-	while (lsn < end && lsn - first < d->batch) {
+	*caught_up = true;
+	while (lsn < end) {
 		struct klog_kern_rec rec;
-		void *p = klog_writer_reserve(d->w, KLOG_MAX_RECORD, &err);
+		void *p;
 		int n;
 
-		if (!p)
+		if (lsn - first == d->batch) {
+			*caught_up = false;
+			break;
+		}
+		if ((lsn - first) % STAGE_CHUNK == 0) {
+			uint64_t left = d->batch - (lsn - first);
+
+			if (left > end - lsn)
+				left = end - lsn;
+			klog_kern_prefetch(d->k, lsn, left < STAGE_CHUNK ? (uint32_t)left : STAGE_CHUNK);
+			if ((n = reap(d, false)) < 0)
+				return n;
+			done += n;
+		}
+		if (!(p = klog_writer_reserve(d->w, KLOG_MAX_RECORD, &err)))
 			return err;
 		n = klog_kern_read(d->k, lsn, &rec, p, KLOG_MAX_RECORD);
 		if (n == -EAGAIN)
@@ -74,17 +129,32 @@ int klogd_drain_once(struct klogd_drain *d)
 		d->bytes += n;
 		lsn++;
 	}
-	if (lsn == durable)
-		return 0;
-	if ((err = klog_writer_commit(d->w)))
-		return err;
-	/* Durable first, then the kernel may reuse the records' memory. */
-	if ((err = klog_kern_truncate(d->k, lsn)))
-		return err;
-	publish(d, lsn);
-	if (d->notify)
-		klogd_notify_flush(d->notify);
-	d->records += lsn - durable;
-	d->commits++;
-	return (int)(lsn - durable);
+	return done;
+}
+
+/*
+ * Stage a batch while the one before is written, then start its commit.  It
+ * is left in flight for the next call only when more records are ready, so
+ * an idle drain never holds a record back.
+ */
+int klogd_drain_once(struct klogd_drain *d)
+{
+	int done = 0, n;
+	bool caught_up;
+
+	do {
+		if ((n = stage(d, &caught_up)) < 0)
+			return n;
+		done += n;
+		/* Waits for the commit before, then starts this batch's. */
+		if ((n = klog_writer_commit_start(d->w)) || (n = publish_durable(d)) < 0)
+			return n;
+		done += n;
+		if (klog_writer_durable(d->w) < klog_writer_next(d->w) && !d->commit_end)
+			d->commit_end = klog_writer_next(d->w);
+		if ((n = reap(d, caught_up)) < 0)
+			return n;
+		done += n;
+	} while (!done && klog_writer_durable(d->w) < klog_writer_next(d->w));
+	return done;
 }

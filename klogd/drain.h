@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * drain.h - move committed records from the kernel log to disk in LSN order:
- * stage a batch, make it durable with one datasync, then truncate the kernel
- * log and publish the durable LSN.
+ * stage a batch (while the one before is written), make it durable with one
+ * datasync, then truncate the kernel log and publish the durable LSN.
  */
 #ifndef KLOGD_DRAIN_H
 #define KLOGD_DRAIN_H
@@ -18,9 +18,10 @@ struct klogd_drain {
 	struct klog_writer *w;
 	struct klogd_notify *notify; /* DURABLE notices; NULL: none are sent */
 	uint32_t batch;      /* most records per datasync */
-	uint64_t records;    /* totals since start */
-	uint64_t bytes;
-	uint64_t commits;
+	uint64_t records;    /* totals since start: made durable, */
+	uint64_t bytes;      /* payload bytes staged, */
+	uint64_t commits;    /* batches made durable */
+	uint64_t commit_end; /* LSN after the batch in flight (0: none), for commits */
 };
 
 /*
@@ -31,10 +32,15 @@ struct klogd_drain {
 int klogd_drain_reconcile(struct klogd_drain *d);
 
 /*
- * Drain up to d->batch committed records, then send the DURABLE notices of
- * those whose clients asked for one.  RETURN VALUE: records made durable
- * (0 when none was ready), or -errno from the disk, after which nothing new
- * is claimed durable and the kernel keeps every record not on disk.
+ * Stage up to d->batch committed records and commit them; with a backend
+ * that writes asynchronously (uring), the previous batch's write and
+ * datasync go on meanwhile, and a batch is left in flight at return when
+ * more records are ready.  Records are published (truncated from the kernel
+ * log, durable_lsn, DURABLE notices) only once their write and datasync are
+ * over.  RETURN VALUE: records made durable by this call (0 when none was
+ * ready and none in flight), or -errno from the disk or the kernel log,
+ * after which the kernel keeps every record not on disk; records staged
+ * stay staged for the next call.
  */
 int klogd_drain_once(struct klogd_drain *d);
 

@@ -320,7 +320,7 @@ static int drain_rest(struct klogd_drain *d)
 	uint64_t end = __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
 
 	/* A program that reserved an LSN publishes it within microseconds. */
-	for (int tries = 0; klog_writer_next(d->w) < end && tries < 5000; tries++) {
+	for (int tries = 0; klog_writer_durable(d->w) < end && tries < 5000; tries++) {
 		int n = klogd_drain_once(d);
 
 		if (n < 0)
@@ -328,7 +328,7 @@ static int drain_rest(struct klogd_drain *d)
 		if (!n)
 			usleep(1000);
 	}
-	return klog_writer_next(d->w) < end ? -ETIMEDOUT : 0;
+	return klog_writer_durable(d->w) < end ? -ETIMEDOUT : 0;
 }
 
 static int run(const struct config *c, int sfd)

@@ -60,7 +60,8 @@ int klogd_notify_open(struct klogd_notify **out, uint16_t port, uint32_t cap)
 
 	if (!n)
 		return -ENOMEM;
-	n->cap = cap;
+	/* A batch being staged while the one before is written: twice a batch queued. */
+	n->cap = cap = 2 * cap;
 	n->q4 = calloc(cap, sizeof(*n->q4));
 	n->q6 = calloc(cap, sizeof(*n->q6));
 	n->m = calloc(cap, sizeof(*n->m));
@@ -170,14 +171,24 @@ static int send_all(struct klogd_notify *n, int fd, struct notice *q, uint32_t c
 	return sent;
 }
 
-int klogd_notify_flush(struct klogd_notify *n)
+/* Send the notices of one queue (in LSN order) for records below durable, keep the rest. */
+static int flush_queue(struct klogd_notify *n, int fd, struct notice *q, uint32_t *count,
+		       bool v6, uint64_t durable)
 {
+	uint32_t k = 0;
 	int sent = 0;
 
-	if (n->n4 && n->fd4 >= 0)
-		sent += send_all(n, n->fd4, n->q4, n->n4, false);
-	if (n->n6 && n->fd6 >= 0)
-		sent += send_all(n, n->fd6, n->q6, n->n6, true);
-	n->n4 = n->n6 = 0;
+	while (k < *count && be64toh(q[k].hdr.lsn) < durable)
+		k++;
+	if (k && fd >= 0)
+		sent = send_all(n, fd, q, k, v6);
+	memmove(q, q + k, (*count - k) * sizeof(*q));
+	*count -= k;
 	return sent;
+}
+
+int klogd_notify_flush(struct klogd_notify *n, uint64_t durable)
+{
+	return flush_queue(n, n->fd4, n->q4, &n->n4, false, durable) +
+	       flush_queue(n, n->fd6, n->q6, &n->n6, true, durable);
 }

@@ -14,8 +14,9 @@ struct klogd_notify;
 
 /*
  * Sockets bound to the service port (IPv4 and IPv6), so notices come from
- * the address and port the requests went to.  cap: most notices queued.
- * RETURN VALUE: 0 or -errno.
+ * the address and port the requests went to.  cap: records per batch; the
+ * notices of two batches are queued at most (one being written, the next
+ * being staged).  RETURN VALUE: 0 or -errno.
  */
 int klogd_notify_open(struct klogd_notify **n, uint16_t port, uint32_t cap);
 void klogd_notify_close(struct klogd_notify *n);
@@ -24,7 +25,10 @@ void klogd_notify_close(struct klogd_notify *n);
 void klogd_notify_add(struct klogd_notify *n, const struct klog_waiter *w, uint64_t lsn,
 		      uint32_t client_id, uint64_t request_id, uint64_t txid);
 
-/* Send what is queued (the records are durable now). RETURN VALUE: notices sent. */
-int klogd_notify_flush(struct klogd_notify *n);
+/*
+ * Send the queued notices of records below durable (they are on disk now);
+ * later ones stay queued.  RETURN VALUE: notices sent.
+ */
+int klogd_notify_flush(struct klogd_notify *n, uint64_t durable);
 
 #endif

@@ -2,10 +2,14 @@
 /*
  * writer.c - the segment writer (see writer.h and doc/format.md).
  *
- * Records are staged in the backend's buffer, which always starts at a
- * 4096-byte boundary of the segment: with O_DIRECT every write is of whole
- * blocks, so the last, partial block is kept and written again, fuller, by
- * the next commit.
+ * Records are staged in a region of the backend's buffer, which always
+ * starts at a 4096-byte boundary of the segment: with O_DIRECT every write is
+ * of whole blocks, so the last, partial block is kept and written again,
+ * fuller, by the next write.  A buffer big enough is split in two regions:
+ * once a region's write is started, its partial last block is copied to the
+ * other and staging goes on there while the disk works.  One write is out
+ * at a time: the next one starts when it is over, so the partial block is
+ * always written in order, and a datasync covers every write before it.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -27,10 +31,25 @@
 #define BLK 4096u
 #define SLOT_SEG 0
 
+/*
+ * The write started last: busy until finished; failed until made again.  A
+ * failed write's bytes stay in their region (staging goes on in the other)
+ * and it is made again, synchronously, before anything else is written.
+ */
+struct started {
+	bool busy, failed, datasync;
+	size_t buf_off, len;
+	uint64_t off;
+	uint64_t end;  /* LSN after its last record */
+	size_t nrec;   /* records of w->pend it makes durable (with datasync) */
+};
+
 struct klog_writer {
 	struct klog_backend *b;
-	uint8_t *buf;
-	size_t buf_size;
+	uint8_t *buf;         /* the region records are staged in */
+	size_t region;        /* bytes per region: the whole buffer, or half of it */
+	unsigned int cur;     /* which region buf is */
+	struct started io;
 	int dirfd, seg_fd, idx_fd;
 	bool direct;
 	uint64_t seg_first, seg_size, salt;
@@ -73,22 +92,19 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-/* Write the staged bytes, whole blocks, and keep the partial last block staged. */
-static int write_staged(struct klog_writer *w, bool datasync)
+/* Offset of the staging region in the backend's buffer. */
+static size_t buf_off(const struct klog_writer *w)
 {
-	size_t len = round_blk(w->fill), full = w->fill & ~(size_t)(BLK - 1);
-	int err;
+	return (size_t)w->cur * w->region;
+}
 
-	if (!len)
-		return datasync ? w->b->ops->sync(w->b, SLOT_SEG) : 0;
+/* Zero the staged bytes up to the next block boundary; the length to write. */
+static size_t pad_staged(struct klog_writer *w)
+{
+	size_t len = round_blk(w->fill);
+
 	memset(w->buf + w->fill, 0, len - w->fill);
-	err = klog_backend_write(w->b, SLOT_SEG, 0, len, (off_t)w->base, datasync);
-	if (err)
-		return err;
-	memmove(w->buf, w->buf + full, w->fill - full);
-	w->base += full;
-	w->fill -= full;
-	return 0;
+	return len;
 }
 
 static int write_index(struct klog_writer *w, const uint64_t *offs, size_t n)
@@ -111,20 +127,106 @@ static int write_index(struct klog_writer *w, const uint64_t *offs, size_t n)
 	return 0;
 }
 
-int klog_writer_commit(struct klog_writer *w)
+/* The started write and its datasync are over: its records are durable. */
+static int made_durable(struct klog_writer *w)
 {
+	size_t n = w->io.nrec;
+	/* Only now are the records durable, so only now does the index name them. */
+	int err = write_index(w, w->pend, n);
+
+	if (err)
+		return err;
+	memmove(w->pend, w->pend + n, (w->npend - n) * sizeof(*w->pend));
+	w->npend -= n;
+	w->durable = w->io.end;
+	return 0;
+}
+
+/*
+ * Finish the started write (made again first if it failed): RETURN VALUE 0,
+ * its records durable if it synced; -EAGAIN if !wait and it is not over (or
+ * failed: it is made again only when waited for); else the write failed.
+ */
+static int settle(struct klog_writer *w, bool wait)
+{
+	struct started *io = &w->io;
 	int err;
+
+	if (io->failed) {
+		if (!wait)
+			return -EAGAIN;
+		err = klog_backend_write(w->b, SLOT_SEG, io->buf_off, io->len, (off_t)io->off,
+					 io->datasync);
+	} else if (io->busy) {
+		if ((err = klog_backend_finish(w->b, wait)) == -EAGAIN)
+			return err;
+	} else {
+		return 0;
+	}
+	if (!err && io->datasync)
+		err = made_durable(w);
+	io->busy = false;
+	io->failed = err != 0;
+	return err;
+}
+
+/*
+ * Start writing the staged bytes (whole blocks, the partial last one
+ * padded), after the write before them is over.  With two regions the
+ * partial block goes on in the other one while the disk works; with one,
+ * the write is waited for, and after a failure everything stays staged to
+ * be written again.
+ */
+static int flush(struct klog_writer *w, bool datasync)
+{
+	size_t full = w->fill & ~(size_t)(BLK - 1), len;
+	int err;
+
+	if ((err = settle(w, true)))
+		return err;
+	len = pad_staged(w);
+	if ((err = klog_backend_start(w->b, SLOT_SEG, buf_off(w), len, (off_t)w->base, datasync)))
+		return err;
+	w->io = (struct started){ .busy = true, .datasync = datasync, .buf_off = buf_off(w),
+				  .len = len, .off = w->base, .end = w->next, .nrec = w->npend };
+	if (w->region == w->b->buf_size) {
+		if ((err = settle(w, true))) {
+			w->io.failed = false; /* it is all still staged */
+			return err;
+		}
+		memmove(w->buf, w->buf + full, w->fill - full);
+	} else {
+		w->cur ^= 1;
+		w->buf = (uint8_t *)w->b->buf + buf_off(w);
+		memcpy(w->buf, (uint8_t *)w->b->buf + w->io.buf_off + full, w->fill - full);
+	}
+	w->base += full;
+	w->fill -= full;
+	return 0;
+}
+
+int klog_writer_commit_start(struct klog_writer *w)
+{
+	const struct started *io = &w->io;
 
 	if (!w->npend)
 		return 0;
-	if ((err = write_staged(w, true)))
-		return err;
-	/* Only now are the records durable, so only now does the index name them. */
-	if ((err = write_index(w, w->pend, w->npend)))
-		return err;
-	w->npend = 0;
-	w->durable = w->next;
-	return 0;
+	/* The write out already syncs every record staged. */
+	if ((io->busy || io->failed) && io->datasync && io->nrec == w->npend)
+		return 0;
+	return flush(w, true);
+}
+
+int klog_writer_commit_wait(struct klog_writer *w, bool wait)
+{
+	return settle(w, wait);
+}
+
+int klog_writer_commit(struct klog_writer *w)
+{
+	int err = klog_writer_commit_start(w);
+
+	return err ? err : settle(w, true);
 }
 
 /* Create the segment whose first record is first: NAME.tmp, header, sync, rename. */
@@ -161,7 +263,7 @@ static int new_segment(struct klog_writer *w, uint64_t first)
 	klog_seg_hdr_init(&h, first, w->salt, w->seg_size);
 	memset(w->buf, 0, BLK);
 	memcpy(w->buf, &h, sizeof(h));
-	if ((err = klog_backend_write(w->b, SLOT_SEG, 0, BLK, 0, true)))
+	if ((err = klog_backend_write(w->b, SLOT_SEG, buf_off(w), BLK, 0, true)))
 		goto fail_unlink;
 	if (renameat(w->dirfd, tmp, w->dirfd, name)) {
 		err = -errno;
@@ -219,7 +321,7 @@ static int zero_tail(struct klog_writer *w, uint64_t end, uint64_t len)
 				return -errno;
 	}
 	/* The block the tail starts in: the staged bytes, zeroes after them. */
-	return write_staged(w, true);
+	return klog_backend_write(w->b, SLOT_SEG, buf_off(w), pad_staged(w), (off_t)w->base, true);
 }
 
 static int u64_cmp(const void *a, const void *b)
@@ -459,15 +561,19 @@ int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
 {
 	struct klog_writer *w = calloc(1, sizeof(*w));
 	uint64_t *firsts = NULL;
+	size_t min_buf;
 	int err;
 
 	if (!w)
 		return -ENOMEM;
 	memset(rec, 0, sizeof(*rec));
-	*w = (struct klog_writer){ .b = b, .buf = b->buf, .buf_size = b->buf_size, .dirfd = -1,
+	*w = (struct klog_writer){ .b = b, .buf = b->buf, .region = b->buf_size, .dirfd = -1,
 				   .seg_fd = -1, .idx_fd = -1, .direct = true,
 				   .new_seg_size = o->seg_size, .max_record = o->max_record };
-	if (w->buf_size < 2 * round_blk(klog_rec_size(o->max_record)) + BLK ||
+	min_buf = 2 * round_blk(klog_rec_size(o->max_record)) + BLK;
+	if ((b->buf_size / 2 & ~(size_t)(BLK - 1)) >= min_buf)
+		w->region = b->buf_size / 2 & ~(size_t)(BLK - 1);
+	if (b->buf_size < min_buf ||
 	    o->seg_size < KLOG_SEG_HDR_SIZE + 2 * klog_rec_size(o->max_record)) {
 		err = -EINVAL;
 		goto fail;
@@ -508,6 +614,9 @@ void klog_writer_close(struct klog_writer *w)
 {
 	if (!w)
 		return;
+	/* The disk may still be reading the buffer: wait (what it made is the recovery's). */
+	if (w->io.busy)
+		klog_backend_finish(w->b, true);
 	if (w->b && w->seg_fd >= 0)
 		w->b->ops->set_file(w->b, SLOT_SEG, -1);
 	close_fd(&w->seg_fd);
@@ -532,7 +641,7 @@ void *klog_writer_reserve(struct klog_writer *w, uint32_t max_len, int *err)
 		if ((*err = klog_writer_commit(w)) || (*err = new_segment(w, w->next)))
 			return NULL;
 	}
-	if (w->fill + need > w->buf_size && (*err = write_staged(w, false)))
+	if (w->fill + need > w->region && (*err = flush(w, false)))
 		return NULL;
 	w->reserved = len + 1;
 	return w->buf + w->fill + sizeof(struct klog_rec_hdr);

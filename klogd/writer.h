@@ -35,7 +35,8 @@ struct klog_writer;
  * Open the log in opts->dir (created if missing) and find its tail: the last
  * segment is scanned, a torn tail is cut, records past the index are synced
  * and indexed.  b is an open backend whose staging buffer holds at least two
- * records of max_record bytes plus 4096; the writer uses its file slot 0.
+ * records of max_record bytes plus 4096 (with twice that, staging overlaps
+ * writing: see klog_writer_commit_start); the writer uses its file slot 0.
  * RETURN VALUE: 0; -EBADMSG if the durable part of the log is damaged.
  */
 int klog_writer_open(struct klog_writer **w, const struct klog_writer_opts *opts,
@@ -54,9 +55,27 @@ int klog_writer_append(struct klog_writer *w, uint64_t lsn, uint64_t txid, uint3
 
 /*
  * Write what is staged, make it durable (one datasync), then index it.
- * After 0, every appended LSN is durable; after an error none is claimed.
+ * After 0, every appended LSN is durable; after an error none is claimed
+ * that was not durable before the call.  Records staged stay staged after
+ * an error, for the next commit.
  */
 int klog_writer_commit(struct klog_writer *w);
+
+/*
+ * klog_writer_commit in two halves, so that the next records can be staged
+ * while the disk writes and syncs these (with a backend that can start a
+ * write, and a buffer of at least twice the minimum: it is split in two).
+ * commit_start waits for the write before (any commit_start, or a reserve
+ * that had to write a full buffer), then starts writing and syncing every
+ * record appended so far.  commit_wait(w, wait) finishes it: 0 once those
+ * records are durable and indexed (or nothing was started); -EAGAIN if
+ * !wait and it is not over (a failed one is made again only when waited
+ * for); -errno if it failed, and then the records stay staged and are
+ * written again by the next commit_start, commit_wait(w, true) or reserve.
+ * klog_writer_durable tells what is durable at any time.
+ */
+int klog_writer_commit_start(struct klog_writer *w);
+int klog_writer_commit_wait(struct klog_writer *w, bool wait);
 
 /* Every LSN below this is durable. */
 uint64_t klog_writer_durable(const struct klog_writer *w);

@@ -205,6 +205,17 @@ START_TEST(crc_lengths)
 }
 END_TEST
 
+/* Longer lengths, up to past the largest record: the three-lane loop and its joins. */
+START_TEST(crc_long)
+{
+	uint8_t *buf = random_buf(8 + 9100, 4);
+
+	for (size_t len = 301; len <= 9100; len += 11)
+		crc_all(0x5a5a5a5a, buf + _i * 5, len);
+	free(buf);
+}
+END_TEST
+
 START_TEST(crc_chaining)
 {
 	uint8_t *buf = random_buf(300, 3);
@@ -779,6 +790,7 @@ int main(void)
 	tcase_add_loop_test(crc, crc_iscsi, 0, ARRAY_SIZE(iscsi));
 	tcase_add_test(crc, crc_mib);
 	tcase_add_loop_test(crc, crc_lengths, 0, 8);
+	tcase_add_loop_test(crc, crc_long, 0, 2);
 	tcase_add_test(crc, crc_chaining);
 	suite_add_tcase(s, crc);
 
