@@ -63,7 +63,7 @@ static void expect_slot(struct fx *f, uint64_t lsn, const struct frame *req)
 /* Run req and expect the ACK with lsn, byte for byte, and the record in its slot. */
 static void expect_ack(struct fx *f, const struct frame *req, uint64_t lsn)
 {
-	static uint8_t in[2048], want[256];
+	static uint8_t in[KLOG_MAX_RECORD + 128], want[256];
 	static struct run r;
 	struct frame rep;
 	size_t n = build_frame(req, in, sizeof(in)), wn;
@@ -80,7 +80,7 @@ static void expect_ack(struct fx *f, const struct frame *req, uint64_t lsn)
 /* Run req and expect XDP_PASS with the packet untouched. */
 static void expect_pass(struct fx *f, const struct frame *req)
 {
-	static uint8_t in[2048];
+	static uint8_t in[KLOG_MAX_RECORD + 128];
 	static struct run r;
 	size_t n = build_frame(req, in, sizeof(in));
 
