@@ -57,8 +57,13 @@ kill_klogd() { # SIGKILL: the programs stay attached, the maps pinned
 }
 
 ctl_map() { # a field of a pinned map, summed over CPUs: ctl_map klog_ctl next_lsn
-	bpftool map dump pinned "/sys/fs/bpf/klog/$name/$1" |
-		sed -n "s/.*\"$2\": \([0-9]*\).*/\1/p" | awk '{ s += $1 } END { print s + 0 }'
+	local v s=0
+	# Summed by the shell: 64-bit integers, where awk's doubles would round.
+	for v in $(bpftool map dump pinned "/sys/fs/bpf/klog/$name/$1" |
+		sed -n "s/.*\"$2\": \([0-9]*\).*/\1/p"); do
+		s=$((s + v))
+	done
+	echo "$s"
 }
 
 cli() { ip netns exec "$cli" "$@"; }
