@@ -57,6 +57,59 @@ int bench_append(struct xdp_md *ctx)
 	return XDP_DROP;
 }
 
+/*
+ * The append path in layers, to see what each costs: a request parsed and
+ * validated as klog_process() does, the ring's payload steps, then release.
+ */
+static __always_inline struct klog_hdr *bench_request_of(struct xdp_md *ctx,
+							 struct klog_pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct klog_hdr *h;
+
+	if (klog_parse(data, data_end, klog_port, pkt) != KLOG_V_REPLY)
+		return NULL;
+	h = data + (pkt->hdr_off & 0xff);
+	if ((void *)(h + 1) > data_end || h->magic != bpf_htonl(KLOG_MAGIC) ||
+	    klog_validate(h, pkt) != KLOG_STAT_appends || h->opcode != KLOG_OP_APPEND)
+		return NULL;
+	return h;
+}
+
+/* Layer 1: reserve the LSN and ring blocks, copy and sum the payload; no entry. */
+SEC("xdp")
+int bench_reserve_copy(struct xdp_md *ctx)
+{
+	struct klog_pkt pkt = {};
+	struct klog_hdr *h = bench_request_of(ctx, &pkt);
+	struct klog_ctl *ctl = klog_ctl_get();
+	__u32 zero = 0, sum = 0, len;
+	struct klog_scratch *s = bpf_map_lookup_elem(&klog_scratch, &zero);
+	__u64 lsn;
+
+	if (!h || !ctl || !s || !kerby_is_ring())
+		return XDP_ABORTED;
+	len = bpf_ntohs(h->len);
+	if (klog_reserve(ctl, kerby_nblocks(len), s->idx, &lsn) != KLOG_STAT_appends ||
+	    kerby_pool_update(ctx, KLOG_HOOK_XDP, pkt.hdr_off + sizeof(*h), s->idx, len, &sum))
+		return XDP_ABORTED;
+	return bench_release(lsn, pkt.udp_len - sizeof(struct klog_l4)) ? XDP_ABORTED : XDP_DROP;
+}
+
+/* Layer 2: klog_append(), i.e. layer 1 and the published entry, wake-up and counters. */
+SEC("xdp")
+int bench_append_nodedup(struct xdp_md *ctx)
+{
+	struct klog_pkt pkt = {};
+	struct klog_hdr *h = bench_request_of(ctx, &pkt);
+	__u32 sum = 0;
+	__u64 lsn;
+
+	if (!h || klog_append(ctx, KLOG_HOOK_XDP, &pkt, h, &lsn, &sum) != KLOG_STAT_appends)
+		return XDP_ABORTED;
+	return bench_release(lsn, pkt.udp_len - sizeof(struct klog_l4)) ? XDP_ABORTED : XDP_DROP;
+}
+
 /* Baseline: parsing alone, the part every packet pays. */
 SEC("xdp")
 int bench_parse(struct xdp_md *ctx)

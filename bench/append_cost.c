@@ -23,7 +23,10 @@
 #include "parse.h"
 #include "stats.h"
 
-enum bench_prog { PROG_KLOG, PROG_PARSE, PROG_FIXED_128, PROG_FIXED_1024 };
+/* klog's full append, its layers (append_bench.bpf.c), and the baselines. */
+enum bench_prog {
+	PROG_KLOG, PROG_RESERVE_COPY, PROG_NODEDUP, PROG_PARSE, PROG_FIXED_128, PROG_FIXED_1024,
+};
 
 /* Record-size distributions: each is timed as the weighted mean of its sizes. */
 enum bench_sizes { SIZES_128, SIZES_1024, SIZES_MIX, SIZES_UNIFORM };
@@ -127,6 +130,8 @@ static int run_point(struct variant *v, struct point *pt, unsigned int repeat, d
 {
 	struct bpf_program *progs[] = {
 		[PROG_KLOG] = v->skel->progs.bench_append,
+		[PROG_RESERVE_COPY] = v->skel->progs.bench_reserve_copy,
+		[PROG_NODEDUP] = v->skel->progs.bench_append_nodedup,
 		[PROG_PARSE] = v->skel->progs.bench_parse,
 		[PROG_FIXED_128] = v->skel->progs.bench_fixed_128,
 		[PROG_FIXED_1024] = v->skel->progs.bench_fixed_1024,
@@ -221,9 +226,13 @@ int main(int argc, char **argv)
 	int c, nv = 0;
 	static struct variant all[] = {
 		{ "parse only, 128 B", KERBY_POOL_RING, SIZES_128, PROG_PARSE },
+		{ "ring layer 1 (reserve, copy), 128 B", KERBY_POOL_RING, SIZES_128, PROG_RESERVE_COPY },
+		{ "ring layer 2 (+ entry, no dedup), 128 B", KERBY_POOL_RING, SIZES_128, PROG_NODEDUP },
 		{ "ring pool, 128 B", KERBY_POOL_RING, SIZES_128, PROG_KLOG },
 		{ "hash pool, 128 B", KERBY_POOL_HASH, SIZES_128, PROG_KLOG },
 		{ "fixed 128-B slots, 128 B", KERBY_POOL_RING, SIZES_128, PROG_FIXED_128 },
+		{ "ring layer 1 (reserve, copy), 1024 B", KERBY_POOL_RING, SIZES_1024, PROG_RESERVE_COPY },
+		{ "ring layer 2 (+ entry, no dedup), 1024 B", KERBY_POOL_RING, SIZES_1024, PROG_NODEDUP },
 		{ "ring pool, 1024 B", KERBY_POOL_RING, SIZES_1024, PROG_KLOG },
 		{ "hash pool, 1024 B", KERBY_POOL_HASH, SIZES_1024, PROG_KLOG },
 		{ "fixed 1024-B slots, 1024 B", KERBY_POOL_RING, SIZES_1024, PROG_FIXED_1024 },
@@ -317,9 +326,9 @@ bad:
 		printf("in-kernel append cost, BPF_PROG_TEST_RUN, %llu appends per variant and "
 		       "round, %llu rounds, CPU %llu, block %d B\n", (unsigned long long)repeat,
 		       (unsigned long long)rounds, (unsigned long long)cpu, KLOG_BLOCK_SIZE);
-		printf("%-30s %12s %20s\n", "variant", "median ns", "min-max ns");
+		printf("%-40s %12s %20s\n", "variant", "median ns", "min-max ns");
 		for (int i = 0; i < nv; i++)
-			printf("%-30s %12.1f %9.1f-%-10.1f\n", v[i].name, st[i].median, st[i].min,
+			printf("%-40s %12.1f %9.1f-%-10.1f\n", v[i].name, st[i].median, st[i].min,
 			       st[i].max);
 		/* fixed/ring above 1: klog's ring is faster than fixed slots. */
 		print_ratios(v, st, nv, false);
