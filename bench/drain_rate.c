@@ -6,9 +6,9 @@
  * with N records of the Kerby paper's mix (75% 128 B, 25% 1024 B) through
  * BPF_PROG_TEST_RUN, one append per call (the program rewrites the packet
  * into its reply).  Then the timed part: the klogd writer and
- * klogd_drain_once() (batch 4096, 4 MiB backend buffer, 64 MiB segments, as
- * klogd runs by default) drain it into a fresh log directory until the
- * kernel log is empty.  The backends (uring, psync) alternate in rounds.
+ * klogd_drain_once() (batch 4096, 4 MiB backend buffer, 64 MiB segments, and
+ * the thread that fetches allocation entries ahead, as klogd runs by default)
+ * drain it into a fresh log directory until the kernel log is empty.  The backends (uring, psync) alternate in rounds.
  * After every round the log is read back with libklog's reader: exactly N
  * records, the right lengths, txids and payloads, or the program fails.
  * Needs root.
@@ -46,6 +46,7 @@ struct backend_run {
 	const struct klog_backend_ops *ops;
 	double secs[BENCH_MAX_ROUNDS];
 	double cpu[BENCH_MAX_ROUNDS]; /* user + system seconds of the process while draining */
+	double tcpu[BENCH_MAX_ROUNDS]; /* the same of the draining thread alone */
 	double kread[BENCH_MAX_ROUNDS]; /* seconds of klog_kern_read alone over the fill */
 	uint64_t commits[BENCH_MAX_ROUNDS];
 };
@@ -58,6 +59,7 @@ struct config {
 	size_t buf_size;
 	uint64_t seg_size;
 	bool json;
+	bool prefetch;
 };
 
 static void usage(FILE *f)
@@ -73,15 +75,18 @@ static void usage(FILE *f)
 		"  --batch N         most records per datasync (default 4096, as klogd)\n"
 		"  --buf-size N      backend staging buffer bytes (default 4194304, as klogd)\n"
 		"  --segment-size N  bytes per segment file (default 67108864, as klogd)\n"
+		"  --prefetch on|off fetch allocation entries ahead in a second thread\n"
+		"                    (default on, as klogd; off: the drain's thread does)\n"
 		"  --json            one JSON object instead of the table\n"
 		"  --help            this text\n");
 }
 
-static double cpu_now(void)
+/* User + system seconds of the process (RUSAGE_SELF) or of this thread (RUSAGE_THREAD). */
+static double cpu_now(int who)
 {
 	struct rusage ru;
 
-	getrusage(RUSAGE_SELF, &ru);
+	getrusage(who, &ru);
 	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
 	       ru.ru_stime.tv_usec / 1e6;
 }
@@ -175,7 +180,8 @@ static int verify_log(const char *dir, const struct mix *m, uint64_t first)
 
 /* One round of one backend: fill, time the drain into a fresh directory, verify. */
 static int run_one(const struct config *c, struct klog *skel, struct klog_kern *k,
-		   const struct mix *m, struct backend_run *br, int round)
+		   struct klogd_prefetch *pf, const struct mix *m, struct backend_run *br,
+		   int round)
 {
 	struct klog_backend_opts bo = { .queue_depth = 64, .buf_size = c->buf_size };
 	uint64_t first = __atomic_load_n(&k->ctl->next_lsn, __ATOMIC_ACQUIRE);
@@ -186,7 +192,7 @@ static int run_one(const struct config *c, struct klog *skel, struct klog_kern *
 	struct klog_writer *w = NULL;
 	struct klogd_drain d;
 	char dir[4096];
-	double t0, c0;
+	double t0, c0, tc0;
 	int err, n;
 
 	snprintf(dir, sizeof(dir), "%s/klog-drain-rate.%d.%s.%d", c->parent, (int)getpid(),
@@ -207,7 +213,7 @@ static int run_one(const struct config *c, struct klog *skel, struct klog_kern *
 	}
 	if (!rec.direct)
 		fprintf(stderr, "drain_rate: warning: %s does not take O_DIRECT\n", c->parent);
-	d = (struct klogd_drain){ .k = k, .w = w, .batch = c->batch };
+	d = (struct klogd_drain){ .k = k, .w = w, .prefetch = pf, .batch = c->batch };
 	if ((err = klogd_drain_reconcile(&d)))
 		goto out;
 	/*
@@ -228,11 +234,13 @@ static int run_one(const struct config *c, struct klog *skel, struct klog_kern *
 	br->kread[round] = bench_now() - t0;
 
 	t0 = bench_now();
-	c0 = cpu_now();
+	c0 = cpu_now(RUSAGE_SELF);
+	tc0 = cpu_now(RUSAGE_THREAD);
 	while ((n = klogd_drain_once(&d)) > 0)
 		;
 	br->secs[round] = bench_now() - t0;
-	br->cpu[round] = cpu_now() - c0;
+	br->cpu[round] = cpu_now(RUSAGE_SELF) - c0;
+	br->tcpu[round] = cpu_now(RUSAGE_THREAD) - tc0;
 	br->commits[round] = d.commits;
 	err = n;
 	if (err) {
@@ -276,6 +284,7 @@ static int parse_args(int argc, char **argv, struct config *c, const char **back
 		{ "buf-size", required_argument, NULL, 'u' },
 		{ "segment-size", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "prefetch", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -316,6 +325,11 @@ static int parse_args(int argc, char **argv, struct config *c, const char **back
 			c->seg_size = v;
 			break;
 		case 'j': c->json = true; break;
+		case 'p':
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				goto bad;
+			c->prefetch = !strcmp(optarg, "on");
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -342,35 +356,38 @@ static void report(const struct config *c, const struct mix *m, struct backend_r
 	if (c->json)
 		printf("{\"records\": %llu, \"large_records\": %llu, \"payload_bytes\": %llu, "
 		       "\"disk_bytes\": %llu, \"rounds\": %d, \"batch\": %u, \"buf_size\": %zu, "
-		       "\"seg_size\": %llu, \"block_size\": %d, \"dir\": \"%s\", \"backends\": [",
+		       "\"seg_size\": %llu, \"block_size\": %d, \"prefetch\": %s, \"dir\": \"%s\", "
+		       "\"backends\": [",
 		       (unsigned long long)m->n, (unsigned long long)m->n_large,
 		       (unsigned long long)m->payload_bytes, (unsigned long long)m->disk_bytes,
 		       c->rounds, c->batch, c->buf_size, (unsigned long long)c->seg_size,
-		       KLOG_BLOCK_SIZE, c->parent);
+		       KLOG_BLOCK_SIZE, c->prefetch ? "true" : "false", c->parent);
 	else
 		printf("klog drain rate: %llu records (%.0f%% of 1024 B, the rest 128 B; %.1f MB "
 		       "payload, %.1f MB of records on disk), batch %u, buffer %zu KiB, segments "
-		       "%llu MiB, %d rounds, under %s\n"
-		       "%-7s %12s  %-17s %8s  %-13s %7s %11s %11s %10s\n",
+		       "%llu MiB, prefetch thread %s, %d rounds, under %s\n"
+		       "%-7s %12s  %-17s %8s  %-13s %7s %11s %11s %11s %10s\n",
 		       (unsigned long long)m->n, 100.0 * m->n_large / m->n, m->payload_bytes / 1e6,
 		       m->disk_bytes / 1e6, c->batch, c->buf_size >> 10,
-		       (unsigned long long)(c->seg_size >> 20), c->rounds, c->parent, "backend",
-		       "records/s", "min-max", "MB/s", "min-max", "commits", "CPU us/rec",
-		       "ns/rec", "kread ns");
+		       (unsigned long long)(c->seg_size >> 20), c->prefetch ? "on" : "off",
+		       c->rounds, c->parent, "backend", "records/s", "min-max", "MB/s", "min-max",
+		       "commits", "CPU us/rec", "drain us/rec", "ns/rec", "kread ns");
 	for (int i = 0; i < nb; i++) {
 		double rps[BENCH_MAX_ROUNDS], mbps[BENCH_MAX_ROUNDS], cpu[BENCH_MAX_ROUNDS];
-		double kread[BENCH_MAX_ROUNDS], ns_rec;
-		struct bench_stat s_rps, s_mbps, s_cpu, secs, s_kread;
+		double tcpu[BENCH_MAX_ROUNDS], kread[BENCH_MAX_ROUNDS], ns_rec;
+		struct bench_stat s_rps, s_mbps, s_cpu, s_tcpu, secs, s_kread;
 
 		for (int r = 0; r < c->rounds; r++) {
 			rps[r] = m->n / br[i].secs[r];
 			mbps[r] = m->payload_bytes / br[i].secs[r] / 1e6;
 			cpu[r] = br[i].cpu[r] / m->n * 1e6;
+			tcpu[r] = br[i].tcpu[r] / m->n * 1e6;
 			kread[r] = br[i].kread[r] / m->n * 1e9;
 		}
 		s_rps = bench_stat_of(rps, c->rounds);
 		s_mbps = bench_stat_of(mbps, c->rounds);
 		s_cpu = bench_stat_of(cpu, c->rounds);
+		s_tcpu = bench_stat_of(tcpu, c->rounds);
 		secs = bench_stat_of(br[i].secs, c->rounds);
 		s_kread = bench_stat_of(kread, c->rounds);
 		ns_rec = secs.median / m->n * 1e9;
@@ -382,18 +399,20 @@ static void report(const struct config *c, const struct mix *m, struct backend_r
 			printf("\"median_seconds\": %.4f, \"median_disk_mb_per_s\": %.1f, ",
 			       secs.median, m->disk_bytes / secs.median / 1e6);
 			printf("\"median_cpu_us_per_record\": %.3f, \"median_cpu_share\": %.3f, "
+			       "\"median_drain_thread_cpu_us_per_record\": %.3f, "
 			       "\"median_ns_per_record\": %.1f, ",
-			       s_cpu.median, s_cpu.median * 1e-6 * m->n / secs.median, ns_rec);
+			       s_cpu.median, s_cpu.median * 1e-6 * m->n / secs.median, s_tcpu.median,
+			       ns_rec);
 			print_stat_json("kern_read_ns_per_record", s_kread, "}");
 		} else {
 			char r1[48], r2[48];
 
 			snprintf(r1, sizeof(r1), "%.0f-%.0f", s_rps.min, s_rps.max);
 			snprintf(r2, sizeof(r2), "%.1f-%.1f", s_mbps.min, s_mbps.max);
-			printf("%-7s %12.0f  %-17s %8.1f  %-13s %7llu %11.2f %11.0f %10.0f\n",
+			printf("%-7s %12.0f  %-17s %8.1f  %-13s %7llu %11.2f %12.2f %11.0f %10.0f\n",
 			       br[i].ops->name, s_rps.median, r1, s_mbps.median, r2,
-			       (unsigned long long)br[i].commits[0], s_cpu.median, ns_rec,
-			       s_kread.median);
+			       (unsigned long long)br[i].commits[0], s_cpu.median, s_tcpu.median,
+			       ns_rec, s_kread.median);
 		}
 	}
 	if (c->json)
@@ -401,7 +420,8 @@ static void report(const struct config *c, const struct mix *m, struct backend_r
 	else
 		printf("MB/s counts payload bytes (MB = 10^6 B); records on disk add a 40-byte "
 		       "header and padding to 8 B.\nCPU us/rec: user + system time of the "
-		       "process while draining, per record; ns/rec: drain time per record;\n"
+		       "process while draining, per record (drain us/rec: of the draining thread "
+		       "alone,\nwithout the prefetch thread's); ns/rec: drain time per record;\n"
 		       "kread ns: klog_kern_read alone per record (the drain's first step), "
 		       "timed before the drain.\n");
 }
@@ -409,10 +429,12 @@ static void report(const struct config *c, const struct mix *m, struct backend_r
 int main(int argc, char **argv)
 {
 	struct config c = { .records = 200000, .rounds = 3, .parent = "/var/tmp",
-			    .batch = 4096, .buf_size = 4u << 20, .seg_size = KLOG_DEFAULT_SEG_SIZE };
+			    .batch = 4096, .buf_size = 4u << 20, .seg_size = KLOG_DEFAULT_SEG_SIZE,
+			    .prefetch = true };
 	struct klog_kern_opts ko = KLOG_KERN_OPTS_DEFAULT;
 	struct backend_run br[2] = { { .ops = &klog_backend_uring }, { .ops = &klog_backend_psync } };
 	const char *backend = "both";
+	struct klogd_prefetch *pf = NULL;
 	struct klog_kern k;
 	struct klog *skel;
 	struct mix m;
@@ -444,15 +466,18 @@ int main(int argc, char **argv)
 		klog__destroy(skel);
 		return 1;
 	}
+	if (c.prefetch && (err = klogd_prefetch_start(&pf, &k)))
+		fprintf(stderr, "drain_rate: starting the prefetch thread: %s\n", strerror(-err));
 	for (int r = 0; r < c.rounds && !err; r++)
 		for (int i = 0; i < nb && !err; i++) {
 			/* Alternate which backend goes first, so neither always follows the other. */
 			int b = r % 2 ? nb - 1 - i : i;
 
-			err = run_one(&c, skel, &k, &m, &br[b], r);
+			err = run_one(&c, skel, &k, pf, &m, &br[b], r);
 		}
 	if (!err)
 		report(&c, &m, br, nb);
+	klogd_prefetch_stop(pf);
 	klog_kern_close(&k);
 	klog__destroy(skel);
 	mix_free(&m);

@@ -7,6 +7,8 @@
 
 /* Records staged between looks at the commit in flight. */
 #define STAGE_CHUNK 256u
+/* Allocation entries the prefetch thread fetches at a time. */
+#define FETCH_CHUNK 1024u
 
 static void publish(struct klogd_drain *d, uint64_t durable)
 {
@@ -85,10 +87,22 @@ static int reap(struct klogd_drain *d, bool wait)
 }
 
 /*
+ * Fetch the allocation entries from lsn's with one syscall: STAGE_CHUNK of
+ * them in this thread (at most left), or the prefetch thread's next chunk.
+ */
+static int fetch(struct klogd_drain *d, uint64_t lsn, uint64_t left)
+{
+	if (d->prefetch)
+		return klogd_prefetch_next(d->prefetch, lsn, FETCH_CHUNK);
+	return klog_kern_prefetch(d->k, lsn, left < STAGE_CHUNK ? (uint32_t)left : STAGE_CHUNK);
+}
+
+/*
  * Stage the committed records from the writer's next LSN, at most d->batch,
- * and look at the commit in flight every STAGE_CHUNK records (fetching the
- * chunk's allocation entries with one syscall).  *caught_up: every record
- * ready was staged.  RETURN VALUE: records published meanwhile, or -errno.
+ * and look at the commit in flight every STAGE_CHUNK records; entries are
+ * fetched whenever the chunk at hand lacks the next one (published).
+ * *caught_up: every record ready was staged.  RETURN VALUE: records
+ * published meanwhile, or -errno.
  */
 static int stage(struct klogd_drain *d, bool *caught_up)
 {
@@ -106,12 +120,10 @@ static int stage(struct klogd_drain *d, bool *caught_up)
 			*caught_up = false;
 			break;
 		}
+		if (!klog_kern_chunk_entry(d->k, lsn) &&
+		    (err = fetch(d, lsn, d->batch - (lsn - first))))
+			return err;
 		if ((lsn - first) % STAGE_CHUNK == 0) {
-			uint64_t left = d->batch - (lsn - first);
-
-			if (left > end - lsn)
-				left = end - lsn;
-			klog_kern_prefetch(d->k, lsn, left < STAGE_CHUNK ? (uint32_t)left : STAGE_CHUNK);
 			if ((n = reap(d, false)) < 0)
 				return n;
 			done += n;

@@ -11,12 +11,14 @@
 
 #include "kern.h"
 #include "notify.h"
+#include "prefetch.h"
 #include "writer.h"
 
 struct klogd_drain {
 	struct klog_kern *k;
 	struct klog_writer *w;
 	struct klogd_notify *notify; /* DURABLE notices; NULL: none are sent */
+	struct klogd_prefetch *prefetch; /* fetches entries ahead; NULL: this thread does */
 	uint32_t batch;      /* most records per datasync */
 	uint64_t records;    /* totals since start: made durable, */
 	uint64_t bytes;      /* payload bytes staged, */

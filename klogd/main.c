@@ -341,6 +341,7 @@ static int run(const struct config *c, int sfd)
 	struct klogd_loader l;
 	struct klogd_notify *notify = NULL;
 	struct ring_buffer *wake = NULL;
+	struct klogd_prefetch *prefetch = NULL;
 	struct klogd_drain d;
 	const char *why = "";
 	uint64_t next_sweep = 0;
@@ -376,7 +377,12 @@ static int run(const struct config *c, int sfd)
 		klogd_log("cannot set up the wake-up ring buffer: %s", strerror(-err));
 		goto out;
 	}
-	d = (struct klogd_drain){ .k = &l.k, .w = w, .notify = notify, .batch = c->batch };
+	if ((err = klogd_prefetch_start(&prefetch, &l.k))) {
+		klogd_log("cannot start the prefetch thread: %s", strerror(-err));
+		goto out;
+	}
+	d = (struct klogd_drain){ .k = &l.k, .w = w, .notify = notify, .prefetch = prefetch,
+				  .batch = c->batch };
 	if ((err = klogd_drain_reconcile(&d))) {
 		klogd_log("the log in %s ends at LSN %llu but the kernel log holds LSNs %llu..%llu: "
 			  "wrong --dir for --name %s?", c->dir,
@@ -425,6 +431,7 @@ static int run(const struct config *c, int sfd)
 	klogd_log("stopped: %llu records, %llu bytes drained in %llu commits; durable up to "
 		  "LSN %llu", (unsigned long long)d.records, (unsigned long long)d.bytes,
 		  (unsigned long long)d.commits, (unsigned long long)klog_writer_durable(w) - 1);
+	klogd_prefetch_stop(prefetch);
 	ring_buffer__free(wake);
 	klogd_notify_close(notify);
 	klog_writer_close(w);
@@ -433,6 +440,7 @@ static int run(const struct config *c, int sfd)
 	return 0;
 out_keep:
 	/* Records not on disk stay pinned in the kernel for the next klogd. */
+	klogd_prefetch_stop(prefetch);
 	ring_buffer__free(wake);
 	klogd_notify_close(notify);
 	klog_writer_close(w);
@@ -440,6 +448,7 @@ out_keep:
 	klogd_unload(&l, false);
 	return err;
 out:
+	klogd_prefetch_stop(prefetch);
 	ring_buffer__free(wake);
 	klogd_notify_close(notify);
 	klog_writer_close(w);

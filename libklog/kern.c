@@ -190,11 +190,10 @@ void klog_kern_close(struct klog_kern *k)
 		munmap(k->waiters, k->window * sizeof(*k->waiters));
 	k->waiters = NULL;
 	free(k->cpu_entries);
-	free(k->pf_values);
-	free(k->pf_keys);
-	k->pf_values = NULL;
-	k->pf_keys = NULL;
-	k->pf_n = k->pf_cap = 0;
+	klog_kern_chunk_free(k->own);
+	free(k->own);
+	k->own = NULL;
+	k->chunk = NULL;
 	k->ctl = NULL;
 	k->ring = NULL;
 	k->cpu_entries = NULL;
@@ -237,15 +236,12 @@ static const struct klog_alloc_entry *published(const struct klog_kern *k, const
 	return NULL;
 }
 
-/* lsn's published entry: from the prefetched batch, else from the map. */
+/* lsn's published entry: from the chunk in use, else from the map. */
 static const struct klog_alloc_entry *find_entry(struct klog_kern *k, uint64_t lsn)
 {
+	const struct klog_alloc_entry *e = klog_kern_chunk_entry(k, lsn);
 	__u32 slot = lsn % k->window;
-	const struct klog_alloc_entry *e = NULL;
 
-	if (lsn >= k->pf_lsn && lsn - k->pf_lsn < k->pf_n)
-		e = published(k, k->pf_values + (lsn - k->pf_lsn) * k->ncpus * k->entry_stride,
-			      lsn);
 	if (e)
 		return e;
 	if (bpf_map_lookup_elem(k->alloc_fd, &slot, k->cpu_entries))
@@ -254,48 +250,96 @@ static const struct klog_alloc_entry *find_entry(struct klog_kern *k, uint64_t l
 }
 
 /* Look up the n consecutive slots from slot into values; returns how many came. */
-static int lookup_slots(struct klog_kern *k, __u32 slot, __u32 n, uint8_t *values)
+static int lookup_slots(const struct klog_kern *k, __u32 slot, __u32 n, uint32_t *keys,
+			uint8_t *values)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 prev = slot - 1, out, count = n;
 	/* A batch starts after the key in_batch names; NULL starts at slot 0. */
-	int err = bpf_map_lookup_batch(k->alloc_fd, slot ? &prev : NULL, &out, k->pf_keys,
-				       values, &count, &opts);
+	int err = bpf_map_lookup_batch(k->alloc_fd, slot ? &prev : NULL, &out, keys, values,
+				       &count, &opts);
 
 	if (err && errno != ENOENT)
 		return -errno;
 	return (int)count;
 }
 
-int klog_kern_prefetch(struct klog_kern *k, uint64_t lsn, uint32_t n)
+static int chunk_reserve(struct klog_kern_chunk *c, uint32_t n, size_t per)
 {
+	uint8_t *v;
+	uint32_t *keys;
+	struct klog_alloc_entry *e;
+
+	if (n <= c->cap)
+		return 0;
+	if ((v = realloc(c->values, n * per)))
+		c->values = v;
+	if ((keys = realloc(c->keys, n * sizeof(*keys))))
+		c->keys = keys;
+	if ((e = realloc(c->entries, n * sizeof(*e))))
+		c->entries = e;
+	if (!v || !keys || !e)
+		return -ENOMEM;
+	c->cap = n;
+	return 0;
+}
+
+int klog_kern_fetch(const struct klog_kern *k, struct klog_kern_chunk *c, uint64_t lsn,
+		    uint32_t n)
+{
+	uint64_t next = __atomic_load_n(&k->ctl->next_lsn, __ATOMIC_ACQUIRE);
 	__u32 slot = lsn % k->window, first_run;
 	size_t per = (size_t)k->ncpus * k->entry_stride;
-	int got, more = 0;
+	int got, more = 0, err;
 
-	k->pf_n = 0;
+	c->n = 0;
+	c->lsn = lsn;
+	/* Only reserved LSNs: a slot beyond holds an older lap's entry, or none. */
+	if (lsn >= next)
+		return 0;
+	if (n > next - lsn)
+		n = (uint32_t)(next - lsn);
 	if (n > k->window)
 		n = k->window;
-	if (n > k->pf_cap) {
-		uint8_t *v = realloc(k->pf_values, n * per);
-		uint32_t *keys = v ? realloc(k->pf_keys, n * sizeof(*keys)) : NULL;
-
-		if (v)
-			k->pf_values = v;
-		if (!keys)
-			return -ENOMEM;
-		k->pf_keys = keys;
-		k->pf_cap = n;
-	}
+	if ((err = chunk_reserve(c, n, per)))
+		return err;
 	first_run = n < k->window - slot ? n : k->window - slot;
-	got = lookup_slots(k, slot, first_run, k->pf_values);
+	got = lookup_slots(k, slot, first_run, c->keys, c->values);
 	if (got == (int)first_run && n > first_run)
-		more = lookup_slots(k, 0, n - first_run, k->pf_values + first_run * per);
+		more = lookup_slots(k, 0, n - first_run, c->keys, c->values + first_run * per);
 	if (got < 0 || more < 0)
 		return got < 0 ? got : more;
-	k->pf_lsn = lsn;
-	k->pf_n = (uint32_t)(got + more);
+	for (uint32_t i = 0; i < (uint32_t)(got + more); i++) {
+		const struct klog_alloc_entry *e = published(k, c->values + i * per, lsn + i);
+
+		if (e)
+			c->entries[i] = *e;
+		else
+			c->entries[i].lsn = 0;
+	}
+	c->n = (uint32_t)(got + more);
 	return 0;
+}
+
+void klog_kern_chunk_free(struct klog_kern_chunk *c)
+{
+	if (!c)
+		return;
+	free(c->values);
+	free(c->keys);
+	free(c->entries);
+	*c = (struct klog_kern_chunk){ 0 };
+}
+
+int klog_kern_prefetch(struct klog_kern *k, uint64_t lsn, uint32_t n)
+{
+	int err;
+
+	if (!k->own && !(k->own = calloc(1, sizeof(*k->own))))
+		return -ENOMEM;
+	err = klog_kern_fetch(k, k->own, lsn, n);
+	klog_kern_use(k, k->own);
+	return err;
 }
 
 static const struct klog_alloc_entry *committed_entry(struct klog_kern *k, uint64_t lsn,

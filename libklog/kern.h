@@ -35,6 +35,19 @@ struct klog_kern_opts {
  */
 int klog_kern_configure(struct bpf_object *obj, const struct klog_kern_opts *opts);
 
+/*
+ * The allocation entries of LSNs [lsn, lsn + n) as one batched lookup found
+ * them: entries[i] is the published copy of LSN lsn + i, or has lsn 0 if
+ * none of the CPUs' copies was published then.
+ */
+struct klog_kern_chunk {
+	uint64_t lsn;
+	uint32_t n, cap;
+	struct klog_alloc_entry *entries;
+	uint8_t *values; /* the lookup's buffers: every CPU's copy of each slot, */
+	uint32_t *keys;  /* and the keys */
+};
+
 /* The maps of a loaded object, and mmap views of the control map and ring. */
 struct klog_kern {
 	int ctl_fd, index_fd, alloc_fd, pool_fd, stats_fd;
@@ -48,11 +61,8 @@ struct klog_kern {
 	int ncpus;
 	size_t entry_stride;           /* per-CPU value stride of the alloc map */
 	struct klog_alloc_entry *cpu_entries; /* ncpus entries, read buffer */
-	/* Entries fetched ahead by klog_kern_prefetch: LSNs [pf_lsn, pf_lsn + pf_n). */
-	uint8_t *pf_values;
-	uint32_t *pf_keys;
-	uint64_t pf_lsn;
-	uint32_t pf_n, pf_cap;
+	const struct klog_kern_chunk *chunk; /* klog_kern_read's entries, NULL: none */
+	struct klog_kern_chunk *own;   /* klog_kern_prefetch's */
 };
 
 /* A committed record's metadata. */
@@ -79,10 +89,37 @@ void klog_kern_close(struct klog_kern *k);
 int klog_kern_init(struct klog_kern *k, uint64_t first_lsn);
 
 /*
- * Fetch the allocation entries of LSNs [lsn, lsn + n) with one batched map
- * lookup (two where the window wraps), so the klog_kern_read of each costs
- * no syscall.  An entry not yet published then is looked up again when read.
+ * Fetch into c the allocation entries of LSNs [lsn, lsn + n), or of those
+ * below next_lsn, with one batched map lookup (two where the window wraps).
+ * Reads only k's map descriptors and sizes: a second thread may call it
+ * while the first reads records.  A chunk may be filled again and again.
  */
+int klog_kern_fetch(const struct klog_kern *k, struct klog_kern_chunk *c, uint64_t lsn,
+		    uint32_t n);
+void klog_kern_chunk_free(struct klog_kern_chunk *c);
+
+/*
+ * klog_kern_read takes the entries of the LSNs c holds from c (NULL: none),
+ * so that reading them costs no syscall; an entry that was not published
+ * when c was fetched is looked up again.  c must stay until replaced.
+ */
+static inline void klog_kern_use(struct klog_kern *k, const struct klog_kern_chunk *c)
+{
+	k->chunk = c;
+}
+
+/* lsn's published entry in the chunk in use, or NULL. */
+static inline const struct klog_alloc_entry *klog_kern_chunk_entry(const struct klog_kern *k,
+								   uint64_t lsn)
+{
+	const struct klog_kern_chunk *c = k->chunk;
+
+	if (!c || lsn < c->lsn || lsn - c->lsn >= c->n || c->entries[lsn - c->lsn].lsn != lsn)
+		return NULL;
+	return &c->entries[lsn - c->lsn];
+}
+
+/* klog_kern_fetch into a chunk of k's own, then klog_kern_use of it. */
 int klog_kern_prefetch(struct klog_kern *k, uint64_t lsn, uint32_t n);
 
 /*
