@@ -8,7 +8,7 @@
 /* Records staged between looks at the commit in flight. */
 #define STAGE_CHUNK 256u
 /* Allocation entries the prefetch thread fetches at a time. */
-#define FETCH_CHUNK 1024u
+#define FETCH_CHUNK 512u
 
 static void publish(struct klogd_drain *d, uint64_t durable)
 {

@@ -7,32 +7,37 @@
 
 #include "prefetch.h"
 
-/* What became of the request for the chunk ahead. */
-enum ahead_state {
-	AHEAD_NONE,  /* none: the chunk ahead is free */
-	AHEAD_ASKED, /* asked, not started: the drain may still take it back */
-	AHEAD_BUSY,  /* the thread is fetching it */
-	AHEAD_DONE,  /* fetched, or failed with err */
-};
+/* Chunks fetched ahead at most: slack for the thread to be woken and scheduled. */
+#define DEPTH 4
+#define NCHUNKS (DEPTH + 1)
 
+/*
+ * The chunks form a ring: chunk[cur] is the one klog_kern_read uses, the
+ * ready ones follow it in LSN order, then the one the thread fills while
+ * busy.  The thread fetches from cursor on, a chunk of per entries at a
+ * time, while a whole chunk of reserved LSNs is below limit.
+ */
 struct klogd_prefetch {
 	struct klog_kern *k;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t work, done;
-	/* The chunk klog_kern_read uses, and the one ahead (the thread's while asked or busy). */
-	struct klog_kern_chunk chunk[2];
-	int cur;
-	enum ahead_state state;
-	uint64_t want_lsn;
-	uint32_t want_n;
-	int err;
-	bool stop;
+	struct klog_kern_chunk chunk[NCHUNKS];
+	unsigned int cur, ready;
+	bool busy, stop;
+	uint64_t cursor, limit;
+	uint32_t per;
+	unsigned int gen; /* a fetch started before the drain went elsewhere is dropped */
 };
 
-static struct klog_kern_chunk *ahead(struct klogd_prefetch *pf)
+static struct klog_kern_chunk *after_cur(struct klogd_prefetch *pf, unsigned int i)
 {
-	return &pf->chunk[!pf->cur];
+	return &pf->chunk[(pf->cur + 1 + i) % NCHUNKS];
+}
+
+static bool worth_fetching(const struct klogd_prefetch *pf)
+{
+	return pf->ready < DEPTH && pf->per && pf->cursor + pf->per <= pf->limit;
 }
 
 static void *run(void *arg)
@@ -41,18 +46,29 @@ static void *run(void *arg)
 
 	pthread_mutex_lock(&pf->lock);
 	for (;;) {
-		while (!pf->stop && pf->state != AHEAD_ASKED)
+		while (!pf->stop && !worth_fetching(pf))
 			pthread_cond_wait(&pf->work, &pf->lock);
 		if (pf->stop)
 			break;
-		pf->state = AHEAD_BUSY;
+		struct klog_kern_chunk *c = after_cur(pf, pf->ready);
+		unsigned int gen = pf->gen;
+		uint64_t lsn = pf->cursor;
+		uint32_t n = pf->per;
+
+		pf->busy = true;
 		pthread_mutex_unlock(&pf->lock);
-		/* Only this thread touches the chunk ahead while busy, and k only to read. */
-		int err = klog_kern_fetch(pf->k, ahead(pf), pf->want_lsn, pf->want_n);
+		/* Only this thread touches c while busy, and k only to read. */
+		int err = klog_kern_fetch(pf->k, c, lsn, n);
 
 		pthread_mutex_lock(&pf->lock);
-		pf->err = err;
-		pf->state = AHEAD_DONE;
+		pf->busy = false;
+		if (gen == pf->gen && !err && c->n) {
+			pf->ready++;
+			pf->cursor += c->n;
+		} else if (gen == pf->gen) {
+			/* Failed or nothing there: the drain fetches it, and sees the error. */
+			pf->limit = 0;
+		}
 		pthread_cond_signal(&pf->done);
 	}
 	pthread_mutex_unlock(&pf->lock);
@@ -91,50 +107,50 @@ void klogd_prefetch_stop(struct klogd_prefetch *pf)
 	pthread_cond_signal(&pf->work);
 	pthread_mutex_unlock(&pf->lock);
 	pthread_join(pf->thread, NULL);
-	/* The kernel log no longer reads from these chunks. */
-	if (pf->k->chunk == &pf->chunk[0] || pf->k->chunk == &pf->chunk[1])
-		klog_kern_use(pf->k, NULL);
-	klog_kern_chunk_free(&pf->chunk[0]);
-	klog_kern_chunk_free(&pf->chunk[1]);
+	for (int i = 0; i < NCHUNKS; i++) {
+		/* The kernel log no longer reads from these chunks. */
+		if (pf->k->chunk == &pf->chunk[i])
+			klog_kern_use(pf->k, NULL);
+		klog_kern_chunk_free(&pf->chunk[i]);
+	}
 	pthread_cond_destroy(&pf->done);
 	pthread_cond_destroy(&pf->work);
 	pthread_mutex_destroy(&pf->lock);
 	free(pf);
 }
 
-/* The chunk ahead, once the thread is done with it: whether it starts with lsn, published. */
-static bool ahead_starts_at(struct klogd_prefetch *pf, uint64_t lsn)
+/* Whether the next ready chunk starts with lsn, published; waits for the one being fetched. */
+static bool ready_at(struct klogd_prefetch *pf, uint64_t lsn)
 {
-	const struct klog_kern_chunk *c = ahead(pf);
-
-	/* Not started yet: fetching it here is sooner than waiting for the thread to wake. */
-	if (pf->state == AHEAD_ASKED)
-		pf->state = AHEAD_NONE;
-	while (pf->state == AHEAD_BUSY)
+	while (!pf->ready && pf->busy && pf->cursor == lsn)
 		pthread_cond_wait(&pf->done, &pf->lock);
-	return pf->state == AHEAD_DONE && !pf->err && c->lsn == lsn && c->n &&
-	       c->entries[0].lsn == lsn;
+	const struct klog_kern_chunk *c = after_cur(pf, 0);
+
+	return pf->ready && c->lsn == lsn && c->n && c->entries[0].lsn == lsn;
 }
 
 int klogd_prefetch_next(struct klogd_prefetch *pf, uint64_t lsn, uint32_t n)
 {
-	struct klog_kern_chunk *c;
 	int err = 0;
 
 	pthread_mutex_lock(&pf->lock);
-	/* The thread is idle from here on: both chunks are this thread's. */
-	if (!ahead_starts_at(pf, lsn))
-		err = klog_kern_fetch(pf->k, ahead(pf), lsn, n);
-	pf->state = AHEAD_NONE;
-	pf->cur = !pf->cur;
-	c = &pf->chunk[pf->cur];
-	klog_kern_use(pf->k, c);
-	if (!err && c->n && lsn + c->n < __atomic_load_n(&pf->k->ctl->next_lsn, __ATOMIC_ACQUIRE)) {
-		pf->want_lsn = lsn + c->n;
-		pf->want_n = n;
-		pf->state = AHEAD_ASKED;
-		pthread_cond_signal(&pf->work);
+	if (ready_at(pf, lsn)) {
+		pf->ready--;
+	} else {
+		/* Elsewhere, or not fetched yet: drop what is ahead and fetch here. */
+		while (pf->busy)
+			pthread_cond_wait(&pf->done, &pf->lock);
+		pf->gen++;
+		pf->ready = 0;
+		err = klog_kern_fetch(pf->k, after_cur(pf, 0), lsn, n);
+		pf->cursor = lsn + after_cur(pf, 0)->n;
 	}
+	pf->cur = (pf->cur + 1) % NCHUNKS;
+	klog_kern_use(pf->k, &pf->chunk[pf->cur]);
+	pf->per = n;
+	pf->limit = err ? 0 : __atomic_load_n(&pf->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
+	if (worth_fetching(pf))
+		pthread_cond_signal(&pf->work);
 	pthread_mutex_unlock(&pf->lock);
 	return err;
 }

@@ -24,10 +24,13 @@ void klogd_prefetch_stop(struct klogd_prefetch *pf);
 
 /*
  * Make the entries of LSNs from lsn (at most n, only reserved ones) those
- * klog_kern_read takes: the thread's chunk if it starts there with lsn
- * published, else a chunk fetched now in this thread; then ask the thread
- * for the n after it, if more are reserved.  Called by the drain's thread
- * only.  RETURN VALUE: 0, or -errno of the lookup.
+ * klog_kern_read takes: the next chunk the thread fetched ahead if it starts
+ * there with lsn published (waiting for it if the thread is fetching it),
+ * else a chunk fetched now in this thread, dropping what was fetched ahead.
+ * The thread then fetches chunks of n after it, up to 4 ahead, while a
+ * whole chunk is reserved (an idle or caught-up drain keeps it asleep).
+ * Called by the drain's thread only.  RETURN VALUE: 0, or -errno of the
+ * lookup made here; a lookup of the thread that failed is made again here.
  */
 int klogd_prefetch_next(struct klogd_prefetch *pf, uint64_t lsn, uint32_t n);
 

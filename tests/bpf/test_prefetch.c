@@ -12,7 +12,8 @@
  *    nothing is published; with the lookup back, everything is drained;
  *  - concurrent: two threads on two CPUs append while the drain runs, so
  *    entries are fetched while their programs are still writing them;
- *  - stop: the thread is joined with a fetch asked for and not taken.
+ *  - stop: the thread is joined with chunks fetched ahead, or one under way;
+ *    the drain goes on without it.
  * Loop tests: _i % 2 backend (psync, uring), _i / 2 pool (ring, hash).
  */
 #define _GNU_SOURCE
@@ -310,7 +311,7 @@ START_TEST(concurrent)
 }
 END_TEST
 
-/* Stopped with a chunk asked for (more records ready than one batch takes). */
+/* Stopped with chunks ahead (more records ready than one batch takes). */
 START_TEST(stop)
 {
 	struct bed t;
