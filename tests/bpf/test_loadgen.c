@@ -271,6 +271,23 @@ START_TEST(count_nacks)
 }
 END_TEST
 
+/* A frame of frame_default() with these changes, and the counter's verdict on it. */
+struct reject_case {
+	enum ipver ip;
+	uint16_t ethertype, dport;
+	uint8_t l4proto;
+	bool no_klog_hdr;
+	uint32_t verdict;
+};
+
+static const struct reject_case rejects[] = {
+	{ IP4, 0, SPORT + 1, 0, false, XDP_PASS },             /* UDP to another port */
+	{ IP4, 0, SPORT, IPPROTO_TCP, false, XDP_PASS },       /* TCP to the port */
+	{ IP6, 0, KLOG_DEFAULT_PORT, 0, false, XDP_PASS },     /* IPv6 to another port */
+	{ IP4, 0x0806, SPORT, 0, false, XDP_PASS },            /* not IP */
+	{ IP4, 0, SPORT, 0, true, XDP_DROP },                  /* the port, no klog header */
+};
+
 /* Not for the generator's port: passed untouched; for it but bad: dropped and counted. */
 START_TEST(count_rejects)
 {
@@ -281,30 +298,18 @@ START_TEST(count_rejects)
 	size_t n;
 
 	lg_load(&g, 128, 1024);
-	/* Another port, another protocol, IPv6 to another port, not IP. */
+	for (size_t i = 0; i < sizeof(rejects) / sizeof(rejects[0]); i++) {
+		frame_default(&fr, rejects[i].ip, payload, sizeof(payload));
+		fr.ethertype = rejects[i].ethertype;
+		fr.dport = rejects[i].dport;
+		fr.l4proto = rejects[i].l4proto;
+		fr.no_klog_hdr = rejects[i].no_klog_hdr;
+		n = build_frame(&fr, buf, sizeof(buf));
+		expect_verdict(&g, buf, n, rejects[i].verdict);
+	}
+	/* Replies to the port without the magic, or to a client not of this run. */
 	n = reply_frame(CLIENT, KLOG_OP_ACK, KLOG_ST_OK, 1, buf, sizeof(buf));
-	buf[LOADGEN_KLOG_OFF - 6] ^= 1; /* the UDP destination port */
-	expect_verdict(&g, buf, n, XDP_PASS);
-	frame_default(&fr, IP4, payload, sizeof(payload));
-	fr.l4proto = IPPROTO_TCP;
-	fr.dport = SPORT;
-	n = build_frame(&fr, buf, sizeof(buf));
-	expect_verdict(&g, buf, n, XDP_PASS);
-	frame_default(&fr, IP6, payload, sizeof(payload));
-	n = build_frame(&fr, buf, sizeof(buf));
-	expect_verdict(&g, buf, n, XDP_PASS);
-	frame_default(&fr, IP4, payload, sizeof(payload));
-	fr.ethertype = 0x0806;
-	n = build_frame(&fr, buf, sizeof(buf));
-	expect_verdict(&g, buf, n, XDP_PASS);
-	/* For the port: too short for a header, without the magic, another client's. */
-	frame_default(&fr, IP4, payload, sizeof(payload));
-	fr.dport = SPORT;
-	fr.no_klog_hdr = true;
-	n = build_frame(&fr, buf, sizeof(buf));
-	expect_verdict(&g, buf, n, XDP_DROP);
-	n = reply_frame(CLIENT, KLOG_OP_ACK, KLOG_ST_OK, 1, buf, sizeof(buf));
-	buf[LOADGEN_KLOG_OFF] ^= 0xff; /* the magic */
+	buf[LOADGEN_KLOG_OFF] ^= 0xff;
 	expect_verdict(&g, buf, n, XDP_DROP);
 	n = reply_frame(CLIENT - 1, KLOG_OP_ACK, KLOG_ST_OK, 1, buf, sizeof(buf));
 	expect_verdict(&g, buf, n, XDP_DROP);
