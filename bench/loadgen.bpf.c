@@ -34,6 +34,14 @@ struct {
 	__type(value, struct loadgen_counts);
 } loadgen_counts SEC(".maps");
 
+/* How much the generator sends on each CPU, and how fast (bench/loadgen sets it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct loadgen_pace);
+} loadgen_pace SEC(".maps");
+
 /* ACK latencies, by loadgen_bucket(). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -81,14 +89,41 @@ static __always_inline int loadgen_rewrite(struct xdp_md *ctx, __u64 n)
 	return large;
 }
 
+/* Is a frame due on this CPU?  Takes its turn if so. */
+static __always_inline bool loadgen_due(struct loadgen_pace *p, __u64 sent)
+{
+	__u64 now, floor;
+
+	if (p->quota && sent >= p->quota)
+		return false;
+	if (!p->gap_ns)
+		return true;
+	now = bpf_ktime_get_ns();
+	if (!p->next_ns)
+		p->next_ns = now;
+	if (now < p->next_ns)
+		return false;
+	/* On schedule, open loop; after a stall, a short burst catches up. */
+	floor = now - (LOADGEN_CATCH_UP - 1) * p->gap_ns;
+	p->next_ns = (p->next_ns > floor ? p->next_ns : floor) + p->gap_ns;
+	return true;
+}
+
 SEC("xdp")
 int loadgen_gen(struct xdp_md *ctx)
 {
 	struct loadgen_counts *c = loadgen_counts_get();
+	struct loadgen_pace *p;
+	__u32 zero = 0;
 	int large;
 
-	if (!c)
+	p = bpf_map_lookup_elem(&loadgen_pace, &zero);
+	if (!c || !p)
 		return XDP_ABORTED;
+	if (!loadgen_due(p, c->sent)) {
+		c->gen_idle++;
+		return XDP_DROP;
+	}
 	large = loadgen_rewrite(ctx, c->sent);
 	if (large < 0) {
 		c->gen_errors++;

@@ -41,10 +41,8 @@
 #include "parse.h"
 
 #define LOADGEN_MAX_THREADS 64
-/* Frames per BPF_PROG_TEST_RUN call unpaced: between calls a stop request is seen. */
-#define LOADGEN_CHUNK 65536
-/* Paced, a burst is about this much of a thread's rate. */
-#define LOADGEN_BURST_NS 100000
+/* How often the main thread looks whether the generator's threads are done. */
+#define LOADGEN_POLL_US 1000
 /* After the last frame, replies are awaited until none came for this long, or the limit. */
 #define LOADGEN_QUIET_NS 200000000ull
 #define LOADGEN_WAIT_NS 5000000000ull
@@ -57,18 +55,21 @@ struct args {
 	unsigned int small, large;
 	cpu_set_t cpus;
 	uint32_t client_id;
+	int nice;
 	bool json;
 };
 
 struct worker {
 	pthread_t th;
-	int cpu, prog_fd, ifindex;
+	int cpu, prog_fd, ifindex, nice;
 	const uint8_t *frame;
 	size_t len;
 	uint64_t count; /* frames to send */
 	double rate;    /* frames per second; 0: unpaced */
 	pthread_barrier_t *start;
 	uint64_t cpu_ns; /* CPU time the thread had */
+	int kicked;      /* the main thread ends its BPF_PROG_TEST_RUN (SIGUSR1) */
+	int done;
 	int err;
 };
 
@@ -80,6 +81,12 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* SIGUSR1 only interrupts a generator thread's BPF_PROG_TEST_RUN (EINTR). */
+static void on_kick(int sig)
+{
+	(void)sig;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -87,11 +94,11 @@ static void usage(FILE *f)
 		"Send klog APPENDs to the server at IP from the kernel, through interface IF\n"
 		"(the client's end of a veth pair whose other end runs the server with NAPI:\n"
 		"an XDP program or GRO), and count the replies in the kernel.  BPF_PROG_TEST_RUN\n"
-		"with live frames runs the generator on each CPU of --cpus, one thread each at\n"
-		"nice 19 (the NAPI threads there take precedence); every frame is a new request\n"
-		"(client id --client-id + CPU, request ids 1, 2, ...) stamped with the time as\n"
-		"txid, so each ACK's latency is measured in the kernel.  Unpaced, the latencies\n"
-		"are queueing latencies at saturation (open loop); --rate gives a moderate load.\n"
+		"with live frames runs the generator on each CPU of --cpus, one thread each;\n"
+		"every frame is a new request (client id --client-id + CPU, request ids 1, 2,\n"
+		"...) stamped with the time as txid, so each ACK's latency is measured in the\n"
+		"kernel.  Unpaced, the latencies are queueing latencies at saturation (open\n"
+		"loop); --rate gives a moderate load.\n"
 		"Prints frames sent, replies by opcode and status, frames without a reply, the\n"
 		"time from the first frame to the last reply, ACKs/s and ACK latency p50/p99.\n\n"
 		"  --iface IF       client interface, in this network namespace (required)\n"
@@ -102,16 +109,22 @@ static void usage(FILE *f)
 		"  --count N        frames to send in all (default 1M; k, M, G: powers of 1024)\n"
 		"  --size S         payload bytes: N (1..%d) or mix = 75%% 128 B, 25%% 1024 B\n"
 		"                   (every 4th request of a CPU is 1024 B; default mix)\n"
-		"  --rate N         frames per second in all, in bursts of ~100 us (default 0:\n"
-		"                   unpaced)\n"
+		"  --rate N         frames per second in all, on a fixed schedule (after a stall,\n"
+		"                   at most %d frames per CPU at once catch up); the generator\n"
+		"                   spins on its CPUs between frames (default 0: unpaced)\n"
 		"  --cpus LIST      CPUs to send from, e.g. 0,1 or 0-3 (default: the CPUs this\n"
 		"                   process may run on)\n"
 		"  --client-id N    the first client id (default random)\n"
+		"  --nice N         the generator threads' nice value, -20..19 (default 0; 19\n"
+		"                   lets a server's NAPI threads on the same CPUs come first)\n"
 		"  --json           the figures as one JSON object\n"
 		"  --help           this text\n"
+		"Replies that find the client's veth ring full are dropped there (the server's\n"
+		"veth counts them in its tx_dropped): the client's NAPI threads must keep up,\n"
+		"e.g. SCHED_FIFO (chrt) when they share CPUs with the generator.\n"
 		"Exit status: 0; 1 when a step fails, a frame could not be rewritten, or no\n"
 		"reply came; 2 for bad options.\n",
-		KLOG_DEFAULT_PORT, KLOG_DEFAULT_PORT + 1, KLOG_MAX_RECORD);
+		KLOG_DEFAULT_PORT, KLOG_DEFAULT_PORT + 1, KLOG_MAX_RECORD, LOADGEN_CATCH_UP);
 }
 
 /* "0,2-3" into set; -EINVAL unless a list of CPUs and ranges. */
@@ -167,11 +180,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "sport", required_argument, NULL, 'P' },  { "count", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 'z' },   { "rate", required_argument, NULL, 'r' },
 		{ "cpus", required_argument, NULL, 'c' },   { "client-id", required_argument, NULL, 'C' },
-		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
+		{ "nice", required_argument, NULL, 'N' },   { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	bool cpus = false;
 	uint64_t v;
+	long l;
+	char *end;
 	int o;
 
 	*a = (struct args){ .port = KLOG_DEFAULT_PORT, .sport = KLOG_DEFAULT_PORT + 1,
@@ -215,6 +231,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 				break;
 			cpus = true;
 			continue;
+		case 'N':
+			l = strtol(optarg, &end, 10);
+			if (end == optarg || *end || l < -20 || l > 19)
+				break;
+			a->nice = (int)l;
+			continue;
 		case 'C':
 			if (klog_parse_u64(optarg, &v, false) || v > UINT32_MAX)
 				break;
@@ -237,6 +259,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		fprintf(stderr, "loadgen: at most %d CPUs\n", LOADGEN_MAX_THREADS);
 		return 2;
 	}
+	if (a->count / CPU_COUNT(&a->cpus) >= UINT32_MAX) {
+		fprintf(stderr, "loadgen: at most %u frames per CPU\n", UINT32_MAX - 1);
+		return 2;
+	}
 	return 0;
 }
 
@@ -248,68 +274,45 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* n frames from the generator, sent as they come; 0 or -errno. */
-static int send_frames(const struct worker *w, uint32_t n)
+/*
+ * The worker's frames, from one BPF_PROG_TEST_RUN (the program paces and
+ * limits itself: loadgen_pace); paced, it runs until the main thread kicks
+ * it.  0 or -errno.
+ */
+static int send_frames(struct worker *w)
 {
 	struct xdp_md ctx = { .data_end = (__u32)w->len, .ingress_ifindex = (__u32)w->ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = w->frame, .data_size_in = (__u32)w->len,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = n,
-		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = n < 64 ? n : 64);
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .repeat = w->rate > 0 ? UINT32_MAX : (__u32)w->count,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
+	int err;
 
-	return bpf_prog_test_run_opts(w->prog_fd, &opts);
-}
-
-static int send_unpaced(struct worker *w)
-{
-	for (uint64_t left = w->count; left && !stop;) {
-		uint32_t n = left < LOADGEN_CHUNK ? (uint32_t)left : LOADGEN_CHUNK;
-		int err = send_frames(w, n);
-
-		if (err)
-			return err;
-		left -= n;
-	}
-	return 0;
-}
-
-/* Bursts of about LOADGEN_BURST_NS worth of the rate, on a fixed schedule (open loop). */
-static int send_paced(struct worker *w)
-{
-	double burst = w->rate * LOADGEN_BURST_NS / 1e9;
-	uint32_t n = burst < 1 ? 1 : burst > 256 ? 256 : (uint32_t)burst;
-	uint64_t gap = (uint64_t)(n * 1e9 / w->rate), next = now_ns();
-	struct timespec ts;
-
-	for (uint64_t left = w->count; left && !stop;) {
-		int err;
-
-		if (n > left)
-			n = (uint32_t)left;
-		ts = (struct timespec){ .tv_sec = next / 1000000000ull,
-					.tv_nsec = next % 1000000000ull };
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-		err = send_frames(w, n);
-		if (err)
-			return err;
-		left -= n;
-		next += gap;
-	}
-	return 0;
+	do
+		err = bpf_prog_test_run_opts(w->prog_fd, &opts);
+	while (!err && w->rate > 0 && !__atomic_load_n(&w->kicked, __ATOMIC_ACQUIRE));
+	return err == -EINTR && __atomic_load_n(&w->kicked, __ATOMIC_ACQUIRE) ? 0 : err;
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct timespec ts;
+	sigset_t set;
 
-	/* The NAPI threads on this CPU, the server's and the replies', come first. */
-	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 19))
+	/* SIGINT and SIGTERM are the main thread's; SIGUSR1 (a kick) is ours. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), w->nice))
 		w->err = -errno;
 	pthread_barrier_wait(w->start);
 	if (!w->err)
-		w->err = w->rate > 0 ? send_paced(w) : send_unpaced(w);
+		w->err = send_frames(w);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	w->cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -403,15 +406,53 @@ static void print_json(const struct args *a, const struct result *r)
 	       a->rate ? "paced open loop" : "open loop at saturation: queueing latency");
 }
 
-/* One thread per CPU of a->cpus, the frames shared out; returns the first error. */
-static int run_workers(const struct args *a, struct worker *w, int n, struct result *r)
+/* Frames sent so far on every CPU together (0 if the counters cannot be read). */
+static uint64_t sent_so_far(struct loadgen *skel)
+{
+	struct loadgen_counts c;
+
+	return loadgen_counts_sum(skel, &c) ? 0 : c.sent;
+}
+
+/*
+ * Wait for the n threads to finish; kick them when a paced run has sent
+ * every frame or a signal asks to stop.
+ */
+static void await_workers(const struct args *a, struct loadgen *skel, struct worker *w, int n)
+{
+	bool kicked = false;
+
+	for (;;) {
+		int done = 0;
+
+		for (int i = 0; i < n; i++)
+			done += __atomic_load_n(&w[i].done, __ATOMIC_ACQUIRE);
+		if (done == n)
+			return;
+		if (!kicked && (stop || (a->rate && sent_so_far(skel) >= a->count))) {
+			for (int i = 0; i < n; i++) {
+				__atomic_store_n(&w[i].kicked, 1, __ATOMIC_RELEASE);
+				pthread_kill(w[i].th, SIGUSR1);
+			}
+			kicked = true;
+		}
+		usleep(LOADGEN_POLL_US);
+	}
+}
+
+/*
+ * One thread per CPU of a->cpus, each with its share of the frames (its
+ * CPU's quota) and of the rate; returns the first error.
+ */
+static int run_workers(const struct args *a, struct loadgen *skel, struct worker *w, int n,
+		       struct result *r)
 {
 	pthread_barrier_t start;
 	pthread_attr_t attr;
-	int err = 0, started = 0, cpu = -1;
+	int err = 0, cpu = -1;
 
 	pthread_barrier_init(&start, NULL, (unsigned int)n + 1);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && !err; i++) {
 		cpu_set_t one;
 
 		while (!CPU_ISSET(++cpu, &a->cpus))
@@ -422,13 +463,16 @@ static int run_workers(const struct args *a, struct worker *w, int n, struct res
 		w[i].count = a->count / n + ((uint64_t)i < a->count % n);
 		w[i].rate = (double)a->rate / n;
 		w[i].start = &start;
+		err = loadgen_pace_set(skel, cpu, w[i].count,
+				       a->rate ? (uint64_t)(1e9 * n / (double)a->rate) : 0);
+		if (err) {
+			fprintf(stderr, "loadgen: setting the pace: %s\n", strerror(-err));
+			exit(1);
+		}
 		pthread_attr_init(&attr);
 		pthread_attr_setaffinity_np(&attr, sizeof(one), &one);
 		err = -pthread_create(&w[i].th, &attr, worker_main, &w[i]);
 		pthread_attr_destroy(&attr);
-		if (err)
-			break;
-		started++;
 	}
 	if (err) {
 		/* The barrier can no longer fill: the program ends here. */
@@ -437,7 +481,8 @@ static int run_workers(const struct args *a, struct worker *w, int n, struct res
 	}
 	r->t0 = now_ns();
 	pthread_barrier_wait(&start);
-	for (int i = 0; i < started; i++) {
+	await_workers(a, skel, w, n);
+	for (int i = 0; i < n; i++) {
 		pthread_join(w[i].th, NULL);
 		r->gen_cpu_ns += w[i].cpu_ns;
 		if (w[i].err && !err)
@@ -478,9 +523,10 @@ static int run(const struct args *a, struct loadgen_req *req, struct result *r)
 	}
 	for (int i = 0; i < n; i++)
 		w[i] = (struct worker){ .prog_fd = bpf_program__fd(skel->progs.loadgen_gen),
-					.ifindex = ifindex, .frame = frame, .len = len };
+					.ifindex = ifindex, .nice = a->nice, .frame = frame,
+					.len = len };
 	r->threads = n;
-	err = run_workers(a, w, n, r);
+	err = run_workers(a, skel, w, n, r);
 	if (err)
 		fprintf(stderr, "loadgen: BPF_PROG_TEST_RUN: %s\n", strerror(-err));
 	if (!err && (err = await_replies(skel, &r->c)))
@@ -496,7 +542,7 @@ static int run(const struct args *a, struct loadgen_req *req, struct result *r)
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = on_signal }, kick = { .sa_handler = on_kick };
 	struct loadgen_req req = { 0 };
 	struct result r = { 0 };
 	struct args a;
@@ -506,6 +552,7 @@ int main(int argc, char **argv)
 		return err == 1 ? 0 : err;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &kick, NULL); /* no SA_RESTART: the syscall returns EINTR */
 	req.daddr = a.server;
 	req.sport = a.sport;
 	req.dport = a.port;

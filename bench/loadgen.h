@@ -96,6 +96,7 @@ struct loadgen_counts {
 	__u64 sent;              /* generator: frames rewritten and sent (XDP_TX) */
 	__u64 sent_large;        /* of which of the large size */
 	__u64 gen_errors;        /* generator: a frame could not be rewritten (XDP_ABORTED) */
+	__u64 gen_idle;          /* generator: not due or over quota: XDP_DROP */
 	__u64 acks;              /* counter: ACKs to this run's requests */
 	__u64 nacks[LOADGEN_STATUSES]; /* counter: NACKs by status (KLOG_ST_*) */
 	__u64 other_replies;     /* counter: this run's, but neither ACK nor NACK */
@@ -104,6 +105,22 @@ struct loadgen_counts {
 	__u64 passed;            /* counter: not for the generator's port: XDP_PASS */
 	__u64 last_reply_ns;     /* counter: bpf_ktime_get_ns() of the latest reply */
 };
+
+/*
+ * Per CPU, set by bench/loadgen before the run: the generator sends quota
+ * frames (0: no limit), one every gap_ns (0: unpaced), and answers every
+ * other run of the program with XDP_DROP, so that one long
+ * BPF_PROG_TEST_RUN paces itself: each call sets up and tears down a page
+ * pool, which waits for an RCU grace period, far too long to pace by calls.
+ */
+struct loadgen_pace {
+	__u64 quota;
+	__u64 gap_ns;
+	__u64 next_ns; /* when the next frame is due */
+};
+
+/* After a stall, a paced generator catches up with at most this many frames at once. */
+#define LOADGEN_CATCH_UP 16
 
 /* Per-CPU ACK latency histogram: now - txid of each ACK, by loadgen_bucket(). */
 struct loadgen_hist {

@@ -108,6 +108,23 @@ static int loadgen_percpu(struct bpf_map *map, size_t size, void **out)
 	return ncpus;
 }
 
+int loadgen_pace_set(struct loadgen *skel, int cpu, uint64_t quota, uint64_t gap_ns)
+{
+	struct loadgen_pace *v;
+	__u32 zero = 0;
+	int n = loadgen_percpu(skel->maps.loadgen_pace, sizeof(*v), (void **)&v), err = 0;
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		if (cpu < 0 || i == cpu)
+			v[i] = (struct loadgen_pace){ .quota = quota, .gap_ns = gap_ns };
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.loadgen_pace), &zero, v, BPF_ANY))
+		err = -errno;
+	free(v);
+	return err;
+}
+
 /* Add the n 64-bit counters at src to those at dst. */
 static void loadgen_add(__u64 *dst, const __u64 *src, size_t n)
 {

@@ -37,6 +37,9 @@ struct loadgen_req {
 int loadgen_load(struct loadgen **out, const struct loadgen_req *r, uint8_t *frame, size_t cap,
 		 size_t *len);
 
+/* Pace the generator on cpu (-1: every CPU): quota frames (0: no limit), one per gap_ns. */
+int loadgen_pace_set(struct loadgen *skel, int cpu, uint64_t quota, uint64_t gap_ns);
+
 /* The counters summed over CPUs (last_reply_ns: the latest of any CPU). */
 int loadgen_counts_sum(struct loadgen *skel, struct loadgen_counts *sum);
 /* The latency histogram summed over CPUs. */

@@ -5,7 +5,8 @@
  * after request: the headers of its size, written afresh whatever the frame
  * held (a page may come back holding the server's reply), this CPU's client
  * id, request ids 1, 2, 3, ..., the send time as txid, a valid IPv4 header
- * checksum and no UDP checksum; on the mix every 4th is 1024 B.  The
+ * checksum and no UDP checksum; on the mix every 4th is 1024 B; it stops at
+ * its quota and keeps its pace (a drop while no frame is due).  The
  * counter takes this run's replies (XDP_DROP): an ACK counted and its
  * latency in the histogram, a NACK counted by status; it passes what is not
  * for its port untouched, and drops and counts what is for its port but
@@ -17,6 +18,7 @@
 #include <sched.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -181,6 +183,50 @@ START_TEST(gen_rewrites_reply)
 	expect_request(&g, in, 1, 128);
 	expect_request(&g, in, 2, 128);
 	expect_request(&g, in, 3, 1024);
+	loadgen__destroy(g.skel);
+}
+END_TEST
+
+/* Run the generator on its input and expect a drop: not due, or over quota. */
+static void expect_idle(struct lg *g)
+{
+	static struct run r;
+
+	run_prog(bpf_program__fd(g->skel->progs.loadgen_gen), g->in, g->in_len, &r);
+	ck_assert_uint_eq(r.retval, XDP_DROP);
+}
+
+/* A quota stops the generator; a gap makes it wait, then catch up a few frames. */
+START_TEST(gen_paces)
+{
+	struct lg g;
+	uint64_t t0;
+
+	lg_load(&g, 0, 128);
+	ck_assert_int_eq(loadgen_pace_set(g.skel, -1, 3, 0), 0);
+	for (uint64_t n = 0; n < 3; n++)
+		expect_request(&g, g.in, n, 128);
+	expect_idle(&g);
+	expect_idle(&g);
+	ck_assert_uint_eq(lg_counts(&g).sent, 3);
+	ck_assert_uint_eq(lg_counts(&g).gen_idle, 2);
+	loadgen__destroy(g.skel);
+
+	/* One frame per 20 ms: the first at once, the next not before 20 ms. */
+	lg_load(&g, 0, 128);
+	ck_assert_int_eq(loadgen_pace_set(g.skel, -1, 0, 20000000), 0);
+	t0 = mono_ns();
+	expect_request(&g, g.in, 0, 128);
+	while (mono_ns() - t0 < 15000000)
+		expect_idle(&g);
+	usleep(10000);
+	expect_request(&g, g.in, 1, 128);
+	expect_idle(&g);
+	/* Stalled for 40 gaps: LOADGEN_CATCH_UP frames go at once, then it waits. */
+	usleep(40 * 20000);
+	for (uint64_t n = 2; n < 2 + LOADGEN_CATCH_UP; n++)
+		expect_request(&g, g.in, n, 128);
+	expect_idle(&g);
 	loadgen__destroy(g.skel);
 }
 END_TEST
@@ -351,6 +397,7 @@ int main(void)
 	tcase_add_loop_test(tc, gen_fixed, 0, 4);
 	tcase_add_test(tc, gen_mix);
 	tcase_add_test(tc, gen_rewrites_reply);
+	tcase_add_test(tc, gen_paces);
 	tcase_add_test(tc, count_ack);
 	tcase_add_test(tc, count_nacks);
 	tcase_add_test(tc, count_rejects);
