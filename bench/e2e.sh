@@ -27,9 +27,8 @@
 # bench/loadgen sends from the kernel (BPF_PROG_TEST_RUN with live frames on
 # the client's end, one generator thread per client CPU; at nice 19 with 2
 # cores, so that the server's threads on those CPUs come first), unpaced,
-# a fixed number of frames per run (2M, 4M without --quick), every frame a
-# new request; its XDP program, in place of xdp_pass on the client's end for
-# the run, counts the replies.  The client's NAPI threads run SCHED_FIFO for
+# 2M frames per run, every frame a new request; its XDP program, in place of
+# xdp_pass on the client's end for the run, counts the replies.  The client's NAPI threads run SCHED_FIFO for
 # the run, so that the generator does not delay the replies.  Saturation =
 # ACKs / (first frame to last reply).  Frames beyond what the server takes
 # are lost at its veth ring (or socket): requests, never appends.  klog
@@ -57,10 +56,10 @@ set -euo pipefail
 usage() {
 	cat <<EOF
 usage: bench/e2e.sh [--quick] [--rounds N] [--json FILE] [--dir PARENT] [--build DIR]
-  --quick        1 round of 60,000 records per closed-loop run and 2M frames
-                 per saturation run (about 80 s)
+  --quick        1 round: 60,000 records per closed-loop run, 2M frames per
+                 saturation run (about 80 s)
   --rounds N     rounds of every variant (default 3, about 6 minutes; 300,000
-                 records and 4M frames per run)
+                 records per closed-loop run)
   --json FILE    also write the figures to FILE as JSON
   --dir PARENT   where the logs of klogd and udp_server go (default /var/tmp)
   --build DIR    meson build directory (default: build/ of this checkout)
@@ -77,8 +76,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 bench_options 3 "${args[@]}"
-count=300000 sat_count=4M
-[ "$quick" = 1 ] && count=60000 sat_count=2M
+count=300000 sat_count=2M
+[ "$quick" = 1 ] && count=60000
 servers=(klog-xdp klog-tc userspace fixed128-spill fixed1024-spill)
 sizes=(128 1024 mix)
 cores_list=(1 2)
