@@ -28,9 +28,10 @@
 # the client's end, one generator thread per client CPU; at nice 19 with 2
 # cores, so that the server's threads on those CPUs come first), unpaced,
 # 2M frames per run, every frame a new request; its XDP program, in place of
-# xdp_pass on the client's end for the run, counts the replies.  The client's NAPI threads run SCHED_FIFO for
-# the run, so that the generator does not delay the replies.  Saturation =
-# ACKs / (first frame to last reply).  Frames beyond what the server takes
+# xdp_pass on the client's end for the run, counts the replies.  The
+# client's NAPI threads run SCHED_FIFO for the run, so that the generator
+# does not delay the replies.  Saturation = ACKs / (first frame to last
+# reply).  Frames beyond what the server takes
 # are lost at its veth ring (or socket): requests, never appends.  klog
 # answers FULL when klogd has not drained the window or pool yet, udp_server
 # when its writer is a window behind: those NACKs are counted
