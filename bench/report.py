@@ -247,26 +247,35 @@ def e2e_section(rep, e):
                 if not r:
                     continue
                 base = by.get(("userspace", c, size))
-                vs = (f"{r['appends_per_s']['median'] / base['appends_per_s']['median']:.2f}"
-                      if base else "—")
-                t.append([s, c, mmm(r["appends_per_s"]), vs, mmm(r["p50_us"], 1),
-                          mmm(r["p99_us"], 1)])
+                vs = (f"{r[field]['median'] / base[field]['median']:.2f}" if base else "—")
+                sat = ([mmm(r["saturation_per_s"]), num(r.get("saturation_full", 0))]
+                       if "saturation_per_s" in r else [])
+                t.append([s, c, mmm(r["appends_per_s"]), mmm(r["p50_us"], 1),
+                          mmm(r["p99_us"], 1), num(r.get("full", 0)), *sat, vs])
                 what = f"{s}, {plural(c, 'core')}, {size}{'' if size == 'mix' else ' B'}"
                 rep.figure(f"e2e appends/s: {what}", r["appends_per_s"]["median"], "appends/s")
                 rep.figure(f"e2e p50 ack latency: {what}", r["p50_us"]["median"], "us")
                 rep.figure(f"e2e p99 ack latency: {what}", r["p99_us"]["median"], "us")
+                if "saturation_per_s" in r:
+                    rep.figure(f"e2e saturation ACKs/s: {what}", r["saturation_per_s"]["median"],
+                               "ACKs/s")
         label = "The 75/25 mix" if size == "mix" else f"{size}-byte records"
-        lines += [f"### {label}", "",
-                  table(["server", "cores", "appends/s", "÷ userspace", "p50 µs", "p99 µs"], t),
-                  ""]
+        head = ["server", "cores", "closed-loop appends/s", "p50 µs", "p99 µs", "FULL (retried)"]
+        if field == "saturation_per_s":
+            head += ["saturation ACKs/s", "FULL at saturation"]
+        head += ["÷ userspace (" + ("saturation" if field == "saturation_per_s" else "appends/s") + ")"]
+        lines += [f"### {label}", "", table(head, t), ""]
     pairs = [(size, c) for size in sizes for c in sorted({r["cores"] for r in rows})
              if any((s, c, size) in by for s in servers)]
-    for field, title, ylabel, log in (("appends_per_s", "appends/s", "appends/s", False),
-                                      ("p99_us", "p99 ACK latency, µs", "µs", True)):
-        vals = {(f"{size}, {plural(c, 'core')}", s): by[(s, c, size)][field]
+    plots = [("appends_per_s", "closed-loop appends/s", "appends/s", False),
+             ("p99_us", "p99 ACK latency, µs", "µs", True)]
+    if field == "saturation_per_s":
+        plots.insert(0, ("saturation_per_s", "saturation ACKs/s (bench/loadgen)", "ACKs/s", False))
+    for field_, title, ylabel, log in plots:
+        vals = {(f"{size}, {plural(c, 'core')}", s): by[(s, c, size)][field_]
                 for size, c in pairs for s in servers if (s, c, size) in by}
         groups = [f"{size}, {plural(c, 'core')}" for size, c in pairs]
-        lines += [rep.bars(f"e2e-{field.replace('_', '-')}",
+        lines += [rep.bars(f"e2e-{field_.replace('_', '-')}",
                            f"End to end: {title} (median, min–max)", ylabel,
                            groups, servers, vals, log), ""]
     return lines
