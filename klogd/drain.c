@@ -87,14 +87,15 @@ static int reap(struct klogd_drain *d, bool wait)
 /*
  * Stage the committed records from the writer's next LSN, at most d->batch,
  * and look at the commit in flight every STAGE_CHUNK records (fetching the
- * chunk's allocation entries with one syscall).  *caught_up: every record
- * ready was staged.  RETURN VALUE: records published meanwhile, or -errno.
+ * chunk's allocation entries with one syscall), adding the records published
+ * meanwhile to *done, even when it fails later.  *caught_up: every record
+ * ready was staged.  RETURN VALUE: 0 or -errno.
  */
-static int stage(struct klogd_drain *d, bool *caught_up)
+static int stage(struct klogd_drain *d, bool *caught_up, int *done)
 {
 	uint64_t lsn = klog_writer_next(d->w), first = lsn;
 	uint64_t end = __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
-	int done = 0, err;
+	int err;
 
 	*caught_up = true;
 	while (lsn < end) {
@@ -114,7 +115,7 @@ static int stage(struct klogd_drain *d, bool *caught_up)
 			klog_kern_prefetch(d->k, lsn, left < STAGE_CHUNK ? (uint32_t)left : STAGE_CHUNK);
 			if ((n = reap(d, false)) < 0)
 				return n;
-			done += n;
+			*done += n;
 		}
 		if (!(p = klog_writer_reserve(d->w, KLOG_MAX_RECORD, &err)))
 			return err;
@@ -129,6 +130,19 @@ static int stage(struct klogd_drain *d, bool *caught_up)
 		d->bytes += n;
 		lsn++;
 	}
+	return 0;
+}
+
+/*
+ * An error after this call published records: they are returned now and the
+ * error by the next call, so that a call that fails has published nothing
+ * and every record published is counted by the call that returns it.
+ */
+static int failed(struct klogd_drain *d, int done, int err)
+{
+	if (!done)
+		return err;
+	d->err = err;
 	return done;
 }
 
@@ -142,18 +156,21 @@ int klogd_drain_once(struct klogd_drain *d)
 	int done = 0, n;
 	bool caught_up;
 
+	if ((n = d->err)) {
+		d->err = 0;
+		return n;
+	}
 	do {
-		if ((n = stage(d, &caught_up)) < 0)
-			return n;
-		done += n;
+		if ((n = stage(d, &caught_up, &done)))
+			return failed(d, done, n);
 		/* Waits for the commit before, then starts this batch's. */
 		if ((n = klog_writer_commit_start(d->w)) || (n = publish_durable(d)) < 0)
-			return n;
+			return failed(d, done, n);
 		done += n;
 		if (klog_writer_durable(d->w) < klog_writer_next(d->w) && !d->commit_end)
 			d->commit_end = klog_writer_next(d->w);
 		if ((n = reap(d, caught_up)) < 0)
-			return n;
+			return failed(d, done, n);
 		done += n;
 	} while (!done && klog_writer_durable(d->w) < klog_writer_next(d->w));
 	return done;
