@@ -100,15 +100,15 @@ static int fetch(struct klogd_drain *d, uint64_t lsn, uint64_t left)
 /*
  * Stage the committed records from the writer's next LSN, at most d->batch,
  * and look at the commit in flight every STAGE_CHUNK records; entries are
- * fetched whenever the chunk at hand lacks the next one (published).
- * *caught_up: every record ready was staged.  RETURN VALUE: records
- * published meanwhile, or -errno.
+ * fetched whenever the chunk at hand lacks the next one (published).  The
+ * records published meanwhile are added to *done, even when it fails later.
+ * *caught_up: every record ready was staged.  RETURN VALUE: 0 or -errno.
  */
-static int stage(struct klogd_drain *d, bool *caught_up)
+static int stage(struct klogd_drain *d, bool *caught_up, int *done)
 {
 	uint64_t lsn = klog_writer_next(d->w), first = lsn;
 	uint64_t end = __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
-	int done = 0, err;
+	int err;
 
 	*caught_up = true;
 	while (lsn < end) {
@@ -126,7 +126,7 @@ static int stage(struct klogd_drain *d, bool *caught_up)
 		if ((lsn - first) % STAGE_CHUNK == 0) {
 			if ((n = reap(d, false)) < 0)
 				return n;
-			done += n;
+			*done += n;
 		}
 		if (!(p = klog_writer_reserve(d->w, KLOG_MAX_RECORD, &err)))
 			return err;
@@ -141,6 +141,19 @@ static int stage(struct klogd_drain *d, bool *caught_up)
 		d->bytes += n;
 		lsn++;
 	}
+	return 0;
+}
+
+/*
+ * An error after this call published records: they are returned now and the
+ * error by the next call, so that a call that fails has published nothing
+ * and every record published is counted by the call that returns it.
+ */
+static int failed(struct klogd_drain *d, int done, int err)
+{
+	if (!done)
+		return err;
+	d->err = err;
 	return done;
 }
 
@@ -154,18 +167,21 @@ int klogd_drain_once(struct klogd_drain *d)
 	int done = 0, n;
 	bool caught_up;
 
+	if ((n = d->err)) {
+		d->err = 0;
+		return n;
+	}
 	do {
-		if ((n = stage(d, &caught_up)) < 0)
-			return n;
-		done += n;
+		if ((n = stage(d, &caught_up, &done)))
+			return failed(d, done, n);
 		/* Waits for the commit before, then starts this batch's. */
 		if ((n = klog_writer_commit_start(d->w)) || (n = publish_durable(d)) < 0)
-			return n;
+			return failed(d, done, n);
 		done += n;
 		if (klog_writer_durable(d->w) < klog_writer_next(d->w) && !d->commit_end)
 			d->commit_end = klog_writer_next(d->w);
 		if ((n = reap(d, caught_up)) < 0)
-			return n;
+			return failed(d, done, n);
 		done += n;
 	} while (!done && klog_writer_durable(d->w) < klog_writer_next(d->w));
 	return done;

@@ -24,6 +24,7 @@ struct klogd_drain {
 	uint64_t bytes;      /* payload bytes staged, */
 	uint64_t commits;    /* batches made durable */
 	uint64_t commit_end; /* LSN after the batch in flight (0: none), for commits */
+	int err;             /* found after records were published: for the next call */
 };
 
 /*
@@ -42,7 +43,8 @@ int klogd_drain_reconcile(struct klogd_drain *d);
  * over.  RETURN VALUE: records made durable by this call (0 when none was
  * ready and none in flight), or -errno from the disk or the kernel log,
  * after which the kernel keeps every record not on disk; records staged
- * stay staged for the next call.
+ * stay staged for the next call.  A call that fails has published nothing:
+ * an error found after records were published is returned by the next call.
  */
 int klogd_drain_once(struct klogd_drain *d);
 

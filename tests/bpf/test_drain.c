@@ -13,13 +13,17 @@
  *    on disk exactly once, LSNs contiguous;
  *  - short writes on several submits: the drain succeeds, every byte right;
  *  - reconcile refuses a disk behind the kernel's truncation or ahead of it.
+ * Where a fault goes (the nth submit or sync) depends on the record sizes
+ * (KLOG_MAX_RECORD), the buffer and the segment size: it is found by a dry
+ * run of the same records (struct profile), never counted by hand.
  * With uring, a batch's write and datasync are in flight while the next is
  * staged; the fault wrapper makes its writes at once and, with lag, reports
  * each as not done at the first look, so that the faults reach the drain
  * from a batch in flight too.  drain_all checks that nothing is published
  * before it is durable and that at most one batch is in flight.
  * Loop tests: _i % 2 backend (psync, uring), _i / 2 % 2 pool (ring, hash),
- * _i / 4 % 2 fault wrapper lag (off, on).
+ * _i / 4 % 2 fault wrapper lag (off, on), _i / 8 the buffer where a case
+ * says so.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -44,11 +48,26 @@
 #define MAXR KLOG_MAX_RECORD
 #define N 500               /* records per case */
 #define BATCH 64
-#define SEG_SIZE (256u << 10) /* N records take two segments or three */
-#define BIG_BUF (1u << 20)
-/* A batch does not fit: written in pieces before the commit (scaled with the record size). */
-#define SMALL_BUF ((((16u << 10) * MAXR / 1400) + 4095) & ~4095u)
+#define BATCHES ((N + BATCH - 1) / BATCH)
+#define SEG_SIZE (256u << 10) /* N records take two segments or more */
+#define BIG_BUF (1u << 20)    /* a batch fits in each half */
 #define MAX_SEGS 64
+#define BLK 4096u
+
+/*
+ * Buffers a batch does not fit, so it is written in pieces before its
+ * commit: the smallest the writer takes (two largest records and a block,
+ * writer.h), kept as one region, so each piece is waited for; and twice
+ * that, split in two, so a piece is written while the next is staged.
+ */
+enum small_buf { SMALL_ONE, SMALL_TWO };
+
+static size_t small_buf(enum small_buf kind)
+{
+	size_t min = 2 * ((klog_rec_size(MAXR) + BLK - 1) & ~(size_t)(BLK - 1)) + BLK;
+
+	return kind == SMALL_TWO ? 2 * min : min;
+}
 
 static const struct klog_backend_ops *const backends[] = {
 	&klog_backend_psync,
@@ -277,6 +296,77 @@ static void drain_all(struct env *e)
 }
 
 /* ------------------------------------------------------------------ */
+/* Where faults go                                                      */
+
+/*
+ * What draining the N records through a buffer of buf_size does, batch by
+ * batch: the submits and syncs made once batch k is durable ([0]: after
+ * the first segment's header) and whether the batch created a segment.
+ */
+struct profile {
+	unsigned int submits[BATCHES + 1], syncs[BATCHES + 1];
+	bool new_seg[BATCHES + 1];
+};
+
+/*
+ * Found by a dry run of the case's backend and pool through a wrapper
+ * without rules (it only counts), without lag: each drain call then makes
+ * exactly one batch durable.  Lag changes when a write is looked at, not
+ * which writes are made, so the counts hold for the case's run too.
+ */
+static void profile_drain(int i, size_t buf_size, struct profile *p)
+{
+	static const struct klog_fault_rule none[1];
+	uint64_t firsts[MAX_SEGS];
+	struct env e;
+	size_t tmps;
+
+	env_load(&e, i % 4);
+	append_kernel(&e, N);
+	open_writer(&e, none, 0, buf_size);
+	ck_assert_int_eq(klogd_drain_reconcile(&e.d), 0);
+	memset(p, 0, sizeof(*p));
+	klog_backend_fault_counts(e.b, &p->submits[0], &p->syncs[0]);
+	for (unsigned int k = 1; k <= BATCHES; k++) {
+		size_t nseg = list_segs(e.dir, firsts, MAX_SEGS, &tmps);
+		uint64_t left = N - (uint64_t)(k - 1) * BATCH;
+
+		ck_assert_int_eq(klogd_drain_once(&e.d), (int)(left < BATCH ? left : BATCH));
+		klog_backend_fault_counts(e.b, &p->submits[k], &p->syncs[k]);
+		p->new_seg[k] = list_segs(e.dir, firsts, MAX_SEGS, &tmps) > nseg;
+	}
+	check_drained(&e);
+	close_writer(&e);
+	fixture_destroy(&e.f);
+}
+
+/*
+ * The first batch from `from` on that creates no segment, so that its one
+ * sync is its commit's, and that is written in at least `pieces` submits.
+ */
+static unsigned int plain_batch(const struct profile *p, unsigned int from, unsigned int pieces)
+{
+	for (unsigned int k = from; k <= BATCHES; k++)
+		if (!p->new_seg[k] && p->syncs[k] - p->syncs[k - 1] == 1 &&
+		    p->submits[k] - p->submits[k - 1] >= pieces)
+			return k;
+	ck_abort_msg("no batch from the %uth on is written in %u submits or more without a new "
+		     "segment: the case tests less", from, pieces);
+	return 0;
+}
+
+/* The batch whose commit fails before it writes anything: a whole batch fits the buffer. */
+static unsigned int commit_only_batch(const struct profile *p, unsigned int from)
+{
+	unsigned int k = plain_batch(p, from, 1);
+
+	ck_assert_msg(p->submits[k] - p->submits[k - 1] == 1,
+		      "batch %u is written in %u submits: it should fit the buffer", k,
+		      p->submits[k] - p->submits[k - 1]);
+	return k;
+}
+
+/* ------------------------------------------------------------------ */
 /* Fixture                                                              */
 
 /* Once, in the runner process: a fresh directory on the ext4 of /var/tmp. */
@@ -425,56 +515,99 @@ static void run_fault_case(int i, const struct fault_case *c)
 }
 
 /*
- * EIO on one submit.  Small buffer (_i / 8 == 0): the 8th, a write in the
- * middle of the second batch, after one that wrote part of it (unsynced).
- * Big buffer: the 4th, the third commit's, before it wrote anything.
+ * A submit in the middle of a batch after the first (the second, unless it
+ * creates a segment), after one that wrote part of that batch: the batch's
+ * second submit, of a small buffer.
+ */
+static unsigned int mid_batch_submit(int i, enum small_buf kind)
+{
+	struct profile p;
+	unsigned int k;
+
+	profile_drain(i, small_buf(kind), &p);
+	k = plain_batch(&p, 2, 3); /* two pieces, then the commit */
+	return p.submits[k - 1] + 2;
+}
+
+/*
+ * The submit of a commit after two (the third, unless its batch creates a
+ * segment), before it wrote anything: a batch's only submit, of BIG_BUF.
+ * *durable: the LSN durable before it.
+ */
+static unsigned int third_commit_submit(int i, uint64_t *durable)
+{
+	struct profile p;
+	unsigned int k;
+
+	profile_drain(i, BIG_BUF, &p);
+	k = commit_only_batch(&p, 3);
+	if (durable)
+		*durable = (uint64_t)(k - 1) * BATCH + 1;
+	return p.submits[k - 1] + 1;
+}
+
+/*
+ * EIO on one submit.  Small buffers (_i / 8: one region, two): a write in
+ * the middle of a batch after the first, after one that wrote part of it
+ * (unsynced).  Big buffer: the third commit's, before it wrote anything.
  */
 START_TEST(eio_submit)
 {
-	const bool small = _i / 8 == 0;
-	const struct klog_fault_rule rule = { KLOG_FAULT_SUBMIT, small ? 8 : 4, false, -EIO,
-					      false };
-	const struct fault_case c = { &rule, 1, small ? SMALL_BUF : BIG_BUF, -EIO, false, false,
-				      small };
+	const bool small = _i / 8 < 2;
+	struct klog_fault_rule rule = { KLOG_FAULT_SUBMIT, 0, false, -EIO, false };
+	const struct fault_case c = { &rule, 1, small ? small_buf(_i / 8) : BIG_BUF, -EIO, false,
+				      false, small };
 
+	rule.nth = small ? mid_batch_submit(_i % 8, _i / 8) : third_commit_submit(_i % 8, NULL);
 	run_fault_case(_i % 8, &c);
 }
 END_TEST
 
-/* ENOSPC on the 3rd datasync (the second commit's): written, never synced. */
+/*
+ * ENOSPC on the datasync of the second commit (the first from there whose
+ * batch creates no segment): written, never synced.
+ */
 START_TEST(enospc_sync)
 {
-	const struct klog_fault_rule rule = { KLOG_FAULT_SYNC, 3, false, -ENOSPC, false };
+	struct klog_fault_rule rule = { KLOG_FAULT_SYNC, 0, false, -ENOSPC, false };
 	const struct fault_case c = { &rule, 1, BIG_BUF, -ENOSPC, false, false, true };
+	struct profile p;
 
-	run_fault_case(_i, &c);
-}
-END_TEST
-
-/* EIO on every submit from the 10th on (mid-batch); tried again, it fails again. */
-START_TEST(eio_and_after)
-{
-	const struct klog_fault_rule rule = { KLOG_FAULT_SUBMIT, 8, true, -EIO, false };
-	const struct fault_case c = { &rule, 1, SMALL_BUF, -EIO, true, false, true };
-
+	profile_drain(_i, BIG_BUF, &p);
+	rule.nth = p.syncs[commit_only_batch(&p, 2) - 1] + 1;
 	run_fault_case(_i, &c);
 }
 END_TEST
 
 /*
- * A transient EIO (the 4th submit, the third commit's), then the same
- * writer drains on: the records staged by the failed call are written by the
- * next commit, once, and the counts include them (drain.h: the return value
- * is the records made durable; records: totals since start).
+ * EIO on every submit from one in the middle of a batch after the first
+ * (as eio_submit's; _i / 8: one region, two) on; tried again, it fails again.
+ */
+START_TEST(eio_and_after)
+{
+	struct klog_fault_rule rule = { KLOG_FAULT_SUBMIT, 0, true, -EIO, false };
+	const struct fault_case c = { &rule, 1, small_buf(_i / 8), -EIO, true, false, true };
+
+	rule.nth = mid_batch_submit(_i % 8, _i / 8);
+	run_fault_case(_i % 8, &c);
+}
+END_TEST
+
+/*
+ * A transient EIO (the third commit's submit, as eio_submit's), then the
+ * same writer drains on: the records staged by the failed call are written
+ * by the next commit, once, and the counts include them (drain.h: the return
+ * value is the records made durable; records: totals since start).
  */
 START_TEST(retry_after_transient)
 {
-	const struct klog_fault_rule rule = { KLOG_FAULT_SUBMIT, 4, false, -EIO, false };
+	struct klog_fault_rule rule = { KLOG_FAULT_SUBMIT, 0, false, -EIO, false };
+	uint64_t returned = 0, durable;
 	struct klog_ctl *ctl;
-	uint64_t returned = 0;
 	struct env e;
 	int n;
 
+	rule.nth = third_commit_submit(_i, &durable);
 	env_load(&e, _i);
 	ctl = e.f.k.ctl;
 	append_kernel(&e, N);
@@ -483,8 +616,8 @@ START_TEST(retry_after_transient)
 	while ((n = klogd_drain_once(&e.d)) > 0)
 		returned += (uint64_t)n;
 	ck_assert_int_eq(n, -EIO);
-	ck_assert_uint_eq(returned, 2 * BATCH);
-	ck_assert_uint_eq(ctl->durable_lsn, 2 * BATCH + 1);
+	ck_assert_uint_eq(returned, durable - 1);
+	ck_assert_uint_eq(ctl->durable_lsn, durable);
 	for (int guard = 0; klog_writer_next(e.w) < N + 1 && guard < 100; guard++) {
 		n = klogd_drain_once(&e.d);
 		ck_assert_msg(n > 0, "drain after a transient error: %d (%s)", n,
@@ -506,51 +639,31 @@ START_TEST(retry_after_transient)
 END_TEST
 
 /*
- * The datasync of a new segment's header fails (found by a dry run of the
- * same records): the full segment was committed, the new one never appears.
+ * The datasync of a new segment's header fails: the full segment was
+ * committed, the new one never appears.
  */
-static unsigned int header_sync_of_rotation(int i)
-{
-	static const struct klog_fault_rule none[1];
-	uint64_t firsts[MAX_SEGS];
-	unsigned int found = 0;
-	struct env e;
-	size_t tmps;
-
-	env_load(&e, i);
-	append_kernel(&e, N);
-	open_writer(&e, none, 0, BIG_BUF); /* a wrapper without rules only counts */
-	ck_assert_int_eq(klogd_drain_reconcile(&e.d), 0);
-	while (!found && klog_writer_next(e.w) < N + 1) {
-		unsigned int s0, s1;
-		size_t nseg = list_segs(e.dir, firsts, MAX_SEGS, &tmps);
-
-		klog_backend_fault_counts(e.b, NULL, &s0);
-		ck_assert_int_gt(klogd_drain_once(&e.d), 0);
-		klog_backend_fault_counts(e.b, NULL, &s1);
-		if (list_segs(e.dir, firsts, MAX_SEGS, &tmps) > nseg) {
-			/* [commit of the full segment], header, commit of the batch */
-			ck_assert(s1 - s0 == 2 || s1 - s0 == 3);
-			found = s1 - 1;
-		}
-	}
-	ck_assert_uint_gt(found, 0);
-	close_writer(&e);
-	fixture_destroy(&e.f);
-	return found;
-}
-
 START_TEST(rotation_fault)
 {
 	struct klog_fault_rule rule = { KLOG_FAULT_SYNC, 0, false, -EIO, false };
 	const struct fault_case c = { &rule, 1, BIG_BUF, -EIO, false, true, false };
+	unsigned int k = 1;
+	struct profile p;
 
-	rule.nth = header_sync_of_rotation(_i);
+	profile_drain(_i, BIG_BUF, &p);
+	while (k < BATCHES && !p.new_seg[k])
+		k++;
+	ck_assert(p.new_seg[k]);
+	/* [commit of the full segment], header, commit of the batch */
+	ck_assert(p.syncs[k] - p.syncs[k - 1] == 2 || p.syncs[k] - p.syncs[k - 1] == 3);
+	rule.nth = p.syncs[k] - 1;
 	run_fault_case(_i, &c);
 }
 END_TEST
 
-/* Short writes on several submits, the header's included: finished, every byte right. */
+/*
+ * Short writes on several submits, the header's included (_i / 8: one
+ * region, two): finished, every byte right.
+ */
 START_TEST(short_writes)
 {
 	const struct klog_fault_rule rules[] = {
@@ -565,9 +678,9 @@ START_TEST(short_writes)
 	unsigned int submits = 0, syncs = 0;
 	struct env e;
 
-	env_load(&e, _i);
+	env_load(&e, _i % 8);
 	append_kernel(&e, N);
-	open_writer(&e, rules, sizeof(rules) / sizeof(rules[0]), SMALL_BUF);
+	open_writer(&e, rules, sizeof(rules) / sizeof(rules[0]), small_buf(_i / 8));
 	ck_assert_int_eq(klogd_drain_reconcile(&e.d), 0);
 	drain_all(&e);
 	klog_backend_fault_counts(e.b, &submits, &syncs);
@@ -628,12 +741,12 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, setup, scratch_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, healthy, 0, 4);
-	tcase_add_loop_test(tc, eio_submit, 0, 16);
+	tcase_add_loop_test(tc, eio_submit, 0, 24);
 	tcase_add_loop_test(tc, enospc_sync, 0, 8);
-	tcase_add_loop_test(tc, eio_and_after, 0, 8);
+	tcase_add_loop_test(tc, eio_and_after, 0, 16);
 	tcase_add_loop_test(tc, rotation_fault, 0, 4);
 	tcase_add_loop_test(tc, retry_after_transient, 0, 8);
-	tcase_add_loop_test(tc, short_writes, 0, 4);
+	tcase_add_loop_test(tc, short_writes, 0, 16);
 	tcase_add_loop_test(tc, reconcile_stale, 0, 2);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
