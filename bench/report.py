@@ -256,7 +256,8 @@ def e2e_section(rep, e):
                 sat = ([mmm(r["saturation_per_s"]), num(r.get("saturation_full", 0))]
                        if "saturation_per_s" in r else [])
                 t.append([s, c, mmm(r["appends_per_s"]), mmm(r["p50_us"], 1),
-                          mmm(r["p99_us"], 1), num(r.get("full", 0)), *sat, vs])
+                          mmm(r["p99_us"], 1), num(r.get("full", 0)),
+                          num(r.get("duplicates", 0)), *sat, vs])
                 what = f"{s}, {plural(c, 'core')}, {size}{'' if size == 'mix' else ' B'}"
                 rep.figure(f"e2e appends/s: {what}", r["appends_per_s"]["median"], "appends/s")
                 rep.figure(f"e2e p50 ack latency: {what}", r["p50_us"]["median"], "us")
@@ -265,7 +266,8 @@ def e2e_section(rep, e):
                     rep.figure(f"e2e saturation ACKs/s: {what}", r["saturation_per_s"]["median"],
                                "ACKs/s")
         label = "The 75/25 mix" if size == "mix" else f"{size}-byte records"
-        head = ["server", "cores", "closed-loop appends/s", "p50 µs", "p99 µs", "FULL (retried)"]
+        head = ["server", "cores", "closed-loop appends/s", "p50 µs", "p99 µs", "FULL (retried)",
+                "appended twice"]
         if field == "saturation_per_s":
             head += ["saturation ACKs/s", "FULL at saturation"]
         head += ["÷ userspace (" + ("saturation" if field == "saturation_per_s" else "appends/s") + ")"]
