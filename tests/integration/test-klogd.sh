@@ -124,6 +124,9 @@ check "klogd --help describes the options" sh -c "'$klogd' --help | grep -q -- '
 "$klogd" --iface x --dir y --pool nope >/dev/null 2>"$work/err"
 check "klogd refuses a bad option value with a message and status 2" \
 	sh -c "test $? -eq 2 && grep -q \"invalid value for --pool: 'nope'\" '$work/err'"
+"$klogd" --iface x --dir y --window 8388609 >/dev/null 2>"$work/err"
+check "klogd refuses a window above 2^23 (the packed reservation word's range)" \
+	sh -c "test $? -eq 2 && grep -q \"invalid value for --window: '8388609'\" '$work/err'"
 
 # --- klogctl by hand ---------------------------------------------------------
 printf 'first record' >"$work/a"
