@@ -106,11 +106,7 @@ testbed_start_klogd klogd_pid "$srv" "$work/klogd.log" \
 	"$klogd" --iface "$vs" --dir "$work/log" --name "$name" || fail "klogd did not start"
 
 # A counter of a pinned map, summed over CPUs: map_sum klog_stats nack_busy
-map_sum() {
-	bpftool -j map dump pinned "$pins/$1" |
-		jq --arg f "$2" '[.[] | (.formatted // .) | (.values // [.value])[] |
-			(.value // .) | .[$f] // empty] | add // 0'
-}
+map_sum() { bench_map_sum "$pins" "$@"; }
 
 # Until every LSN handed out is durable, so each run starts from a drained log.
 wait_drained() {
@@ -125,7 +121,7 @@ wait_drained() {
 }
 
 counters=(appends nack_full_window nack_full_pool nack_busy nack_notready retransmits queries)
-snap() { for c in "${counters[@]}"; do echo "$c $(map_sum klog_stats "$c")"; done; }
+snap() { bench_klog_snap "$pins" "${counters[@]}"; }
 
 # One host-wide counter: flush requests completed by the log's disk (the 16th
 # field of /sys/class/block/DEV/stat), all writers together.

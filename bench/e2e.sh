@@ -220,13 +220,8 @@ stop_bg() {
 	server_pids=()
 }
 
-map_sum() { # MAP FIELD: a counter of a pinned klog map, summed over CPUs
-	bpftool -j map dump pinned "$pins/$1" |
-		jq --arg f "$2" '[.[] | (.formatted // .) | (.values // [.value])[] |
-			(.value // .) | .[$f] // empty] | add // 0'
-}
 klog_counters=(appends nack_full_window nack_full_pool nack_busy retransmits)
-klog_snap() { for c in "${klog_counters[@]}"; do echo "$c $(map_sum klog_stats "$c")"; done; }
+klog_snap() { bench_klog_snap "$pins" "${klog_counters[@]}"; }
 
 # Until klogd has drained and truncated every record (up to 20 s): after a
 # saturation run, the next run starts with an empty window and pool.

@@ -122,3 +122,19 @@ stat_json() {
 	jq -s 'sort | { median: (if length % 2 == 1 then .[(length - 1) / 2]
 		else (.[length / 2 - 1] + .[length / 2]) / 2 end), min: .[0], max: .[-1] }' "$1"
 }
+
+# bench_map_sum PINS MAP FIELD: a field of the pinned klog map PINS/MAP,
+# summed over CPUs (bpftool's JSON, per-CPU or not).
+bench_map_sum() {
+	bpftool -j map dump pinned "$1/$2" |
+		jq --arg f "$3" '[.[] | (.formatted // .) | (.values // [.value])[] |
+			(.value // .) | .[$f] // empty] | add // 0'
+}
+
+# bench_klog_snap PINS COUNTER...: "COUNTER VALUE" lines from PINS/klog_stats,
+# to subtract a snapshot before a run from one after it.
+bench_klog_snap() {
+	local pins=$1 c
+	shift
+	for c; do echo "$c $(bench_map_sum "$pins" klog_stats "$c")"; done
+}

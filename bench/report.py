@@ -278,11 +278,11 @@ def e2e_section(rep, e):
              ("p99_us", "p99 ACK latency, µs", "µs", True)]
     if field == "saturation_per_s":
         plots.insert(0, ("saturation_per_s", "saturation ACKs/s (bench/loadgen)", "ACKs/s", False))
-    for field_, title, ylabel, log in plots:
-        vals = {(f"{size}, {plural(c, 'core')}", s): by[(s, c, size)][field_]
+    for key, title, ylabel, log in plots:
+        vals = {(f"{size}, {plural(c, 'core')}", s): by[(s, c, size)][key]
                 for size, c in pairs for s in servers if (s, c, size) in by}
         groups = [f"{size}, {plural(c, 'core')}" for size, c in pairs]
-        lines += [rep.bars(f"e2e-{field_.replace('_', '-')}",
+        lines += [rep.bars(f"e2e-{key.replace('_', '-')}",
                            f"End to end: {title} (median, min–max)", ylabel,
                            groups, servers, vals, log), ""]
     return lines

@@ -25,8 +25,8 @@ struct {
 	__type(value, struct klog_client_state);
 } klog_clients SEC(".maps");
 
-/* A new client's state: all zero (raw bytes, so no lock type in .rodata). */
-static const __u8 klog_client_zero[sizeof(struct klog_client_state)];
+/* A new client's state: all zero; a map value, as the helper wants. */
+static const struct klog_client_state klog_client_zero;
 
 enum klog_dedup_verdict {
 	KLOG_DEDUP_NEW,    /* claimed: append it, then klog_dedup_settle() */
@@ -71,7 +71,7 @@ static __always_inline struct klog_client_state *klog_client_get(__u32 client_id
 	if (st)
 		return st;
 	/* NOEXIST: two CPUs may race to create it; either way one exists after. */
-	bpf_map_update_elem(&klog_clients, &client_id, klog_client_zero, BPF_NOEXIST);
+	bpf_map_update_elem(&klog_clients, &client_id, &klog_client_zero, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&klog_clients, &client_id);
 }
 
@@ -82,16 +82,8 @@ static __always_inline struct klog_client_state *klog_client_get(__u32 client_id
  * argument relies on x86 keeping loads in order and stores in order, as the
  * allocation entries' publication does (doc/design.md).
  */
-struct klog_dedup_copy {
-	__u64 seq;
-	__u64 request_id;
-	__u64 lsn;
-	__u32 fp;
-	__u32 used;
-};
-
-/* A whole copy of s, or false if a writer owns it now. */
-static __always_inline bool klog_dedup_read(struct klog_dedup_slot *s, struct klog_dedup_copy *c)
+/* A whole copy of s in c, or false if a writer owns it now. */
+static __always_inline bool klog_dedup_read(struct klog_dedup_slot *s, struct klog_dedup_slot *c)
 {
 	c->seq = READ_ONCE(s->seq);
 	barrier();
@@ -118,7 +110,7 @@ static __always_inline bool klog_dedup_write(struct klog_dedup_slot *s, __u64 se
 	return true;
 }
 
-/* Refresh the client's clock for klogd's expiry: a store per tick of the coarse clock, not per request. */
+/* Refresh the client's clock for klogd's expiry: a store per coarse clock tick, not per request. */
 static __always_inline void klog_client_touch(struct klog_client_state *st)
 {
 	__u64 now = bpf_ktime_get_coarse_ns();
@@ -139,7 +131,7 @@ static __always_inline enum klog_dedup_verdict klog_dedup_check(struct klog_clie
 								__u32 *fp)
 {
 	struct klog_dedup_slot *s = &st->slot[req & (KLOG_DEDUP_WINDOW - 1)];
-	struct klog_dedup_copy c;
+	struct klog_dedup_slot c;
 	__u64 max;
 
 	klog_client_touch(st);
@@ -176,7 +168,7 @@ static __always_inline void klog_dedup_settle(struct klog_client_state *st, __u6
 					      __u64 lsn, __u32 fp)
 {
 	struct klog_dedup_slot *s = &st->slot[req & (KLOG_DEDUP_WINDOW - 1)];
-	struct klog_dedup_copy c;
+	struct klog_dedup_slot c;
 
 	/* Only a claim by another request moves seq while this one is in progress. */
 	if (klog_dedup_read(s, &c) && c.used && c.request_id == req && !c.lsn)

@@ -37,7 +37,10 @@ const volatile __u32 kerby_pool_kind = KERBY_POOL_RING;
 const volatile __u32 klog_window_mask;
 const volatile __u64 kerby_pool_mask;
 
-/* i mod n, where mask is n - 1 for a power of two (load-time constants: one branch is compiled out). */
+/*
+ * i mod n, where mask is n - 1 for a power of two (load-time constants: the
+ * verifier drops the branch not taken).
+ */
 static __always_inline __u64 klog_mod(__u64 i, __u64 n, __u64 mask)
 {
 	return mask ? i & mask : i % n;
