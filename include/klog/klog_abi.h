@@ -177,7 +177,10 @@ _Static_assert(sizeof(struct klog_alloc_entry) == 48, "klog_alloc_entry layout")
 
 /*
  * Control map value (single-entry mmap-able array), shared without syscalls.
- * BPF writes next_lsn; the daemon writes the other three.
+ * BPF writes next_lsn; the daemon writes the rest.  The log's identity and
+ * the settings it was created with are written once, before next_lsn, and
+ * read back by a klogd that adopts the pinned log: they are facts about the
+ * maps, never guessed from their sizes.
  */
 struct klog_ctl {
 	__u64 next_lsn;       /* every LSN below is reserved and will commit */
@@ -185,8 +188,16 @@ struct klog_ctl {
 	__u64 durable_lsn;    /* every LSN below is durable on disk */
 	__u64 pool_watermark; /* every block index below is free again */
 	__u64 drain_sleeping; /* klogd waits on klog_wake: a new record must wake it */
+	__u64 log_id;         /* random, non-zero, chosen when the log was created */
+	__u64 pool_blocks;    /* settings at creation: memory pool blocks, */
+	__u32 pool_kind;      /* enum kerby_pool_kind, */
+	__u32 window;         /* allocation map entries, */
+	__u32 clients;        /* dedup table entries, */
+	__u32 block_size;     /* KLOG_BLOCK_SIZE and */
+	__u32 max_record;     /* KLOG_MAX_RECORD of the build that created it */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct klog_ctl) == 40, "klog_ctl layout");
+_Static_assert(sizeof(struct klog_ctl) == 80, "klog_ctl layout");
 
 /*
  * Where to send the DURABLE notice of a record appended with KLOG_F_DURABLE
