@@ -136,7 +136,7 @@ static int klog_design(enum kerby_pool_kind pool, uint64_t n, struct design *d)
 	if (!err)
 		err = klog__load(skel);
 	if (!err && !(err = klog_kern_open(&k, skel->obj))) {
-		err = klog_kern_init(&k, KLOG_FIRST_LSN);
+		err = klog_kern_init(&k, KLOG_FIRST_LSN, 1);
 		if (!err)
 			err = fill(bpf_program__fd(skel->progs.klog_xdp_append), n, d);
 		if (!err)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -353,6 +354,9 @@ static int run(const struct config *c, int sfd)
 	}
 	if (l.adopted)
 		wo.first_lsn = __atomic_load_n(&l.k.ctl->truncated_lsn, __ATOMIC_ACQUIRE);
+	/* Placeholder until the directory carries the id (issue 9). */
+	if (getrandom(&wo.log_id, sizeof(wo.log_id), 0) != sizeof(wo.log_id) || !wo.log_id)
+		wo.log_id = 1;
 	if ((err = open_backend(c, &b)))
 		goto out;
 	if ((err = klog_writer_open(&w, &wo, b, &rec))) {
@@ -364,7 +368,7 @@ static int run(const struct config *c, int sfd)
 	if (rec.cut_bytes)
 		klogd_log("cut a torn tail of %llu bytes after LSN %llu",
 			  (unsigned long long)rec.cut_bytes, (unsigned long long)rec.next_lsn - 1);
-	if (!l.adopted && (err = klog_kern_init(&l.k, rec.next_lsn)))
+	if (!l.adopted && (err = klog_kern_init(&l.k, rec.next_lsn, wo.log_id)))
 		goto out;
 	if ((err = klogd_notify_open(&notify, l.kern.port, c->batch))) {
 		klogd_log("cannot open the sockets for DURABLE notices on port %u: %s", l.kern.port,

@@ -53,6 +53,7 @@ struct klog_writer {
 	int dirfd, seg_fd, idx_fd;
 	bool direct;
 	uint64_t seg_first, seg_size, salt;
+	uint64_t log_id;      /* for new segments' headers */
 	uint64_t new_seg_size; /* for segments created from now on */
 	uint32_t max_record;
 	uint64_t base;        /* segment offset of buf[0], a multiple of BLK */
@@ -260,7 +261,7 @@ static int new_segment(struct klog_writer *w, uint64_t first)
 	w->seg_fd = fd;
 	if ((err = w->b->ops->set_file(w->b, SLOT_SEG, fd)))
 		goto fail_unlink;
-	klog_seg_hdr_init(&h, first, w->salt, w->seg_size);
+	klog_seg_hdr_init(&h, first, w->salt, w->seg_size, w->log_id);
 	memset(w->buf, 0, BLK);
 	memcpy(w->buf, &h, sizeof(h));
 	if ((err = klog_backend_write(w->b, SLOT_SEG, buf_off(w), BLK, 0, true)))
@@ -569,7 +570,8 @@ int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
 	memset(rec, 0, sizeof(*rec));
 	*w = (struct klog_writer){ .b = b, .buf = b->buf, .region = b->buf_size, .dirfd = -1,
 				   .seg_fd = -1, .idx_fd = -1, .direct = true,
-				   .new_seg_size = o->seg_size, .max_record = o->max_record };
+				   .new_seg_size = o->seg_size, .max_record = o->max_record,
+				   .log_id = o->log_id };
 	min_buf = 2 * round_blk(klog_rec_size(o->max_record)) + BLK;
 	if ((b->buf_size / 2 & ~(size_t)(BLK - 1)) >= min_buf)
 		w->region = b->buf_size / 2 & ~(size_t)(BLK - 1);

@@ -18,6 +18,7 @@ struct klog_writer_opts {
 	uint64_t seg_size;    /* bytes per segment, header included */
 	uint32_t max_record;  /* largest payload accepted */
 	uint64_t first_lsn;   /* LSN of the first record of an empty directory */
+	uint64_t log_id;      /* written in the header of each new segment */
 };
 
 /* What opening an existing log found. */

@@ -15,7 +15,7 @@
 #define NAME_DIGITS 20
 
 /* The structs are the on-disk layout: no padding may creep in. */
-_Static_assert(sizeof(struct klog_seg_hdr) == 40, "segment header is 40 bytes");
+_Static_assert(sizeof(struct klog_seg_hdr) == 48, "segment header is 48 bytes");
 _Static_assert(sizeof(struct klog_rec_hdr) == 40, "record header is 40 bytes");
 _Static_assert(sizeof(struct klog_rec_hdr) % KLOG_REC_ALIGN == 0, "payload stays aligned");
 
@@ -36,7 +36,7 @@ static uint32_t seg_hdr_crc(struct klog_seg_hdr le)
  * every little-endian machine).
  */
 void klog_seg_hdr_init(struct klog_seg_hdr *h, uint64_t first_lsn, uint64_t salt,
-		       uint64_t seg_size)
+		       uint64_t seg_size, uint64_t log_id)
 {
 	*h = (struct klog_seg_hdr){
 		.magic = htole32(KLOG_SEG_MAGIC),
@@ -45,6 +45,7 @@ void klog_seg_hdr_init(struct klog_seg_hdr *h, uint64_t first_lsn, uint64_t salt
 		.first_lsn = htole64(first_lsn),
 		.salt = htole64(salt),
 		.seg_size = htole64(seg_size),
+		.log_id = htole64(log_id),
 	};
 	h->crc = htole32(seg_hdr_crc(*h));
 }
@@ -81,6 +82,7 @@ int klog_seg_hdr_decode(const void *buf, size_t n, struct klog_seg_hdr *h)
 		.first_lsn = le64toh(le.first_lsn),
 		.salt = le64toh(le.salt),
 		.seg_size = le64toh(le.seg_size),
+		.log_id = le64toh(le.log_id),
 		.crc = le32toh(le.crc),
 	};
 	return 0;

@@ -14,7 +14,7 @@
 
 #define KLOG_SEG_MAGIC 0x4745534bu /* bytes "KSEG" */
 #define KLOG_REC_MAGIC 0x4345524bu /* bytes "KREC" */
-#define KLOG_FORMAT_VERSION 1
+#define KLOG_FORMAT_VERSION 2
 #define KLOG_SEG_HDR_SIZE 4096     /* the header fills the first block */
 #define KLOG_REC_ALIGN 8
 #define KLOG_SEG_SUFFIX ".klog"
@@ -30,6 +30,7 @@ struct klog_seg_hdr {
 	uint64_t first_lsn; /* LSN of the segment's first record */
 	uint64_t salt;      /* random per segment, repeated in every record */
 	uint64_t seg_size;  /* bytes the segment may hold, header included */
+	uint64_t log_id;    /* the log's identity, the same in every segment */
 	uint32_t flags;     /* 0 */
 	uint32_t crc;       /* CRC-32C of the bytes above, with crc = 0 */
 };
@@ -69,7 +70,7 @@ uint32_t klog_crc32c_sw(uint32_t crc, const void *buf, size_t len);
 
 /* Fill h for a new segment, crc included. */
 void klog_seg_hdr_init(struct klog_seg_hdr *h, uint64_t first_lsn, uint64_t salt,
-		       uint64_t seg_size);
+		       uint64_t seg_size, uint64_t log_id);
 
 /*
  * Check and decode the header at the start of buf (n bytes).

@@ -199,7 +199,7 @@ void klog_kern_close(struct klog_kern *k)
 	k->cpu_entries = NULL;
 }
 
-int klog_kern_init(struct klog_kern *k, uint64_t first_lsn)
+int klog_kern_init(struct klog_kern *k, uint64_t first_lsn, uint64_t log_id)
 {
 	struct kerby_index ix = {
 		.next_block = KERBY_FIRST_BLOCK,
@@ -209,13 +209,19 @@ int klog_kern_init(struct klog_kern *k, uint64_t first_lsn)
 
 	if (__atomic_load_n(&k->ctl->next_lsn, __ATOMIC_ACQUIRE) >= KLOG_FIRST_LSN)
 		return 0;
-	if (first_lsn < KLOG_FIRST_LSN)
+	if (first_lsn < KLOG_FIRST_LSN || !log_id)
 		return -EINVAL;
 	if (bpf_map_update_elem(k->index_fd, &zero, &ix, 0))
 		return -errno;
 	k->ctl->truncated_lsn = first_lsn;
 	k->ctl->durable_lsn = first_lsn;
 	k->ctl->pool_watermark = KERBY_FIRST_BLOCK;
+	k->ctl->log_id = log_id;
+	k->ctl->pool_blocks = k->pool_blocks;
+	k->ctl->pool_kind = k->pool;
+	k->ctl->window = k->window;
+	k->ctl->block_size = KLOG_BLOCK_SIZE;
+	k->ctl->max_record = KLOG_MAX_RECORD;
 	/* next_lsn last: the programs answer NOTREADY until it is set. */
 	__atomic_store_n(&k->ctl->next_lsn, first_lsn, __ATOMIC_RELEASE);
 	return 0;

@@ -84,9 +84,10 @@ void klog_kern_close(struct klog_kern *k);
 /*
  * Initialise a fresh log so that its first record gets first_lsn (1 for a
  * new log; the disk's next LSN when the maps are new but the log is not).
- * Leaves an initialised log alone.
+ * log_id (non-zero) is the log's identity, kept in the control map with the
+ * settings the maps were made with.  Leaves an initialised log alone.
  */
-int klog_kern_init(struct klog_kern *k, uint64_t first_lsn);
+int klog_kern_init(struct klog_kern *k, uint64_t first_lsn, uint64_t log_id);
 
 /*
  * Fetch into c the allocation entries of LSNs [lsn, lsn + n), or of those

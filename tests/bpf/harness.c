@@ -29,7 +29,7 @@ void fixture_load(struct fixture *f, const struct klog_kern_opts *o, bool init)
 	err = klog_kern_open(&f->k, f->skel->obj);
 	ck_assert_msg(!err, "klog_kern_open: %s", strerror(-err));
 	if (init) {
-		err = klog_kern_init(&f->k, KLOG_FIRST_LSN);
+		err = klog_kern_init(&f->k, KLOG_FIRST_LSN, 1);
 		ck_assert_msg(!err, "klog_kern_init: %s", strerror(-err));
 	}
 }

@@ -44,7 +44,7 @@ static void kfix_load(struct kfix *f, enum kerby_pool_kind pool, uint64_t blocks
 	ck_assert_int_eq(klog_kern_configure(f->skel->obj, &o), 0);
 	ck_assert_int_eq(kerby_ops__load(f->skel), 0);
 	ck_assert_int_eq(klog_kern_open(&f->k, f->skel->obj), 0);
-	ck_assert_int_eq(klog_kern_init(&f->k, KLOG_FIRST_LSN), 0);
+	ck_assert_int_eq(klog_kern_init(&f->k, KLOG_FIRST_LSN, 1), 0);
 }
 
 static void kfix_destroy(struct kfix *f)

@@ -23,6 +23,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define FIRST_LSN 0x100000007ull
 #define SALT 0x5a17c0ffee123457ull
+#define LOG_ID 0x10c1d0000000001ull
 #define MAX_LEN 9000u
 #define MAX_RECS 8
 #define IMG_CAP (64u << 10) /* a multiple of the page size */
@@ -113,7 +114,7 @@ static void seg_write(struct seg *s, uint64_t salt, uint64_t seg_size, const uin
 	struct klog_seg_hdr h;
 
 	ck_assert_uint_le(nrec, MAX_RECS);
-	klog_seg_hdr_init(&h, FIRST_LSN, salt, seg_size);
+	klog_seg_hdr_init(&h, FIRST_LSN, salt, seg_size, LOG_ID);
 	memcpy(s->buf, &h, sizeof(h));
 	memset(s->buf + sizeof(h), 0, HDR - sizeof(h));
 	s->n = HDR;
@@ -234,11 +235,12 @@ END_TEST
 
 START_TEST(hdr_bytes)
 {
-	static const uint8_t want[36] = {
-		'K', 'S', 'E', 'G', 1, 0, 0x00, 0x10,                   /* magic, version, hdr_size */
+	static const uint8_t want[44] = {
+		'K', 'S', 'E', 'G', 2, 0, 0x00, 0x10,                   /* magic, version, hdr_size */
 		0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,         /* first_lsn */
 		0x18, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11,         /* salt */
 		0x28, 0x27, 0x26, 0x25, 0x24, 0x23, 0x22, 0x21,         /* seg_size */
+		0x38, 0x37, 0x36, 0x35, 0x34, 0x33, 0x32, 0x31,         /* log_id */
 		0, 0, 0, 0,                                             /* flags */
 	};
 	uint8_t img[sizeof(struct klog_seg_hdr)];
@@ -247,23 +249,25 @@ START_TEST(hdr_bytes)
 	ck_assert_uint_eq(offsetof(struct klog_seg_hdr, first_lsn), 8);
 	ck_assert_uint_eq(offsetof(struct klog_seg_hdr, salt), 16);
 	ck_assert_uint_eq(offsetof(struct klog_seg_hdr, seg_size), 24);
-	ck_assert_uint_eq(offsetof(struct klog_seg_hdr, flags), 32);
-	ck_assert_uint_eq(offsetof(struct klog_seg_hdr, crc), 36);
-	ck_assert_uint_eq(sizeof(h), 40);
-	klog_seg_hdr_init(&h, 0x0102030405060708ull, 0x1112131415161718ull, 0x2122232425262728ull);
+	ck_assert_uint_eq(offsetof(struct klog_seg_hdr, log_id), 32);
+	ck_assert_uint_eq(offsetof(struct klog_seg_hdr, flags), 40);
+	ck_assert_uint_eq(offsetof(struct klog_seg_hdr, crc), 44);
+	ck_assert_uint_eq(sizeof(h), 48);
+	klog_seg_hdr_init(&h, 0x0102030405060708ull, 0x1112131415161718ull, 0x2122232425262728ull,
+			  0x3132333435363738ull);
 	memcpy(img, &h, sizeof(img));
 	ck_assert_mem_eq(img, want, sizeof(want));
-	memset(img + 36, 0, 4);
+	memset(img + 44, 0, 4);
 	ck_assert_uint_eq(le32toh(h.crc), ref_crc(0, img, sizeof(img)));
 }
 END_TEST
 
 static const struct {
-	uint64_t first_lsn, salt, seg_size;
+	uint64_t first_lsn, salt, seg_size, log_id;
 } hdr_values[] = {
-	{ 0, 0, HDR },
-	{ FIRST_LSN, SALT, KLOG_DEFAULT_SEG_SIZE },
-	{ UINT64_MAX, UINT64_MAX, UINT64_MAX },
+	{ 0, 0, HDR, 0 },
+	{ FIRST_LSN, SALT, KLOG_DEFAULT_SEG_SIZE, LOG_ID },
+	{ UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX },
 };
 
 START_TEST(hdr_round_trip)
@@ -272,7 +276,7 @@ START_TEST(hdr_round_trip)
 	struct klog_seg_hdr h, d;
 
 	klog_seg_hdr_init(&h, hdr_values[_i].first_lsn, hdr_values[_i].salt,
-			  hdr_values[_i].seg_size);
+			  hdr_values[_i].seg_size, hdr_values[_i].log_id);
 	memcpy(blk, &h, sizeof(h));
 	blk[HDR] = 0xff; /* past the header block: records, not the header's business */
 	ck_assert_int_eq(klog_seg_hdr_decode(blk, sizeof(blk), &d), 0);
@@ -282,6 +286,7 @@ START_TEST(hdr_round_trip)
 	ck_assert_uint_eq(d.first_lsn, hdr_values[_i].first_lsn);
 	ck_assert_uint_eq(d.salt, hdr_values[_i].salt);
 	ck_assert_uint_eq(d.seg_size, hdr_values[_i].seg_size);
+	ck_assert_uint_eq(d.log_id, hdr_values[_i].log_id);
 	ck_assert_uint_eq(d.flags, 0);
 	ck_assert_uint_eq(d.crc, le32toh(h.crc));
 }
@@ -301,18 +306,19 @@ static const struct {
 	{ "struct alone", .n = sizeof(struct klog_seg_hdr), .want = -EBADMSG },
 	{ "magic", .off = 0, .x = 0x01, .want = -EBADMSG },
 	{ "magic, crc fixed", .off = 3, .x = 0x80, .fix_crc = true, .want = -EBADMSG },
-	{ "version 2", .off = 4, .x = 0x03, .want = -EPROTO },
-	{ "version 0, crc fixed", .off = 4, .x = 0x01, .fix_crc = true, .want = -EPROTO },
-	{ "version 257, crc fixed", .off = 5, .x = 0x01, .fix_crc = true, .want = -EPROTO },
+	{ "version 1", .off = 4, .x = 0x03, .want = -EPROTO },
+	{ "version 0, crc fixed", .off = 4, .x = 0x02, .fix_crc = true, .want = -EPROTO },
+	{ "version 258, crc fixed", .off = 5, .x = 0x01, .fix_crc = true, .want = -EPROTO },
 	{ "hdr_size, crc fixed", .off = 6, .x = 0x01, .fix_crc = true, .want = -EBADMSG },
 	{ "first_lsn", .off = 8, .x = 0x01, .want = -EBADMSG },
 	{ "salt", .off = 23, .x = 0x80, .want = -EBADMSG },
 	{ "seg_size", .off = 24, .x = 0x10, .want = -EBADMSG },
 	{ "seg_size below the header", .seg_size = HDR - 1, .want = -EBADMSG },
-	{ "flags", .off = 32, .x = 0x01, .want = -EBADMSG },
-	{ "flags, crc fixed", .off = 35, .x = 0x80, .fix_crc = true, .want = -EPROTO },
-	{ "crc", .off = 36, .x = 0x01, .want = -EBADMSG },
-	{ "first byte after the struct", .off = 40, .x = 0x01, .want = -EBADMSG },
+	{ "log_id", .off = 39, .x = 0x04, .want = -EBADMSG },
+	{ "flags", .off = 40, .x = 0x01, .want = -EBADMSG },
+	{ "flags, crc fixed", .off = 43, .x = 0x80, .fix_crc = true, .want = -EPROTO },
+	{ "crc", .off = 44, .x = 0x01, .want = -EBADMSG },
+	{ "first byte after the struct", .off = 48, .x = 0x01, .want = -EBADMSG },
 	{ "last byte of the block", .off = HDR - 1, .x = 0x80, .want = -EBADMSG },
 };
 
@@ -323,13 +329,13 @@ START_TEST(hdr_refuses)
 	uint32_t crc;
 
 	klog_seg_hdr_init(&h, FIRST_LSN, SALT, hdr_bad[_i].seg_size ? hdr_bad[_i].seg_size
-								     : KLOG_DEFAULT_SEG_SIZE);
+								     : KLOG_DEFAULT_SEG_SIZE, LOG_ID);
 	memcpy(blk, &h, sizeof(h));
 	blk[hdr_bad[_i].off] ^= hdr_bad[_i].x;
 	if (hdr_bad[_i].fix_crc) {
-		memset(blk + 36, 0, 4);
+		memset(blk + 44, 0, 4);
 		crc = htole32(ref_crc(0, blk, sizeof(h)));
-		memcpy(blk + 36, &crc, 4);
+		memcpy(blk + 44, &crc, 4);
 	}
 	ck_assert_msg(klog_seg_hdr_decode(blk, hdr_bad[_i].n ? hdr_bad[_i].n : HDR, &h) ==
 		      hdr_bad[_i].want, "%s", hdr_bad[_i].what);
@@ -548,9 +554,9 @@ START_TEST(scan_bad_header)
 
 	seg_new(&s, all_lens, 2);
 	ck_assert_int_eq(scan(guard_copy(s.buf, HDR - 1), HDR - 1, 0), -EBADMSG);
-	s.buf[4] = 2; /* version: the scan knows no other format */
+	s.buf[4] = 3; /* version: the scan knows no other format */
 	ck_assert_int_eq(scan(s.buf, s.n, 0), -EBADMSG);
-	s.buf[4] = 1;
+	s.buf[4] = 2;
 	s.buf[8] ^= 1;
 	ck_assert_int_eq(scan(s.buf, s.n, 0), -EBADMSG);
 	free(s.buf);

@@ -128,7 +128,7 @@ static void hl_segment(struct hlog *h, uint64_t seg_size, size_t prealloc)
 	h->first = h->next;
 	h->seg_size = seg_size;
 	h->end = KLOG_SEG_HDR_SIZE;
-	klog_seg_hdr_init(&hdr, h->first, SALT ^ h->first, seg_size);
+	klog_seg_hdr_init(&hdr, h->first, SALT ^ h->first, seg_size, 0x10c1d);
 	memcpy(block, &hdr, sizeof(hdr));
 	path_in(path, h, h->first, false);
 	h->seg = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
