@@ -6,11 +6,20 @@
  * datasync that covers it), so its length is the durable point and nothing
  * past it is ever returned.  Each segment is read through rseg.c: mapped,
  * with the index entries read so far kept, within a memory budget.
+ *
+ * A reader is never silent about what it cannot read: a segment or index
+ * that does not open, a hole between segments, a damaged record are each an
+ * error with its own code, and klog_reader_strerror() names the file, the
+ * offset and the LSNs.  Segments are opened when first read and at most
+ * KLOG_READER_MAX_OPEN are open at once, so a log of thousands of segments
+ * needs a few dozen descriptors.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,63 +38,109 @@
 #define KLOG_READER_IX_CACHE (64u << 20)
 #endif
 
+/* Segments open at once (two descriptors and a mapping each); the least recently used shuts. */
+#ifndef KLOG_READER_MAX_OPEN
+#define KLOG_READER_MAX_OPEN 16
+#endif
+
 struct klog_reader {
 	int dirfd;
+	char *dir;             /* as given, for messages */
 	struct klog_rseg *seg; /* sorted by first LSN */
 	size_t nseg;
+	size_t nopen;          /* segments open */
 	uint8_t *buf;          /* one record of the largest size */
 	size_t buf_size;
-	uint64_t clock;        /* segment reads so far: what "least recently" counts in */
+	uint64_t clock;        /* segment uses so far: what "least recently" counts in */
 	size_t ix_bytes;       /* index entries kept, all segments */
+	char msg[512];         /* the last error's detail */
 };
 
-static int seg_cmp(const void *a, const void *b)
-{
-	const struct klog_rseg *x = a, *y = b;
+/* Set the detail of err, and return it. */
+static int failf(struct klog_reader *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-	return x->first < y->first ? -1 : x->first > y->first;
+static int failf(struct klog_reader *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+	return err;
 }
 
-/* Pick up segments klogd created since the last look, and the index's growth. */
+/* LSNs s holds, for messages: "LSNs 51..100", "LSNs from 101" for the last segment. */
+static void span_of(const struct klog_reader *r, size_t i, char *out, size_t n)
+{
+	if (i + 1 < r->nseg)
+		snprintf(out, n, "LSNs %" PRIu64 "..%" PRIu64, r->seg[i].first,
+			 r->seg[i + 1].first - 1);
+	else
+		snprintf(out, n, "LSNs from %" PRIu64, r->seg[i].first);
+}
+
+/* The detail of an error of segment i: its file, offset and what was wrong, and its LSNs. */
+static int seg_fail(struct klog_reader *r, size_t i, int err, const struct klog_rseg_err *e)
+{
+	char span[64], off[32] = "";
+
+	span_of(r, i, span, sizeof(span));
+	if (e->off != UINT64_MAX)
+		snprintf(off, sizeof(off), " offset %" PRIu64, e->off);
+	return failf(r, err, "%s/%s%s %s (segment of %s)", r->dir, e->file, off, e->why, span);
+}
+
+/* The first LSNs of the segments in the directory now, sorted: *firsts malloc'd. */
+static int list_segments(struct klog_reader *r, uint64_t **firsts, size_t *n)
+{
+	int err = klog_seg_list(r->dirfd, firsts, n);
+
+	return err && err != -ENOMEM ?
+		       failf(r, err, "%s: cannot list: %s", r->dir, strerror(-err)) : err;
+}
+
+static void seg_forget(struct klog_reader *r, struct klog_rseg *s)
+{
+	if (s->fd >= 0)
+		r->nopen--;
+	r->ix_bytes -= s->ix_bytes;
+	klog_rseg_close(s);
+}
+
+/*
+ * Take the directory's segments as they are now: new ones klogd created
+ * since the last look, without the ones retired; what is known of those
+ * that stay is kept.
+ */
 static int refresh(struct klog_reader *r)
 {
-	int fd = dup(r->dirfd);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	struct dirent *de;
-	int err = 0;
+	struct klog_rseg *seg = NULL;
+	uint64_t *firsts;
+	size_t n, j = 0;
+	int err = list_segments(r, &firsts, &n);
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return -errno;
+	if (err)
+		return err;
+	if (n && !(seg = calloc(n, sizeof(*seg)))) {
+		free(firsts);
+		return -ENOMEM;
 	}
-	rewinddir(d);
-	while ((de = readdir(d))) {
-		uint64_t first;
-		bool known = false;
-
-		if (klog_seg_parse_name(de->d_name, &first))
-			continue;
-		for (size_t i = 0; i < r->nseg && !known; i++)
-			known = r->seg[i].first == first;
-		if (known)
-			continue;
-		struct klog_rseg *n = realloc(r->seg, (r->nseg + 1) * sizeof(*n));
-
-		if (!n) {
-			err = -ENOMEM;
-			break;
-		}
-		r->seg = n;
-		if (klog_rseg_open(&r->seg[r->nseg], r->dirfd, first) == 0)
-			r->nseg++;
-		/* else: a segment being created, or removed, between readdir and open */
+	for (size_t i = 0; i < n; i++) {
+		while (j < r->nseg && r->seg[j].first < firsts[i])
+			seg_forget(r, &r->seg[j++]);
+		if (j < r->nseg && r->seg[j].first == firsts[i])
+			seg[i] = r->seg[j++];
+		else
+			klog_rseg_init(&seg[i], r->dirfd, firsts[i]);
 	}
-	closedir(d);
-	qsort(r->seg, r->nseg, sizeof(*r->seg), seg_cmp);
-	for (size_t i = 0; i < r->nseg && !err; i++)
-		err = klog_rseg_count(&r->seg[i]);
-	return err;
+	while (j < r->nseg)
+		seg_forget(r, &r->seg[j++]);
+	free(r->seg);
+	free(firsts);
+	r->seg = seg;
+	r->nseg = n;
+	return 0;
 }
 
 int klog_reader_open(struct klog_reader **out, const char *dir)
@@ -97,9 +152,10 @@ int klog_reader_open(struct klog_reader **out, const char *dir)
 		return -ENOMEM;
 	r->buf_size = klog_rec_size(KLOG_MAX_RECORD);
 	r->buf = malloc(r->buf_size);
+	r->dir = strdup(dir);
 	r->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (!r->buf || r->dirfd < 0) {
-		err = r->buf ? -errno : -ENOMEM;
+	if (!r->buf || !r->dir || r->dirfd < 0) {
+		err = r->buf && r->dir ? -errno : -ENOMEM;
 		klog_reader_close(r);
 		return err;
 	}
@@ -121,11 +177,63 @@ void klog_reader_close(struct klog_reader *r)
 		close(r->dirfd);
 	free(r->seg);
 	free(r->buf);
+	free(r->dir);
 	free(r);
 }
 
-/* The segment that holds lsn, or NULL. */
-static struct klog_rseg *find(struct klog_reader *r, uint64_t lsn)
+const char *klog_reader_strerror(struct klog_reader *r)
+{
+	return r->msg;
+}
+
+/* Shut the segment used least recently but keep, if one is open; false if none. */
+static bool shut_lru(struct klog_reader *r, const struct klog_rseg *keep)
+{
+	struct klog_rseg *old = NULL;
+
+	for (size_t i = 0; i < r->nseg; i++) {
+		struct klog_rseg *s = &r->seg[i];
+
+		if (s != keep && s->fd >= 0 && (!old || s->used < old->used))
+			old = s;
+	}
+	if (old) {
+		klog_rseg_shut(old);
+		r->nopen--;
+	}
+	return old;
+}
+
+/*
+ * Segment i open and counted (recounted if recount: the index may have
+ * grown).  Out of descriptors, it shuts others and tries again; -EMFILE
+ * once none is left to shut.
+ */
+static int seg_use(struct klog_reader *r, size_t i, bool recount)
+{
+	struct klog_rseg *s = &r->seg[i];
+	struct klog_rseg_err e;
+	bool last = i + 1 == r->nseg;
+	int err;
+
+	s->used = ++r->clock;
+	if (s->fd < 0) {
+		while (r->nopen >= KLOG_READER_MAX_OPEN && shut_lru(r, s))
+			;
+		while ((err = klog_rseg_open(s, last, &e)) == -EMFILE || err == -ENFILE)
+			if (!shut_lru(r, s))
+				break;
+		if (err)
+			return seg_fail(r, i, err, &e);
+		r->nopen++;
+	}
+	if ((recount || !s->counted) && (err = klog_rseg_count(s, last, &e)))
+		return seg_fail(r, i, err, &e);
+	return 0;
+}
+
+/* How many segments start at or below lsn: the one holding it is that minus 1. */
+static size_t find(const struct klog_reader *r, uint64_t lsn)
 {
 	size_t lo = 0, hi = r->nseg;
 
@@ -137,24 +245,27 @@ static struct klog_rseg *find(struct klog_reader *r, uint64_t lsn)
 		else
 			hi = mid;
 	}
-	return lo ? &r->seg[lo - 1] : NULL;
+	return lo;
 }
 
 int klog_reader_bounds(struct klog_reader *r, uint64_t *first, uint64_t *last)
 {
-	int err = refresh(r);
+	int err;
 
-	if (err)
+	r->msg[0] = 0;
+	if ((err = refresh(r)))
 		return err;
 	/* The last segment may be new and still empty: look back for a durable record. */
 	for (size_t i = r->nseg; i-- > 0;) {
+		if ((err = seg_use(r, i, true)))
+			return err;
 		if (r->seg[i].count) {
 			*first = r->seg[0].first;
 			*last = r->seg[i].first + r->seg[i].count - 1;
 			return 0;
 		}
 	}
-	return -ENODATA;
+	return failf(r, -ENODATA, "%s: no durable record yet", r->dir);
 }
 
 /* Drop the index entries of the segments read least recently, but keep's, to the budget. */
@@ -176,37 +287,66 @@ static void ix_evict(struct klog_reader *r, const struct klog_rseg *keep)
 	}
 }
 
-static int read_at(struct klog_reader *r, struct klog_rseg *s, uint64_t lsn,
-		   struct klog_rec *rec)
+static int read_at(struct klog_reader *r, size_t i, uint64_t lsn, struct klog_rec *rec)
 {
+	struct klog_rseg *s = &r->seg[i];
 	size_t before = s->ix_bytes;
-	int err = klog_rseg_read(s, lsn, r->buf, rec);
+	struct klog_rseg_err e;
+	int err = klog_rseg_read(s, lsn, r->buf, rec, &e);
 
-	s->used = ++r->clock;
 	if (s->ix_bytes != before) {
 		r->ix_bytes += s->ix_bytes - before;
 		ix_evict(r, s);
 	}
-	return err;
+	return err ? seg_fail(r, i, err, &e) : 0;
 }
 
-/* Record lsn, decoded into r->buf: -ENOENT, -EAGAIN, -EBADMSG as klog_read says. */
+/* lsn past segment i's durable records, with segment i + 1 after it: LSNs no file holds. */
+static int hole(struct klog_reader *r, size_t i, uint64_t lsn)
+{
+	const struct klog_rseg *s = &r->seg[i], *next = &r->seg[i + 1];
+	char a[KLOG_SEG_NAME_MAX], b[KLOG_SEG_NAME_MAX];
+
+	klog_seg_name(a, s->first, false);
+	klog_seg_name(b, next->first, false);
+	return failf(r, -ENOLINK,
+		     "%s: LSN %" PRIu64 ": no segment holds LSNs %" PRIu64 "..%" PRIu64
+		     " (%s ends at LSN %" PRIu64 ", %s starts at %" PRIu64 ")",
+		     r->dir, lsn, s->first + s->count, next->first - 1, a,
+		     s->first + s->count - 1, b, next->first);
+}
+
+/* Record lsn, decoded into r->buf: the errors klog_read documents. */
 static int lookup(struct klog_reader *r, uint64_t lsn, struct klog_rec *rec)
 {
-	struct klog_rseg *s = find(r, lsn);
 	int err;
 
-	if (!s || lsn >= s->first + s->count) {
-		/* Not known durable yet: look again before saying so. */
-		if ((err = refresh(r)))
+	r->msg[0] = 0;
+	/* What is known may be stale (new segments, a grown index): look again before failing. */
+	for (int look = 0; look < 2; look++) {
+		size_t i;
+
+		if (look && (err = refresh(r)))
 			return err;
-		s = find(r, lsn);
+		if (!(i = find(r, lsn))) {
+			if (!r->nseg)
+				continue;
+			return failf(r, -ENOENT, "%s: LSN %" PRIu64 " is below the first segment"
+				     " kept (LSN %" PRIu64 ")", r->dir, lsn, r->seg[0].first);
+		}
+		err = seg_use(r, --i, false);
+		if (!err && lsn >= r->seg[i].first + r->seg[i].count)
+			err = seg_use(r, i, true);
+		if (err == -ENOLINK && !look)
+			continue; /* retired since the last look, or missing: the next look tells */
+		if (err)
+			return err;
+		if (lsn < r->seg[i].first + r->seg[i].count)
+			return read_at(r, i, lsn, rec);
+		if (i + 1 < r->nseg)
+			return hole(r, i, lsn);
 	}
-	if (!s)
-		return r->nseg ? -ENOENT : -EAGAIN;
-	if (lsn >= s->first + s->count)
-		return -EAGAIN;
-	return read_at(r, s, lsn, rec);
+	return failf(r, -EAGAIN, "%s: LSN %" PRIu64 " is not durable yet", r->dir, lsn);
 }
 
 static struct klog_record meta_of(const struct klog_rec *rec, uint64_t lsn)
@@ -238,8 +378,10 @@ int klog_iterate(struct klog_reader *r, uint64_t from, uint64_t to, klog_iter_fn
 		struct klog_record meta;
 		int ret = lookup(r, lsn, &rec);
 
-		if (ret == -EAGAIN)
+		if (ret == -EAGAIN) {
+			r->msg[0] = 0;
 			return 0;
+		}
 		if (ret)
 			return ret;
 		meta = meta_of(&rec, lsn);

@@ -15,9 +15,13 @@
  * is read with pread, never mapped.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,6 +30,7 @@
 
 #include <klog/klog.h>
 
+#include "explain.h"
 #include "rseg.h"
 
 #define IX_CHUNK 512 /* entries read and kept together: 4 KiB of index */
@@ -36,29 +41,105 @@ struct klog_ix_chunk {
 	uint64_t off[IX_CHUNK]; /* host order */
 };
 
-int klog_rseg_open(struct klog_rseg *s, int dirfd, uint64_t first)
+static int fail(struct klog_rseg_err *e, int err, uint64_t first, bool idx, uint64_t off,
+		const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static int fail(struct klog_rseg_err *e, int err, uint64_t first, bool idx, uint64_t off,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	klog_seg_name(e->file, first, idx);
+	e->off = off;
+	va_start(ap, fmt);
+	vsnprintf(e->why, sizeof(e->why), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int klog_open_regular(int dirfd, const char *name, char *why, size_t wn)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC), err;
+	struct stat st;
+
+	if (fd < 0) {
+		err = errno;
+		snprintf(why, wn, "cannot open: %s", strerror(err));
+		if (err == ENOENT || err == EMFILE || err == ENFILE || err == ENOMEM)
+			return -err;
+		return -ENOLINK;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(why, wn, "not a regular file");
+		close(fd);
+		return -ENOLINK;
+	}
+	return fd;
+}
+
+void klog_rseg_init(struct klog_rseg *s, int dirfd, uint64_t first)
+{
+	*s = (struct klog_rseg){ .first = first, .dirfd = dirfd, .fd = -1, .idx_fd = -1 };
+}
+
+/* The index of s, if it was not open; a missing one is left for klog_rseg_count(). */
+static int open_index(struct klog_rseg *s, struct klog_rseg_err *e)
 {
 	char name[KLOG_SEG_NAME_MAX];
+	int fd;
+
+	if (s->idx_fd >= 0)
+		return 0;
+	klog_seg_name(name, s->first, true);
+	fd = klog_open_regular(s->dirfd, name, e->why, sizeof(e->why));
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fail(e, fd, s->first, true, UINT64_MAX, "%s", e->why);
+	s->idx_fd = fd;
+	return 0;
+}
+
+/* A damaged header is kept, so its records read as corrupt, not as missing. */
+static int read_header(struct klog_rseg *s, struct klog_rseg_err *e)
+{
 	uint8_t hdr[KLOG_SEG_HDR_SIZE]; /* decoding checks the whole header block */
 	struct klog_seg_hdr h;
+	char why[sizeof(e->why)];
+	ssize_t n = pread(s->fd, hdr, sizeof(hdr), 0);
+
+	if (n < 0)
+		return fail(e, -ENOLINK, s->first, false, 0, "cannot read: %s", strerror(errno));
+	free(s->bad);
+	s->bad = NULL;
+	if (klog_seg_hdr_explain(hdr, (size_t)n, s->first, &h, why, sizeof(why))) {
+		if (!(s->bad = strdup(why)))
+			return -ENOMEM;
+		s->salt = s->seg_size = 0;
+		return 0;
+	}
+	s->salt = h.salt;
+	s->seg_size = h.seg_size;
+	return 0;
+}
+
+int klog_rseg_open(struct klog_rseg *s, bool last, struct klog_rseg_err *e)
+{
+	char name[KLOG_SEG_NAME_MAX];
 	int err;
 
-	*s = (struct klog_rseg){ .first = first, .fd = -1, .idx_fd = -1 };
-	klog_seg_name(name, first, false);
-	s->fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	klog_seg_name(name, first, true);
-	s->idx_fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0 || s->idx_fd < 0) {
-		err = -errno;
-		klog_rseg_close(s);
-		return err;
+	if (s->fd >= 0)
+		return 0;
+	klog_seg_name(name, s->first, false);
+	s->fd = klog_open_regular(s->dirfd, name, e->why, sizeof(e->why));
+	if (s->fd < 0) {
+		err = s->fd == -ENOENT ? -ENOLINK : s->fd;
+		s->fd = -1;
+		return fail(e, err, s->first, false, UINT64_MAX, "%s", e->why);
 	}
-	/* A damaged header is kept, so its records read as corrupt, not as missing. */
-	s->bad = pread(s->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-		 klog_seg_hdr_decode(hdr, sizeof(hdr), &h) || h.first_lsn != first;
-	s->salt = s->bad ? 0 : h.salt;
-	s->seg_size = s->bad ? 0 : h.seg_size;
-	return 0;
+	if ((err = read_header(s, e)) || (err = open_index(s, e)))
+		klog_rseg_shut(s);
+	return err;
 }
 
 void klog_rseg_drop_index(struct klog_rseg *s)
@@ -71,23 +152,42 @@ void klog_rseg_drop_index(struct klog_rseg *s)
 	s->ix_bytes = 0;
 }
 
-void klog_rseg_close(struct klog_rseg *s)
+void klog_rseg_shut(struct klog_rseg *s)
 {
-	klog_rseg_drop_index(s);
 	if (s->map)
 		munmap((void *)s->map, s->map_len);
+	s->map = NULL;
+	s->map_len = 0;
 	if (s->fd >= 0)
 		close(s->fd);
 	if (s->idx_fd >= 0)
 		close(s->idx_fd);
+	s->fd = s->idx_fd = -1;
+}
+
+void klog_rseg_close(struct klog_rseg *s)
+{
+	klog_rseg_shut(s);
+	klog_rseg_drop_index(s);
+	free(s->bad);
+	s->bad = NULL;
 }
 
 static int index_entry(const struct klog_rseg *s, uint64_t i, uint64_t *off)
 {
 	if (pread(s->idx_fd, off, 8, (off_t)(i * 8)) != 8)
-		return -EIO;
+		return -ENOLINK;
 	*off = le64toh(*off);
 	return 0;
+}
+
+/* Whether s holds its first record yet: until then its index need not exist. */
+static bool holds_record(const struct klog_rseg *s)
+{
+	uint8_t hdr[sizeof(struct klog_rec_hdr)];
+	ssize_t n = pread(s->fd, hdr, sizeof(hdr), KLOG_SEG_HDR_SIZE);
+
+	return n > 0 && (hdr[0] || memcmp(hdr, hdr + 1, (size_t)n - 1));
 }
 
 /*
@@ -95,22 +195,36 @@ static int index_entry(const struct klog_rseg *s, uint64_t i, uint64_t *off)
  * index ends at its last entry that grows (doc/format.md).  Only the tail is
  * looked at, so the common case costs one fstat and two 8-byte reads.
  */
-int klog_rseg_count(struct klog_rseg *s)
+int klog_rseg_count(struct klog_rseg *s, bool last, struct klog_rseg_err *e)
 {
 	struct stat st;
-	uint64_t n, last, prev;
+	uint64_t n, end, prev;
+	int err;
 
+	if ((err = open_index(s, e)))
+		return err;
+	if (s->idx_fd < 0) {
+		if (last && !holds_record(s)) {
+			s->count = 0;
+			s->counted = true;
+			return 0;
+		}
+		return fail(e, -ENOLINK, s->first, true, UINT64_MAX, "missing%s",
+			    last ? " (the segment holds records)" : "");
+	}
 	if (fstat(s->idx_fd, &st))
-		return -errno;
-	for (n = st.st_size / 8; n; n--) {
-		if (index_entry(s, n - 1, &last))
-			return -EIO;
+		return fail(e, -ENOLINK, s->first, true, UINT64_MAX, "%s", strerror(errno));
+	for (n = (uint64_t)st.st_size / 8; n; n--) {
+		if (index_entry(s, n - 1, &end))
+			return fail(e, -ENOLINK, s->first, true, (n - 1) * 8, "cannot read: %s",
+				    strerror(errno));
 		if (n == 1 || index_entry(s, n - 2, &prev))
 			prev = 0;
-		if (last >= KLOG_SEG_HDR_SIZE && last > prev)
+		if (end >= KLOG_SEG_HDR_SIZE && end > prev)
 			break;
 	}
 	s->count = n;
+	s->counted = true;
 	return 0;
 }
 
@@ -142,7 +256,7 @@ static struct klog_ix_chunk *ix_chunk_of(struct klog_rseg *s, uint64_t i)
  * Index entry i (below s->count) of s, read with its neighbours the first
  * time and kept: durable entries do not change (but see klog_rseg_read()).
  */
-static int ix_get(struct klog_rseg *s, uint64_t i, uint64_t **entry)
+static int ix_get(struct klog_rseg *s, uint64_t i, uint64_t **entry, struct klog_rseg_err *e)
 {
 	struct klog_ix_chunk *ch = ix_chunk_of(s, i);
 	uint64_t base = i - i % IX_CHUNK;
@@ -157,8 +271,9 @@ static int ix_get(struct klog_rseg *s, uint64_t i, uint64_t **entry)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 8)
-			return -EIO; /* the index shrank: klogd is recovering it */
+		if (n < 8) /* the index shrank (klogd is recovering it), or does not read */
+			return fail(e, -ENOLINK, s->first, true, (base + ch->n) * 8, "%s",
+				    n < 0 ? strerror(errno) : "shorter than when counted");
 		for (uint32_t end = ch->n + (uint32_t)n / 8; ch->n < end; ch->n++)
 			ch->off[ch->n] = le64toh(ch->off[ch->n]);
 	}
@@ -219,7 +334,7 @@ static size_t rec_span(const struct klog_rseg *s, uint64_t off, bool *whole)
 
 /* The record lsn at off, copied into buf and decoded there. */
 static int read_rec(struct klog_rseg *s, uint64_t off, uint64_t lsn, uint8_t *buf,
-		    struct klog_rec *rec)
+		    struct klog_rec *rec, struct klog_rseg_err *e)
 {
 	bool whole;
 	size_t n = rec_span(s, off, &whole);
@@ -228,30 +343,92 @@ static int read_rec(struct klog_rseg *s, uint64_t off, uint64_t lsn, uint8_t *bu
 	/* Past the mapping: the file may have grown since (or it is not mapped yet). */
 	if (!whole) {
 		if ((err = seg_map(s)))
-			return err;
+			return fail(e, err == -ENOMEM ? err : -ENOLINK, s->first, false, off,
+				    "LSN %" PRIu64 ": cannot map: %s", lsn, strerror(-err));
 		n = rec_span(s, off, &whole);
 	}
 	if (!n)
-		return -EBADMSG; /* not in the file */
+		return fail(e, -EBADMSG, s->first, false, off,
+			    "LSN %" PRIu64 ": the index names a record past the %s (%zu bytes)", lsn,
+			    s->map_len == s->seg_size ? "segment size" : "end of the file",
+			    s->map_len);
 	memcpy(buf, s->map + off, n);
 	/* A damaged index entry lands on the wrong bytes: the LSN check catches it. */
-	return klog_rec_decode(buf, n, s->salt, lsn, KLOG_MAX_RECORD, rec) ? -EBADMSG : 0;
+	err = klog_rec_explain(buf, n, s->salt, lsn, KLOG_MAX_RECORD, rec, e->why, sizeof(e->why));
+	if (err) {
+		char why[sizeof(e->why)];
+
+		memcpy(why, e->why, sizeof(why));
+		return fail(e, -EBADMSG, s->first, false, off, "LSN %" PRIu64 ": %s", lsn, why);
+	}
+	return 0;
 }
 
-int klog_rseg_read(struct klog_rseg *s, uint64_t lsn, uint8_t *buf, struct klog_rec *rec)
+int klog_rseg_read(struct klog_rseg *s, uint64_t lsn, uint8_t *buf, struct klog_rec *rec,
+		   struct klog_rseg_err *e)
 {
-	uint64_t i = lsn - s->first, *entry, off;
+	uint64_t i = lsn - s->first, *entry = NULL, off;
 	int err;
 
 	if (s->bad)
-		return -EBADMSG;
-	if ((err = ix_get(s, i, &entry)))
+		return fail(e, -EBADMSG, s->first, false, 0, "LSN %" PRIu64 ": %s", lsn, s->bad);
+	if ((err = ix_get(s, i, &entry, e)))
 		return err;
-	err = read_rec(s, *entry, lsn, buf, rec);
+	err = read_rec(s, *entry, lsn, buf, rec, e);
 	/* klogd's recovery may have rewritten a damaged index since it was read. */
 	if (err == -EBADMSG && !index_entry(s, i, &off) && off != *entry) {
 		*entry = off;
-		err = read_rec(s, off, lsn, buf, rec);
+		err = read_rec(s, off, lsn, buf, rec, e);
+	}
+	return err;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int klog_seg_list(int dirfd, uint64_t **firsts, size_t *n)
+{
+	int fd = dup(dirfd), err = 0;
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	size_t cap = 0;
+	struct dirent *de;
+	uint64_t first;
+
+	*firsts = NULL;
+	*n = 0;
+	if (!d) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	rewinddir(d); /* the dup shares its position with dirfd's earlier listings */
+	while ((de = readdir(d))) {
+		if (klog_seg_parse_name(de->d_name, &first))
+			continue; /* klog.meta, klogd.lock, NAME.tmp, indexes */
+		if (*n == cap) {
+			uint64_t *p = realloc(*firsts, (cap = cap ? 2 * cap : 64) * sizeof(*p));
+
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			*firsts = p;
+		}
+		(*firsts)[(*n)++] = first;
+	}
+	closedir(d);
+	if (err) {
+		free(*firsts);
+		*firsts = NULL;
+		*n = 0;
+	} else if (*n > 1) {
+		/* Never qsort(NULL, 0): an empty directory has no array. */
+		qsort(*firsts, *n, sizeof(**firsts), cmp_u64);
 	}
 	return err;
 }

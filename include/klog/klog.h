@@ -78,25 +78,63 @@ struct klog_record {
 };
 
 /*
+ * A reader never skips what it cannot read.  Segment files are opened when
+ * first read, at most 16 at a time (the least recently used are closed), so
+ * a log of any number of segments needs about 35 descriptors.  Its errors:
+ *   -ENOENT    the LSN is below the first segment kept (trimmed)
+ *   -EAGAIN    the LSN is past the log's durable end (not durable yet)
+ *   -ENOLINK   a segment or index that should hold the LSN is missing or
+ *              cannot be opened or read (a hole in the sequence of
+ *              segments; a file removed, not a regular file, or failing
+ *              with EIO): the log has lost it, or must be recovered
+ *   -EBADMSG   the bytes are there but damaged (record CRC, LSN or salt; a
+ *              segment header; an index entry past the end of the file)
+ *   -EMFILE, -ENFILE, -ENOMEM   out of resources even with other segments
+ *              closed; nothing is wrong with the log
+ * After any of them klog_reader_strerror() names the file, the offset and
+ * the LSNs.
+ */
+
+/*
  * klog_reader_open - open the log in dir for reading; safe while klogd
- * writes it.  RETURN VALUE: 0; -ENOENT if dir does not exist.
+ * writes it.  Files in dir that are not segments (indexes, NAME.tmp,
+ * klog.meta, klogd.lock) are not looked at.
+ * RETURN VALUE: 0; -ENOENT if dir does not exist; -ENOMEM; -errno of
+ * opening or listing dir.
  */
 KLOG_API int klog_reader_open(struct klog_reader **r, const char *dir);
 KLOG_API void klog_reader_close(struct klog_reader *r);
 
 /*
+ * klog_reader_strerror - the detail of the last error a call on r returned,
+ * e.g. "DIR/00000000000000000001.klog offset 4096 LSN 17: CRC 0x1c2d3e4f
+ * expected 0x5a6b7c8d (segment of LSNs 1..500)": the file, the offset in it,
+ * the LSN and what is wrong, and the LSNs the file holds.  "" if the last
+ * call succeeded or its error has no more to say (-ENOSPC).  Valid until the
+ * next call on r.
+ * RETURN VALUE: the message, never NULL.
+ */
+KLOG_API const char *klog_reader_strerror(struct klog_reader *r);
+
+/*
  * klog_reader_bounds - the first and last durable LSN.
- * RETURN VALUE: 0; -ENODATA if no record is durable yet.
+ * RETURN VALUE: 0; -ENODATA if no record is durable yet; -ENOLINK if the
+ * newest segments' indexes are missing or unreadable; -EMFILE, -ENFILE,
+ * -ENOMEM.
  */
 KLOG_API int klog_reader_bounds(struct klog_reader *r, uint64_t *first, uint64_t *last);
 
 /*
  * klog_read - read record lsn: up to cap payload bytes into buf, its metadata
  * into rec (may be NULL).  Never returns a record past the durable point or
- * one that fails its CRC.  RETURN VALUE: the payload length; -ENOENT if lsn
- * is below the first record kept (truncated); -EAGAIN if it is not durable
- * yet; -EBADMSG if it is corrupt on disk; -ENOSPC if cap is too small
- * (rec->len then says how much is needed).
+ * one that fails its CRC.
+ * RETURN VALUE: the payload length; -ENOENT if lsn is below the first record
+ * kept (trimmed); -EAGAIN if it is not durable yet (past the durable end of
+ * the log, never a record on disk the reader could not find); -ENOLINK if
+ * the segment or index holding it is missing or unreadable, or no segment
+ * holds it though later ones exist (a hole); -EBADMSG if it is corrupt on
+ * disk; -EMFILE, -ENFILE, -ENOMEM; -ENOSPC if cap is too small (rec->len
+ * then says how much is needed).  klog_reader_strerror() tells more.
  */
 KLOG_API int klog_read(struct klog_reader *r, uint64_t lsn, void *buf, size_t cap,
 		       struct klog_record *rec);
@@ -106,11 +144,59 @@ typedef int (*klog_iter_fn)(const struct klog_record *rec, const void *payload, 
 
 /*
  * klog_iterate - call fn for every durable record from LSN from to LSN to,
- * inclusive, in order.  RETURN VALUE: 0, fn's non-zero return, or the first
- * error of klog_read (-EAGAIN is not an error: it ends the range early).
+ * inclusive, in order.  Stops at the first LSN it cannot read, never skips
+ * one.  RETURN VALUE: 0 once the range or the durable log ends (-EAGAIN is
+ * not an error: it ends the range early), fn's non-zero return, or the
+ * first error of klog_read (-ENOENT, -ENOLINK, -EBADMSG, ...), with
+ * klog_reader_strerror() saying where.
  */
 KLOG_API int klog_iterate(struct klog_reader *r, uint64_t from, uint64_t to, klog_iter_fn fn,
 			  void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Verify: check a whole log directory against the format               */
+
+/* One problem klog_verify() found. */
+struct klog_verify_problem {
+	int err;          /* -EBADMSG damaged, -ENOLINK missing or unreadable, -EPROTO other format */
+	const char *file; /* the file's name in the directory; NULL: the directory */
+	uint64_t offset;  /* in file; UINT64_MAX: none */
+	uint64_t lsn;     /* the LSN concerned (the first of a range); UINT64_MAX: none */
+	const char *what; /* what is wrong, in words, with what was found and expected */
+};
+
+/* What klog_verify() looked at. */
+struct klog_verify_summary {
+	uint64_t segments;  /* segment files */
+	uint64_t records;   /* records the indexes name */
+	uint64_t first_lsn; /* the first segment's first LSN */
+	uint64_t last_lsn;  /* the last record indexed; first_lsn - 1 if none */
+	uint64_t log_id;    /* of the first segment whose header decodes; 0 if none */
+	uint64_t problems;  /* reported to the callback */
+};
+
+/* Called for each problem; its strings live until it returns; non-zero stops klog_verify(). */
+typedef int (*klog_verify_fn)(const struct klog_verify_problem *p, void *ctx);
+
+/* klog_verify() flag: report every problem, not only the first. */
+#define KLOG_VERIFY_KEEP_GOING 0x1u
+
+/*
+ * klog_verify - check the log in dir (doc/format.md): each segment's header,
+ * the same log id in all, every record's CRC, salt and LSN sequence, each
+ * index entry naming its LSN's record and no more records than the segment
+ * holds, each segment starting where the one before ends, and every file
+ * readable.  Each problem goes to fn (may be NULL) as it is found; without
+ * KLOG_VERIFY_KEEP_GOING the check stops at the first.  Files that are not
+ * segments or indexes are ignored.  Records past the last segment's index
+ * are not yet durable and not checked.  sum (may be NULL) is filled in
+ * either way.  Reads only; best on a log klogd is not writing.
+ * RETURN VALUE: 0 if the log is clean; -EBADMSG if a problem was found;
+ * fn's non-zero return; -ENOENT if dir does not exist; -ENOMEM; -errno of
+ * opening or listing dir.
+ */
+KLOG_API int klog_verify(const char *dir, unsigned int flags, klog_verify_fn fn, void *ctx,
+			 struct klog_verify_summary *sum);
 
 /* ------------------------------------------------------------------ */
 /* Client: append records to a klog server over UDP                     */
