@@ -39,6 +39,8 @@ struct gen_args {
 	/* bench only */
 	unsigned int outstanding, timeout_ms, retries, clients;
 	bool durable, json;
+	/* verify only */
+	bool keep_going;
 };
 
 static uint64_t mix64(uint64_t x)
@@ -111,6 +113,7 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "retries", required_argument, NULL, 'r' },
 		{ "clients", required_argument, NULL, 'C' },
+		{ "keep-going", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -119,7 +122,11 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 
 	*a = (struct gen_args){ .seed = 1, .size = { SIZE_MIX, 128, 1024 }, .size_arg = "mix",
 				.outstanding = 1, .retries = 10, .clients = 1 };
-	while ((o = getopt_long(argc, argv, "s:d:a:n:S:z:o:Djt:r:C:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "s:d:a:n:S:z:o:Djt:r:C:kh", opts, NULL)) != -1) {
+		if (bench && o == 'k') {
+			fprintf(stderr, "klogctl bench: --keep-going is an option of verify\n");
+			return 2;
+		}
 		if (!bench && strchr("oDjtrC", o)) {
 			fprintf(stderr, "klogctl verify: --%s is an option of bench\n",
 				o == 'o' ? "outstanding" : o == 'D' ? "durable" : o == 'j' ? "json" :
@@ -155,6 +162,7 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 			break;
 		case 'D': a->durable = true; break;
 		case 'j': a->json = true; break;
+		case 'k': a->keep_going = true; break;
 		case 's': a->server = optarg; break;
 		case 'd': a->dir = optarg; break;
 		case 'a': a->acks = optarg; break;
@@ -176,14 +184,19 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 			a->size_arg = optarg;
 			break;
 		case 'h':
+			ctl_usage(stdout);
 			return -1;
 		default:
 			return 2;
 		}
 	}
-	if (optind != argc || !a->count || (bench ? !a->server : !a->dir)) {
-		fprintf(stderr, "klogctl %s: %s and --count are required\n",
-			bench ? "bench" : "verify", bench ? "--server" : "--dir");
+	if (optind != argc || (bench ? !a->server || !a->count : !a->dir)) {
+		fprintf(stderr, "klogctl %s: %s\n", bench ? "bench" : "verify",
+			bench ? "--server and --count are required" : "--dir is required");
+		return 2;
+	}
+	if (!bench && !a->count && (a->acks || a->seed != 1 || strcmp(a->size_arg, "mix"))) {
+		fprintf(stderr, "klogctl verify: --acks, --seed and --size need --count\n");
 		return 2;
 	}
 	return 0;
@@ -551,6 +564,11 @@ int cmd_verify(int argc, char **argv)
 	if (err || !v) {
 		free(v);
 		return err < 0 ? 0 : err ? err : ctl_fail("verify", -ENOMEM);
+	}
+	/* The log's structure first: what bench sent is checked only in a sound log. */
+	if ((err = ctl_verify_log(a.dir, a.keep_going)) || !a.count) {
+		free(v);
+		return err;
 	}
 	v->a = &a;
 	v->seen = calloc(a.count, 1);

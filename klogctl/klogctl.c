@@ -18,7 +18,7 @@
 #include "klogctl.h"
 #include "parse.h"
 
-static void usage(FILE *f)
+void ctl_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: klogctl append --server HOST[:PORT] [--txid N] [--durable] FILE...\n"
@@ -28,15 +28,18 @@ static void usage(FILE *f)
 		"                     [--outstanding N] [--durable] [--json] [--dir DIR]\n"
 		"                     [--acks FILE] [--timeout MS] [--retries N]\n"
 		"                     [--clients N]\n"
-		"       klogctl verify --dir DIR --count N [--size SPEC] [--seed N]\n"
-		"                     [--acks FILE]\n\n"
+		"       klogctl verify --dir DIR [--keep-going]\n"
+		"                      [--count N [--size SPEC] [--seed N] [--acks FILE]]\n\n"
 		"append  send each FILE (- for standard input) as one record, in order, and\n"
 		"        print the LSN of each, one per line, once the server has it in memory\n"
 		"        or, with --durable, once it is durable on disk; --txid gives the first\n"
 		"        record's transaction id, the next ones count up (default 0). HOST may\n"
 		"        be an IPv6 address in brackets: [fd00::1]:7070.\n"
-		"read    write the payload of record LSN to standard output\n"
-		"dump    one line per durable record: LSN, length, txid, CRC-32C\n"
+		"read    write the payload of record LSN to standard output; if it cannot,\n"
+		"        say why (trimmed, not durable yet, missing from the log, corrupt)\n"
+		"        with the file, offset and LSNs, and exit 1\n"
+		"dump    one line per durable record: LSN, length, txid, CRC-32C; stops\n"
+		"        with a message and exit status 1 at the first record it cannot read\n"
 		"bench   append COUNT generated records (txid 0..COUNT-1, sizes by SPEC:\n"
 		"        fixed:BYTES, uniform:MIN:MAX or mix = 75%% 128 B / 25%% 1024 B;\n"
 		"        default mix) with up to --outstanding requests in flight (1..%d,\n"
@@ -50,9 +53,15 @@ static void usage(FILE *f)
 		"        --clients N runs N client processes (1..64, default 1), each its own\n"
 		"        socket and flow with --outstanding in flight, client i sending txids\n"
 		"        i, i+N, ...; the figures are over all of them\n"
-		"verify  check that the log in DIR holds exactly the records bench generated:\n"
-		"        LSNs contiguous, each txid once, every byte as generated, and each\n"
-		"        acknowledged LSN (--acks) holding its txid\n",
+		"verify  check the whole log in DIR: every segment header and the same log\n"
+		"        id in all, every record's CRC and LSN, every index entry, no gap\n"
+		"        between segments, every file readable; one line per problem (file,\n"
+		"        offset, LSN), stopping at the first unless --keep-going, then a\n"
+		"        summary line (segments, records, LSNs, log id); exit status 0 only\n"
+		"        if the log is clean.  With --count, then also that the log holds\n"
+		"        exactly the records bench generated with the same --count, --size\n"
+		"        and --seed: LSNs contiguous, each txid once, every byte as\n"
+		"        generated, and each acknowledged LSN (--acks) holding its txid\n",
 		KLOG_DEDUP_WINDOW);
 }
 
@@ -132,8 +141,8 @@ static int cmd_append(int argc, char **argv)
 			if (klog_parse_u64(optarg, &txid, false))
 				return ctl_fail("--txid", -EINVAL);
 			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h': ctl_usage(stdout); return 0;
+		default: ctl_usage(stderr); return 2;
 		}
 	}
 	if (!server || optind >= argc) {
@@ -193,8 +202,8 @@ static int dir_args(int argc, char **argv, const char **dir, uint64_t *from, uin
 				return 2;
 			}
 			break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return 2;
+		case 'h': ctl_usage(stdout); exit(0);
+		default: ctl_usage(stderr); return 2;
 		}
 	}
 	if (!*dir) {
@@ -202,6 +211,27 @@ static int dir_args(int argc, char **argv, const char **dir, uint64_t *from, uin
 		return 2;
 	}
 	return 0;
+}
+
+/* What a reader's error means, in words; its detail follows. */
+static const char *read_err_str(int err)
+{
+	switch (err) {
+	case -ENOENT: return "trimmed (below the first record kept)";
+	case -EAGAIN: return "not durable yet";
+	case -ENOLINK: return "missing from the log (a segment or index is missing or unreadable)";
+	case -EBADMSG: return "corrupt on disk";
+	default: return strerror(-err);
+	}
+}
+
+/* Print after lead why r could not read on; returns the exit status, 1. */
+static int read_fail(struct klog_reader *r, const char *lead, int err)
+{
+	const char *detail = klog_reader_strerror(r);
+
+	fprintf(stderr, "%s: %s%s%s\n", lead, read_err_str(err), *detail ? ": " : "", detail);
+	return 1;
 }
 
 static int cmd_read(int argc, char **argv)
@@ -221,21 +251,30 @@ static int cmd_read(int argc, char **argv)
 	if ((err = klog_reader_open(&r, dir)))
 		return ctl_fail(dir, err);
 	n = klog_read(r, lsn, buf, sizeof(buf), NULL);
-	klog_reader_close(r);
 	if (n < 0) {
-		fprintf(stderr, "klogctl: LSN %" PRIu64 ": %s\n", lsn,
-			n == -ENOENT ? "truncated (below the first record kept)" :
-			n == -EAGAIN ? "not durable yet" :
-			n == -EBADMSG ? "corrupt on disk (CRC mismatch)" : strerror(-n));
+		char lead[64];
+
+		snprintf(lead, sizeof(lead), "klogctl: LSN %" PRIu64, lsn);
+		read_fail(r, lead, n);
+		klog_reader_close(r);
 		return 1;
 	}
+	klog_reader_close(r);
 	return fwrite(buf, 1, (size_t)n, stdout) == (size_t)n && !fflush(stdout) ? 0 : 1;
 }
 
+struct dump_ctx {
+	uint64_t next;    /* the LSN after the last one printed */
+	uint64_t printed;
+};
+
 static int print_record(const struct klog_record *rec, const void *payload, void *ctx)
 {
+	struct dump_ctx *d = ctx;
+
 	(void)payload;
-	(void)ctx;
+	d->next = rec->lsn + 1;
+	d->printed++;
 	return printf("%" PRIu64 " %" PRIu32 " %" PRIu64 " %08" PRIx32 "\n", rec->lsn, rec->len,
 		      rec->txid, rec->crc) < 0 ? -EIO : 0;
 }
@@ -244,6 +283,7 @@ static int cmd_dump(int argc, char **argv)
 {
 	uint64_t from = 0, to = UINT64_MAX, first, last;
 	struct klog_reader *r;
+	struct dump_ctx d;
 	const char *dir;
 	int err;
 
@@ -256,19 +296,33 @@ static int cmd_dump(int argc, char **argv)
 	if ((err = klog_reader_open(&r, dir)))
 		return ctl_fail(dir, err);
 	err = klog_reader_bounds(r, &first, &last);
-	if (!err)
-		err = klog_iterate(r, from > first ? from : first, to < last ? to : last,
-				   print_record, NULL);
-	klog_reader_close(r);
-	if (err == -ENODATA)
+	if (err == -ENODATA) {
+		klog_reader_close(r);
 		return 0; /* nothing durable yet: nothing to print */
-	return err ? ctl_fail(dir, err) : 0;
+	}
+	if (err) {
+		read_fail(r, "klogctl dump: the log's end", err);
+		klog_reader_close(r);
+		return 1;
+	}
+	d = (struct dump_ctx){ .next = from > first ? from : first };
+	err = klog_iterate(r, d.next, to < last ? to : last, print_record, &d);
+	if (err) {
+		char lead[96];
+
+		fflush(stdout);
+		snprintf(lead, sizeof(lead), "klogctl dump: stopped at LSN %" PRIu64 " after %" PRIu64
+			 " records", d.next, d.printed);
+		read_fail(r, lead, err);
+	}
+	klog_reader_close(r);
+	return err ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(argc < 2 ? stderr : stdout);
+		ctl_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
 	if (!strcmp(argv[1], "append"))
@@ -282,6 +336,6 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "verify"))
 		return cmd_verify(argc - 1, argv + 1);
 	fprintf(stderr, "klogctl: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	ctl_usage(stderr);
 	return 2;
 }

@@ -331,8 +331,8 @@ static int lookup(struct klog_reader *r, uint64_t lsn, struct klog_rec *rec)
 		if (!(i = find(r, lsn))) {
 			if (!r->nseg)
 				continue;
-			return failf(r, -ENOENT, "%s: LSN %" PRIu64 " is below the first segment"
-				     " kept (LSN %" PRIu64 ")", r->dir, lsn, r->seg[0].first);
+			return failf(r, -ENOENT, "%s: the first segment kept starts at LSN %" PRIu64,
+				     r->dir, r->seg[0].first);
 		}
 		err = seg_use(r, --i, false);
 		if (!err && lsn >= r->seg[i].first + r->seg[i].count)
@@ -346,7 +346,10 @@ static int lookup(struct klog_reader *r, uint64_t lsn, struct klog_rec *rec)
 		if (i + 1 < r->nseg)
 			return hole(r, i, lsn);
 	}
-	return failf(r, -EAGAIN, "%s: LSN %" PRIu64 " is not durable yet", r->dir, lsn);
+	if (!r->nseg)
+		return failf(r, -EAGAIN, "%s: no segment yet", r->dir);
+	return failf(r, -EAGAIN, "%s: the durable log ends before LSN %" PRIu64, r->dir,
+		     r->seg[r->nseg - 1].first + r->seg[r->nseg - 1].count);
 }
 
 static struct klog_record meta_of(const struct klog_rec *rec, uint64_t lsn)

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * verify.c - the structural half of `klogctl verify`: klog_verify() on a
+ * log directory, one line per problem and a summary.  (What bench sent is
+ * checked in bench.c.)
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <klog/klog.h>
+
+#include "klogctl.h"
+
+static int print_problem(const struct klog_verify_problem *p, void *ctx)
+{
+	const char *dir = ctx;
+
+	printf("%s%s%s", dir, p->file ? "/" : "", p->file ? p->file : "");
+	if (p->offset != UINT64_MAX)
+		printf(" offset %" PRIu64, p->offset);
+	if (p->lsn != UINT64_MAX)
+		printf(" LSN %" PRIu64, p->lsn);
+	printf(": %s\n", p->what);
+	return 0;
+}
+
+int ctl_verify_log(const char *dir, bool keep_going)
+{
+	struct klog_verify_summary sum;
+	int err = klog_verify(dir, keep_going ? KLOG_VERIFY_KEEP_GOING : 0, print_problem,
+			      (void *)dir, &sum);
+
+	if (err && err != -EBADMSG)
+		return ctl_fail(dir, err);
+	printf("%" PRIu64 " segments, %" PRIu64 " records", sum.segments, sum.records);
+	if (sum.records)
+		printf(", LSNs %" PRIu64 "..%" PRIu64, sum.first_lsn, sum.last_lsn);
+	printf(", log id 0x%016" PRIx64 ": ", sum.log_id);
+	if (!err)
+		printf("clean\n");
+	else
+		printf("%" PRIu64 " problem%s%s\n", sum.problems, sum.problems == 1 ? "" : "s",
+		       keep_going ? "" : " (stopped at the first; --keep-going lists all)");
+	fflush(stdout);
+	return err ? 1 : 0;
+}
