@@ -35,7 +35,8 @@ int ctl_verify_log(const char *dir, bool keep_going)
 
 	if (err && err != -EBADMSG)
 		return ctl_fail(dir, err);
-	printf("%" PRIu64 " segments, %" PRIu64 " records", sum.segments, sum.records);
+	printf("%" PRIu64 " segment%s, %" PRIu64 " record%s", sum.segments,
+	       sum.segments == 1 ? "" : "s", sum.records, sum.records == 1 ? "" : "s");
 	if (sum.records)
 		printf(", LSNs %" PRIu64 "..%" PRIu64, sum.first_lsn, sum.last_lsn);
 	printf(", log id 0x%016" PRIx64 ": ", sum.log_id);

@@ -83,7 +83,7 @@ static void span_of(const struct klog_reader *r, size_t i, char *out, size_t n)
 /* The detail of an error of segment i: its file, offset and what was wrong, and its LSNs. */
 static int seg_fail(struct klog_reader *r, size_t i, int err, const struct klog_rseg_err *e)
 {
-	char span[64], off[32] = "";
+	char span[64], off[32] = ":";
 
 	span_of(r, i, span, sizeof(span));
 	if (e->off != UINT64_MAX)

@@ -85,17 +85,17 @@ void klog_rseg_init(struct klog_rseg *s, int dirfd, uint64_t first)
 /* The index of s, if it was not open; a missing one is left for klog_rseg_count(). */
 static int open_index(struct klog_rseg *s, struct klog_rseg_err *e)
 {
-	char name[KLOG_SEG_NAME_MAX];
+	char name[KLOG_SEG_NAME_MAX], why[sizeof(e->why)];
 	int fd;
 
 	if (s->idx_fd >= 0)
 		return 0;
 	klog_seg_name(name, s->first, true);
-	fd = klog_open_regular(s->dirfd, name, e->why, sizeof(e->why));
+	fd = klog_open_regular(s->dirfd, name, why, sizeof(why));
 	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0)
-		return fail(e, fd, s->first, true, UINT64_MAX, "%s", e->why);
+		return fail(e, fd, s->first, true, UINT64_MAX, "%s", why);
 	s->idx_fd = fd;
 	return 0;
 }
@@ -125,17 +125,17 @@ static int read_header(struct klog_rseg *s, struct klog_rseg_err *e)
 
 int klog_rseg_open(struct klog_rseg *s, bool last, struct klog_rseg_err *e)
 {
-	char name[KLOG_SEG_NAME_MAX];
+	char name[KLOG_SEG_NAME_MAX], why[sizeof(e->why)];
 	int err;
 
 	if (s->fd >= 0)
 		return 0;
 	klog_seg_name(name, s->first, false);
-	s->fd = klog_open_regular(s->dirfd, name, e->why, sizeof(e->why));
+	s->fd = klog_open_regular(s->dirfd, name, why, sizeof(why));
 	if (s->fd < 0) {
 		err = s->fd == -ENOENT ? -ENOLINK : s->fd;
 		s->fd = -1;
-		return fail(e, err, s->first, false, UINT64_MAX, "%s", e->why);
+		return fail(e, err, s->first, false, UINT64_MAX, "%s", why);
 	}
 	if ((err = read_header(s, e)) || (err = open_index(s, e)))
 		klog_rseg_shut(s);
@@ -209,8 +209,8 @@ int klog_rseg_count(struct klog_rseg *s, bool last, struct klog_rseg_err *e)
 			s->counted = true;
 			return 0;
 		}
-		return fail(e, -ENOLINK, s->first, true, UINT64_MAX, "missing%s",
-			    last ? " (the segment holds records)" : "");
+		return fail(e, -ENOLINK, s->first, true, UINT64_MAX, "cannot open: %s%s",
+			    strerror(ENOENT), last ? " (and the segment holds records)" : "");
 	}
 	if (fstat(s->idx_fd, &st))
 		return fail(e, -ENOLINK, s->first, true, UINT64_MAX, "%s", strerror(errno));

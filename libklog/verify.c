@@ -220,7 +220,7 @@ static uint64_t walk(struct verify *v, const struct vseg *s)
 		}
 		if (i >= s->nix)
 			break; /* the end of the log in this segment */
-		if (report(v, -EBADMSG, s->name, off, lsn, "LSN %" PRIu64 ": %s", lsn, why))
+		if (report(v, -EBADMSG, s->name, off, lsn, "%s", why))
 			break;
 		if (i + 1 >= s->nix || s->ix[i + 1] <= off) {
 			i++;

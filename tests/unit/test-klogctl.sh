@@ -1,0 +1,106 @@
+#!/bin/bash
+# test-klogctl.sh KLOGCTL MKLOG - klogctl read, dump and verify on logs mklog
+# writes (segments of 20 records: LSNs 1-20, 21-40, ...) and this script
+# damages: exit statuses and messages, which must name the file, offset and
+# LSN; 2,000 segments under a limit of 64 descriptors.  TAP output.
+set -u
+klogctl=$1 mklog=$2
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; failed=1; }
+check() { # check NAME COMMAND...
+	if "${@:2}"; then ok "$1"; else not_ok "$1"; fi
+}
+work=$(mktemp -d /var/tmp/klog-test-klogctl-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+seg() { printf '%s/%020d.%s' "$1" "$2" "${3:-klog}"; } # seg DIR FIRST [idx]
+entry() { # entry DIR LSN: the index entry of LSN (segments of 20)
+	python3 -c 'import struct,sys; f=open(sys.argv[1],"rb"); f.seek(8*int(sys.argv[2])); print(struct.unpack("<Q",f.read(8))[0])' \
+		"$(seg "$1" $(( ($2 - 1) / 20 * 20 + 1 )) idx)" $(( ($2 - 1) % 20 ))
+}
+flip() { # flip FILE OFFSET: one bit of the byte at OFFSET
+	python3 -c 'import sys; f=open(sys.argv[1],"r+b"); f.seek(int(sys.argv[2])); b=f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0]^1]))' "$1" "$2"
+}
+run() { # run NAME ARGS...: klogctl's status in rc, its output in $work/NAME.out and .err
+	local name=$1
+	shift
+	"$klogctl" "$@" >"$work/$name.out" 2>"$work/$name.err"
+	rc=$?
+}
+has() { grep -qF -- "$2" "$work/$1"; } # has FILE TEXT
+
+# A clean log.
+d=$work/clean
+"$mklog" "$d" 5 20 || { echo "Bail out! mklog failed"; exit 1; }
+: >"$d/klog.meta"; : >"$d/klogd.lock"
+run clean verify --dir "$d"
+check "verify: a clean log exits 0" test "$rc" = 0
+check "verify: the summary counts segments, records, LSNs and the log id" \
+	has clean.out "5 segments, 100 records, LSNs 1..100, log id 0x0000000000010c1d: clean"
+run dump dump --dir "$d"
+check "dump: a clean log, every record, exit 0" test "$rc" = 0 -a "$(wc -l <"$work/dump.out")" = 100
+run read read --dir "$d" 47
+check "read: a clean record, exit 0" test "$rc" = 0 -a "$(wc -c <"$work/read.out")" = 11
+check "--help lists verify's options" sh -c "'$klogctl' --help | grep -q -- '--keep-going'"
+
+# A middle segment's index missing.
+d=$work/noidx
+"$mklog" "$d" 5 20 && rm "$(seg "$d" 21 idx)"
+run dump dump --dir "$d"
+check "dump: a missing index stops it with exit 1" test "$rc" = 1
+check "dump: printed what came before" test "$(wc -l <"$work/dump.out")" = 20
+check "dump: says where it stopped" has dump.err "stopped at LSN 21 after 20 records"
+check "dump: names the missing file" has dump.err "$(seg "$d" 21 idx)"
+run read read --dir "$d" 25
+check "read: a missing index is not 'not durable yet'" \
+	sh -c "test $rc = 1 && grep -q 'LSN 25: missing from the log' '$work/read.err'"
+run verify verify --dir "$d"
+check "verify: a missing index, exit 1, named with its LSN" \
+	sh -c "test $rc = 1 && grep -qF '$(seg "$d" 21 idx) LSN 21: cannot open' '$work/verify.out'"
+
+# read's four answers.
+d=$work/four
+"$mklog" "$d" 5 20 && rm "$(seg "$d" 1)" "$(seg "$d" 1 idx)" "$(seg "$d" 61 idx)"
+off=$(entry "$d" 47)
+flip "$(seg "$d" 41)" $((off + 40))
+run r1 read --dir "$d" 5
+check "read: trimmed" sh -c "test $rc = 1 && grep -q 'LSN 5: trimmed' '$work/r1.err'"
+run r2 read --dir "$d" 101
+check "read: not durable yet" sh -c "test $rc = 1 && grep -q 'LSN 101: not durable yet' '$work/r2.err'"
+run r3 read --dir "$d" 65
+check "read: missing" sh -c "test $rc = 1 && grep -q 'LSN 65: missing from the log' '$work/r3.err'"
+run r4 read --dir "$d" 47
+check "read: corrupt, with file, offset, LSN and CRCs" \
+	sh -c "test $rc = 1 && grep -qE 'LSN 47: corrupt on disk: .*$(seg "$d" 41) offset $off LSN 47: CRC 0x[0-9a-f]{8} expected 0x' '$work/r4.err'"
+
+# Several problems: a CRC, a gap, another log id.
+d=$work/multi
+"$mklog" "$d" 6 20 && "$mklog" "$work/other" 6 20 0x5eed || exit 1
+off=$(entry "$d" 7)
+flip "$(seg "$d" 1)" $((off + 40))
+rm "$(seg "$d" 41)" "$(seg "$d" 41 idx)"
+cp "$(seg "$work/other" 81)" "$(seg "$d" 81)"
+run v1 verify --dir "$d"
+check "verify: stops at the first problem" \
+	sh -c "test $rc = 1 && test \$(grep -c ' LSN ' '$work/v1.out') = 1"
+check "verify: the CRC, at its file, offset and LSN" has v1.out "$(seg "$d" 1) offset $off LSN 7: CRC 0x"
+check "verify: the summary says it stopped" has v1.out "1 problem (stopped at the first"
+run v2 verify --dir "$d" --keep-going
+check "verify --keep-going: lists all three, exit 1" \
+	sh -c "test $rc = 1 && test \$(grep -c ' LSN ' '$work/v2.out') = 3"
+check "verify --keep-going: the gap" has v2.out "$(seg "$d" 61) LSN 41: gap: no segment holds LSNs 41..60"
+check "verify --keep-going: the other log id" \
+	has v2.out "$(seg "$d" 81) offset 32 LSN 81: log id 0x0000000000005eed expected 0x0000000000010c1d"
+check "verify --keep-going: the summary" has v2.out "5 segments, 100 records, LSNs 1..120, log id 0x0000000000010c1d: 3 problems"
+
+# 2,000 segments, 64 descriptors.
+d=$work/many
+"$mklog" "$d" 2000 5 || exit 1
+check "dump: 2,000 segments under ulimit -n 64" \
+	sh -c "ulimit -n 64 && '$klogctl' dump --dir '$d' >'$work/many.out' && test \$(wc -l <'$work/many.out') = 10000"
+check "verify: 2,000 segments under ulimit -n 64" \
+	sh -c "ulimit -n 64 && '$klogctl' verify --dir '$d' | grep -q '2000 segments, 10000 records, LSNs 1..10000'"
+
+echo "1..$n"
+exit $failed

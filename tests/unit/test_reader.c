@@ -6,10 +6,16 @@
  * reader has mapped, a torn record at the end of the file and the same
  * record once whole, a record running past the segment size, an index entry
  * rewritten after the reader kept it, segments deleted under the reader, and
- * reads across more segments than the reader keeps indexes of.  The reader
- * is built into this program with a 16 KiB index budget
- * (KLOG_READER_IX_CACHE: three chunks of 512 entries), so the cases evict
- * and read indexes again.
+ * reads across more segments than the reader keeps indexes of.  What it
+ * cannot read is an error, never skipped: a missing index, a hole where a
+ * segment was, a directory or FIFO in place of a file, a segment cut below
+ * its index, EMFILE; each with klog_reader_strerror() naming the file, and
+ * klog_read's four answers (trimmed, not durable, missing, corrupt) told
+ * apart.  2,000 segments read under RLIMIT_NOFILE 64.  The reader is built
+ * into this program with a 16 KiB index budget (KLOG_READER_IX_CACHE: three
+ * chunks of 512 entries) and at most 4 segments open
+ * (KLOG_READER_MAX_OPEN), so the cases evict and read indexes again and
+ * close and reopen segments.
  * Needs root (mounts).
  */
 #define _GNU_SOURCE
@@ -21,6 +27,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +36,7 @@
 #include "backend.h"
 #include "check_run.h"
 #include "format.h"
+#include "logbuild.h"
 #include "scratch.h"
 #include "writer.h"
 
@@ -471,6 +479,325 @@ START_TEST(many_segments)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ */
+/* What cannot be read                                                  */
+
+#define LB_PER 20 /* records per segment of the logs built below: LSNs 1-20, 21-40, ... */
+
+/* A clean log of segs segments of LB_PER records (tests/lib/logbuild.h) in a new directory. */
+static void lb_build(char *dir, unsigned int segs, unsigned int per)
+{
+	static unsigned int n;
+	struct logbuild b = { .segments = segs, .per_seg = per, .log_id = 0x10c1d };
+
+	ck_assert_int_lt(snprintf(dir, PATH_MAX, "%s/lb-%d-%u", scratch_dir(), (int)getpid(), n++),
+			 PATH_MAX);
+	ck_assert_int_eq(logbuild_write(dir, &b), 0);
+}
+
+/* Record lsn of a logbuild log reads back whole. */
+static void lb_read_ok(struct klog_reader *r, uint64_t lsn)
+{
+	uint8_t got[128], want[128];
+	struct klog_record rec;
+	int n = klog_read(r, lsn, got, sizeof(got), &rec);
+
+	ck_assert_msg(n == (int)logbuild_len(lsn), "read lsn %llu: %d: %s",
+		      (unsigned long long)lsn, n, klog_reader_strerror(r));
+	ck_assert_uint_eq(rec.txid, lsn + 1000);
+	logbuild_fill(want, lsn);
+	ck_assert(!memcmp(got, want, (size_t)n));
+}
+
+/* klog_read of lsn fails with err, and the detail holds each of the words given. */
+static void fails_saying(struct klog_reader *r, uint64_t lsn, int err, const char *w1,
+			 const char *w2)
+{
+	uint8_t buf[128];
+	int n = klog_read(r, lsn, buf, sizeof(buf), NULL);
+	const char *msg = klog_reader_strerror(r);
+
+	ck_assert_msg(n == err, "read lsn %llu: %d, want %d (%s): %s", (unsigned long long)lsn, n,
+		      err, strerror(-err), msg);
+	ck_assert_msg(strstr(msg, w1) && (!w2 || strstr(msg, w2)), "'%s' lacks '%s' or '%s'", msg,
+		      w1, w2 ? w2 : "");
+}
+
+static void lb_path(char *out, const char *dir, uint64_t first, bool idx)
+{
+	char name[KLOG_SEG_NAME_MAX];
+
+	klog_seg_name(name, first, idx);
+	ck_assert_int_lt(snprintf(out, PATH_MAX, "%s/%s", dir, name), PATH_MAX);
+}
+
+/* The index entries of segment first of dir (LB_PER at most); returns how many. */
+static size_t read_idx_of(const char *dir, uint64_t first, uint64_t *offs)
+{
+	char path[PATH_MAX];
+	uint64_t le[LB_PER + 1];
+	int fd;
+	ssize_t n;
+
+	lb_path(path, dir, first, true);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	n = pread(fd, le, sizeof(le), 0);
+	close(fd);
+	ck_assert_int_ge(n, 0);
+	for (ssize_t k = 0; k < n / 8; k++)
+		offs[k] = le64toh(le[k]);
+	return (size_t)n / 8;
+}
+
+static void lb_unlink(const char *dir, uint64_t first, bool idx)
+{
+	char path[PATH_MAX];
+
+	lb_path(path, dir, first, idx);
+	ck_assert_int_eq(unlink(path), 0);
+}
+
+static int count_calls(const struct klog_record *rec, const void *payload, void *ctx)
+{
+	(*(unsigned int *)ctx)++;
+	return 0;
+}
+
+/*
+ * The index of a middle segment missing: its LSNs are -ENOLINK naming the
+ * index (not "not durable yet"), the others read, and an iteration stops
+ * there with the error.
+ */
+START_TEST(missing_index)
+{
+	char dir[PATH_MAX];
+	struct klog_reader *r;
+	unsigned int calls = 0;
+	uint64_t first, last;
+
+	lb_build(dir, 5, LB_PER);
+	lb_unlink(dir, 21, true);
+	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
+	ck_assert_int_eq(klog_reader_bounds(r, &first, &last), 0);
+	ck_assert_uint_eq(last, 100);
+	lb_read_ok(r, 20);
+	fails_saying(r, 25, -ENOLINK, "00000000000000000021.idx", "LSNs 21..40");
+	lb_read_ok(r, 41);
+	ck_assert_int_eq(klog_iterate(r, 1, 100, count_calls, &calls), -ENOLINK);
+	ck_assert_uint_eq(calls, 20);
+	ck_assert_ptr_nonnull(strstr(klog_reader_strerror(r), "00000000000000000021.idx"));
+	klog_reader_close(r);
+}
+END_TEST
+
+/* A middle segment gone, both files: a hole, -ENOLINK, the LSNs it held named. */
+START_TEST(hole)
+{
+	char dir[PATH_MAX];
+	struct klog_reader *r;
+	unsigned int calls = 0;
+
+	lb_build(dir, 5, LB_PER);
+	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
+	lb_read_ok(r, 70); /* the reader knew the segment before it went */
+	lb_unlink(dir, 41, false);
+	lb_unlink(dir, 41, true);
+	fails_saying(r, 50, -ENOLINK, "LSNs 41..60", "00000000000000000021.klog");
+	lb_read_ok(r, 61);
+	klog_reader_close(r);
+	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
+	fails_saying(r, 41, -ENOLINK, "LSNs 41..60", NULL);
+	ck_assert_int_eq(klog_iterate(r, 1, 100, count_calls, &calls), -ENOLINK);
+	ck_assert_uint_eq(calls, 40);
+	klog_reader_close(r);
+}
+END_TEST
+
+/*
+ * The newest segment without its index: an empty index while the segment
+ * holds no record (klogd creates the index just after it), else -ENOLINK,
+ * never "not durable yet" for records on disk.
+ */
+START_TEST(last_index_missing)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct klog_reader *r;
+	uint64_t first, last;
+
+	lb_build(dir, 3, LB_PER);
+	lb_unlink(dir, 41, true);
+	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
+	ck_assert_int_eq(klog_reader_bounds(r, &first, &last), -ENOLINK);
+	ck_assert_ptr_nonnull(strstr(klog_reader_strerror(r), "00000000000000000041.idx"));
+	fails_saying(r, 45, -ENOLINK, "00000000000000000041.idx", "LSNs from 41");
+	klog_reader_close(r);
+	/* Cut to its header: a segment just created. */
+	lb_path(path, dir, 41, false);
+	ck_assert_int_eq(truncate(path, KLOG_SEG_HDR_SIZE), 0);
+	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
+	bounds_are(r, 1, 40);
+	fails_saying(r, 41, -EAGAIN, "before LSN 41", NULL);
+	klog_reader_close(r);
+}
+END_TEST
+
+/* A directory in place of a segment, a FIFO in place of an index: -ENOLINK, no hang. */
+START_TEST(not_regular)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct klog_reader *r;
+
+	lb_build(dir, 4, LB_PER);
+	lb_unlink(dir, 21, false);
+	lb_path(path, dir, 21, false);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	lb_unlink(dir, 41, true);
+	lb_path(path, dir, 41, true);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
+	fails_saying(r, 30, -ENOLINK, "00000000000000000021.klog", "not a regular file");
+	fails_saying(r, 50, -ENOLINK, "00000000000000000041.idx", "not a regular file");
+	lb_read_ok(r, 61);
+	klog_reader_close(r);
+}
+END_TEST
+
+/* A segment cut below what its index names: -EBADMSG with the file, the offset and the LSN. */
+START_TEST(cut_below_index)
+{
+	char dir[PATH_MAX], path[PATH_MAX], where[64];
+	uint64_t offs[LB_PER];
+	struct klog_reader *r;
+
+	lb_build(dir, 3, LB_PER);
+	ck_assert_uint_eq(read_idx_of(dir, 21, offs), LB_PER);
+	lb_path(path, dir, 21, false);
+	ck_assert_int_eq(truncate(path, (off_t)offs[10]), 0);
+	snprintf(where, sizeof(where), "offset %llu LSN 31", (unsigned long long)offs[10]);
+	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
+	lb_read_ok(r, 30);
+	fails_saying(r, 31, -EBADMSG, where, "end of the file");
+	klog_reader_close(r);
+}
+END_TEST
+
+/*
+ * klog_read's four answers told apart, each with its detail: trimmed
+ * (below the first segment kept), not durable yet, missing, corrupt (the
+ * CRC found and expected, at the record's file, offset and LSN).
+ */
+START_TEST(four_answers)
+{
+	char dir[PATH_MAX], path[PATH_MAX], where[PATH_MAX + 64];
+	uint64_t offs[LB_PER];
+	struct klog_reader *r;
+	uint8_t c;
+	int fd;
+
+	lb_build(dir, 5, LB_PER);
+	lb_unlink(dir, 1, false);
+	lb_unlink(dir, 1, true);
+	lb_unlink(dir, 61, true);
+	ck_assert_uint_eq(read_idx_of(dir, 41, offs), LB_PER);
+	lb_path(path, dir, 41, false);
+	fd = open(path, O_RDWR);
+	ck_assert_int_eq(pread(fd, &c, 1, (off_t)offs[6] + 40), 1); /* LSN 47 has 11 bytes */
+	c ^= 1;
+	ck_assert_int_eq(pwrite(fd, &c, 1, (off_t)offs[6] + 40), 1);
+	close(fd);
+	snprintf(where, sizeof(where), "%s offset %llu LSN 47: CRC 0x", path,
+		 (unsigned long long)offs[6]);
+
+	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
+	fails_saying(r, 5, -ENOENT, "first segment kept starts at LSN 21", NULL);
+	fails_saying(r, 101, -EAGAIN, "before LSN 101", NULL);
+	fails_saying(r, 65, -ENOLINK, "00000000000000000061.idx", "No such file");
+	fails_saying(r, 47, -EBADMSG, where, "expected 0x");
+	lb_read_ok(r, 46);
+	lb_read_ok(r, 21);
+	lb_read_ok(r, 100);
+	klog_reader_close(r);
+}
+END_TEST
+
+/* The lowest descriptor free now: a limit of it leaves none to open. */
+static rlim_t fds_in_use(void)
+{
+	int fd = dup(0);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	return (rlim_t)fd;
+}
+
+/* 2,000 segments under RLIMIT_NOFILE 64: read in order, at random, and bounded. */
+START_TEST(many_segments_few_fds)
+{
+	struct rlimit rl;
+	uint64_t s = 0x5eed, first, last;
+	char dir[PATH_MAX];
+	struct klog_reader *r;
+	unsigned int calls = 0;
+
+	lb_build(dir, 2000, 5);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = 64;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
+	ck_assert_int_eq(klog_reader_bounds(r, &first, &last), 0);
+	ck_assert_uint_eq(first, 1);
+	ck_assert_uint_eq(last, 10000);
+	ck_assert_int_eq(klog_iterate(r, 1, 10000, count_calls, &calls), 0);
+	ck_assert_uint_eq(calls, 10000);
+	for (int k = 0; k < 3000; k++) {
+		s = s * 6364136223846793005ull + 1442695040888963407ull;
+		lb_read_ok(r, 1 + (s >> 33) % 10000);
+	}
+	ck_assert_uint_le(fds_in_use(), 3 + 1 + 2 * 4 + 8);
+	klog_reader_close(r);
+}
+END_TEST
+
+/* Out of descriptors with none of its own to close: -EMFILE naming the segment, not a skip. */
+START_TEST(emfile)
+{
+	struct rlimit rl;
+	char dir[PATH_MAX];
+	struct klog_reader *r;
+
+	lb_build(dir, 3, LB_PER);
+	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = fds_in_use();
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	fails_saying(r, 25, -EMFILE, "00000000000000000021.klog", "LSNs 21..40");
+	rl.rlim_cur += 2;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	lb_read_ok(r, 25);
+	/* The next segment needs the descriptors of the one open: it is closed for it. */
+	lb_read_ok(r, 45);
+	lb_read_ok(r, 5);
+	klog_reader_close(r);
+}
+END_TEST
+
+/* An empty directory: nothing durable, not even an error to list. */
+START_TEST(empty_dir)
+{
+	char dir[PATH_MAX];
+	struct klog_reader *r;
+	uint64_t first, last;
+
+	lb_build(dir, 0, LB_PER);
+	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
+	ck_assert_int_eq(klog_reader_bounds(r, &first, &last), -ENODATA);
+	fails_saying(r, 1, -EAGAIN, "no segment yet", NULL);
+	klog_reader_close(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("reader");
@@ -485,6 +812,15 @@ int main(void)
 	tcase_add_loop_test(tc, index_rewritten, 0, 2);
 	tcase_add_loop_test(tc, deleted, 0, 2);
 	tcase_add_loop_test(tc, many_segments, 0, 2);
+	tcase_add_test(tc, missing_index);
+	tcase_add_test(tc, hole);
+	tcase_add_test(tc, last_index_missing);
+	tcase_add_test(tc, not_regular);
+	tcase_add_test(tc, cut_below_index);
+	tcase_add_test(tc, four_answers);
+	tcase_add_test(tc, many_segments_few_fds);
+	tcase_add_test(tc, emfile);
+	tcase_add_test(tc, empty_dir);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
