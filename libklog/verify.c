@@ -151,6 +151,15 @@ static bool check_sequence(struct verify *v, const struct vseg *s)
 		      v->prev, v->end - 1);
 }
 
+/* Whether s holds no record at all: nothing but zeroes (or nothing) after the header. */
+static bool holds_no_record(const struct vseg *s)
+{
+	struct klog_rec rec;
+
+	return klog_rec_decode(s->map + KLOG_SEG_HDR_SIZE, s->size - KLOG_SEG_HDR_SIZE, s->h.salt,
+			       s->first, KLOG_MAX_RECORD, &rec) == -ENODATA;
+}
+
 /*
  * The index's valid entries (doc/format.md, "Index": it ends at its last
  * entry that grows), or none if it is missing.
@@ -163,6 +172,9 @@ static bool read_index(struct verify *v, struct vseg *s)
 	ssize_t n = 0;
 
 	s->no_index = true;
+	/* klogd creates the newest segment's index just after it: none yet is no problem. */
+	if (fd == -ENOENT && s->last && holds_no_record(s))
+		return false;
 	if (fd < 0)
 		return report(v, fd == -ENOENT ? -ENOLINK : fd, s->idx_name, UINT64_MAX, s->first,
 			      "%s (the index of LSNs from %" PRIu64 ")", why, s->first);

@@ -279,6 +279,27 @@ START_TEST(missing_index)
 }
 END_TEST
 
+/*
+ * The newest segment without an index: klogd creating it (no record yet) is
+ * no problem; with records it is.
+ */
+START_TEST(last_index_missing)
+{
+	char path[PATH_MAX];
+	struct klog_verify_summary sum;
+	struct problems ps;
+
+	build();
+	unlink_file(81, true);
+	one_problem(-ENOLINK, 81, true, UINT64_MAX, 81, "No such file");
+	path_in(path, 81, false);
+	ck_assert_int_eq(truncate(path, KLOG_SEG_HDR_SIZE), 0);
+	ck_assert_int_eq(verify(0, &ps, &sum), 0);
+	ck_assert_uint_eq(sum.segments, SEGS);
+	ck_assert_uint_eq(sum.last_lsn, 80);
+}
+END_TEST
+
 /* A directory in place of a segment, a FIFO in place of an index: never a hang. */
 START_TEST(not_regular)
 {
@@ -356,6 +377,7 @@ int main(void)
 	tcase_add_test(tc, gap);
 	tcase_add_test(tc, other_log_id);
 	tcase_add_test(tc, missing_index);
+	tcase_add_test(tc, last_index_missing);
 	tcase_add_test(tc, not_regular);
 	tcase_add_test(tc, truncated);
 	tcase_add_test(tc, keep_going);
