@@ -541,8 +541,9 @@ static int verify_acks(struct klog_reader *r, const char *path)
 		int err = klog_read(r, lsn, buf, 0, &rec);
 
 		if ((err < 0 && err != -ENOSPC) || rec.txid != txid) {
-			fprintf(stderr, "klogctl: acknowledged LSN %" PRIu64 " (txid %" PRIu64 "): %s\n",
-				lsn, txid, err < 0 && err != -ENOSPC ? strerror(-err) : "other txid");
+			fprintf(stderr, "klogctl: acknowledged LSN %" PRIu64 " (txid %" PRIu64 "): %s%s%s\n",
+				lsn, txid, err < 0 && err != -ENOSPC ? strerror(-err) : "other txid",
+				*klog_reader_strerror(r) ? ": " : "", klog_reader_strerror(r));
 			fclose(f);
 			return 1;
 		}
@@ -593,6 +594,8 @@ int cmd_verify(int argc, char **argv)
 		       ": contiguous, each txid once, bytes as sent\n", v->records, first, last);
 	if (!err && a.acks)
 		err = verify_acks(r, a.acks) ? -EILSEQ : 0;
+	if (err && err != -EILSEQ && *klog_reader_strerror(r))
+		fprintf(stderr, "klogctl: %s\n", klog_reader_strerror(r));
 	klog_reader_close(r);
 	free(v->seen);
 	free(v);
