@@ -28,6 +28,7 @@
 
 #include "format.h"
 #include "rseg.h"
+#include "segdir.h"
 
 /*
  * Bytes of index entries a reader keeps, all segments together (8 per

@@ -15,7 +15,6 @@
  * is read with pread, never mapped.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +31,7 @@
 
 #include "explain.h"
 #include "rseg.h"
+#include "segdir.h"
 
 #define IX_CHUNK 512 /* entries read and kept together: 4 KiB of index */
 
@@ -55,26 +55,6 @@ static int fail(struct klog_rseg_err *e, int err, uint64_t first, bool idx, uint
 	vsnprintf(e->why, sizeof(e->why), fmt, ap);
 	va_end(ap);
 	return err;
-}
-
-int klog_open_regular(int dirfd, const char *name, char *why, size_t wn)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC), err;
-	struct stat st;
-
-	if (fd < 0) {
-		err = errno;
-		snprintf(why, wn, "cannot open: %s", strerror(err));
-		if (err == ENOENT || err == EMFILE || err == ENFILE || err == ENOMEM)
-			return -err;
-		return -ENOLINK;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		snprintf(why, wn, "not a regular file");
-		close(fd);
-		return -ENOLINK;
-	}
-	return fd;
 }
 
 void klog_rseg_init(struct klog_rseg *s, int dirfd, uint64_t first)
@@ -383,52 +363,3 @@ int klog_rseg_read(struct klog_rseg *s, uint64_t lsn, uint8_t *buf, struct klog_
 	return err;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-int klog_seg_list(int dirfd, uint64_t **firsts, size_t *n)
-{
-	int fd = dup(dirfd), err = 0;
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	size_t cap = 0;
-	struct dirent *de;
-	uint64_t first;
-
-	*firsts = NULL;
-	*n = 0;
-	if (!d) {
-		err = -errno;
-		if (fd >= 0)
-			close(fd);
-		return err;
-	}
-	rewinddir(d); /* the dup shares its position with dirfd's earlier listings */
-	while ((de = readdir(d))) {
-		if (klog_seg_parse_name(de->d_name, &first))
-			continue; /* klog.meta, klogd.lock, NAME.tmp, indexes */
-		if (*n == cap) {
-			uint64_t *p = realloc(*firsts, (cap = cap ? 2 * cap : 64) * sizeof(*p));
-
-			if (!p) {
-				err = -ENOMEM;
-				break;
-			}
-			*firsts = p;
-		}
-		(*firsts)[(*n)++] = first;
-	}
-	closedir(d);
-	if (err) {
-		free(*firsts);
-		*firsts = NULL;
-		*n = 0;
-	} else if (*n > 1) {
-		/* Never qsort(NULL, 0): an empty directory has no array. */
-		qsort(*firsts, *n, sizeof(**firsts), cmp_u64);
-	}
-	return err;
-}

@@ -83,21 +83,4 @@ void klog_rseg_drop_index(struct klog_rseg *s);
 int klog_rseg_read(struct klog_rseg *s, uint64_t lsn, uint8_t *buf, struct klog_rec *rec,
 		   struct klog_rseg_err *e);
 
-/*
- * Open name in dirfd read-only, refusing anything but a regular file (a FIFO
- * would block a reader, a directory fails at the first read).  why (wn
- * bytes) says what is wrong on failure.  Shared with klog_verify().
- * RETURN VALUE: the descriptor; -ENOLINK (missing, not a regular file,
- * unreadable); -EMFILE, -ENFILE, -ENOMEM.
- */
-int klog_open_regular(int dirfd, const char *name, char *why, size_t wn);
-
-/*
- * The first LSNs of the segments in directory dirfd, sorted, into *firsts
- * (malloc'd, NULL when there are none): names klog_seg_parse_name() takes,
- * nothing else (indexes, NAME.tmp, klog.meta, klogd.lock).  Shared with
- * klog_verify().  RETURN VALUE: 0; -ENOMEM; -errno of reading the directory.
- */
-int klog_seg_list(int dirfd, uint64_t **firsts, size_t *n);
-
 #endif /* KLOG_RSEG_H */

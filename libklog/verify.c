@@ -26,6 +26,7 @@
 #include "explain.h"
 #include "format.h"
 #include "rseg.h"
+#include "segdir.h"
 
 struct verify {
 	int dirfd;
