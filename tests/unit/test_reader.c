@@ -38,6 +38,7 @@
 #include "format.h"
 #include "logbuild.h"
 #include "scratch.h"
+#include "segfiles.h"
 #include "writer.h"
 
 #define MAXR KLOG_MAX_RECORD
@@ -524,38 +525,11 @@ static void fails_saying(struct klog_reader *r, uint64_t lsn, int err, const cha
 		      w1, w2 ? w2 : "");
 }
 
-static void lb_path(char *out, const char *dir, uint64_t first, bool idx)
-{
-	char name[KLOG_SEG_NAME_MAX];
-
-	klog_seg_name(name, first, idx);
-	ck_assert_int_lt(snprintf(out, PATH_MAX, "%s/%s", dir, name), PATH_MAX);
-}
-
-/* The index entries of segment first of dir (LB_PER at most); returns how many. */
-static size_t read_idx_of(const char *dir, uint64_t first, uint64_t *offs)
-{
-	char path[PATH_MAX];
-	uint64_t le[LB_PER + 1];
-	int fd;
-	ssize_t n;
-
-	lb_path(path, dir, first, true);
-	fd = open(path, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	n = pread(fd, le, sizeof(le), 0);
-	close(fd);
-	ck_assert_int_ge(n, 0);
-	for (ssize_t k = 0; k < n / 8; k++)
-		offs[k] = le64toh(le[k]);
-	return (size_t)n / 8;
-}
-
 static void lb_unlink(const char *dir, uint64_t first, bool idx)
 {
 	char path[PATH_MAX];
 
-	lb_path(path, dir, first, idx);
+	path_of(path, dir, first, idx);
 	ck_assert_int_eq(unlink(path), 0);
 }
 
@@ -634,7 +608,7 @@ START_TEST(last_index_missing)
 	fails_saying(r, 45, -ENOLINK, "00000000000000000041.idx", "LSNs from 41");
 	klog_reader_close(r);
 	/* Cut to its header: a segment just created. */
-	lb_path(path, dir, 41, false);
+	path_of(path, dir, 41, false);
 	ck_assert_int_eq(truncate(path, KLOG_SEG_HDR_SIZE), 0);
 	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
 	bounds_are(r, 1, 40);
@@ -651,10 +625,10 @@ START_TEST(not_regular)
 
 	lb_build(dir, 4, LB_PER);
 	lb_unlink(dir, 21, false);
-	lb_path(path, dir, 21, false);
+	path_of(path, dir, 21, false);
 	ck_assert_int_eq(mkdir(path, 0755), 0);
 	lb_unlink(dir, 41, true);
-	lb_path(path, dir, 41, true);
+	path_of(path, dir, 41, true);
 	ck_assert_int_eq(mkfifo(path, 0644), 0);
 	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
 	fails_saying(r, 30, -ENOLINK, "00000000000000000021.klog", "not a regular file");
@@ -672,8 +646,8 @@ START_TEST(cut_below_index)
 	struct klog_reader *r;
 
 	lb_build(dir, 3, LB_PER);
-	ck_assert_uint_eq(read_idx_of(dir, 21, offs), LB_PER);
-	lb_path(path, dir, 21, false);
+	ck_assert_uint_eq(read_idx(dir, 21, offs, LB_PER), LB_PER);
+	path_of(path, dir, 21, false);
 	ck_assert_int_eq(truncate(path, (off_t)offs[10]), 0);
 	snprintf(where, sizeof(where), "offset %llu LSN 31", (unsigned long long)offs[10]);
 	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
@@ -700,8 +674,8 @@ START_TEST(four_answers)
 	lb_unlink(dir, 1, false);
 	lb_unlink(dir, 1, true);
 	lb_unlink(dir, 61, true);
-	ck_assert_uint_eq(read_idx_of(dir, 41, offs), LB_PER);
-	lb_path(path, dir, 41, false);
+	ck_assert_uint_eq(read_idx(dir, 41, offs, LB_PER), LB_PER);
+	path_of(path, dir, 41, false);
 	fd = open(path, O_RDWR);
 	ck_assert_int_eq(pread(fd, &c, 1, (off_t)offs[6] + 40), 1); /* LSN 47 has 11 bytes */
 	c ^= 1;
