@@ -48,7 +48,8 @@ struct vseg {
 	bool last;
 	char name[KLOG_SEG_NAME_MAX], idx_name[KLOG_SEG_NAME_MAX];
 	const uint8_t *map;
-	size_t size;          /* bytes mapped: the file, at most seg_size */
+	size_t map_len;       /* the file's size */
+	size_t size;          /* the bytes of it that are the segment: at most seg_size */
 	struct klog_seg_hdr h;
 	uint64_t *ix;         /* host order */
 	uint64_t nix;         /* valid entries */
@@ -104,7 +105,7 @@ static bool open_segment(struct verify *v, struct vseg *s, uint64_t next_first)
 		       "%s (%s unreadable)", why, span);
 		return false;
 	}
-	s->size = (size_t)st.st_size;
+	s->size = s->map_len = (size_t)st.st_size;
 	s->map = s->size ? mmap(NULL, s->size, PROT_READ, MAP_SHARED, fd, 0) : NULL;
 	close(fd);
 	if (s->map == MAP_FAILED) {
@@ -247,38 +248,33 @@ static uint64_t walk(struct verify *v, const struct vseg *s)
 static void check_segment(struct verify *v, uint64_t first, const uint64_t *next_first)
 {
 	struct vseg s = { .first = first, .last = !next_first };
-	uint64_t end;
+	bool walked;
+	uint64_t end = 0;
 
 	klog_seg_name(s.name, first, false);
 	klog_seg_name(s.idx_name, first, true);
 	v->sum->segments++;
 	if (check_sequence(v, &s))
 		return;
-	if (!open_segment(v, &s, next_first ? *next_first : 0) || check_log_id(v, &s) ||
-	    read_index(v, &s))
-		goto out;
-	end = walk(v, &s);
-	v->sum->records += s.nix;
-	if (s.nix)
-		v->sum->last_lsn = s.first + s.nix - 1;
-	if (!v->stop && !s.last && !s.no_index && end > s.first + s.nix)
+	walked = open_segment(v, &s, next_first ? *next_first : 0) && !check_log_id(v, &s) &&
+		 !read_index(v, &s);
+	if (walked) {
+		end = walk(v, &s);
+		v->sum->records += s.nix;
+		if (s.nix)
+			v->sum->last_lsn = s.first + s.nix - 1;
+	}
+	if (walked && !v->stop && !s.last && !s.no_index && end > s.first + s.nix)
 		report(v, -ENOLINK, s.idx_name, s.nix * 8, s.first + s.nix,
 		       "records of LSNs %" PRIu64 "..%" PRIu64 " are not in the index",
 		       s.first + s.nix, end - 1);
-	/* A later segment is held against what this one holds, indexed or not. */
+	/* The next segment is held against what this one holds, indexed or not, if known. */
+	v->have_end = walked;
 	v->end = end;
-	v->have_end = true;
 	memcpy(v->prev, s.name, sizeof(v->prev));
 	free(s.ix);
 	if (s.map)
-		munmap((void *)s.map, s.size);
-	return;
-out:
-	/* What it holds is unknown: the next segment is not held against it. */
-	v->have_end = false;
-	free(s.ix);
-	if (s.map)
-		munmap((void *)s.map, s.size);
+		munmap((void *)s.map, s.map_len);
 }
 
 int klog_verify(const char *dir, unsigned int flags, klog_verify_fn fn, void *ctx,

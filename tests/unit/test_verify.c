@@ -4,9 +4,10 @@
  * segments and on each kind of damage: a record's CRC, an index entry
  * shifted or two swapped, a gap between segments, another log id in one
  * header, a missing index, a directory or FIFO in place of a file, a
- * segment truncated below what its index names; each reported once with the
- * right file, offset and LSN; the first problem only, or all of them with
- * KLOG_VERIFY_KEEP_GOING; files that are not segments ignored.
+ * segment truncated below what its index names, a sealed segment's records
+ * past its index; each reported once with the right file, offset and LSN;
+ * the first problem only, or all of them with KLOG_VERIFY_KEEP_GOING; files
+ * that are not segments ignored.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -330,6 +331,18 @@ START_TEST(truncated)
 }
 END_TEST
 
+/* A sealed segment's index lost its last entries: the records past it are named. */
+START_TEST(unindexed)
+{
+	char path[PATH_MAX];
+
+	build();
+	path_in(path, 21, true);
+	ck_assert_int_eq(truncate(path, 15 * 8), 0);
+	one_problem(-ENOLINK, 21, true, 15 * 8, 36, "LSNs 36..40 are not in the index");
+}
+END_TEST
+
 /* Three kinds of damage in three segments: all listed, in order, with keep-going. */
 START_TEST(keep_going)
 {
@@ -380,6 +393,7 @@ int main(void)
 	tcase_add_test(tc, last_index_missing);
 	tcase_add_test(tc, not_regular);
 	tcase_add_test(tc, truncated);
+	tcase_add_test(tc, unindexed);
 	tcase_add_test(tc, keep_going);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
