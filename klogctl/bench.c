@@ -541,9 +541,12 @@ static int verify_acks(struct klog_reader *r, const char *path)
 		int err = klog_read(r, lsn, buf, 0, &rec);
 
 		if ((err < 0 && err != -ENOSPC) || rec.txid != txid) {
-			fprintf(stderr, "klogctl: acknowledged LSN %" PRIu64 " (txid %" PRIu64 "): %s%s%s\n",
-				lsn, txid, err < 0 && err != -ENOSPC ? strerror(-err) : "other txid",
-				*klog_reader_strerror(r) ? ": " : "", klog_reader_strerror(r));
+			const char *detail = klog_reader_strerror(r);
+
+			fprintf(stderr, "klogctl: acknowledged LSN %" PRIu64 " (txid %" PRIu64
+				"): %s%s%s\n", lsn, txid,
+				err < 0 && err != -ENOSPC ? strerror(-err) : "other txid",
+				*detail ? ": " : "", detail);
 			fclose(f);
 			return 1;
 		}

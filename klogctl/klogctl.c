@@ -311,8 +311,8 @@ static int cmd_dump(int argc, char **argv)
 		char lead[96];
 
 		fflush(stdout);
-		snprintf(lead, sizeof(lead), "klogctl dump: stopped at LSN %" PRIu64 " after %" PRIu64
-			 " records", d.next, d.printed);
+		snprintf(lead, sizeof(lead), "klogctl dump: stopped at LSN %" PRIu64
+			 " after %" PRIu64 " records", d.next, d.printed);
 		read_fail(r, lead, err);
 	}
 	klog_reader_close(r);

@@ -332,8 +332,8 @@ static int lookup(struct klog_reader *r, uint64_t lsn, struct klog_rec *rec)
 		if (!(i = find(r, lsn))) {
 			if (!r->nseg)
 				continue;
-			return failf(r, -ENOENT, "%s: the first segment kept starts at LSN %" PRIu64,
-				     r->dir, r->seg[0].first);
+			return failf(r, -ENOENT, "%s: the first segment kept starts at LSN %"
+				     PRIu64, r->dir, r->seg[0].first);
 		}
 		err = seg_use(r, --i, false);
 		if (!err && lsn >= r->seg[i].first + r->seg[i].count)

@@ -329,8 +329,8 @@ static int read_rec(struct klog_rseg *s, uint64_t off, uint64_t lsn, uint8_t *bu
 	}
 	if (!n)
 		return fail(e, -EBADMSG, s->first, false, off,
-			    "LSN %" PRIu64 ": the index names a record past the %s (%zu bytes)", lsn,
-			    s->map_len == s->seg_size ? "segment size" : "end of the file",
+			    "LSN %" PRIu64 ": the index names a record past the %s (%zu bytes)",
+			    lsn, s->map_len == s->seg_size ? "segment size" : "end of the file",
 			    s->map_len);
 	memcpy(buf, s->map + off, n);
 	/* A damaged index entry lands on the wrong bytes: the LSN check catches it. */

@@ -94,7 +94,8 @@ static bool open_segment(struct verify *v, struct vseg *s, uint64_t next_first)
 	if (s->last)
 		snprintf(span, sizeof(span), "LSNs from %" PRIu64, s->first);
 	else
-		snprintf(span, sizeof(span), "LSNs %" PRIu64 "..%" PRIu64, s->first, next_first - 1);
+		snprintf(span, sizeof(span), "LSNs %" PRIu64 "..%" PRIu64, s->first,
+			 next_first - 1);
 	if (fd >= 0 && fstat(fd, &st)) {
 		snprintf(why, sizeof(why), "cannot stat: %s", strerror(errno));
 		close(fd);
