@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * bench.c - `klogctl bench` streams generated records to a server and
- * `klogctl verify` checks a log directory holds exactly those records.
+ * `klogctl verify --count` checks a log directory holds exactly those
+ * records, once verify.c has found the log itself sound.
  *
  * Record txid t of a run with seed s has a size drawn from the size spec and
  * bytes drawn from (s, t), so verify needs nothing but the same arguments.

@@ -190,7 +190,8 @@ typedef int (*klog_verify_fn)(const struct klog_verify_problem *p, void *ctx);
  * KLOG_VERIFY_KEEP_GOING the check stops at the first.  Files that are not
  * segments or indexes are ignored.  Records past the last segment's index
  * are not yet durable and not checked.  sum (may be NULL) is filled in
- * either way.  Reads only; best on a log klogd is not writing.
+ * either way, with what was checked before a stop.  Reads only; safe while
+ * klogd writes (a segment it creates meanwhile is not looked at).
  * RETURN VALUE: 0 if the log is clean; -EBADMSG if a problem was found;
  * fn's non-zero return; -ENOENT if dir does not exist; -ENOMEM; -errno of
  * opening or listing dir.
