@@ -28,6 +28,7 @@ run() { # run NAME ARGS...: klogctl's status in rc, its output in $work/NAME.out
 	"$klogctl" "$@" >"$work/$name.out" 2>"$work/$name.err"
 	rc=$?
 }
+# shellcheck disable=SC2317 # called through check
 has() { grep -qF -- "$2" "$work/$1"; } # has FILE TEXT
 
 # A clean log.
@@ -40,8 +41,8 @@ check "verify: the summary counts segments, records, LSNs and the log id" \
 	has clean.out "5 segments, 100 records, LSNs 1..100, log id 0x0000000000010c1d: clean"
 run dump dump --dir "$d"
 check "dump: a clean log, every record, exit 0" test "$rc" = 0 -a "$(wc -l <"$work/dump.out")" = 100
-run read read --dir "$d" 47
-check "read: a clean record, exit 0" test "$rc" = 0 -a "$(wc -c <"$work/read.out")" = 11
+run rd read --dir "$d" 47
+check "read: a clean record, exit 0" test "$rc" = 0 -a "$(wc -c <"$work/rd.out")" = 11
 check "--help lists verify's options" sh -c "'$klogctl' --help | grep -q -- '--keep-going'"
 
 # A middle segment's index missing.
@@ -52,9 +53,9 @@ check "dump: a missing index stops it with exit 1" test "$rc" = 1
 check "dump: printed what came before" test "$(wc -l <"$work/dump.out")" = 20
 check "dump: says where it stopped" has dump.err "stopped at LSN 21 after 20 records"
 check "dump: names the missing file" has dump.err "$(seg "$d" 21 idx)"
-run read read --dir "$d" 25
+run rd read --dir "$d" 25
 check "read: a missing index is not 'not durable yet'" \
-	sh -c "test $rc = 1 && grep -q 'LSN 25: missing from the log' '$work/read.err'"
+	sh -c "test $rc = 1 && grep -q 'LSN 25: missing from the log' '$work/rd.err'"
 run verify verify --dir "$d"
 check "verify: a missing index, exit 1, named with its LSN" \
 	sh -c "test $rc = 1 && grep -qF '$(seg "$d" 21 idx) LSN 21: cannot open' '$work/verify.out'"
