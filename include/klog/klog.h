@@ -129,8 +129,9 @@ KLOG_API int klog_reader_bounds(struct klog_reader *r, uint64_t *first, uint64_t
  * into rec (may be NULL).  Never returns a record past the durable point or
  * one that fails its CRC.
  * RETURN VALUE: the payload length; -ENOENT if lsn is below the first record
- * kept (trimmed); -EAGAIN if it is not durable yet (past the durable end of
- * the log, never a record on disk the reader could not find); -ENOLINK if
+ * kept (trimmed); -EAGAIN if it is not durable yet (past the end of the
+ * newest segment's index: never for a record in an earlier segment that
+ * the reader could not open or find); -ENOLINK if
  * the segment or index holding it is missing or unreadable, or no segment
  * holds it though later ones exist (a hole); -EBADMSG if it is corrupt on
  * disk; -EMFILE, -ENFILE, -ENOMEM; -ENOSPC if cap is too small (rec->len
