@@ -137,14 +137,14 @@ check "it says the pinned pool size is used" \
 check "klogd stops cleanly" stop_klogd
 
 # --- pool sizes -------------------------------------------------------------------
-nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --name "$name-pool" \
+timeout 20 nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --name "$name-pool" \
 	--dir "$work/pool" --pool-blocks 1 2>"$work/err"
 rc=$?
 range=$(sed -n 's/.*--pool-blocks 1 is out of range: \([0-9]*\)\.\.\([0-9]*\).*/\1 \2/p' "$work/err")
 min=${range%% *}
 check "--pool-blocks 1 is refused with status 2 and the range ($(cat "$work/err"))" \
 	test "$rc" -eq 2 -a "$range" = "$min 4294967295" -a "${min:-0}" -gt 1
-nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --name "$name-pool" \
+timeout 20 nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --name "$name-pool" \
 	--dir "$work/pool" --pool-blocks $((min - 1)) 2>"$work/err"
 check "--pool-blocks $((min - 1)) (one short of a largest record) is refused with status 2" \
 	sh -c "test $? -eq 2 && grep -q 'out of range: $min..' '$work/err'"
@@ -164,7 +164,7 @@ name=$saved
 mkdir -p "/sys/fs/bpf/klog/$name-old"
 bpftool map create "/sys/fs/bpf/klog/$name-old/klog_ctl" type array key 4 value 40 \
 	entries 1 name klog_ctl flags 1024
-nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --name "$name-old" \
+timeout 20 nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --name "$name-old" \
 	--dir "$work/old" 2>"$work/err"
 rc=$?
 check "a pinned klog_ctl of the 40-byte layout is refused with a message" \
