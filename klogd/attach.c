@@ -259,6 +259,7 @@ int klogd_attach(struct klogd_loader *l, const char **why)
 {
 	int err;
 
+	l->attached = true;
 	l->swapped = false;
 	l->detached = 0;
 	if ((err = adopt_link(l, why)) || (err = detach_xdp_others(l, why)) ||

@@ -105,6 +105,26 @@ static int pinned_ctl(struct klogd_loader *l, struct klog_ctl *ctl, const char *
 	return err;
 }
 
+/* max_entries of the map pinned as name. */
+static int pinned_entries(const struct klogd_loader *l, const char *name, uint32_t *n)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	char path[320];
+	int fd, err = 0;
+
+	klogd_pin_path(l, path, sizeof(path), name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	close(fd);
+	*n = info.max_entries;
+	return err;
+}
+
 /* Say in one line that an option given differs from the pinned log's setting. */
 static void note_pinned(const struct klogd_loader_opts *opts, unsigned int opt,
 			const char *name, uint64_t asked, uint64_t pinned)
@@ -147,6 +167,18 @@ static int adopt_opts(struct klogd_loader *l, const struct klogd_loader_opts *op
 			 ctl.max_record, KLOG_BLOCK_SIZE, KLOG_MAX_RECORD);
 		*why = l->msg;
 		return -EPROTO;
+	}
+	if (!ctl.window || !ctl.pool_blocks) {
+		snprintf(l->msg, sizeof(l->msg), "the pinned log under %s has no stored settings "
+			 "(made by a development build): drain it with that build or remove it",
+			 l->pin_dir);
+		*why = l->msg;
+		return -EPROTO;
+	}
+	/* Logs made before klog_kern_init stored it: the table's own size. */
+	if (!ctl.clients && (err = pinned_entries(l, "klog_clients", &ctl.clients))) {
+		*why = "reading the pinned klog_clients";
+		return err;
 	}
 	note_pinned(opts, KLOGD_GIVEN_WINDOW, "window", o->window, ctl.window);
 	note_pinned(opts, KLOGD_GIVEN_POOL_BLOCKS, "pool-blocks", o->pool_blocks, ctl.pool_blocks);
@@ -227,7 +259,8 @@ void klogd_unload(struct klogd_loader *l, bool unpin)
 {
 	if (unpin && l->skel) {
 		/* Never a pinless program: it would acknowledge into maps no one drains. */
-		klogd_detach(l);
+		if (l->attached)
+			klogd_detach(l);
 		unpin_maps(l);
 		rmdir(l->pin_dir);
 	}

@@ -39,6 +39,7 @@ struct klogd_loader {
 	int ifindex;
 	enum klogd_mode mode;
 	bool adopted;      /* the maps were pinned by an earlier klogd */
+	bool attached;     /* klogd_attach was called: a program may be attached */
 	bool swapped;      /* the program replaced one attached in the same mode */
 	int detached;      /* klog programs of other modes taken off the interface */
 	struct klog_kern_opts kern; /* the settings in force */
