@@ -11,8 +11,10 @@
 # the message), the smallest accepted one carries largest records; the pinned
 # settings win over options, with a note; a pinned control map of the old
 # layout is refused with a message.
-# Usage: test-restart.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD   (TAP; needs root)
-klogd=$1 klogctl=$2 xdp_pass=$3 max=$4
+# A klog program attached without klogd's link (ip link, native or generic)
+# is detached too.
+# Usage: test-restart.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD KLOG_OBJ   (TAP; needs root)
+klogd=$1 klogctl=$2 xdp_pass=$3 max=$4 klog_obj=$5
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 cleanup_extra="rm -rf /sys/fs/bpf/klog/$name-pool /sys/fs/bpf/klog/$name-old"
@@ -124,6 +126,23 @@ append_next "after the retransmissions (none took an LSN)"
 wait_durable "$dir" "$last"
 check "each retransmitted payload is on disk once" \
 	test "$("$klogctl" dump --dir "$dir" --from "$first_lsn" | wc -l)" -eq $((last - first_lsn + 1))
+
+# --- a klog program attached by another tool, without the link ------------------
+check "SIGTERM stops klogd" stop_klogd
+for how in xdpgeneric xdpdrv; do
+	mode=$how
+	[ "$how" = xdpdrv ] && mode=xdp
+	ip -n "$srv" link set dev "$vs" "$how" obj "$klog_obj" sec xdp
+	check "ip link attached klog's XDP program in $mode mode, no link" one_program "$mode"
+	: >"$log.$how"
+	check "klogd --mode tc starts" restart_adopting "$log.$how" --dir "$dir" --mode tc
+	check "it detached the $mode program" \
+		grep -q "detached the klog program left attached in $mode mode" "$log.$how.restart"
+	check "exactly one klog program attached, on tc" one_program tc
+	append_next "--mode tc after ip link's $mode program"
+	check "SIGTERM stops klogd" stop_klogd
+done
+check "klogd starts" restart_adopting "$log" --dir "$dir"
 
 # --- pinned settings win, with a note ------------------------------------------
 kill_klogd
