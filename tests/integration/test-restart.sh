@@ -58,8 +58,10 @@ append_next() { # append_next WHAT: one record; its LSN must follow the last one
 one_program() { # one_program MODE: exactly one klog program attached, running in MODE
 	local progs
 	progs=$(klog_progs)
-	[ "$(echo "$progs" | grep -c .)" -eq 1 ] && [ "${progs%% *}" = "$1" ] ||
-		{ echo "# attached: $(echo "$progs" | tr '\n' ' ')"; return 1; }
+	if [ "$(echo "$progs" | grep -c .)" -ne 1 ] || [ "${progs%% *}" != "$1" ]; then
+		echo "# attached: $(echo "$progs" | tr '\n' ' ')"
+		return 1
+	fi
 }
 
 # --- mode changes after SIGKILL ----------------------------------------------
@@ -104,7 +106,7 @@ check "the directory holds each LSN once, no more" \
 orig=
 for rid in 1000 1001 1002; do orig="$orig $(send "$rid" "payload-$rid" 78 | cut -d' ' -f3)"; done
 resend() { # resend WHAT: the three requests again, answered with their original LSNs
-	local got= rid
+	local got='' rid
 	for rid in 1000 1001 1002; do got="$got $(send "$rid" "payload-$rid" 78 | tr ' ' :)"; done
 	check "$1: retransmissions answered with the original LSNs ($orig)" \
 		test "$got" = "$(for l in $orig; do printf ' 2:0:%s' "$l"; done)"
@@ -189,5 +191,19 @@ rc=$?
 check "a pinned klog_ctl of the 40-byte layout is refused with a message" \
 	sh -c "test $rc -ne 0 && grep -q 'were made by an older klog; drain them with that version or remove them' '$work/err'"
 check "and nothing is attached" test -z "$(klog_progs)"
+
+# --- a pinned log of another build (block size, largest record) -------------------
+rm -rf "/sys/fs/bpf/klog/$name-old"
+mkdir -p "/sys/fs/bpf/klog/$name-old"
+bpftool map create "/sys/fs/bpf/klog/$name-old/klog_ctl" type array key 4 value 80 \
+	entries 1 name klog_ctl flags 1024
+# next_lsn 1, window 16, pool_blocks 64, block_size 32, max_record 100 (struct klog_ctl)
+bpftool map update pinned "/sys/fs/bpf/klog/$name-old/klog_ctl" key 0 0 0 0 value \
+	$(python3 -c 'import struct; print(*struct.pack("<7Q6I", 1, 0, 0, 0, 0, 9, 64, 0, 16, 0, 32, 100, 0))')
+timeout 20 nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --name "$name-old" \
+	--dir "$work/old" 2>"$work/err"
+rc=$?
+check "a pinned log of a build with other block and record sizes is refused, naming both" \
+	sh -c "test $rc -ne 0 && grep -q 'built with 32-byte blocks and records of up to 100 bytes; this klogd has [0-9]* and $max' '$work/err'"
 
 finish
