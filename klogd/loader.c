@@ -16,6 +16,7 @@
 
 #include "klog.skel.h"
 #include "loader.h"
+#include "log.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
 #define BPFFS "/sys/fs/bpf"
@@ -61,12 +62,50 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-static void pin_path(const struct klogd_loader *l, char *buf, size_t n, const char *what)
+void klogd_pin_path(const struct klogd_loader *l, char *buf, size_t n, const char *what)
 {
 	snprintf(buf, n, "%s/%s", l->pin_dir, what);
 }
 
-/* max_entries of the map pinned as name, or -ENOENT. */
+static void unpin_maps(const struct klogd_loader *l)
+{
+	char path[320];
+
+	for (size_t i = 0; i < N_PINNED; i++) {
+		klogd_pin_path(l, path, sizeof(path), pinned_maps[i]);
+		unlink(path);
+	}
+}
+
+/* The pinned control map's value, or -ENOENT when there is none. */
+static int pinned_ctl(struct klogd_loader *l, struct klog_ctl *ctl, const char **why)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info), zero = 0;
+	char path[320];
+	int fd, err = 0;
+
+	klogd_pin_path(l, path, sizeof(path), "klog_ctl");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+	} else if (info.value_size != sizeof(*ctl)) {
+		snprintf(l->msg, sizeof(l->msg), "the pinned maps under %s were made by an older "
+			 "klog; drain them with that version or remove them", l->pin_dir);
+		err = -EPROTO;
+	} else if (bpf_map_lookup_elem(fd, &zero, ctl)) {
+		err = -errno;
+	}
+	close(fd);
+	if (err)
+		*why = err == -EPROTO ? l->msg : "reading the pinned klog_ctl";
+	return err;
+}
+
+/* max_entries of the map pinned as name. */
 static int pinned_entries(const struct klogd_loader *l, const char *name, uint32_t *n)
 {
 	struct bpf_map_info info;
@@ -74,7 +113,7 @@ static int pinned_entries(const struct klogd_loader *l, const char *name, uint32
 	char path[320];
 	int fd, err = 0;
 
-	pin_path(l, path, sizeof(path), name);
+	klogd_pin_path(l, path, sizeof(path), name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
@@ -86,21 +125,72 @@ static int pinned_entries(const struct klogd_loader *l, const char *name, uint32
 	return err;
 }
 
-/* Read the sizes of pinned maps, so the programs are loaded to match them. */
-static int adopt_opts(struct klogd_loader *l, struct klog_kern_opts *o)
+/* Say in one line that an option given differs from the pinned log's setting. */
+static void note_pinned(const struct klogd_loader_opts *opts, unsigned int opt,
+			const char *name, uint64_t asked, uint64_t pinned)
 {
-	uint32_t ring, hash;
-	int err = pinned_entries(l, "kerby_alloc", &o->window);
+	if ((opts->given & opt) && asked != pinned)
+		klogd_log("--%s %llu differs from the pinned log's %llu: using %llu", name,
+			  (unsigned long long)asked, (unsigned long long)pinned,
+			  (unsigned long long)pinned);
+}
 
+/*
+ * Take the settings of a pinned log from its control map, where
+ * klog_kern_init wrote them when it was made: map sizes cannot tell a ring
+ * pool from a hash pool of one entry, and the programs must be loaded to
+ * match the maps they reuse.
+ */
+static int adopt_opts(struct klogd_loader *l, const struct klogd_loader_opts *opts,
+		      const char **why)
+{
+	struct klog_kern_opts *o = &l->kern;
+	struct klog_ctl ctl;
+	int err = pinned_ctl(l, &ctl, why);
+
+	if (err == -ENOENT)
+		return 0;
 	if (err)
-		return err == -ENOENT ? 0 : err;
-	if ((err = pinned_entries(l, "klog_clients", &o->clients)) ||
-	    (err = pinned_entries(l, "kerby_ring", &ring)) ||
-	    (err = pinned_entries(l, "kerby_hash", &hash)))
 		return err;
-	/* The kind in use is the one sized above a single entry. */
-	o->pool = ring > 1 ? KERBY_POOL_RING : KERBY_POOL_HASH;
-	o->pool_blocks = ring > 1 ? ring : hash;
+	/*
+	 * Never initialised: klogd died between load and init, before any
+	 * program was attached, so nothing was acknowledged into these maps.
+	 */
+	if (ctl.next_lsn < KLOG_FIRST_LSN) {
+		unpin_maps(l);
+		return 0;
+	}
+	if (ctl.block_size != KLOG_BLOCK_SIZE || ctl.max_record != KLOG_MAX_RECORD) {
+		snprintf(l->msg, sizeof(l->msg), "the pinned log under %s was made by a klog built "
+			 "with %u-byte blocks and records of up to %u bytes; this klogd has %u and "
+			 "%u: drain it with that build", l->pin_dir, ctl.block_size,
+			 ctl.max_record, KLOG_BLOCK_SIZE, KLOG_MAX_RECORD);
+		*why = l->msg;
+		return -EPROTO;
+	}
+	if (!ctl.window || !ctl.pool_blocks) {
+		snprintf(l->msg, sizeof(l->msg), "the pinned log under %s has no stored settings "
+			 "(made by a development build): drain it with that build or remove it",
+			 l->pin_dir);
+		*why = l->msg;
+		return -EPROTO;
+	}
+	/* Logs made before klog_kern_init stored it: the table's own size. */
+	if (!ctl.clients && (err = pinned_entries(l, "klog_clients", &ctl.clients))) {
+		*why = "reading the pinned klog_clients";
+		return err;
+	}
+	note_pinned(opts, KLOGD_GIVEN_WINDOW, "window", o->window, ctl.window);
+	note_pinned(opts, KLOGD_GIVEN_POOL_BLOCKS, "pool-blocks", o->pool_blocks, ctl.pool_blocks);
+	note_pinned(opts, KLOGD_GIVEN_CLIENTS, "clients", o->clients, ctl.clients);
+	if ((opts->given & KLOGD_GIVEN_POOL) && o->pool != ctl.pool_kind)
+		klogd_log("--pool %s differs from the pinned log's: using %s",
+			  o->pool == KERBY_POOL_RING ? "ring" : "hash",
+			  ctl.pool_kind == KERBY_POOL_RING ? "ring" : "hash");
+	o->window = ctl.window;
+	o->pool = ctl.pool_kind;
+	o->pool_blocks = ctl.pool_blocks;
+	o->clients = ctl.clients;
 	l->adopted = true;
 	return 0;
 }
@@ -132,10 +222,8 @@ int klogd_load(struct klogd_loader *l, const struct klogd_loader_opts *opts, con
 		*why = "creating the pin directory";
 		return err;
 	}
-	if ((err = adopt_opts(l, &l->kern))) {
-		*why = "reading the pinned maps";
+	if ((err = adopt_opts(l, opts, why)))
 		return err;
-	}
 	l->kern.port = opts->kern.port;
 	l->skel = klog__open();
 	if (!l->skel) {
@@ -143,13 +231,14 @@ int klogd_load(struct klogd_loader *l, const struct klogd_loader_opts *opts, con
 		return -errno;
 	}
 	if ((err = klog_kern_configure(l->skel->obj, &l->kern))) {
-		*why = "configuring the maps";
+		*why = err == -ERANGE ? "configuring the maps (pool or client table out of range)"
+				      : "configuring the maps";
 		return err;
 	}
 	for (size_t i = 0; i < N_PINNED; i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(l->skel->obj, pinned_maps[i]);
 
-		pin_path(l, path, sizeof(path), pinned_maps[i]);
+		klogd_pin_path(l, path, sizeof(path), pinned_maps[i]);
 		if (!m || (err = bpf_map__set_pin_path(m, path))) {
 			*why = "setting pin paths";
 			return m ? err : -ENOENT;
@@ -166,95 +255,13 @@ int klogd_load(struct klogd_loader *l, const struct klogd_loader_opts *opts, con
 	return 0;
 }
 
-static struct bpf_program *prog_of(struct klogd_loader *l)
-{
-	return l->mode == KLOGD_MODE_TC ? l->skel->progs.klog_tc_append
-					: l->skel->progs.klog_xdp_append;
-}
-
-/*
- * XDP goes through a pinned bpf_link, so the program stays attached if klogd
- * dies and appends go on into the pinned maps; a new klogd swaps its own
- * program into that link atomically.
- */
-static int attach_xdp(struct klogd_loader *l, const char **why)
-{
-	LIBBPF_OPTS(bpf_link_create_opts, lo);
-	int prog = bpf_program__fd(prog_of(l)), fd, err;
-	char path[320];
-	struct bpf_link *old;
-
-	pin_path(l, path, sizeof(path), "link");
-	old = bpf_link__open(path);
-	if (old) {
-		err = bpf_link__update_program(old, prog_of(l));
-		bpf_link__disconnect(old);
-		bpf_link__destroy(old);
-		if (err)
-			*why = "replacing the program in the pinned link";
-		return err;
-	}
-	lo.flags = l->mode == KLOGD_MODE_XDPGENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-	fd = bpf_link_create(prog, l->ifindex, BPF_XDP, &lo);
-	if (fd < 0) {
-		*why = l->mode == KLOGD_MODE_XDP ? "attaching XDP in native mode (try --mode xdpgeneric)"
-						 : "attaching XDP in generic mode";
-		return -errno;
-	}
-	err = bpf_obj_pin(fd, path) ? -errno : 0;
-	close(fd);
-	if (err)
-		*why = "pinning the XDP link";
-	return err;
-}
-
-/* A TC filter belongs to the interface's clsact qdisc, so it outlives klogd by itself. */
-static int attach_tc(struct klogd_loader *l, const char **why)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = l->ifindex, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1, .flags = BPF_TC_F_REPLACE,
-		    .prog_fd = bpf_program__fd(prog_of(l)));
-	int err = bpf_tc_hook_create(&hook);
-
-	if (err && err != -EEXIST) {
-		*why = "creating the clsact qdisc";
-		return err;
-	}
-	err = bpf_tc_attach(&hook, &opts);
-	if (err)
-		*why = "attaching the TC ingress filter";
-	return err;
-}
-
-int klogd_attach(struct klogd_loader *l, const char **why)
-{
-	return l->mode == KLOGD_MODE_TC ? attach_tc(l, why) : attach_xdp(l, why);
-}
-
-int klogd_detach(struct klogd_loader *l)
-{
-	char path[320];
-
-	if (l->mode == KLOGD_MODE_TC) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = l->ifindex, .attach_point = BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
-
-		return bpf_tc_detach(&hook, &opts);
-	}
-	/* Unpinning the link's last reference detaches the program. */
-	pin_path(l, path, sizeof(path), "link");
-	return unlink(path) && errno != ENOENT ? -errno : 0;
-}
-
 void klogd_unload(struct klogd_loader *l, bool unpin)
 {
 	if (unpin && l->skel) {
-		char path[320];
-
-		for (size_t i = 0; i < N_PINNED; i++) {
-			pin_path(l, path, sizeof(path), pinned_maps[i]);
-			unlink(path);
-		}
+		/* Never a pinless program: it would acknowledge into maps no one drains. */
+		if (l->attached)
+			klogd_detach(l);
+		unpin_maps(l);
 		rmdir(l->pin_dir);
 	}
 	klog_kern_close(&l->k);

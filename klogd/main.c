@@ -52,22 +52,51 @@ static void usage(FILE *f)
 		"  -n, --name NAME         instance name: pins under /sys/fs/bpf/klog/NAME\n"
 		"                          (default \"default\")\n"
 		"  -w, --window N          LSNs the kernel holds before it answers FULL\n"
-		"                          (default 65536, at most 8388608)\n"
-		"  -b, --pool-blocks N     memory pool blocks of %d bytes (default 262144)\n"
+		"                          (default 65536; 1..%u)\n"
+		"  -b, --pool-blocks N     memory pool blocks of %d bytes (default 262144;\n"
+		"                          %d..%llu: one %d-byte record must fit)\n"
 		"  -P, --pool KIND         ring (default) or hash\n"
 		"  -c, --clients N         clients whose retransmissions are recognised\n"
-		"                          (default 4096)\n"
+		"                          (default 4096; 1..%u)\n"
 		"      --client-ttl S      forget a client silent for S seconds (default 600)\n"
 		"  -B, --backend NAME      uring (default; psync if io_uring is unavailable)\n"
 		"                          or psync\n"
-		"  -s, --segment-size N    bytes per segment file (default 64 MiB; k, M, G)\n"
+		"  -s, --segment-size N    bytes per segment file (default 64 MiB; k, M, G;\n"
+		"                          1M..1024G)\n"
 		"      --batch N           most records per datasync (default 4096)\n"
 		"  -v, --verbose           libbpf's messages too\n"
 		"  -h, --help              this text\n\n"
-		"Window and pool sizes of maps left pinned by an earlier klogd win over\n"
-		"the options: its records are adopted. SIGINT or SIGTERM detaches,\n"
-		"drains what is committed, syncs and exits.\n",
-		KLOG_DEFAULT_PORT, KLOG_BLOCK_SIZE);
+		"The log's maps stay pinned under /sys/fs/bpf/klog/NAME across restarts;\n"
+		"the window, pool and clients they were made with win over the options\n"
+		"(a differing option is told). A klog program left attached in another\n"
+		"--mode is detached, one in the same mode replaced atomically.\n"
+		"SIGINT or SIGTERM detaches, drains what is committed, syncs and exits,\n"
+		"keeping the maps pinned: the dedup state and the log's identity survive.\n"
+		"To remove a log: stop klogd, then rm -r /sys/fs/bpf/klog/NAME and DIR.\n",
+		KLOG_DEFAULT_PORT, KLOG_MAX_WINDOW, KLOG_BLOCK_SIZE, KLOG_MIN_POOL_BLOCKS,
+		KLOG_MAX_POOL_BLOCKS, KLOG_MAX_RECORD, KLOG_MAX_CLIENTS);
+}
+
+#define SEG_SIZE_MIN (1ull << 20)
+#define SEG_SIZE_MAX (1ull << 40)
+
+/*
+ * *v = arg, a number within lo..hi (suffix: k, M, G allowed), or say what
+ * is allowed and why.  RETURN VALUE: 0 or -EINVAL.
+ */
+static int parse_range(const char *opt, const char *arg, bool suffix, uint64_t lo, uint64_t hi,
+		       const char *why, uint64_t *v)
+{
+	if (klog_parse_u64(arg, v, suffix)) {
+		fprintf(stderr, "klogd: invalid value for --%s: '%s'\n", opt, arg);
+		return -EINVAL;
+	}
+	if (*v < lo || *v > hi) {
+		fprintf(stderr, "klogd: --%s %s is out of range: %llu..%llu (%s)\n", opt, arg,
+			(unsigned long long)lo, (unsigned long long)hi, why);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct config *c)
@@ -90,8 +119,13 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	char pool_why[160];
 	uint64_t v;
 	int o;
+
+	snprintf(pool_why, sizeof(pool_why), "one %d-byte record needs %d blocks of %d bytes, "
+		 "taken at once; the ring's index is 32-bit", KLOG_MAX_RECORD, KLOG_MAX_BLOCKS,
+		 KLOG_BLOCK_SIZE);
 
 	*c = (struct config){
 		.load = { .name = "default", .mode = KLOGD_MODE_XDP, .kern = KLOG_KERN_OPTS_DEFAULT },
@@ -117,6 +151,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 				c->load.kern.pool = KERBY_POOL_HASH;
 			else
 				goto bad;
+			c->load.given |= KLOGD_GIVEN_POOL;
 			break;
 		case 'p':
 			if (klog_parse_u64(optarg, &v, false) || !v || v > 65535)
@@ -124,23 +159,31 @@ static int parse_args(int argc, char **argv, struct config *c)
 			c->load.kern.port = (uint16_t)v;
 			break;
 		case 'w':
-			if (klog_parse_u64(optarg, &v, true) || !v || v > KLOG_MAX_WINDOW)
-				goto bad;
+			if (parse_range("window", optarg, true, 1, KLOG_MAX_WINDOW,
+					"the reservation word holds the LSNs in flight in 23 bits",
+					&v))
+				return -EINVAL;
 			c->load.kern.window = (uint32_t)v;
+			c->load.given |= KLOGD_GIVEN_WINDOW;
 			break;
 		case 'b':
-			if (klog_parse_u64(optarg, &v, true) || !v || v > UINT32_MAX)
-				goto bad;
+			if (parse_range("pool-blocks", optarg, true, KLOG_MIN_POOL_BLOCKS,
+					KLOG_MAX_POOL_BLOCKS, pool_why, &v))
+				return -EINVAL;
 			c->load.kern.pool_blocks = v;
+			c->load.given |= KLOGD_GIVEN_POOL_BLOCKS;
 			break;
 		case 'c':
-			if (klog_parse_u64(optarg, &v, true) || !v || v > (1u << 24))
-				goto bad;
+			if (parse_range("clients", optarg, true, 1, KLOG_MAX_CLIENTS,
+					"entries of the dedup table", &v))
+				return -EINVAL;
 			c->load.kern.clients = (uint32_t)v;
+			c->load.given |= KLOGD_GIVEN_CLIENTS;
 			break;
 		case 's':
-			if (klog_parse_u64(optarg, &v, true) || v < (1u << 20))
-				goto bad;
+			if (parse_range("segment-size", optarg, true, SEG_SIZE_MIN, SEG_SIZE_MAX,
+					"bytes preallocated per segment file", &v))
+				return -EINVAL;
 			c->seg_size = v;
 			break;
 		case 'T':
@@ -400,11 +443,12 @@ static int run(const struct config *c, int sfd)
 		goto out;
 	}
 	klogd_log("ready: %s on %s port %u, %s pool of %llu blocks, window %u, %s backend%s, "
-		  "%s from LSN %llu%s", klogd_mode_name(l.mode), c->load.iface, l.kern.port,
+		  "%s from LSN %llu%s%s", klogd_mode_name(l.mode), c->load.iface, l.kern.port,
 		  l.kern.pool == KERBY_POOL_RING ? "ring" : "hash",
 		  (unsigned long long)l.kern.pool_blocks, l.kern.window, b->ops->name,
 		  rec.direct ? " (O_DIRECT)" : "", c->dir, (unsigned long long)klog_writer_next(w),
-		  l.adopted ? ", adopted the pinned log" : "");
+		  l.adopted ? ", adopted the pinned log" : "",
+		  l.swapped ? ", replaced the attached program" : "");
 
 	while (!sig) {
 		int n = klogd_drain_once(&d);
@@ -440,7 +484,8 @@ static int run(const struct config *c, int sfd)
 	klogd_notify_close(notify);
 	klog_writer_close(w);
 	b->ops->close(b);
-	klogd_unload(&l, true);
+	/* The maps stay pinned: the dedup state must survive a restart (doc/klogd.md). */
+	klogd_unload(&l, false);
 	return 0;
 out_keep:
 	/* Records not on disk stay pinned in the kernel for the next klogd. */

@@ -12,8 +12,8 @@
 
 #include "kern.h"
 
-/* Write a const volatile global of the object's .rodata, found by name in its BTF. */
-static int set_rodata(struct bpf_object *obj, const char *var, const void *val, size_t size)
+/* The bytes of a const volatile global of the object's .rodata, found by name in its BTF. */
+static void *rodata_var(struct bpf_object *obj, const char *var, size_t size)
 {
 	struct btf *btf = bpf_object__btf(obj);
 	struct bpf_map *map = NULL, *m;
@@ -29,25 +29,45 @@ static int set_rodata(struct bpf_object *obj, const char *var, const void *val, 
 			map = m;
 	}
 	if (!btf || !map)
-		return -ENOENT;
+		return NULL;
 	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
 	if (id < 0)
-		return -ENOENT;
+		return NULL;
 	data = (char *)bpf_map__initial_value(map, &rsize);
 	const struct btf_type *sec = btf__type_by_id(btf, id);
 	const struct btf_var_secinfo *vi = btf_var_secinfos(sec);
 
-	for (int i = 0; i < btf_vlen(sec); i++, vi++) {
+	for (int i = 0; data && i < btf_vlen(sec); i++, vi++) {
 		const struct btf_type *t = btf__type_by_id(btf, vi->type);
 
 		if (strcmp(btf__name_by_offset(btf, t->name_off), var))
 			continue;
 		if (vi->size != size || vi->offset + size > rsize)
-			return -EINVAL;
-		memcpy(data + vi->offset, val, size);
-		return 0;
+			return NULL;
+		return data + vi->offset;
 	}
-	return -ENOENT;
+	return NULL;
+}
+
+static int set_rodata(struct bpf_object *obj, const char *var, const void *val, size_t size)
+{
+	void *p = rodata_var(obj, var, size);
+
+	if (!p)
+		return -ENOENT;
+	memcpy(p, val, size);
+	return 0;
+}
+
+/* Read back what klog_kern_configure set: the loaded programs' settings, not a guess. */
+static int get_rodata(struct bpf_object *obj, const char *var, void *val, size_t size)
+{
+	const void *p = rodata_var(obj, var, size);
+
+	if (!p)
+		return -ENOENT;
+	memcpy(val, p, size);
+	return 0;
 }
 
 static int set_entries(struct bpf_object *obj, const char *name, uint32_t n)
@@ -72,9 +92,17 @@ int klog_kern_configure(struct bpf_object *obj, const struct klog_kern_opts *o)
 	int err;
 
 	if (!o->window || o->window > KLOG_MAX_WINDOW || !o->pool_blocks ||
-	    o->pool_blocks > UINT32_MAX || !o->clients ||
+	    o->pool_blocks > KLOG_MAX_POOL_BLOCKS || !o->clients ||
 	    (o->pool != KERBY_POOL_RING && o->pool != KERBY_POOL_HASH))
 		return -EINVAL;
+	/*
+	 * The append programs (the object with the dedup table) take a record's
+	 * blocks all at once: a pool smaller than one largest record would
+	 * refuse such a record forever.  The allocator alone has no records.
+	 */
+	if (bpf_object__find_map_by_name(obj, "klog_clients") &&
+	    (o->pool_blocks < KLOG_MIN_POOL_BLOCKS || o->clients > KLOG_MAX_CLIENTS))
+		return -ERANGE;
 	/* The pool kind not in use keeps a single entry. */
 	if ((err = set_entries(obj, "kerby_alloc", o->window)) ||
 	    (err = set_entries_opt(obj, "klog_waiters", o->window)) ||
@@ -108,7 +136,8 @@ static int map_info(int fd, struct bpf_map_info *info)
 
 int klog_kern_open(struct klog_kern *k, struct bpf_object *obj)
 {
-	struct bpf_map_info ring, alloc;
+	struct bpf_map_info clients;
+	uint32_t kind;
 	int err;
 
 	memset(k, 0, sizeof(*k));
@@ -124,24 +153,17 @@ int klog_kern_open(struct klog_kern *k, struct bpf_object *obj)
 	if (k->ctl_fd < 0 || k->index_fd < 0 || k->alloc_fd < 0 || k->stats_fd < 0 ||
 	    ring_fd < 0 || hash_fd < 0)
 		return -ENOENT;
-	if ((err = map_info(ring_fd, &ring)) || (err = map_info(k->alloc_fd, &alloc)))
+	if ((err = get_rodata(obj, "kerby_pool_kind", &kind, sizeof(kind))) ||
+	    (err = get_rodata(obj, "kerby_pool_blocks", &k->pool_blocks, sizeof(k->pool_blocks))) ||
+	    (err = get_rodata(obj, "klog_window", &k->window, sizeof(k->window))))
 		return err;
-	/* The kind in use is the one sized above a single entry. */
-	if (ring.max_entries > 1) {
-		k->pool = KERBY_POOL_RING;
-		k->pool_fd = ring_fd;
-		k->pool_blocks = ring.max_entries;
-	} else {
-		struct bpf_map_info hash;
-
-		err = map_info(hash_fd, &hash);
-		if (err)
+	k->pool = kind;
+	k->pool_fd = kind == KERBY_POOL_RING ? ring_fd : hash_fd;
+	if (k->clients_fd >= 0) {
+		if ((err = map_info(k->clients_fd, &clients)))
 			return err;
-		k->pool = KERBY_POOL_HASH;
-		k->pool_fd = hash_fd;
-		k->pool_blocks = hash.max_entries;
+		k->clients = clients.max_entries;
 	}
-	k->window = alloc.max_entries;
 	k->ncpus = libbpf_num_possible_cpus();
 	if (k->ncpus <= 0)
 		return k->ncpus < 0 ? k->ncpus : -EINVAL;
@@ -220,6 +242,7 @@ int klog_kern_init(struct klog_kern *k, uint64_t first_lsn, uint64_t log_id)
 	k->ctl->pool_blocks = k->pool_blocks;
 	k->ctl->pool_kind = k->pool;
 	k->ctl->window = k->window;
+	k->ctl->clients = k->clients;
 	k->ctl->block_size = KLOG_BLOCK_SIZE;
 	k->ctl->max_record = KLOG_MAX_RECORD;
 	/* next_lsn last: the programs answer NOTREADY until it is set. */

@@ -30,8 +30,22 @@ struct klog_kern_opts {
 				  .clients = 4096 })
 
 /*
+ * Accepted pool sizes.  A record's blocks are reserved all at once (the ring
+ * takes consecutive indices, mod its size), so one record of the largest
+ * size must fit in an empty pool; with that, wrap-around is harmless (a block
+ * is reused only after the watermark passed it).  The ring's array map is
+ * indexed by 32 bits.
+ */
+#define KLOG_MIN_POOL_BLOCKS KLOG_MAX_BLOCKS
+#define KLOG_MAX_POOL_BLOCKS 0xffffffffull
+/* Dedup table entries (a hash map of KLOG_DEDUP_WINDOW-slot values). */
+#define KLOG_MAX_CLIENTS (1u << 24)
+
+/*
  * Size the maps and set the programs' read-only settings of an opened,
- * not yet loaded klog BPF object.
+ * not yet loaded klog BPF object.  RETURN VALUE: 0; -EINVAL for a setting
+ * no object accepts; -ERANGE for a pool smaller than KLOG_MIN_POOL_BLOCKS or
+ * more than KLOG_MAX_CLIENTS clients in the append programs' object.
  */
 int klog_kern_configure(struct bpf_object *obj, const struct klog_kern_opts *opts);
 
@@ -58,6 +72,7 @@ struct klog_kern {
 	enum kerby_pool_kind pool;
 	uint32_t window;
 	uint64_t pool_blocks;
+	uint32_t clients;              /* dedup table entries, 0: no table */
 	int ncpus;
 	size_t entry_stride;           /* per-CPU value stride of the alloc map */
 	struct klog_alloc_entry *cpu_entries; /* ncpus entries, read buffer */
@@ -77,7 +92,7 @@ struct klog_kern_rec {
 	uint64_t last_block;
 };
 
-/* Map the maps of a loaded object; sizes and pool kind are read from the maps. */
+/* Map the maps of a loaded object; sizes and pool kind are those it was configured with. */
 int klog_kern_open(struct klog_kern *k, struct bpf_object *obj);
 void klog_kern_close(struct klog_kern *k);
 

@@ -187,17 +187,18 @@ START_TEST(full)
 	enum hook h = _i / (N_POOLS * 2);
 	enum kerby_pool_kind pool = _i / 2 % N_POOLS;
 	bool pool_limit = _i % 2;
-	/* Records of three blocks: the window holds 4, or the pool holds 2. */
-	size_t len = 2 * KLOG_BLOCK_SIZE + 1;
-	uint32_t fit = pool_limit ? 2 : 4;
-	struct klog_kern_opts o = small_opts(pool, pool_limit ? 64 : 4, pool_limit ? 8 : 64);
+	/* Records of three blocks: the window holds 4, or the smallest pool what it can. */
+	size_t len = 2 * KLOG_BLOCK_SIZE + 1 < KLOG_MAX_RECORD ? 2 * KLOG_BLOCK_SIZE + 1
+							       : KLOG_MAX_RECORD;
+	uint32_t nb = KLOG_DIV_ROUND_UP(len, KLOG_BLOCK_SIZE);
+	uint32_t fit = pool_limit ? KLOG_MIN_POOL_BLOCKS / nb : 4;
+	struct klog_kern_opts o = small_opts(pool, pool_limit ? 64 : 4,
+					     pool_limit ? KLOG_MIN_POOL_BLOCKS : 64 * nb);
 	static uint8_t payload[KLOG_MAX_RECORD];
 	struct state before, after;
 	struct frame req;
 	struct fixture f;
 
-	if (len > KLOG_MAX_RECORD)
-		len = KLOG_MAX_RECORD;
 	fixture_load(&f, &o, true);
 	fill_payload(payload, len, _i);
 	frame_default(&req, IP4, payload, len);

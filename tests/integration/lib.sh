@@ -52,6 +52,10 @@ stop_klogd() { # SIGTERM, and klogd's exit status
 	testbed_stop_klogd pid TERM
 }
 
+remove_log() { # after a clean stop: what an operator does to drop the kernel log (doc/klogd.md)
+	rm -rf "/sys/fs/bpf/klog/$name"
+}
+
 kill_klogd() { # SIGKILL: the programs stay attached, the maps pinned
 	testbed_stop_klogd pid KILL 2>/dev/null
 }
@@ -71,4 +75,17 @@ cli() { ip netns exec "$cli" "$@"; }
 wait_durable() { # wait_durable DIR LSN: until the log holds LSN
 	for _ in $(seq 200); do "$klogctl" read --dir "$1" "$2" >/dev/null 2>&1 && return 0; sleep 0.05; done
 	return 1
+}
+
+send() { # send REQUEST_ID PAYLOAD [CLIENT]: a raw APPEND (client 77 by default) -> "OPCODE STATUS LSN"
+	cli python3 - "$srv_ip" "$1" "$2" "${3:-77}" <<'PY'
+import socket, struct, sys
+server, rid, payload, client = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode(), int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.connect((server, 7070))
+s.send(struct.pack(">IBBHIHHQQQ", 0x4b4c4f47, 1, 1, 0, client, 0, len(payload), rid, 5, 0) + payload)
+h = struct.unpack(">IBBHIHHQQQ", s.recv(64)[:40])
+print(h[2], h[5], h[9])
+PY
 }

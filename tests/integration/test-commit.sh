@@ -45,6 +45,7 @@ check "lossy: duplicates and resends were answered from the dedup state ($(ctl_m
 	test "$(ctl_map klog_stats retransmits)" -gt 0
 cli nft delete table netdev klogtest
 check "lossy: klogd stops cleanly" stop_klogd
+remove_log # the next log is a new one, in another directory
 
 # --- durable acknowledgements across SIGKILL ---------------------------------
 dir=$work/log-durable log=$work/klogd-durable.log acks=$work/acks-durable count=20000
@@ -73,19 +74,6 @@ check "durable: every record on disk exactly once" \
 	sh -c "'$klogctl' verify --dir '$dir' --count $count --size mix --seed 12 --acks '$acks' >/dev/null"
 
 # --- the dedup state survives a restart ---------------------------------------
-# Raw requests with chosen ids: APPEND (client 77) and what the server answers.
-send() { # send REQUEST_ID PAYLOAD -> "OPCODE STATUS LSN"
-	cli python3 - "$srv_ip" "$1" "$2" <<'PY'
-import socket, struct, sys
-server, rid, payload = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(2)
-s.connect((server, 7070))
-s.send(struct.pack(">IBBHIHHQQQ", 0x4b4c4f47, 1, 1, 0, 77, 0, len(payload), rid, 5, 0) + payload)
-h = struct.unpack(">IBBHIHHQQQ", s.recv(64)[:40])
-print(h[2], h[5], h[9])
-PY
-}
 first=$(send 500 "hello")
 kill_klogd
 check "dedup: klogd restarts after SIGKILL" restart_adopting "$log" --dir "$dir"
