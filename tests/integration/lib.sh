@@ -35,10 +35,12 @@ testbed_up "$srv" "$cli" "$vs" "$vc" "$srv_ip" 10.97.0.2 "$xdp_pass" "$mtu" ||
 
 testbed_klogd_failed() { sed 's/^/# /' "$1"; } # its log as TAP comments
 
+klogd_wrap=() # a command klogd runs under, if any (seccomp-deny SYSCALL)
 start_klogd() { # start_klogd LOG ARGS...: klogd in the server namespace, its pid in pid
 	local log=$1
 	shift
-	testbed_start_klogd pid "$srv" "$log" "$klogd" --iface "$vs" --name "$name" "$@"
+	testbed_start_klogd pid "$srv" "$log" "${klogd_wrap[@]}" "$klogd" --iface "$vs" \
+		--name "$name" "$@"
 }
 
 restart_adopting() { # start_klogd, and it must say it adopted the pinned maps
