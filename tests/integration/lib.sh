@@ -7,13 +7,8 @@
 set -u
 # shellcheck source=tools/testbed.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../tools/testbed.sh"
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; failed=1; }
-check() { # check NAME COMMAND...
-	if "${@:2}"; then ok "$1"; else not_ok "$1"; fi
-}
-finish() { echo "1..$n"; exit $failed; }
+# shellcheck source=tests/integration/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 tag=klogt-$$
 srv=$tag-s cli=$tag-c vs=ks$$ vc=kc$$ name=$tag
