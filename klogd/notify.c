@@ -59,16 +59,18 @@ int klogd_notify_open(struct klogd_notify **out, uint16_t port, uint32_t cap)
 	struct klogd_notify *n = calloc(1, sizeof(*n));
 	int err = -ENOMEM;
 
-	if (!n)
-		return -ENOMEM;
-	n->fd4 = n->fd6 = -1;
-	/* A batch being staged while the one before is written: twice a batch queued. */
-	n->cap = cap = 2 * cap;
-	n->q4 = calloc(cap, sizeof(*n->q4));
-	n->q6 = calloc(cap, sizeof(*n->q6));
-	n->m = calloc(cap, sizeof(*n->m));
-	if (!n->q4 || !n->q6 || !n->m)
+	if (n) {
+		n->fd4 = n->fd6 = -1;
+		/* A batch being staged while the one before is written: twice a batch queued. */
+		n->cap = cap = 2 * cap;
+		n->q4 = calloc(cap, sizeof(*n->q4));
+		n->q6 = calloc(cap, sizeof(*n->q6));
+		n->m = calloc(cap, sizeof(*n->m));
+	}
+	if (!n || !n->q4 || !n->q6 || !n->m) {
+		klogd_log("cannot allocate the DURABLE notice queues: %s", strerror(-err));
 		goto fail;
+	}
 	/*
 	 * A client that asked for a durable ack and never hears it falls back
 	 * to QUERY every timeout: slow, and silent.  So a port we cannot bind
