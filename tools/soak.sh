@@ -3,8 +3,9 @@
 # (tools/testbed.sh) with 1 MiB segments, so that it rotates every few
 # thousand records; a client appending with durable acks, recording each
 # acknowledged record as "LSN TXID CRC32C" (klogctl bench --log); klogd
-# SIGKILLed at a random point 0..400 ms after it is ready (some kills land
-# during a rotation) and restarted.  After every kill, with klogd dead:
+# SIGKILLed at a random point 0..400 ms after it is ready, or (every 4th
+# cycle) the moment it creates a new segment, and restarted.  After every
+# kill, with klogd dead:
 #   - every LSN acknowledged durable so far is on disk holding that record
 #     (txid and CRC-32C of the payload, tools/soak_dump.c);
 #   - no LSN is reused: every record seen on disk before is still there,
@@ -83,6 +84,7 @@ starts=0
 start_klogd() { # a log per start: testbed_start_klogd waits for "ready" in it
 	starts=$((starts + 1))
 	klog=$work/klogd.$starts.log
+	: >"$klog"
 	testbed_start_klogd pid "$srv" "$klog" "$klogd" --iface "$vs" --name "$name" \
 		--dir "$dir" --segment-size 1M || fail "klogd did not start (log above)"
 }
@@ -154,23 +156,58 @@ check_log() {
 
 segments() { find "$dir" -name '*.klog' | wc -l; }
 
+# stop_at_rotation: SIGSTOP klogd the moment it creates its next segment
+# (NAME.tmp: then fallocate, header, sync, rename, directory sync follow),
+# or after 5 s, for the SIGKILL that follows; prints when it was.  (Stopped,
+# not killed here: bash reports a job killed behind its back.)  inotify
+# through ctypes: no extra tools.
+stop_at_rotation() {
+	python3 - "$dir" "$pid" <<'PY'
+import ctypes, os, select, signal, struct, sys, time
+d, pid = sys.argv[1], int(sys.argv[2])
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init1(os.O_NONBLOCK)
+if fd < 0 or libc.inotify_add_watch(fd, d.encode(), 0x100) < 0:  # IN_CREATE
+	os.kill(pid, signal.SIGSTOP)
+	print("at once (no inotify)")
+	sys.exit(0)
+end, hit = time.monotonic() + 5, False
+while not hit and time.monotonic() < end:
+	if not select.select([fd], [], [], max(0, end - time.monotonic()))[0]:
+		break
+	buf, off = os.read(fd, 65536), 0
+	while off < len(buf):
+		_, _, _, n = struct.unpack_from("iIII", buf, off)
+		hit = hit or buf[off + 16:off + 16 + n].rstrip(b"\0").endswith(b".tmp")
+		off += 16 + n
+os.kill(pid, signal.SIGSTOP)
+print("as it created a segment" if hit else "5 s after ready (no rotation)")
+PY
+}
+
 start_klogd
 run_client &
 client=$!
 t_end=$((SECONDS + seconds)) done_cycles=0 mid_rotation=0
 for ((c = 1; c <= cycles && SECONDS < t_end; c++)); do
-	ms=$((RANDOM % 401))
-	sleep "$(printf '0.%03d' "$ms")"
+	# Every 4th kill waits for a rotation; the others come at a random time.
+	if ((c % 4 == 0)); then
+		when=$(stop_at_rotation)
+	else
+		ms=$((RANDOM % 401))
+		sleep "$(printf '0.%03d' "$ms")"
+		when="${ms} ms after ready"
+	fi
 	testbed_stop_klogd pid KILL 2>/dev/null
 	# A NAME.tmp segment left behind: the kill came during a rotation.
 	rot=
 	if [ -n "$(find "$dir" -name '*.tmp')" ]; then
-		rot=", mid-rotation"
+		rot=", mid-rotation (NAME.tmp left)"
 		mid_rotation=$((mid_rotation + 1))
 	fi
 	check_log
 	first=$(head -n 1 "$work/disk" | cut -d' ' -f1) last=$(tail -n 1 "$work/disk" | cut -d' ' -f1)
-	echo "cycle $c/$cycles: SIGKILL ${ms} ms after ready$rot; $acked durable acks on disk as" \
+	echo "cycle $c/$cycles: SIGKILL $when$rot; $acked durable acks on disk as" \
 		"acknowledged; LSNs ${first:-none}..${last:-none} on disk in $(segments) segments, unchanged; 0 violations"
 	start_klogd
 	done_cycles=$c

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Description: a short crash-loop soak (tools/soak.sh): 5 cycles of klogd
-# SIGKILLed at a random point and restarted under a durable-ack client, every
-# durable ack checked on disk after each kill; one TAP line per cycle and one
-# for the summary.  Then the soak's checks must catch what they look for: a
+# SIGKILLed at a random point (the 4th as it creates a segment) and restarted
+# under a durable-ack client, every durable ack checked on disk after each
+# kill; one TAP line per cycle and one for the summary.  Then the soak's checks must catch what they look for: a
 # log that lost an acknowledged record, and one whose LSN came to hold
 # another record (a dump that lies, through SOAK_DUMP).
 # Usage: test-soak.sh KLOGD KLOGCTL XDP_PASS_OBJ SOAK_DUMP   (TAP; needs root)
