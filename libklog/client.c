@@ -112,9 +112,9 @@ static int size_buffer(int fd, int opt, int force, int need)
 		return -errno;
 	if (have >= need)
 		return 0;
-	fprintf(stderr, "libklog: warning: socket %s buffer is %d bytes, %d needed for the "
-		"replies of the requests in flight; raise net.core.%s (replies will be dropped "
-		"and requests resent after the timeout)\n",
+	fprintf(stderr, "libklog: warning: the socket's %s buffer is %d bytes, %d wanted for "
+		"the requests in flight: raise net.core.%s, or datagrams dropped on a full "
+		"buffer are resent only after the timeout\n",
 		opt == SO_RCVBUF ? "receive" : "send", have, need,
 		opt == SO_RCVBUF ? "rmem_max" : "wmem_max");
 	return -ENOBUFS;
