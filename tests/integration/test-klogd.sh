@@ -11,7 +11,7 @@
 klogd=$1 klogctl=$2 xdp_pass=$3 max=$4 seccomp_deny=$5
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
-was= holder=
+was="" holder=""
 cleanup_extra=restore
 restore() {
 	[ -n "$was" ] && echo "$was" >/proc/sys/kernel/io_uring_disabled
