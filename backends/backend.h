@@ -26,7 +26,9 @@ struct klog_backend_ops {
 	const char *name;
 	/*
 	 * Set up a backend.  The uring backend fails with -ENOSYS or -EPERM
-	 * where io_uring is unavailable; callers then fall back to psync.
+	 * where io_uring is unavailable (it submits a NOP, so a denied
+	 * io_uring_enter fails here, not at the first write); callers then
+	 * fall back to psync.
 	 */
 	int (*open)(struct klog_backend **out, const struct klog_backend_opts *opts);
 	void (*close)(struct klog_backend *b);

@@ -39,6 +39,31 @@ static struct uring *to_uring(struct klog_backend *b)
 	return (struct uring *)b;
 }
 
+/*
+ * A NOP submitted and waited for: io_uring_setup can succeed where
+ * io_uring_enter is denied (a seccomp filter, an LSM), and then the first
+ * write would fail instead of the open, past the point where the caller
+ * can fall back to psync.  RETURN VALUE: 0 or -errno.
+ */
+static int uring_probe(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	io_uring_prep_nop(sqe);
+	do
+		ret = io_uring_submit_and_wait(ring, 1);
+	while (ret == -EINTR);
+	if (ret < 0)
+		return ret;
+	if ((ret = io_uring_wait_cqe(ring, &cqe)))
+		return ret;
+	ret = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return ret < 0 ? ret : 0;
+}
+
 static int uring_open(struct klog_backend **out, const struct klog_backend_opts *opts)
 {
 	unsigned int depth;
@@ -56,10 +81,16 @@ static int uring_open(struct klog_backend **out, const struct klog_backend_opts 
 	if (!u)
 		return -ENOMEM;
 	u->b.ops = &klog_backend_uring;
-	/* -ENOSYS, -EPERM (io_uring_disabled, seccomp), -ENOMEM: the caller falls back. */
+	/*
+	 * -ENOSYS, -EPERM (io_uring_disabled, seccomp on setup or on enter),
+	 * -ENOMEM: the caller falls back.
+	 */
 	err = io_uring_queue_init(depth, &u->ring, 0);
 	if (err)
 		goto err_free;
+	err = uring_probe(&u->ring);
+	if (err)
+		goto err_exit;
 	err = klog_backend_buf_alloc(&u->b, opts->buf_size);
 	if (err)
 		goto err_exit;

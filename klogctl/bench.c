@@ -22,6 +22,7 @@
 
 #include <klog/klog.h>
 
+#include "format.h"
 #include "klogctl.h"
 #include "parse.h"
 
@@ -34,7 +35,7 @@ struct size_spec {
 };
 
 struct gen_args {
-	const char *server, *dir, *acks, *size_arg;
+	const char *server, *dir, *acks, *log, *size_arg;
 	uint64_t count, seed;
 	struct size_spec size;
 	/* bench only */
@@ -115,6 +116,7 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 		{ "retries", required_argument, NULL, 'r' },
 		{ "clients", required_argument, NULL, 'C' },
 		{ "keep-going", no_argument, NULL, 'k' },
+		{ "log", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -123,15 +125,16 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 
 	*a = (struct gen_args){ .seed = 1, .size = { SIZE_MIX, 128, 1024 }, .size_arg = "mix",
 				.outstanding = 1, .retries = 10, .clients = 1 };
-	while ((o = getopt_long(argc, argv, "s:d:a:n:S:z:o:Djt:r:C:kh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "s:d:a:n:S:z:o:Djt:r:C:l:kh", opts, NULL)) != -1) {
 		if (bench && o == 'k') {
 			fprintf(stderr, "klogctl bench: --keep-going is an option of verify\n");
 			return 2;
 		}
-		if (!bench && strchr("oDjtrC", o)) {
+		if (!bench && strchr("oDjtrCl", o)) {
 			fprintf(stderr, "klogctl verify: --%s is an option of bench\n",
 				o == 'o' ? "outstanding" : o == 'D' ? "durable" : o == 'j' ? "json" :
-				o == 't' ? "timeout" : o == 'C' ? "clients" : "retries");
+				o == 't' ? "timeout" : o == 'C' ? "clients" : o == 'l' ? "log" :
+				"retries");
 			return 2;
 		}
 		switch (o) {
@@ -167,6 +170,7 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 		case 's': a->server = optarg; break;
 		case 'd': a->dir = optarg; break;
 		case 'a': a->acks = optarg; break;
+		case 'l': a->log = optarg; break;
 		case 'n':
 			if (klog_parse_u64(optarg, &a->count, false) || !a->count)
 				return ctl_fail("--count", -EINVAL) + 1;
@@ -240,6 +244,7 @@ struct bench_req {
 	uint64_t txid;
 	double start;
 	uint32_t len;
+	uint32_t crc;         /* CRC-32C of the payload, for --log */
 };
 
 /* What one client (flow) did; in shared memory when there are several. */
@@ -253,7 +258,7 @@ struct bench {
 	struct bench_req *free;
 	double *lat;          /* by txid: seconds from submission to acknowledgement */
 	struct flow_result *res;
-	FILE *acks;
+	FILE *acks, *log;
 };
 
 static void bench_done(void *arg, int err, uint64_t lsn)
@@ -275,6 +280,9 @@ static void bench_done(void *arg, int err, uint64_t lsn)
 			res->max_lsn = lsn;
 		if (b->acks)
 			fprintf(b->acks, "%" PRIu64 " %" PRIu64 "\n", lsn, q->txid);
+		if (b->log)
+			fprintf(b->log, "%" PRIu64 " %" PRIu64 " %08" PRIx32 "\n", lsn, q->txid,
+				q->crc);
 	}
 	q->next_free = b->free;
 	b->free = q;
@@ -312,6 +320,34 @@ static void bench_report(const struct gen_args *a, const struct flow_result *t,
 }
 
 /*
+ * Open path (NULL: none) for appending whole lines at a time, so that
+ * clients never mix halves of lines.  RETURN VALUE: 0 or -errno (said).
+ */
+static int open_lines(const char *path, FILE **f)
+{
+	int err;
+
+	if (!path)
+		return 0;
+	*f = fopen(path, "a");
+	if (*f && !setvbuf(*f, NULL, _IOLBF, 0))
+		return 0;
+	err = errno ? -errno : -EIO;
+	ctl_fail(path, err);
+	return err;
+}
+
+/* Empty path (NULL: none), which the clients then append to.  RETURN VALUE: 0, or 1 (said). */
+static int empty_file(const char *path)
+{
+	FILE *f = path ? fopen(path, "w") : NULL;
+
+	if (path && (!f || fclose(f)))
+		return ctl_fail(path, -errno);
+	return 0;
+}
+
+/*
  * One client: records txid first, first + stride, ... below --count, with up
  * to --outstanding in flight; latencies into lat[txid], counts into *res.
  * Progress lines only when show is set (one client).
@@ -343,10 +379,8 @@ static void run_flow(const struct gen_args *a, unsigned int first, unsigned int 
 	}
 	if (show && a->dir && (err = klog_reader_open(&r, a->dir)))
 		fprintf(stderr, "klogctl: %s: %s (no durable lag shown)\n", a->dir, strerror(-err));
-	/* Whole lines at a time, appended, so clients never mix halves of lines. */
-	if (a->acks && (!(b.acks = fopen(a->acks, "a")) || setvbuf(b.acks, NULL, _IOLBF, 0))) {
-		res->err = -errno;
-		ctl_fail(a->acks, res->err);
+	if ((err = open_lines(a->acks, &b.acks)) || (err = open_lines(a->log, &b.log))) {
+		res->err = err;
 		goto out;
 	}
 	for (unsigned int i = 0; i < a->outstanding; i++) {
@@ -363,6 +397,7 @@ static void run_flow(const struct gen_args *a, unsigned int first, unsigned int 
 			q->txid = t;
 			q->len = gen_size(a, t);
 			gen_payload(a, t, buf, q->len);
+			q->crc = b.log ? klog_crc32c(0, buf, q->len) : 0;
 			q->start = now_s();
 			b.free = q->next_free;
 			err = klog_client_submit(c, buf, q->len, t,
@@ -399,6 +434,8 @@ static void run_flow(const struct gen_args *a, unsigned int first, unsigned int 
 		progress(r, res->done, res->bytes, res->max_lsn, t0, true);
 out:
 	if (b.acks && fclose(b.acks) && !res->err)
+		res->err = -errno;
+	if (b.log && fclose(b.log) && !res->err)
 		res->err = -errno;
 	free(reqs);
 	free(server);
@@ -457,14 +494,8 @@ int cmd_bench(int argc, char **argv)
 		err = ctl_fail("bench", -ENOMEM);
 		goto out;
 	}
-	if (a.acks) {
-		FILE *f = fopen(a.acks, "w"); /* the clients append to it */
-
-		if (!f || fclose(f)) {
-			err = ctl_fail(a.acks, -errno);
-			goto out;
-		}
-	}
+	if ((err = empty_file(a.acks)) || (err = empty_file(a.log)))
+		goto out;
 	t0 = now_s();
 	if (a.clients == 1)
 		run_flow(&a, 0, 1, lat, res, true);

@@ -413,11 +413,8 @@ static int run(const struct config *c, int sfd)
 			  (unsigned long long)rec.cut_bytes, (unsigned long long)rec.next_lsn - 1);
 	if (!l.adopted && (err = klog_kern_init(&l.k, rec.next_lsn, wo.log_id)))
 		goto out;
-	if ((err = klogd_notify_open(&notify, l.kern.port, c->batch))) {
-		klogd_log("cannot open the sockets for DURABLE notices on port %u: %s", l.kern.port,
-			  strerror(-err));
-		goto out;
-	}
+	if ((err = klogd_notify_open(&notify, l.kern.port, c->batch)))
+		goto out; /* logged, with the port and address family */
 	wake = ring_buffer__new(l.k.wake_fd, wake_noop, NULL, NULL);
 	if (!wake) {
 		err = -errno;

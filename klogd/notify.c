@@ -57,31 +57,47 @@ static int bound_socket(int family, uint16_t port)
 int klogd_notify_open(struct klogd_notify **out, uint16_t port, uint32_t cap)
 {
 	struct klogd_notify *n = calloc(1, sizeof(*n));
+	int err = -ENOMEM;
 
-	if (!n)
-		return -ENOMEM;
-	/* A batch being staged while the one before is written: twice a batch queued. */
-	n->cap = cap = 2 * cap;
-	n->q4 = calloc(cap, sizeof(*n->q4));
-	n->q6 = calloc(cap, sizeof(*n->q6));
-	n->m = calloc(cap, sizeof(*n->m));
-	if (!n->q4 || !n->q6 || !n->m) {
-		klogd_notify_close(n);
-		return -ENOMEM;
+	if (n) {
+		n->fd4 = n->fd6 = -1;
+		/* A batch being staged while the one before is written: twice a batch queued. */
+		n->cap = cap = 2 * cap;
+		n->q4 = calloc(cap, sizeof(*n->q4));
+		n->q6 = calloc(cap, sizeof(*n->q6));
+		n->m = calloc(cap, sizeof(*n->m));
 	}
+	if (!n || !n->q4 || !n->q6 || !n->m) {
+		klogd_log("cannot allocate the DURABLE notice queues: %s", strerror(-err));
+		goto fail;
+	}
+	/*
+	 * A client that asked for a durable ack and never hears it falls back
+	 * to QUERY every timeout: slow, and silent.  So a port we cannot bind
+	 * is a start-up error; only a host without IPv6 at all (its clients
+	 * cannot reach us over IPv6 either) runs IPv4-only, and says so.
+	 */
 	n->fd4 = bound_socket(AF_INET, port);
-	n->fd6 = bound_socket(AF_INET6, port);
-	if (n->fd4 < 0 && n->fd6 < 0) {
-		int err = n->fd4;
-
-		klogd_notify_close(n);
-		return err;
+	if (n->fd4 < 0) {
+		err = n->fd4;
+		klogd_log("cannot bind UDP port %u (IPv4) for DURABLE notices: %s", port,
+			  strerror(-err));
+		goto fail;
 	}
-	if (n->fd4 < 0 || n->fd6 < 0)
-		klogd_log("DURABLE notices over IPv%d are off: %s", n->fd4 < 0 ? 4 : 6,
-			  strerror(-(n->fd4 < 0 ? n->fd4 : n->fd6)));
+	n->fd6 = bound_socket(AF_INET6, port);
+	if (n->fd6 == -EAFNOSUPPORT) {
+		klogd_log("IPv6 is unavailable on this host: DURABLE notices over IPv4 only");
+	} else if (n->fd6 < 0) {
+		err = n->fd6;
+		klogd_log("cannot bind UDP port %u (IPv6) for DURABLE notices: %s", port,
+			  strerror(-err));
+		goto fail;
+	}
 	*out = n;
 	return 0;
+fail:
+	klogd_notify_close(n);
+	return err;
 }
 
 void klogd_notify_close(struct klogd_notify *n)

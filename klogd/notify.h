@@ -16,7 +16,10 @@ struct klogd_notify;
  * Sockets bound to the service port (IPv4 and IPv6), so notices come from
  * the address and port the requests went to.  cap: records per batch; the
  * notices of two batches are queued at most (one being written, the next
- * being staged).  RETURN VALUE: 0 or -errno.
+ * being staged).  RETURN VALUE: 0, or -errno (logged): -ENOMEM, or the
+ * error of either family's socket that cannot be bound (-EADDRINUSE:
+ * another process holds the port).  A host without IPv6 (-EAFNOSUPPORT)
+ * gets IPv4 only, and a log line.
  */
 int klogd_notify_open(struct klogd_notify **n, uint16_t port, uint32_t cap);
 void klogd_notify_close(struct klogd_notify *n);

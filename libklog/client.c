@@ -20,6 +20,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -32,6 +33,24 @@
 #define DEFAULT_TIMEOUT_MS 200
 #define DEFAULT_RETRIES 10
 #define NS_PER_MS 1000000ull
+
+/*
+ * What the kernel charges a socket for one datagram of ours (skb truesize).
+ * A reply is a 40-byte header, but XDP_TX builds it in the request's frame,
+ * and the receiving veth charges that whole frame: measured on Linux 6.18,
+ * 4352 bytes for the reply to a 1400-byte record, 2304 for a 1350-byte one,
+ * 1088 for a small one.  So a frame for the largest request (headers,
+ * 256 bytes of XDP headroom, 320 of skb_shared_info), rounded up to a power
+ * of two, at least a page, and 512 bytes of struct sk_buff and slack.
+ */
+#define FRAME_BYTES (sizeof(struct klog_hdr) + KLOG_MAX_RECORD + 14 + 40 + 8 + 256 + 320)
+#define DGRAM_TRUESIZE (FRAME_BYTES <= 4096 ? 4096 + 512 :			\
+			FRAME_BYTES <= 8192 ? 8192 + 512 : 16384 + 512)
+/*
+ * Per request in flight: its reply and one more, the DURABLE notice after
+ * ACK+PENDING, or the answer to a resend crossing the first.
+ */
+#define BUF_PER_REQUEST (2 * DGRAM_TRUESIZE)
 
 enum slot_state { SLOT_FREE, SLOT_SENT, SLOT_BACKOFF, SLOT_PENDING };
 
@@ -64,6 +83,41 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Make the socket's buffer (SO_RCVBUF or SO_SNDBUF) at least need bytes: a
+ * reply dropped on a full buffer costs a resend after the whole timeout.
+ * The kernel doubles the value asked (for its bookkeeping, which truesize
+ * already counts) and caps it at net.core.[rw]mem_max unless the caller
+ * may force it.  Never shrinks a larger default.  RETURN VALUE: 0, or
+ * -ENOBUFS when the buffer stays smaller (the client still works).
+ */
+static int size_buffer(int fd, int opt, int force, int need)
+{
+	int have, ask = need / 2 + 1;
+	socklen_t len = sizeof(have);
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &have, &len))
+		return -errno;
+	if (have >= need)
+		return 0;
+	setsockopt(fd, SOL_SOCKET, opt, &ask, sizeof(ask));
+	len = sizeof(have);
+	if (!getsockopt(fd, SOL_SOCKET, opt, &have, &len) && have >= need)
+		return 0;
+	setsockopt(fd, SOL_SOCKET, force, &ask, sizeof(ask)); /* CAP_NET_ADMIN */
+	len = sizeof(have);
+	if (getsockopt(fd, SOL_SOCKET, opt, &have, &len))
+		return -errno;
+	if (have >= need)
+		return 0;
+	fprintf(stderr, "libklog: warning: the socket's %s buffer is %d bytes, %d wanted for "
+		"the requests in flight: raise net.core.%s, or datagrams dropped on a full "
+		"buffer are resent only after the timeout\n",
+		opt == SO_RCVBUF ? "receive" : "send", have, need,
+		opt == SO_RCVBUF ? "rmem_max" : "wmem_max");
+	return -ENOBUFS;
 }
 
 int klog_client_open(struct klog_client **out, const char *host, const char *port,
@@ -114,6 +168,8 @@ int klog_client_open(struct klog_client **out, const char *host, const char *por
 		free(c);
 		return err;
 	}
+	size_buffer(c->fd, SO_RCVBUF, SO_RCVBUFFORCE, (int)(o.max_outstanding * BUF_PER_REQUEST));
+	size_buffer(c->fd, SO_SNDBUF, SO_SNDBUFFORCE, (int)(o.max_outstanding * BUF_PER_REQUEST));
 	*out = c;
 	return 0;
 }

@@ -11,8 +11,8 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 tools/deps.sh
-# Network namespaces a killed integration run may have left behind.
-for ns in $(ip netns list 2>/dev/null | awk '/^klogt-/ {print $1}'); do
+# Network namespaces a killed integration run or soak may have left behind.
+for ns in $(ip netns list 2>/dev/null | awk '/^klog(t|soak)-/ {print $1}'); do
 	ip netns del "$ns" || true
 done
 

@@ -271,7 +271,10 @@ typedef void (*klog_append_cb)(void *arg, int err, uint64_t lsn);
 /*
  * klog_client_open - a client of the server at host (name or address) and
  * port (NULL: 7070).  opts NULL means 200 ms, 10 retries, a random client id
- * and KLOG_DEDUP_WINDOW requests in flight.
+ * and KLOG_DEDUP_WINDOW requests in flight.  The socket's receive and send
+ * buffers are made large enough for two full-frame replies per request in
+ * flight (SO_RCVBUFFORCE where net.core.rmem_max is lower and the caller
+ * may; otherwise a warning on stderr: the client works, with resends).
  * RETURN VALUE: 0; -EINVAL if opts->max_outstanding is above
  * KLOG_DEDUP_WINDOW; -EHOSTUNREACH if host does not resolve; -errno.
  */

@@ -7,13 +7,8 @@
 set -u
 # shellcheck source=tools/testbed.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../tools/testbed.sh"
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; failed=1; }
-check() { # check NAME COMMAND...
-	if "${@:2}"; then ok "$1"; else not_ok "$1"; fi
-}
-finish() { echo "1..$n"; exit $failed; }
+# shellcheck source=tests/integration/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 tag=klogt-$$
 srv=$tag-s cli=$tag-c vs=ks$$ vc=kc$$ name=$tag
@@ -35,10 +30,12 @@ testbed_up "$srv" "$cli" "$vs" "$vc" "$srv_ip" 10.97.0.2 "$xdp_pass" "$mtu" ||
 
 testbed_klogd_failed() { sed 's/^/# /' "$1"; } # its log as TAP comments
 
+klogd_wrap=() # a command klogd runs under, if any (seccomp-deny SYSCALL)
 start_klogd() { # start_klogd LOG ARGS...: klogd in the server namespace, its pid in pid
 	local log=$1
 	shift
-	testbed_start_klogd pid "$srv" "$log" "$klogd" --iface "$vs" --name "$name" "$@"
+	testbed_start_klogd pid "$srv" "$log" "${klogd_wrap[@]}" "$klogd" --iface "$vs" \
+		--name "$name" "$@"
 }
 
 restart_adopting() { # start_klogd, and it must say it adopted the pinned maps

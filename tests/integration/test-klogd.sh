@@ -4,15 +4,18 @@
 # 1..max while klogd is killed with SIGKILL and restarted; every acknowledged
 # LSN must then read back byte-exact from disk, LSNs contiguous, no record lost
 # or duplicated, and the kernel log drained.  Also: a second klogd on the same
-# name is refused, klogctl append/read/dump by hand, a clean stop.
-# Usage: test-klogd.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD   (TAP; needs root)
-klogd=$1 klogctl=$2 xdp_pass=$3 max=$4
+# name is refused, klogctl append/read/dump by hand, a clean stop; io_uring
+# disabled or its io_uring_enter denied (psync instead), and the DURABLE notice
+# port held by another process (klogd refuses to start).
+# Usage: test-klogd.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD SECCOMP_DENY   (TAP; needs root)
+klogd=$1 klogctl=$2 xdp_pass=$3 max=$4 seccomp_deny=$5
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
-was=
+was="" holder=""
 cleanup_extra=restore
 restore() {
 	[ -n "$was" ] && echo "$was" >/proc/sys/kernel/io_uring_disabled
+	[ -n "$holder" ] && kill "$holder" 2>/dev/null
 	umount "$work/tiny" 2>/dev/null
 }
 
@@ -94,23 +97,62 @@ stop_klogd
 remove_log
 umount "$tiny"
 
-# --- io_uring disabled: one clear line, then psync ----------------------------
+# --- io_uring unavailable: one clear line, then psync ------------------------
+# denied_uring CASE: klogd started (by the caller's set-up) where io_uring
+# cannot be used must say so in one line and run on psync.
+denied_uring() {
+	local log=$work/klogd-nouring-$1.log
+	start_klogd "$log" --dir "$work/log-nouring-$1" >/dev/null
+	check "$1: klogd says so in one line" \
+		test "$(grep -c 'io_uring is unavailable (Operation not permitted): using the psync backend' "$log")" -eq 1
+	check "$1: klogd runs on the psync backend" grep -q "psync backend" "$log"
+	stop_klogd
+	remove_log
+}
 knob=/proc/sys/kernel/io_uring_disabled
 if [ -w "$knob" ]; then
 	was=$(cat "$knob")
 	echo 2 >"$knob"
-	log=$work/klogd-nouring.log
-	start_klogd "$log" --dir "$work/log-nouring" >/dev/null
+	denied_uring "io_uring disabled (io_uring_setup refused)"
 	echo "$was" >"$knob"
 	was=
-	check "io_uring disabled: klogd says so in one line" \
-		test "$(grep -c 'io_uring is unavailable (Operation not permitted): using the psync backend' "$log")" -eq 1
-	check "io_uring disabled: klogd runs on the psync backend" grep -q "psync backend" "$log"
-	stop_klogd
-	remove_log
 else
 	not_ok "io_uring disabled: kernel.io_uring_disabled is missing on this kernel"
 fi
+# A seccomp profile may allow io_uring_setup and deny io_uring_enter only.
+klogd_wrap=("$seccomp_deny" io_uring_enter)
+denied_uring "io_uring_enter denied by seccomp"
+klogd_wrap=()
+
+# --- the DURABLE notice port taken: a start-up error, not QUERY polling -----
+hold_port() { # hold_port 4|6: a process in the server namespace holds UDP 7070, pid in holder
+	ip netns exec "$srv" python3 -c '
+import socket, sys, time
+v6 = sys.argv[1] == "6"
+s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+if v6:
+	s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+s.bind(("::" if v6 else "0.0.0.0", 7070))
+print("bound", flush=True)
+time.sleep(120)' "$1" >"$work/holder" &
+	holder=$!
+	for _ in $(seq 100); do grep -q bound "$work/holder" && return 0; sleep 0.05; done
+	return 1
+}
+for family in 4 6; do
+	log=$work/klogd-port$family.log
+	hold_port "$family"
+	nsenter --net=/var/run/netns/"$srv" timeout 20 "$klogd" --iface "$vs" --name "$name" \
+		--dir "$work/log-port" 2>"$log"
+	rc=$?
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+	holder=
+	check "notice port held (IPv$family): klogd exits at start (status $rc)" \
+		test "$rc" -ne 0 -a "$rc" -ne 124
+	check "notice port held (IPv$family): klogd names the port" \
+		grep -q "cannot bind UDP port 7070 (IPv$family) for DURABLE notices: Address already in use" "$log"
+done
 
 # --- one instance per name ---------------------------------------------------
 dir=$work/log-hand log=$work/klogd-hand.log

@@ -4,7 +4,8 @@
  * the ext4 of /tmp and buffered on a tmpfs mounted here; write, sync and read
  * back, file slots, the write loop over injected faults, and a real ENOSPC;
  * writes started and finished later (klog_backend_start/finish), with the
- * buffer's other half staged meanwhile, short, failing and lagging.
+ * buffer's other half staged meanwhile, short, failing and lagging; the uring
+ * backend refusing to open where seccomp denies io_uring_setup or _enter.
  * Loop tests run every case with each backend (_i % 2) and, where both apply,
  * on each file system (_i / 2).  Needs root, for the mounts.
  */
@@ -19,11 +20,14 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backend.h"
 #include "check_run.h"
 #include "scratch.h"
+#include "seccomp.h"
 
 #define BLK 4096
 
@@ -207,6 +211,36 @@ START_TEST(refuses)
 	ck_assert_int_eq(file_size(f.fd), 0);
 	b->ops->close(b);
 	close(f.fd);
+}
+END_TEST
+
+/*
+ * Where a seccomp profile lets io_uring_setup through but denies
+ * io_uring_enter (_i: which), the uring backend must fail to open, with
+ * -EPERM, so that klogd falls back to psync; not open and fail at the first
+ * write.  In a child: the filter cannot be lifted.
+ */
+START_TEST(uring_denied)
+{
+	static const int calls[] = { __NR_io_uring_setup, __NR_io_uring_enter };
+	struct klog_backend_opts opts = { .buf_size = BLK };
+	struct klog_backend *b = NULL;
+	pid_t child = fork();
+	int status;
+
+	ck_assert_int_ge(child, 0);
+	if (!child) {
+		if (seccomp_deny_syscall(calls[_i]))
+			_exit(2);
+		if (klog_backend_uring.open(&b, &opts) != -EPERM)
+			_exit(1);
+		/* psync needs neither */
+		_exit(klog_backend_psync.open(&b, &opts) ? 3 : 0);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "denied %s: child status %#x (1: open did not fail with -EPERM)",
+		      _i ? "io_uring_enter" : "io_uring_setup", status);
 }
 END_TEST
 
@@ -600,6 +634,7 @@ int main(void)
 	tcase_add_test(tc, find_names);
 	tcase_add_test(tc, buf_sizes);
 	tcase_add_loop_test(tc, refuses, 0, 2);
+	tcase_add_loop_test(tc, uring_denied, 0, 2);
 	tcase_add_loop_test(tc, read_back, 0, 4);
 	tcase_add_loop_test(tc, offsets, 0, 4);
 	tcase_add_loop_test(tc, many_writes, 0, 4);

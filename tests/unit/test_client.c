@@ -7,8 +7,8 @@
  * duplicated reply completing once, the bound on outstanding requests,
  * durable appends (PENDING then DURABLE; PENDING, silence, QUERY, DURABLE),
  * every NACK status and its error, transient NACKs retried, stray replies
- * ignored, timeouts, ECONNREFUSED as a loss, the blocking calls, flush, and
- * the callback rules.
+ * ignored, timeouts, ECONNREFUSED as a loss, the blocking calls, flush, the
+ * callback rules, and socket buffers that hold the replies of a full window.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -201,6 +201,42 @@ START_TEST(argument_checks)
 	ck_assert_int_eq(got.n, 0);
 	klog_client_close(c);
 	klog_client_close(NULL);
+	close(p.fd);
+}
+END_TEST
+
+/*
+ * A reply built in place by XDP_TX is charged as the request's whole frame:
+ * measured over veth, 4352 bytes for a 1400-byte record.  With every request
+ * in flight answered and a second datagram (DURABLE, or the answer to a
+ * resend) on the way, the socket must hold two per request, and send one
+ * full request per slot.
+ */
+#define REPLY_TRUESIZE 4352
+
+static int sockopt_int(int fd, int opt)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, opt, &v, &len), 0);
+	return v;
+}
+
+START_TEST(buffers_sized_for_the_window)
+{
+	static const unsigned int windows[] = { 1, 16, KLOG_DEDUP_WINDOW };
+	struct peer p;
+
+	peer_bind(&p, 0);
+	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+		struct klog_client *c = client(&p, 0, 0, windows[i]);
+		int fd = klog_client_fd(c);
+
+		ck_assert_int_ge(sockopt_int(fd, SO_RCVBUF), (int)windows[i] * 2 * REPLY_TRUESIZE);
+		ck_assert_int_ge(sockopt_int(fd, SO_SNDBUF), (int)windows[i] * REPLY_TRUESIZE);
+		klog_client_close(c);
+	}
 	close(p.fd);
 }
 END_TEST
@@ -900,6 +936,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, argument_checks);
+	tcase_add_test(tc, buffers_sized_for_the_window);
 	tcase_add_test(tc, request_on_the_wire);
 	tcase_add_test(tc, out_of_order_completions);
 	tcase_add_test(tc, lost_reply_resent_with_same_id);

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* seccomp.h - make one system call fail with EPERM, as a seccomp profile would. */
+#ifndef KLOG_TEST_SECCOMP_H
+#define KLOG_TEST_SECCOMP_H
+
+/*
+ * From now on, system call nr (__NR_...) fails with EPERM in this process,
+ * its threads started later and whatever it executes; no_new_privs is set.
+ * RETURN VALUE: 0 or -errno.
+ */
+int seccomp_deny_syscall(int nr);
+
+#endif
