@@ -16,6 +16,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 
 #include "format.h"
 #include "log.h"
+#include "logdir.h"
 #include "writer.h"
 
 #define BLK 4096u
@@ -51,6 +53,11 @@ struct klog_writer {
 	unsigned int cur;     /* which region buf is */
 	struct started io;
 	int dirfd, seg_fd, idx_fd;
+	struct klogd_dirid dirid;   /* the directory opened, checked at each commit */
+	char seg_name[KLOG_SEG_NAME_MAX];
+	char error[512];            /* klog_writer_error */
+	const struct klog_writer_opts *o;       /* while opening */
+	struct klog_writer_recovery *rec;       /* while opening: the fault goes here */
 	bool direct;
 	uint64_t seg_first, seg_size, salt;
 	uint64_t log_id;      /* for new segments' headers */
@@ -144,6 +151,25 @@ static int made_durable(struct klog_writer *w)
 }
 
 /*
+ * Synced bytes are durable only if they can be found: the segment must
+ * still be linked under its name in the directory opened, and the path
+ * still lead to it.  Checked after each datasync, before the records are
+ * indexed or claimed durable (a couple of syscalls per commit).
+ */
+static int check_linked(struct klog_writer *w)
+{
+	const char *what;
+	int err = klogd_dirid_check(&w->dirid, w->dirfd, w->seg_fd, w->seg_name, &what);
+
+	if (err == -ESTALE)
+		snprintf(w->error, sizeof(w->error), "the segment %s/%s %s: its records from "
+			 "LSN %llu on are not where the log is read; refusing to confirm "
+			 "durability", w->dirid.path, w->seg_name, what,
+			 (unsigned long long)w->durable);
+	return err;
+}
+
+/*
  * Finish the started write (made again first if it failed): RETURN VALUE 0,
  * its records durable if it synced; -EAGAIN if !wait and it is not over (or
  * failed: it is made again only when waited for); else the write failed.
@@ -164,7 +190,7 @@ static int settle(struct klog_writer *w, bool wait)
 	} else {
 		return 0;
 	}
-	if (!err && io->datasync)
+	if (!err && io->datasync && !(err = check_linked(w)))
 		err = made_durable(w);
 	io->busy = false;
 	io->failed = err != 0;
@@ -275,6 +301,10 @@ static int new_segment(struct klog_writer *w, uint64_t first)
 		return -errno;
 	if (fsync(w->dirfd))
 		return -errno;
+	memcpy(w->seg_name, name, sizeof(name));
+	/* After the segment: a crash between them leaves a newer segment, never a missing one. */
+	if ((err = klogd_meta_write(w->dirfd, &(struct klog_meta){ w->log_id, first })))
+		return err;
 	w->seg_first = first;
 	w->base = BLK;
 	w->fill = 0;
@@ -368,7 +398,8 @@ static int list_segments(struct klog_writer *w, uint64_t **firsts, uint64_t *cou
 		(*firsts)[(*count)++] = first;
 	}
 	closedir(d);
-	qsort(*firsts, *count, sizeof(**firsts), u64_cmp);
+	if (*count)
+		qsort(*firsts, *count, sizeof(**firsts), u64_cmp);
 	return 0;
 }
 
@@ -400,9 +431,10 @@ static int map_file(struct klog_writer *w, const char *name, void **p, size_t *l
 /* A segment and its index as found on disk. */
 struct seg_view {
 	uint64_t first;
+	char name[KLOG_SEG_NAME_MAX];
 	void *seg, *ix;
 	size_t seg_len, idx_len;
-	size_t nidx;             /* valid index entries */
+	size_t nidx;             /* index entries that name the right records */
 	struct klog_seg_hdr h;
 	struct klog_scan scan;
 };
@@ -415,24 +447,90 @@ static void view_close(struct seg_view *v)
 		munmap(v->ix, v->idx_len);
 }
 
+/* Record the refusal in the recovery's fault: file (may be ""), offset, LSN, the line. */
+static int __attribute__((format(printf, 6, 7)))
+refuse(struct klog_writer *w, int err, const char *file, uint64_t off, uint64_t lsn,
+       const char *fmt, ...)
+{
+	struct klog_writer_fault *f = &w->rec->fault;
+	va_list ap;
+
+	snprintf(f->file, sizeof(f->file), "%s", file);
+	f->off = off;
+	f->lsn = lsn;
+	va_start(ap, fmt);
+	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* The record v's scan stopped at does not decode: say why, where, and what follows. */
+static int refuse_damage(struct klog_writer *w, const struct seg_view *v, const char *what)
+{
+	size_t off = v->scan.end, later_off;
+	uint64_t lsn = v->scan.next_lsn, later;
+	struct klog_rec_fault f;
+	char crcs[64] = "", after[128] = "";
+
+	klog_rec_explain((char *)v->seg + off, v->seg_len - off, v->h.salt, lsn, w->max_record, &f);
+	if (f.why && !strcmp(f.why, "CRC mismatch"))
+		snprintf(crcs, sizeof(crcs), " (expected CRC 0x%08x, found 0x%08x)",
+			 f.crc_computed, f.crc_stored);
+	if (!klog_seg_find_later(v->seg, v->seg_len, off, lsn, w->max_record, &later_off, &later))
+		snprintf(after, sizeof(after), "; a whole record with LSN %llu follows at offset %zu",
+			 (unsigned long long)later, later_off);
+	return refuse(w, -EBADMSG, v->name, off, lsn, "%s/%s: offset %zu, LSN %llu: %s%s%s: %s",
+		      w->o->dir, v->name, off, (unsigned long long)lsn, f.why ? f.why : "?", crcs,
+		      after, what);
+}
+
 /*
- * Map segment first and its index, and scan it: the index's entries name
- * durable records, which must all be whole; past them the first record that
- * is not whole ends the segment.  The index ends at a partial entry or at
- * one that does not grow (a zeroed tail).
+ * The index is a hint: keep only the entries that name the record the walk
+ * from the header finds at their position, so a shifted, swapped or torn
+ * entry is rebuilt from the records and never leads a reader astray.
+ */
+static void check_index(struct klog_writer *w, struct seg_view *v)
+{
+	size_t off = KLOG_SEG_HDR_SIZE;
+
+	for (size_t i = 0; i < v->nidx; i++) {
+		struct klog_rec r;
+		uint64_t ent;
+
+		memcpy(&ent, (char *)v->ix + i * 8, 8);
+		if (le64toh(ent) != off) {
+			v->nidx = i;
+			return;
+		}
+		klog_rec_decode((char *)v->seg + off, v->seg_len - off, v->h.salt, v->first + i,
+				w->max_record, &r);
+		off += klog_rec_size(r.len);
+	}
+}
+
+/*
+ * Map segment first and its index, and find where its records end.  The
+ * index's entries name durable records, which must all be whole; past them
+ * the first record that is not whole ends the segment only if nothing of
+ * the segment follows it (a torn tail is the end of what was written;
+ * damage with whole records after it is not).  The index ends at a partial
+ * entry or at one that does not grow (a zeroed tail), and keeps only
+ * entries that agree with the records.
  */
 static int view_open(struct klog_writer *w, uint64_t first, struct seg_view *v)
 {
-	char name[KLOG_SEG_NAME_MAX];
-	size_t durable_end = 0, prev = 0;
+	char idx[KLOG_SEG_NAME_MAX];
+	size_t prev = 0, later_off;
+	uint64_t later;
 	int err;
 
 	*v = (struct seg_view){ .first = first };
-	klog_seg_name(name, first, false);
-	if ((err = map_file(w, name, &v->seg, &v->seg_len)))
-		return err;
-	klog_seg_name(name, first, true);
-	err = map_file(w, name, &v->ix, &v->idx_len);
+	klog_seg_name(v->name, first, false);
+	if ((err = map_file(w, v->name, &v->seg, &v->seg_len)))
+		return refuse(w, err, v->name, 0, first, "%s/%s: %s", w->o->dir, v->name,
+			      strerror(-err));
+	klog_seg_name(idx, first, true);
+	err = map_file(w, idx, &v->ix, &v->idx_len);
 	if (err && err != -ENOENT)
 		return err;
 	for (; v->nidx < v->idx_len / 8; v->nidx++) {
@@ -443,11 +541,28 @@ static int view_open(struct klog_writer *w, uint64_t first, struct seg_view *v)
 		if (off <= prev || off < KLOG_SEG_HDR_SIZE)
 			break;
 		prev = off;
-		durable_end = off + 1;
 	}
 	if ((err = klog_seg_hdr_decode(v->seg, v->seg_len, &v->h)) || v->h.first_lsn != first)
-		return err ? err : -EBADMSG;
-	return klog_seg_scan(v->seg, v->seg_len, durable_end, w->max_record, &v->scan);
+		return refuse(w, err ? err : -EBADMSG, v->name, 0, first,
+			      "%s/%s: the segment header is damaged or names another first LSN",
+			      w->o->dir, v->name);
+	if (!w->log_id)
+		w->log_id = v->h.log_id;
+	if (v->h.log_id != w->log_id)
+		return refuse(w, -EXDEV, v->name, 0, first,
+			      "%s/%s belongs to log %016llx, but the log is %016llx: segments of "
+			      "another log in the directory; refusing", w->o->dir, v->name,
+			      (unsigned long long)v->h.log_id, (unsigned long long)w->log_id);
+	klog_seg_scan(v->seg, v->seg_len, 0, w->max_record, &v->scan);
+	if (v->nidx > v->scan.next_lsn - first)
+		return refuse_damage(w, v, "a record the index names as durable is damaged; "
+				     "refusing to continue");
+	check_index(w, v);
+	if (v->scan.cut && !klog_seg_find_later(v->seg, v->seg_len, v->scan.end, v->scan.next_lsn,
+						w->max_record, &later_off, &later))
+		return refuse_damage(w, v, "damage before the end of the segment, not a torn "
+				     "tail; refusing to cut acknowledged records");
+	return 0;
 }
 
 /* Queue index entries for the records of v past its valid index prefix. */
@@ -469,39 +584,51 @@ static int queue_unindexed(struct klog_writer *w, const struct seg_view *v)
 	return 0;
 }
 
+/* Open v's index, cut it to its entries that hold and queue the records after them. */
+static int reindex(struct klog_writer *w, const struct seg_view *v)
+{
+	char name[KLOG_SEG_NAME_MAX];
+
+	klog_seg_name(name, v->first, true);
+	w->idx_fd = openat(w->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (w->idx_fd < 0)
+		return -errno;
+	w->idx_count = v->nidx;
+	if (ftruncate(w->idx_fd, (off_t)(v->nidx * 8)))
+		return -errno;
+	return queue_unindexed(w, v);
+}
+
 /*
- * A sealed (not last) segment whose index lost entries in a crash: every one
- * of its records was durable before the next segment was created, so they
- * must all be there; index them again.
+ * A sealed (not last) segment whose index lost entries in a crash, or has
+ * entries that do not name its records: every one of its records was
+ * durable before the next segment was created, so they must all be there;
+ * index them again.
  */
 static int repair_sealed(struct klog_writer *w, uint64_t first, uint64_t next_first)
 {
 	struct seg_view v;
-	char name[KLOG_SEG_NAME_MAX];
 	int err = view_open(w, first, &v);
 
-	if (!err && v.nidx >= next_first - first)
+	if (err || v.nidx >= next_first - first)
 		goto out;
-	if (!err && v.scan.next_lsn != next_first)
-		err = -EBADMSG; /* records the next segment's name says exist are missing */
-	if (err)
+	if (v.scan.next_lsn != next_first) {
+		/* Records the next segment's name says exist are missing. */
+		err = refuse_damage(w, &v, "a sealed segment ends before the next one starts; "
+				    "refusing to continue");
 		goto out;
-	klog_seg_name(name, first, true);
-	w->idx_fd = openat(w->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	w->idx_count = v.nidx;
-	if (w->idx_fd < 0 || ftruncate(w->idx_fd, (off_t)(v.nidx * 8)))
-		err = -errno;
-	if (!err && !(err = queue_unindexed(w, &v)))
+	}
+	if (!(err = reindex(w, &v)))
 		err = write_index(w, w->pend, w->npend);
 	if (!err && fsync(w->idx_fd))
 		err = -errno;
+	w->rec->reindexed += w->npend;
 	w->npend = 0;
 	close_fd(&w->idx_fd);
 out:
 	view_close(&v);
 	return err;
 }
-
 
 /*
  * Find the tail of the last segment (see view_open), make what is there
@@ -510,45 +637,44 @@ out:
  */
 static int recover(struct klog_writer *w, uint64_t first, struct klog_writer_recovery *rec)
 {
-	char name[KLOG_SEG_NAME_MAX];
 	struct seg_view v;
 	int err = view_open(w, first, &v);
 
 	if (err)
 		goto out;
+	/* Before anything is cut: acknowledged records must all be here. */
+	if (v.scan.next_lsn < w->o->acked_lsn) {
+		err = refuse(w, -ESTALE, v.name, v.scan.end, v.scan.next_lsn,
+			     "%s ends at LSN %llu (%s offset %zu), but the kernel log %016llx made "
+			     "LSNs below %llu durable: acknowledged records are missing from this "
+			     "directory (wrong, truncated or restored --dir?); refusing",
+			     w->o->dir, (unsigned long long)v.scan.next_lsn, v.name, v.scan.end,
+			     (unsigned long long)w->o->log_id,
+			     (unsigned long long)w->o->acked_lsn);
+		goto out;
+	}
 	w->salt = v.h.salt;
 	w->seg_size = v.h.seg_size;
 	w->seg_first = first;
+	memcpy(w->seg_name, v.name, sizeof(v.name));
 	w->next = w->durable = rec->next_lsn = v.scan.next_lsn;
 	w->base = v.scan.end & ~(uint64_t)(BLK - 1);
 	w->fill = v.scan.end - w->base;
 	memcpy(w->buf, (char *)v.seg + w->base, w->fill);
 	rec->cut_bytes = v.scan.cut ? v.seg_len - v.scan.end : 0;
 
-	klog_seg_name(name, first, false);
-	if ((w->seg_fd = open_seg_file(w, name, O_RDWR)) < 0) {
+	if ((w->seg_fd = open_seg_file(w, v.name, O_RDWR)) < 0) {
 		err = w->seg_fd;
 		goto out;
 	}
 	if ((err = w->b->ops->set_file(w->b, SLOT_SEG, w->seg_fd)) ||
 	    (err = w->b->ops->sync(w->b, SLOT_SEG)))
 		goto out;
-	klog_seg_name(name, first, true);
-	w->idx_fd = openat(w->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (w->idx_fd < 0) {
-		err = -errno;
+	if ((err = reindex(w, &v)))
 		goto out;
-	}
-	if ((err = queue_unindexed(w, &v)))
-		goto out;
-	w->idx_count = v.nidx;
-	if (ftruncate(w->idx_fd, (off_t)(w->idx_count * 8))) {
-		err = -errno;
-		goto out;
-	}
 	if (v.scan.cut && (err = zero_tail(w, v.scan.end, v.seg_len)))
 		goto out;
-	rec->reindexed = w->npend;
+	rec->reindexed += w->npend;
 	if (w->npend && (err = write_index(w, w->pend, w->npend)))
 		goto out;
 	w->npend = 0;
@@ -557,11 +683,83 @@ out:
 	return err;
 }
 
+static bool has_segment(const uint64_t *firsts, uint64_t n, uint64_t first)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (firsts[i] == first)
+			return true;
+	return false;
+}
+
+/*
+ * Which log the directory is, before anything in it is changed: klog.meta
+ * names its id and newest segment, so a directory that lost its last
+ * segment (or holds another log) is refused rather than continued at an
+ * LSN already handed out.  *meta_ok: klog.meta is present and current.
+ */
+static int identify(struct klog_writer *w, const uint64_t *firsts, uint64_t n, bool *meta_ok)
+{
+	const struct klog_writer_opts *o = w->o;
+	struct klog_meta m;
+	int err = klogd_meta_read(w->dirfd, &m);
+
+	*meta_ok = false;
+	if (err == -ENOENT) {
+		/* A crash between the first segment and its klog.meta leaves one segment. */
+		if (n > 1)
+			return refuse(w, -ENOENT, KLOG_META_NAME, 0, 0, "%s/%s is missing, with %llu "
+				      "segments present: the directory is not whole; refusing",
+				      o->dir, KLOG_META_NAME, (unsigned long long)n);
+		w->log_id = o->log_id; /* n == 1: the segment's header tells, and must agree */
+		return 0;
+	}
+	if (err)
+		return refuse(w, err, KLOG_META_NAME, 0, 0, "%s/%s is damaged (%s); refusing",
+			      o->dir, KLOG_META_NAME, strerror(-err));
+	if (o->log_id && m.log_id != o->log_id)
+		return refuse(w, -EXDEV, KLOG_META_NAME, 0, 0, "%s holds log %016llx, but the "
+			      "pinned kernel log is %016llx: wrong --dir for this --name; refusing",
+			      o->dir, (unsigned long long)m.log_id, (unsigned long long)o->log_id);
+	if (!has_segment(firsts, n, m.last_first)) {
+		char name[KLOG_SEG_NAME_MAX];
+
+		klog_seg_name(name, m.last_first, false);
+		return refuse(w, -ENOENT, name, 0, m.last_first, "%s/%s names %s (LSN %llu on) as "
+			      "the newest segment of log %016llx, but it is missing: the directory "
+			      "ends early; refusing to hand out its LSNs again", o->dir,
+			      KLOG_META_NAME, name, (unsigned long long)m.last_first,
+			      (unsigned long long)m.log_id);
+	}
+	w->log_id = m.log_id;
+	*meta_ok = firsts[n - 1] == m.last_first;
+	return 0;
+}
+
+/* An empty directory: a new log, the pinned kernel log's or a new one. */
+static int create_log(struct klog_writer *w, struct klog_writer_recovery *rec)
+{
+	const struct klog_writer_opts *o = w->o;
+
+	if (o->refuse_empty)
+		return refuse(w, -ESTALE, "", 0, o->first_lsn, "%s is empty, but the pinned kernel "
+			      "log %016llx made LSNs below %llu durable: wrong --dir for this "
+			      "--name; refusing", o->dir, (unsigned long long)o->log_id,
+			      (unsigned long long)o->acked_lsn);
+	w->log_id = o->log_id;
+	while (!w->log_id)
+		if (getrandom(&w->log_id, sizeof(w->log_id), 0) != sizeof(w->log_id))
+			return -errno;
+	rec->created = true;
+	w->next = w->durable = rec->next_lsn = o->first_lsn;
+	return new_segment(w, o->first_lsn);
+}
+
 int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
 		     struct klog_backend *b, struct klog_writer_recovery *rec)
 {
 	struct klog_writer *w = calloc(1, sizeof(*w));
 	uint64_t *firsts = NULL;
+	bool meta_ok = false;
 	size_t min_buf;
 	int err;
 
@@ -571,7 +769,7 @@ int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
 	*w = (struct klog_writer){ .b = b, .buf = b->buf, .region = b->buf_size, .dirfd = -1,
 				   .seg_fd = -1, .idx_fd = -1, .direct = true,
 				   .new_seg_size = o->seg_size, .max_record = o->max_record,
-				   .log_id = o->log_id };
+				   .o = o, .rec = rec };
 	min_buf = 2 * round_blk(klog_rec_size(o->max_record)) + BLK;
 	if ((b->buf_size / 2 & ~(size_t)(BLK - 1)) >= min_buf)
 		w->region = b->buf_size / 2 & ~(size_t)(BLK - 1);
@@ -589,20 +787,28 @@ int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
 		err = -errno;
 		goto fail;
 	}
-	if ((err = list_segments(w, &firsts, &rec->segments)))
+	if ((err = klogd_dirid_init(&w->dirid, o->dir, w->dirfd)) ||
+	    (err = list_segments(w, &firsts, &rec->segments)))
+		goto fail;
+	if (rec->segments && (err = identify(w, firsts, rec->segments, &meta_ok)))
 		goto fail;
 	for (uint64_t i = 0; i + 1 < rec->segments; i++)
 		if ((err = repair_sealed(w, firsts[i], firsts[i + 1])))
 			goto fail;
-	if (rec->segments) {
+	if (rec->segments)
 		err = recover(w, firsts[rec->segments - 1], rec);
-	} else {
-		w->next = w->durable = rec->next_lsn = o->first_lsn;
-		err = new_segment(w, o->first_lsn);
-	}
+	else
+		err = create_log(w, rec);
+	/* A crash after a rotation left klog.meta naming the segment before. */
+	if (!err && !meta_ok && !rec->created)
+		err = klogd_meta_write(w->dirfd,
+				       &(struct klog_meta){ w->log_id, firsts[rec->segments - 1] });
 	if (err)
 		goto fail;
+	rec->log_id = w->log_id;
 	rec->direct = w->direct;
+	w->o = NULL;
+	w->rec = NULL;
 	free(firsts);
 	*out = w;
 	return 0;
@@ -661,6 +867,11 @@ int klog_writer_append(struct klog_writer *w, uint64_t lsn, uint64_t txid, uint3
 	w->reserved = 0;
 	w->next++;
 	return 0;
+}
+
+const char *klog_writer_error(const struct klog_writer *w)
+{
+	return w->error;
 }
 
 uint64_t klog_writer_durable(const struct klog_writer *w)

@@ -651,15 +651,17 @@ END_TEST
 
 /*
  * A torn tail among records past the index: the index lost its last 10
- * entries (LSNs 31..40) and record 35 is garbled (mode 0) or cut short by a
- * truncation of the file (mode 1).  Reopening keeps 31..34 (indexed now),
- * cuts from 35 on, 36..40 included, though whole, and zeroes the tail;
- * records appended after it then survive another reopen, clean.
+ * entries (LSNs 31..40) and the last record, 40, is garbled (mode 0), or
+ * record 35 is cut short by a truncation of the file, which drops 36..40
+ * (mode 1).  Reopening keeps 31 up to the victim (indexed now), cuts from
+ * it on and zeroes the tail; records appended after it then survive another
+ * reopen, clean.  (A garbled record with whole ones after it is not a torn
+ * tail: see damage_before_tail.)
  */
 START_TEST(torn_tail)
 {
 	const bool truncated = _i / 2;
-	const uint64_t victim = 35;
+	const uint64_t victim = truncated ? 35 : 40;
 	char seg[PATH_MAX], idx[PATH_MAX];
 	uint64_t offs[64];
 	size_t off, size;
@@ -709,7 +711,8 @@ END_TEST
 
 /*
  * The same with the cut at a block boundary: records of 512 bytes, the 9th
- * (first of the second block) garbled, nothing of the block before to keep.
+ * and last (first of the second block) garbled, nothing of the block
+ * before to keep.
  */
 START_TEST(torn_tail_aligned)
 {
@@ -721,13 +724,13 @@ START_TEST(torn_tail_aligned)
 	ck_assert_uint_eq(klog_rec_size(len), 512);
 	log_init(&l, _i, scratch_dir(), 1 << 20, 256 << 10);
 	log_open(&l);
-	for (int k = 0; k < 24; k++)
+	for (int k = 0; k < 9; k++)
 		put_len(&l, 0, len);
 	commit(&l);
 	log_close(&l);
 	path_of(seg, l.dir, 1, false);
 	path_of(idx, l.dir, 1, true);
-	ck_assert_uint_eq(read_idx(l.dir, 1, offs, 64), 24);
+	ck_assert_uint_eq(read_idx(l.dir, 1, offs, 64), 9);
 	ck_assert_uint_eq(offs[8], 2 * BLK);
 	truncate_to(idx, 4 * 8);
 	poke(seg, offs[8] + 40 + len - 1, 0xff);
@@ -928,7 +931,8 @@ END_TEST
  * klog_writer_open when the disk fails under it, and a healthy open after:
  * mode 0, a new log whose first header does not sync: no segment, no
  * NAME.tmp; mode 1, records past the index that do not sync: not indexed;
- * mode 2, a torn tail whose zeroing write fails: cut on the next open.
+ * mode 2, a torn tail (the last record) whose zeroing write fails: cut on
+ * the next open.
  */
 START_TEST(open_faults)
 {
@@ -963,7 +967,7 @@ START_TEST(open_faults)
 	ck_assert_uint_eq(read_idx(l.dir, 1, offs, 64), 40);
 	truncate_to(idx, 30 * 8);
 	if (mode == 2) {
-		off = offs[34];
+		off = offs[39];
 		ck_assert_uint_ne(off % BLK, 0); /* the zeroing rewrites a staged block */
 		poke(seg, off + 8, 0x02);
 	}
@@ -973,8 +977,8 @@ START_TEST(open_faults)
 	read_fails(l.dir, 31, -EAGAIN);
 
 	log_open(&l);
-	ck_assert_uint_eq(l.rec.next_lsn, mode == 1 ? 41 : 35);
-	ck_assert_uint_eq(l.rec.reindexed, mode == 1 ? 10 : 4);
+	ck_assert_uint_eq(l.rec.next_lsn, mode == 1 ? 41 : 40);
+	ck_assert_uint_eq(l.rec.reindexed, mode == 1 ? 10 : 9);
 	if (mode == 2) {
 		ck_assert_uint_gt(l.rec.cut_bytes, 0);
 		assert_zero_from(seg, off);
@@ -984,8 +988,8 @@ START_TEST(open_faults)
 	put_n(&l, 5, 1, 0);
 	commit(&l);
 	log_close(&l);
-	check_read(l.dir, 1, (mode == 1 ? 41 : 35) + 5);
-	ck_assert_uint_eq(check_files(l.dir, 1), (mode == 1 ? 41 : 35) + 5);
+	check_read(l.dir, 1, (mode == 1 ? 41 : 40) + 5);
+	ck_assert_uint_eq(check_files(l.dir, 1), (mode == 1 ? 41 : 40) + 5);
 }
 END_TEST
 
@@ -1353,24 +1357,24 @@ START_TEST(tmpfs_cycle)
 	path_of(idx, l.dir, 1, true);
 	ck_assert_uint_eq(read_idx(l.dir, 1, offs, 64), 40);
 	truncate_to(idx, 32 * 8);
-	poke(seg, offs[35] + 8, 0x01); /* the LSN of record 36 */
+	poke(seg, offs[39] + 8, 0x01); /* the LSN of record 40, the last */
 
 	log_open(&l);
-	ck_assert_uint_eq(l.rec.next_lsn, 36);
+	ck_assert_uint_eq(l.rec.next_lsn, 40);
 	ck_assert_uint_gt(l.rec.cut_bytes, 0);
-	ck_assert_uint_eq(l.rec.reindexed, 3);
-	assert_zero_from(seg, offs[35]);
-	read_fails(l.dir, 36, -EAGAIN);
+	ck_assert_uint_eq(l.rec.reindexed, 7);
+	assert_zero_from(seg, offs[39]);
+	read_fails(l.dir, 40, -EAGAIN);
 	put_n(&l, 20, 1, 0);
 	commit(&l);
 	log_close(&l);
 
 	log_open(&l);
-	ck_assert_uint_eq(l.rec.next_lsn, 56);
+	ck_assert_uint_eq(l.rec.next_lsn, 60);
 	ck_assert_uint_eq(l.rec.cut_bytes, 0);
 	log_close(&l);
-	check_read(l.dir, 1, 56);
-	ck_assert_uint_eq(check_files(l.dir, 1), 56);
+	check_read(l.dir, 1, 60);
+	ck_assert_uint_eq(check_files(l.dir, 1), 60);
 }
 END_TEST
 
