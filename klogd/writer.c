@@ -710,7 +710,7 @@ static int identify(struct klog_writer *w, const uint64_t *firsts, uint64_t n, b
 			return refuse(w, -ENOENT, KLOG_META_NAME, 0, 0, "%s/%s is missing, with %llu "
 				      "segments present: the directory is not whole; refusing",
 				      o->dir, KLOG_META_NAME, (unsigned long long)n);
-		w->log_id = o->log_id; /* n == 1: the segment's header tells, and must agree */
+		w->log_id = o->log_id; /* the one segment's header tells, and must agree */
 		return 0;
 	}
 	if (err)
@@ -720,6 +720,7 @@ static int identify(struct klog_writer *w, const uint64_t *firsts, uint64_t n, b
 		return refuse(w, -EXDEV, KLOG_META_NAME, 0, 0, "%s holds log %016llx, but the "
 			      "pinned kernel log is %016llx: wrong --dir for this --name; refusing",
 			      o->dir, (unsigned long long)m.log_id, (unsigned long long)o->log_id);
+	/* With no segment at all too: it is the log's end that is gone, not a new log. */
 	if (!has_segment(firsts, n, m.last_first)) {
 		char name[KLOG_SEG_NAME_MAX];
 
@@ -790,7 +791,7 @@ int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
 	if ((err = klogd_dirid_init(&w->dirid, o->dir, w->dirfd)) ||
 	    (err = list_segments(w, &firsts, &rec->segments)))
 		goto fail;
-	if (rec->segments && (err = identify(w, firsts, rec->segments, &meta_ok)))
+	if ((err = identify(w, firsts, rec->segments, &meta_ok)))
 		goto fail;
 	for (uint64_t i = 0; i + 1 < rec->segments; i++)
 		if ((err = repair_sealed(w, firsts[i], firsts[i + 1])))
