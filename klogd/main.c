@@ -375,7 +375,7 @@ static int run(const struct config *c, int sfd)
 		goto out;
 	if ((err = klog_writer_open(&w, &wo, b, &rec))) {
 		if (rec.fault.msg[0])
-			klogd_log("refusing the log in %s: %s", c->dir, rec.fault.msg);
+			klogd_log("%s", rec.fault.msg); /* it names the directory */
 		else
 			klogd_log("opening the log in %s: %s", c->dir, strerror(-err));
 		goto out;
