@@ -473,10 +473,11 @@ static int refuse_damage(struct klog_writer *w, const struct seg_view *v, const 
 	char crcs[64] = "", after[128] = "";
 
 	klog_rec_explain((char *)v->seg + off, v->seg_len - off, v->h.salt, lsn, w->max_record, &f);
-	if (f.why && !strcmp(f.why, "CRC mismatch"))
+	if (f.crc)
 		snprintf(crcs, sizeof(crcs), " (expected CRC 0x%08x, found 0x%08x)",
 			 f.crc_computed, f.crc_stored);
-	if (!klog_seg_find_later(v->seg, v->seg_len, off, lsn, w->max_record, &later_off, &later))
+	if (!klog_seg_find_later(v->seg, v->seg_len, off, lsn - 1, w->max_record, &later_off,
+				 &later))
 		snprintf(after, sizeof(after), "; a whole record with LSN %llu follows at offset %zu",
 			 (unsigned long long)later, later_off);
 	return refuse(w, -EBADMSG, v->name, off, lsn, "%s/%s: offset %zu, LSN %llu: %s%s%s: %s",
@@ -558,8 +559,10 @@ static int view_open(struct klog_writer *w, uint64_t first, struct seg_view *v)
 		return refuse_damage(w, v, "a record the index names as durable is damaged; "
 				     "refusing to continue");
 	check_index(w, v);
-	if (v->scan.cut && !klog_seg_find_later(v->seg, v->seg_len, v->scan.end, v->scan.next_lsn,
-						w->max_record, &later_off, &later))
+	/* Any LSN from the one that failed on: a whole one there means more was written. */
+	if (v->scan.cut && !klog_seg_find_later(v->seg, v->seg_len, v->scan.end,
+						v->scan.next_lsn - 1, w->max_record, &later_off,
+						&later))
 		return refuse_damage(w, v, "damage before the end of the segment, not a torn "
 				     "tail; refusing to cut acknowledged records");
 	return 0;

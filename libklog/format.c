@@ -160,11 +160,12 @@ static int rec_check(const unsigned char *p, size_t avail, uint64_t salt, const 
 	/* Compare len first so that a huge len cannot overflow the size. */
 	if (len > max_len || len > avail - sizeof(le) || klog_rec_size(len) > avail)
 		return -EBADMSG;
-	f->crc_stored = le32toh(le.crc);
-	f->crc_computed = crc = rec_crc(le, p + sizeof(le), len);
-	f->why = "CRC mismatch";
-	if (le32toh(le.crc) != crc)
+	crc = rec_crc(le, p + sizeof(le), len);
+	if (le32toh(le.crc) != crc) {
+		*f = (struct klog_rec_fault){ .why = "CRC mismatch", .crc = true,
+					      .crc_stored = le32toh(le.crc), .crc_computed = crc };
 		return -EBADMSG;
+	}
 	/* Padding is outside the CRC; anything but zeroes there is damage. */
 	f->why = "non-zero padding";
 	if (!all_zero(p + sizeof(le) + len, klog_rec_size(len) - sizeof(le) - len))

@@ -108,7 +108,8 @@ int klog_rec_decode(const void *buf, size_t avail, uint64_t salt, uint64_t lsn,
 /* Why a record did not decode (klog_rec_explain). */
 struct klog_rec_fault {
 	const char *why;        /* "CRC mismatch", "wrong LSN", ...; NULL: it decodes */
-	uint32_t crc_stored;    /* with "CRC mismatch": the record's CRC field, */
+	bool crc;               /* the CRC is what failed: */
+	uint32_t crc_stored;    /* the record's CRC field, */
 	uint32_t crc_computed;  /* and the CRC of its bytes */
 };
 
