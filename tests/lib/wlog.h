@@ -43,32 +43,43 @@ struct log {
 	struct klog_writer_recovery rec;
 };
 
+/* The txid of LSN lsn in generation gen; a record's length follows from its txid. */
 uint64_t txid_of(uint64_t lsn, unsigned int gen);
 uint32_t len_of(uint64_t txid);
-void log_init(struct log *l, int i, const char *parent, uint64_t seg_size,
-	      size_t buf_size);
-int log_try_open_faulty(struct log *l, const struct klog_fault_rule *rules,
-			unsigned int n);
+
+/* A log (not created yet) in parent, with backend i % 2. */
+void log_init(struct log *l, int i, const char *parent, uint64_t seg_size, size_t buf_size);
+/* Open the writer (through a fault-injecting backend if rules): 0 or klog_writer_open's error. */
+int log_try_open_faulty(struct log *l, const struct klog_fault_rule *rules, unsigned int n);
 int log_try_open(struct log *l);
-void log_open(struct log *l);
-void log_close(struct log *l);
+void log_open(struct log *l);                 /* must succeed */
+void log_close(struct log *l);                /* without a commit, as in a crash */
+
+/* Append the next record (generation gen); its LSN, or 0 with *err. */
 uint64_t try_put_len(struct log *l, unsigned int gen, uint32_t len, int *err);
 uint64_t put_len(struct log *l, unsigned int gen, uint32_t len);
 uint64_t put(struct log *l, unsigned int gen);
-void commit(struct log *l);
+void commit(struct log *l);                   /* must succeed, everything durable */
+/* n records, a commit after every commit_every (0: none). */
 void put_n(struct log *l, unsigned int n, unsigned int gen, unsigned int commit_every);
+
+/* Reading back: each record exactly as appended. */
 void assert_appended(const struct klog_record *rec, const void *payload);
 void check_one(struct klog_reader *r, uint64_t lsn);
-void check_read(const char *dir, uint64_t from, uint64_t to);
-void read_fails(const char *dir, uint64_t lsn, int err);
+void check_read(const char *dir, uint64_t from, uint64_t to);     /* [from, to) */
+void read_fails(const char *dir, uint64_t lsn, int err);          /* and writes nothing */
 void bounds_are(const char *dir, uint64_t first, uint64_t last);
 int iterate(const char *dir, uint64_t from, uint64_t to, unsigned int *calls);
-uint8_t poke(const char *path, size_t off, uint8_t x);
+
+/* Files: bytes changed, read, cut or grown behind the writer's back. */
+uint8_t poke(const char *path, size_t off, uint8_t x); /* XOR; the new value */
 uint8_t byte_at(const char *path, size_t off);
 void truncate_to(const char *path, size_t size);
 void grow_zeroes(const char *path, size_t n);
 void write_file(const char *path, const void *p, size_t n);
 void assert_zero_from(const char *path, size_t off);
+
+/* What LSN lsn must hold; dir checked against the format from LSN first (check_seg_files). */
 void expected(uint64_t lsn, uint64_t *txid, uint32_t *len);
 uint64_t check_files(const char *dir, uint64_t first);
 
