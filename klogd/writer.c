@@ -490,22 +490,22 @@ static int refuse_damage(struct klog_writer *w, const struct seg_view *v, const 
  * from the header finds at their position, so a shifted, swapped or torn
  * entry is rebuilt from the records and never leads a reader astray.
  */
-static void check_index(struct klog_writer *w, struct seg_view *v)
+static void check_index(struct seg_view *v)
 {
 	size_t off = KLOG_SEG_HDR_SIZE;
 
 	for (size_t i = 0; i < v->nidx; i++) {
-		struct klog_rec r;
 		uint64_t ent;
+		uint32_t len;
 
 		memcpy(&ent, (char *)v->ix + i * 8, 8);
 		if (le64toh(ent) != off) {
 			v->nidx = i;
 			return;
 		}
-		klog_rec_decode((char *)v->seg + off, v->seg_len - off, v->h.salt, v->first + i,
-				w->max_record, &r);
-		off += klog_rec_size(r.len);
+		/* The scan decoded every record up to here: its length field holds. */
+		memcpy(&len, (char *)v->seg + off + offsetof(struct klog_rec_hdr, len), 4);
+		off += klog_rec_size(le32toh(len));
 	}
 }
 
@@ -558,7 +558,7 @@ static int view_open(struct klog_writer *w, uint64_t first, struct seg_view *v)
 	if (v->nidx > v->scan.next_lsn - first)
 		return refuse_damage(w, v, "a record the index names as durable is damaged; "
 				     "refusing to continue");
-	check_index(w, v);
+	check_index(v);
 	/* Any LSN from the one that failed on: a whole one there means more was written. */
 	if (v->scan.cut && !klog_seg_find_later(v->seg, v->seg_len, v->scan.end,
 						v->scan.next_lsn - 1, w->max_record, &later_off,
