@@ -10,13 +10,14 @@
 klogd=$1 klogctl=$2 xdp_pass=$3 max=$4
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
-cleanup_extra='rm -rf /sys/fs/bpf/klog/$name-b'
+# shellcheck disable=SC2317 # called by cleanup, by name
+drop_b() { rm -rf "/sys/fs/bpf/klog/$name-b"; } # log B's pins, if a test left them
+cleanup_extra=drop_b
 
 refused() { # refused LOG ARGS...: klogd must exit non-zero without saying ready
 	local log=$1
 	shift
 	: >"$log"
-	testbed_klogd_failed() { :; }
 	if start_klogd "$log" "$@"; then
 		kill_klogd
 		return 1
@@ -93,9 +94,8 @@ check "log A: its own directory is adopted after all that" restart_adopting "$lo
 check "log A: SIGTERM stops klogd with status 0" stop_klogd
 
 # --- the last segment deleted after a clean stop --------------------------------
-# shellcheck disable=SC2012 # names are digits only
-seg=$(ls "$dir" | grep '\.klog$' | sort | tail -n 1)
-nseg=$(ls "$dir" | grep -c '\.klog$')
+segs=("$dir"/*.klog) # in LSN order: the names are zero-padded
+nseg=${#segs[@]} seg=$(basename "${segs[-1]}")
 check "log A: several segments ($nseg)" test "$nseg" -ge 3
 rm -f "$dir/$seg" "$dir/${seg%.klog}.idx"
 refused "$work/klogd-short.log" --dir "$dir" &&
