@@ -720,9 +720,12 @@ static int identify(struct klog_writer *w, const uint64_t *firsts, uint64_t n, b
 		return refuse(w, err, KLOG_META_NAME, 0, 0, "%s/%s is damaged (%s); refusing",
 			      o->dir, KLOG_META_NAME, strerror(-err));
 	if (o->log_id && m.log_id != o->log_id)
-		return refuse(w, -EXDEV, KLOG_META_NAME, 0, 0, "%s holds log %016llx, but the "
-			      "pinned kernel log is %016llx: wrong --dir for this --name; refusing",
-			      o->dir, (unsigned long long)m.log_id, (unsigned long long)o->log_id);
+		return refuse(w, -EXDEV, KLOG_META_NAME, 0, m.last_first, "%s holds log %016llx "
+			      "(newest segment from LSN %llu), but the pinned kernel log is %016llx "
+			      "(durable below LSN %llu): wrong --dir for this --name; refusing",
+			      o->dir, (unsigned long long)m.log_id,
+			      (unsigned long long)m.last_first, (unsigned long long)o->log_id,
+			      (unsigned long long)o->acked_lsn);
 	/* With no segment at all too: it is the log's end that is gone, not a new log. */
 	if (!has_segment(firsts, n, m.last_first)) {
 		char name[KLOG_SEG_NAME_MAX];

@@ -84,7 +84,7 @@ refused "$work/klogd-empty.log" --dir "$work/empty" &&
 	says "$work/klogd-empty.log" "is empty, but the pinned kernel log $ida made LSNs below"
 check "after SIGKILL, a new empty --dir is refused" test $? -eq 0
 refused "$work/klogd-other.log" --dir "$work/b" &&
-	says "$work/klogd-other.log" "holds log $idb, but the pinned kernel log is $ida"
+	says "$work/klogd-other.log" "holds log $idb (newest segment from LSN 1), but the pinned kernel log is $ida (durable below LSN $((last + 1)))"
 check "another log's directory is refused, naming both ids" test $? -eq 0
 refused "$work/klogd-copy.log" --dir "$work/a-copy" &&
 	says "$work/klogd-copy.log" "made LSNs below $((last + 1)) durable: acknowledged records are missing"

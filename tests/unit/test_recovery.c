@@ -229,7 +229,7 @@ START_TEST(other_log)
 	snprintf(found, sizeof(found), "%016" PRIx64, id ^ 0x5a5a);
 	if (mode == 2) {
 		l.o.log_id = id ^ 0x5a5a;
-		refused(&l, -EXDEV, KLOG_META_NAME, 0, 0, says);
+		refused(&l, -EXDEV, KLOG_META_NAME, 0, firsts[nseg - 1], says);
 		return;
 	}
 	set_seg_id(l.dir, firsts[mode ? 0 : nseg - 1], id ^ 0x5a5a);
