@@ -80,13 +80,14 @@ static void refused(struct log *l, int err, const char *file, uint64_t off, uint
 /*
  * An index entry of the last segment moved (mode 0: entry 20 shifted 8
  * bytes forward, still increasing; mode 1: entries 10 and 11 swapped;
- * mode 2: entry 25 shifted 8 bytes back, into the record before): the index
- * is rebuilt from the first wrong entry on, and every record reads back.
+ * mode 2: entry 25 shifted 8 bytes back, into the record before; mode 3:
+ * the file cut in the middle of entry 30): the index is rebuilt from the
+ * first wrong entry on, and every record reads back.
  */
 START_TEST(index_moved)
 {
 	const int mode = _i / 2;
-	const size_t at[] = { 20, 10, 25 };
+	const size_t at[] = { 20, 10, 25, 30 };
 	uint64_t offs[64], now[64];
 	char idx[PATH_MAX];
 	struct log l;
@@ -96,6 +97,8 @@ START_TEST(index_moved)
 	if (mode == 1) {
 		write_entry(idx, 10, offs[11]);
 		write_entry(idx, 11, offs[10]);
+	} else if (mode == 3) {
+		truncate_to(idx, 30 * 8 + 5);
 	} else {
 		write_entry(idx, at[mode], offs[at[mode]] + (mode ? -8 : 8));
 	}
@@ -442,7 +445,7 @@ int main(void)
 
 	tcase_add_unchecked_fixture(tc, setup, scratch_teardown);
 	tcase_set_timeout(tc, 60);
-	tcase_add_loop_test(tc, index_moved, 0, 6);
+	tcase_add_loop_test(tc, index_moved, 0, 8);
 	tcase_add_loop_test(tc, index_moved_sealed, 0, 2);
 	tcase_add_loop_test(tc, damage_before_tail, 0, 4);
 	tcase_add_loop_test(tc, damage_sealed, 0, 2);
