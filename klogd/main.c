@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -352,10 +351,28 @@ static void fatal_io(struct klogd_drain *d, int err)
 	uint64_t next = __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
 	uint64_t durable = klog_writer_durable(d->w);
 
+	if (err == -ESTALE && *klog_writer_error(d->w))
+		klogd_log("fatal: %s", klog_writer_error(d->w));
 	klogd_log("fatal: writing the log failed: %s; durable LSN stays below %llu; the "
 		  "%llu records from there stay in the kernel log for the next klogd",
 		  strerror(-err), (unsigned long long)durable,
 		  (unsigned long long)(next - durable));
+}
+
+/*
+ * A pinned kernel log names the log the directory must be, and what it
+ * already acknowledged as durable: the directory must hold all of that, and
+ * may be empty only if the log never made anything durable.
+ */
+static void pair_with_kernel(struct klog_writer_opts *wo, const struct klog_ctl *ctl)
+{
+	uint64_t trunc = __atomic_load_n(&ctl->truncated_lsn, __ATOMIC_ACQUIRE);
+	uint64_t durable = __atomic_load_n(&ctl->durable_lsn, __ATOMIC_ACQUIRE);
+
+	wo->first_lsn = trunc;
+	wo->log_id = ctl->log_id;
+	wo->acked_lsn = durable > trunc ? durable : trunc;
+	wo->refuse_empty = wo->acked_lsn > KLOG_FIRST_LSN;
 }
 
 /* Drain until every reserved LSN is on disk (the programs are detached). */
@@ -396,22 +413,23 @@ static int run(const struct config *c, int sfd)
 		goto out;
 	}
 	if (l.adopted)
-		wo.first_lsn = __atomic_load_n(&l.k.ctl->truncated_lsn, __ATOMIC_ACQUIRE);
-	/* Placeholder until the directory carries the id (issue 9). */
-	if (getrandom(&wo.log_id, sizeof(wo.log_id), 0) != sizeof(wo.log_id) || !wo.log_id)
-		wo.log_id = 1;
+		pair_with_kernel(&wo, l.k.ctl);
 	if ((err = open_backend(c, &b)))
 		goto out;
 	if ((err = klog_writer_open(&w, &wo, b, &rec))) {
-		klogd_log("opening the log in %s: %s%s", c->dir, strerror(-err),
-			  err == -EBADMSG ? " (a record the index names as durable is damaged; "
-					    "refusing to continue)" : "");
+		if (rec.fault.msg[0])
+			klogd_log("%s", rec.fault.msg); /* it names the directory */
+		else
+			klogd_log("opening the log in %s: %s", c->dir, strerror(-err));
 		goto out;
 	}
+	if (rec.created)
+		klogd_log("%s was empty: new log %016llx from LSN %llu", c->dir,
+			  (unsigned long long)rec.log_id, (unsigned long long)rec.next_lsn);
 	if (rec.cut_bytes)
 		klogd_log("cut a torn tail of %llu bytes after LSN %llu",
 			  (unsigned long long)rec.cut_bytes, (unsigned long long)rec.next_lsn - 1);
-	if (!l.adopted && (err = klog_kern_init(&l.k, rec.next_lsn, wo.log_id)))
+	if (!l.adopted && (err = klog_kern_init(&l.k, rec.next_lsn, rec.log_id)))
 		goto out;
 	if ((err = klogd_notify_open(&notify, l.kern.port, c->batch)))
 		goto out; /* logged, with the port and address family */

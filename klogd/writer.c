@@ -12,59 +12,19 @@
  * always written in order, and a datasync covers every write before it.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "format.h"
 #include "log.h"
-#include "writer.h"
-
-#define BLK 4096u
-#define SLOT_SEG 0
-
-/*
- * The write started last: busy until finished; failed until made again.  A
- * failed write's bytes stay in their region (staging goes on in the other)
- * and it is made again, synchronously, before anything else is written.
- */
-struct started {
-	bool busy, failed, datasync;
-	size_t buf_off, len;
-	uint64_t off;
-	uint64_t end;  /* LSN after its last record */
-	size_t nrec;   /* records of w->pend it makes durable (with datasync) */
-};
-
-struct klog_writer {
-	struct klog_backend *b;
-	uint8_t *buf;         /* the region records are staged in */
-	size_t region;        /* bytes per region: the whole buffer, or half of it */
-	unsigned int cur;     /* which region buf is */
-	struct started io;
-	int dirfd, seg_fd, idx_fd;
-	bool direct;
-	uint64_t seg_first, seg_size, salt;
-	uint64_t log_id;      /* for new segments' headers */
-	uint64_t new_seg_size; /* for segments created from now on */
-	uint32_t max_record;
-	uint64_t base;        /* segment offset of buf[0], a multiple of BLK */
-	size_t fill;          /* bytes staged in buf */
-	uint64_t next;        /* LSN of the next record */
-	uint64_t durable;     /* every LSN below is durable and indexed */
-	uint64_t *pend;       /* offsets of records staged since the last commit */
-	size_t npend, pend_cap;
-	uint64_t idx_count;   /* entries in the index file */
-	uint32_t reserved;    /* payload length of the reserved record, + 1; 0: none */
-};
+#include "writer_int.h"
 
 static size_t round_blk(size_t n)
 {
@@ -72,7 +32,7 @@ static size_t round_blk(size_t n)
 }
 
 /* Open name in the log directory, with O_DIRECT where the file system allows it. */
-static int open_seg_file(struct klog_writer *w, const char *name, int flags)
+int writer_open_file(struct klog_writer *w, const char *name, int flags)
 {
 	int fd = openat(w->dirfd, name, flags | O_DIRECT | O_CLOEXEC, 0644);
 
@@ -86,7 +46,7 @@ static int open_seg_file(struct klog_writer *w, const char *name, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-static void close_fd(int *fd)
+void writer_close_fd(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
@@ -108,7 +68,7 @@ static size_t pad_staged(struct klog_writer *w)
 	return len;
 }
 
-static int write_index(struct klog_writer *w, const uint64_t *offs, size_t n)
+int writer_write_index(struct klog_writer *w, const uint64_t *offs, size_t n)
 {
 	size_t done = 0;
 
@@ -133,7 +93,7 @@ static int made_durable(struct klog_writer *w)
 {
 	size_t n = w->io.nrec;
 	/* Only now are the records durable, so only now does the index name them. */
-	int err = write_index(w, w->pend, n);
+	int err = writer_write_index(w, w->pend, n);
 
 	if (err)
 		return err;
@@ -141,6 +101,25 @@ static int made_durable(struct klog_writer *w)
 	w->npend -= n;
 	w->durable = w->io.end;
 	return 0;
+}
+
+/*
+ * Synced bytes are durable only if they can be found: the segment must
+ * still be linked under its name in the directory opened, and the path
+ * still lead to it.  Checked after each datasync, before the records are
+ * indexed or claimed durable (a couple of syscalls per commit).
+ */
+static int check_linked(struct klog_writer *w)
+{
+	const char *what;
+	int err = klogd_dirid_check(&w->dirid, w->dirfd, w->seg_fd, w->seg_name, &what);
+
+	if (err == -ESTALE)
+		snprintf(w->error, sizeof(w->error), "the segment %s/%s %s: its records from "
+			 "LSN %llu on are not where the log is read; refusing to confirm "
+			 "durability", w->dirid.path, w->seg_name, what,
+			 (unsigned long long)w->durable);
+	return err;
 }
 
 /*
@@ -164,7 +143,7 @@ static int settle(struct klog_writer *w, bool wait)
 	} else {
 		return 0;
 	}
-	if (!err && io->datasync)
+	if (!err && io->datasync && !(err = check_linked(w)))
 		err = made_durable(w);
 	io->busy = false;
 	io->failed = err != 0;
@@ -231,7 +210,7 @@ int klog_writer_commit(struct klog_writer *w)
 }
 
 /* Create the segment whose first record is first: NAME.tmp, header, sync, rename. */
-static int new_segment(struct klog_writer *w, uint64_t first)
+int writer_new_segment(struct klog_writer *w, uint64_t first)
 {
 	char name[KLOG_SEG_NAME_MAX], tmp[KLOG_SEG_NAME_MAX + 4], idx[KLOG_SEG_NAME_MAX];
 	struct klog_seg_hdr h;
@@ -242,7 +221,7 @@ static int new_segment(struct klog_writer *w, uint64_t first)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
 	if (getrandom(&w->salt, sizeof(w->salt), 0) != sizeof(w->salt))
 		return -errno;
-	fd = open_seg_file(w, tmp, O_RDWR | O_CREAT | O_TRUNC);
+	fd = writer_open_file(w, tmp, O_RDWR | O_CREAT | O_TRUNC);
 	if (fd < 0)
 		return fd;
 	w->seg_size = w->new_seg_size;
@@ -256,8 +235,8 @@ static int new_segment(struct klog_writer *w, uint64_t first)
 		err = -errno;
 		goto fail;
 	}
-	close_fd(&w->seg_fd);
-	close_fd(&w->idx_fd);
+	writer_close_fd(&w->seg_fd);
+	writer_close_fd(&w->idx_fd);
 	w->seg_fd = fd;
 	if ((err = w->b->ops->set_file(w->b, SLOT_SEG, fd)))
 		goto fail_unlink;
@@ -275,6 +254,10 @@ static int new_segment(struct klog_writer *w, uint64_t first)
 		return -errno;
 	if (fsync(w->dirfd))
 		return -errno;
+	memcpy(w->seg_name, name, sizeof(name));
+	/* After the segment: a crash between them leaves a newer segment, never a missing one. */
+	if ((err = klogd_meta_write(w->dirfd, &(struct klog_meta){ w->log_id, first })))
+		return err;
 	w->seg_first = first;
 	w->base = BLK;
 	w->fill = 0;
@@ -289,7 +272,7 @@ fail:
 	return err;
 }
 
-static int push_pend(struct klog_writer *w, uint64_t off)
+int writer_push_pend(struct klog_writer *w, uint64_t off)
 {
 	if (w->npend == w->pend_cap) {
 		size_t cap = w->pend_cap ? 2 * w->pend_cap : 1024;
@@ -309,7 +292,7 @@ static int push_pend(struct klog_writer *w, uint64_t off)
  * a later LSN once new records are written in front of it: zero it, durably,
  * before writing anything.
  */
-static int zero_tail(struct klog_writer *w, uint64_t end, uint64_t len)
+int writer_zero_tail(struct klog_writer *w, uint64_t end, uint64_t len)
 {
 	uint64_t from = round_blk(end);
 
@@ -325,243 +308,10 @@ static int zero_tail(struct klog_writer *w, uint64_t end, uint64_t len)
 	return klog_backend_write(w->b, SLOT_SEG, buf_off(w), pad_staged(w), (off_t)w->base, true);
 }
 
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The segments' first LSNs, in order (*firsts malloc'd); stale .tmp files go. */
-static int list_segments(struct klog_writer *w, uint64_t **firsts, uint64_t *count)
-{
-	int fd = dup(w->dirfd);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	struct dirent *de;
-	size_t cap = 0;
-
-	*firsts = NULL;
-	*count = 0;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		uint64_t first, *p;
-
-		if (n > 4 && !strcmp(de->d_name + n - 4, ".tmp")) {
-			unlinkat(w->dirfd, de->d_name, 0); /* a segment that was never born */
-			continue;
-		}
-		if (klog_seg_parse_name(de->d_name, &first))
-			continue;
-		if (*count == cap) {
-			cap = cap ? 2 * cap : 64;
-			if (!(p = realloc(*firsts, cap * sizeof(*p)))) {
-				closedir(d);
-				return -ENOMEM;
-			}
-			*firsts = p;
-		}
-		(*firsts)[(*count)++] = first;
-	}
-	closedir(d);
-	qsort(*firsts, *count, sizeof(**firsts), u64_cmp);
-	return 0;
-}
-
-/* Map the whole of file name read-only (for recovery); *len its size. */
-static int map_file(struct klog_writer *w, const char *name, void **p, size_t *len)
-{
-	int fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-
-	*p = NULL;
-	*len = 0;
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		close(fd);
-		return -errno;
-	}
-	*len = st.st_size;
-	if (*len)
-		*p = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (*p == MAP_FAILED) {
-		*p = NULL;
-		return -errno;
-	}
-	return 0;
-}
-
-/* A segment and its index as found on disk. */
-struct seg_view {
-	uint64_t first;
-	void *seg, *ix;
-	size_t seg_len, idx_len;
-	size_t nidx;             /* valid index entries */
-	struct klog_seg_hdr h;
-	struct klog_scan scan;
-};
-
-static void view_close(struct seg_view *v)
-{
-	if (v->seg)
-		munmap(v->seg, v->seg_len);
-	if (v->ix)
-		munmap(v->ix, v->idx_len);
-}
-
-/*
- * Map segment first and its index, and scan it: the index's entries name
- * durable records, which must all be whole; past them the first record that
- * is not whole ends the segment.  The index ends at a partial entry or at
- * one that does not grow (a zeroed tail).
- */
-static int view_open(struct klog_writer *w, uint64_t first, struct seg_view *v)
-{
-	char name[KLOG_SEG_NAME_MAX];
-	size_t durable_end = 0, prev = 0;
-	int err;
-
-	*v = (struct seg_view){ .first = first };
-	klog_seg_name(name, first, false);
-	if ((err = map_file(w, name, &v->seg, &v->seg_len)))
-		return err;
-	klog_seg_name(name, first, true);
-	err = map_file(w, name, &v->ix, &v->idx_len);
-	if (err && err != -ENOENT)
-		return err;
-	for (; v->nidx < v->idx_len / 8; v->nidx++) {
-		uint64_t off;
-
-		memcpy(&off, (char *)v->ix + v->nidx * 8, 8);
-		off = le64toh(off);
-		if (off <= prev || off < KLOG_SEG_HDR_SIZE)
-			break;
-		prev = off;
-		durable_end = off + 1;
-	}
-	if ((err = klog_seg_hdr_decode(v->seg, v->seg_len, &v->h)) || v->h.first_lsn != first)
-		return err ? err : -EBADMSG;
-	return klog_seg_scan(v->seg, v->seg_len, durable_end, w->max_record, &v->scan);
-}
-
-/* Queue index entries for the records of v past its valid index prefix. */
-static int queue_unindexed(struct klog_writer *w, const struct seg_view *v)
-{
-	uint64_t nrec = 0;
-	int err;
-
-	for (size_t off = KLOG_SEG_HDR_SIZE; off < v->scan.end; nrec++) {
-		struct klog_rec r;
-
-		if ((err = klog_rec_decode((char *)v->seg + off, v->scan.end - off, v->h.salt,
-					   v->first + nrec, w->max_record, &r)))
-			return err;
-		if (nrec >= v->nidx && (err = push_pend(w, off)))
-			return err;
-		off += klog_rec_size(r.len);
-	}
-	return 0;
-}
-
-/*
- * A sealed (not last) segment whose index lost entries in a crash: every one
- * of its records was durable before the next segment was created, so they
- * must all be there; index them again.
- */
-static int repair_sealed(struct klog_writer *w, uint64_t first, uint64_t next_first)
-{
-	struct seg_view v;
-	char name[KLOG_SEG_NAME_MAX];
-	int err = view_open(w, first, &v);
-
-	if (!err && v.nidx >= next_first - first)
-		goto out;
-	if (!err && v.scan.next_lsn != next_first)
-		err = -EBADMSG; /* records the next segment's name says exist are missing */
-	if (err)
-		goto out;
-	klog_seg_name(name, first, true);
-	w->idx_fd = openat(w->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	w->idx_count = v.nidx;
-	if (w->idx_fd < 0 || ftruncate(w->idx_fd, (off_t)(v.nidx * 8)))
-		err = -errno;
-	if (!err && !(err = queue_unindexed(w, &v)))
-		err = write_index(w, w->pend, w->npend);
-	if (!err && fsync(w->idx_fd))
-		err = -errno;
-	w->npend = 0;
-	close_fd(&w->idx_fd);
-out:
-	view_close(&v);
-	return err;
-}
-
-
-/*
- * Find the tail of the last segment (see view_open), make what is there
- * durable, index the records past the index, zero a torn tail, and stage the
- * last partial block for the next write.
- */
-static int recover(struct klog_writer *w, uint64_t first, struct klog_writer_recovery *rec)
-{
-	char name[KLOG_SEG_NAME_MAX];
-	struct seg_view v;
-	int err = view_open(w, first, &v);
-
-	if (err)
-		goto out;
-	w->salt = v.h.salt;
-	w->seg_size = v.h.seg_size;
-	w->seg_first = first;
-	w->next = w->durable = rec->next_lsn = v.scan.next_lsn;
-	w->base = v.scan.end & ~(uint64_t)(BLK - 1);
-	w->fill = v.scan.end - w->base;
-	memcpy(w->buf, (char *)v.seg + w->base, w->fill);
-	rec->cut_bytes = v.scan.cut ? v.seg_len - v.scan.end : 0;
-
-	klog_seg_name(name, first, false);
-	if ((w->seg_fd = open_seg_file(w, name, O_RDWR)) < 0) {
-		err = w->seg_fd;
-		goto out;
-	}
-	if ((err = w->b->ops->set_file(w->b, SLOT_SEG, w->seg_fd)) ||
-	    (err = w->b->ops->sync(w->b, SLOT_SEG)))
-		goto out;
-	klog_seg_name(name, first, true);
-	w->idx_fd = openat(w->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (w->idx_fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	if ((err = queue_unindexed(w, &v)))
-		goto out;
-	w->idx_count = v.nidx;
-	if (ftruncate(w->idx_fd, (off_t)(w->idx_count * 8))) {
-		err = -errno;
-		goto out;
-	}
-	if (v.scan.cut && (err = zero_tail(w, v.scan.end, v.seg_len)))
-		goto out;
-	rec->reindexed = w->npend;
-	if (w->npend && (err = write_index(w, w->pend, w->npend)))
-		goto out;
-	w->npend = 0;
-out:
-	view_close(&v);
-	return err;
-}
-
 int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
 		     struct klog_backend *b, struct klog_writer_recovery *rec)
 {
 	struct klog_writer *w = calloc(1, sizeof(*w));
-	uint64_t *firsts = NULL;
 	size_t min_buf;
 	int err;
 
@@ -571,7 +321,7 @@ int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
 	*w = (struct klog_writer){ .b = b, .buf = b->buf, .region = b->buf_size, .dirfd = -1,
 				   .seg_fd = -1, .idx_fd = -1, .direct = true,
 				   .new_seg_size = o->seg_size, .max_record = o->max_record,
-				   .log_id = o->log_id };
+				   .o = o, .rec = rec };
 	min_buf = 2 * round_blk(klog_rec_size(o->max_record)) + BLK;
 	if ((b->buf_size / 2 & ~(size_t)(BLK - 1)) >= min_buf)
 		w->region = b->buf_size / 2 & ~(size_t)(BLK - 1);
@@ -589,25 +339,16 @@ int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
 		err = -errno;
 		goto fail;
 	}
-	if ((err = list_segments(w, &firsts, &rec->segments)))
+	if ((err = klogd_dirid_init(&w->dirid, o->dir, w->dirfd)) ||
+	    (err = writer_recover(w, rec)))
 		goto fail;
-	for (uint64_t i = 0; i + 1 < rec->segments; i++)
-		if ((err = repair_sealed(w, firsts[i], firsts[i + 1])))
-			goto fail;
-	if (rec->segments) {
-		err = recover(w, firsts[rec->segments - 1], rec);
-	} else {
-		w->next = w->durable = rec->next_lsn = o->first_lsn;
-		err = new_segment(w, o->first_lsn);
-	}
-	if (err)
-		goto fail;
+	rec->log_id = w->log_id;
 	rec->direct = w->direct;
-	free(firsts);
+	w->o = NULL;
+	w->rec = NULL;
 	*out = w;
 	return 0;
 fail:
-	free(firsts);
 	klog_writer_close(w);
 	return err;
 }
@@ -621,9 +362,9 @@ void klog_writer_close(struct klog_writer *w)
 		klog_backend_finish(w->b, true);
 	if (w->b && w->seg_fd >= 0)
 		w->b->ops->set_file(w->b, SLOT_SEG, -1);
-	close_fd(&w->seg_fd);
-	close_fd(&w->idx_fd);
-	close_fd(&w->dirfd);
+	writer_close_fd(&w->seg_fd);
+	writer_close_fd(&w->idx_fd);
+	writer_close_fd(&w->dirfd);
 	free(w->pend);
 	free(w);
 }
@@ -640,7 +381,7 @@ void *klog_writer_reserve(struct klog_writer *w, uint32_t max_len, int *err)
 	}
 	if (w->base + w->fill + need > w->seg_size) {
 		/* The segment is full: seal it durable and start the next one. */
-		if ((*err = klog_writer_commit(w)) || (*err = new_segment(w, w->next)))
+		if ((*err = klog_writer_commit(w)) || (*err = writer_new_segment(w, w->next)))
 			return NULL;
 	}
 	if (w->fill + need > w->region && (*err = flush(w, false)))
@@ -655,12 +396,17 @@ int klog_writer_append(struct klog_writer *w, uint64_t lsn, uint64_t txid, uint3
 
 	if (len >= w->reserved || lsn != w->next)
 		return -EINVAL;
-	if ((err = push_pend(w, w->base + w->fill)))
+	if ((err = writer_push_pend(w, w->base + w->fill)))
 		return err;
 	w->fill += klog_rec_seal(w->buf + w->fill, lsn, txid, 0, w->salt, len);
 	w->reserved = 0;
 	w->next++;
 	return 0;
+}
+
+const char *klog_writer_error(const struct klog_writer *w)
+{
+	return w->error;
 }
 
 uint64_t klog_writer_durable(const struct klog_writer *w)

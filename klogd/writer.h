@@ -13,12 +13,31 @@
 
 #include "backend.h"
 
+#define KLOG_WRITER_FILE_MAX 40
+
 struct klog_writer_opts {
 	const char *dir;
 	uint64_t seg_size;    /* bytes per segment, header included */
 	uint32_t max_record;  /* largest payload accepted */
 	uint64_t first_lsn;   /* LSN of the first record of an empty directory */
-	uint64_t log_id;      /* written in the header of each new segment */
+	/*
+	 * The pinned kernel log's id (0: none): the directory must be that log
+	 * (or empty, and become it).  Without one, an empty directory is a new
+	 * log with a new random id.
+	 */
+	uint64_t log_id;
+	/* Every LSN below this was acknowledged durable: the directory must hold them. */
+	uint64_t acked_lsn;
+	/* An empty directory is refused (the pinned log made records durable elsewhere). */
+	bool refuse_empty;
+};
+
+/* Why klog_writer_open refused a log: the place, and a line that says it all. */
+struct klog_writer_fault {
+	char file[KLOG_WRITER_FILE_MAX]; /* in the log directory; "" if not one file */
+	uint64_t off;                    /* byte offset in file */
+	uint64_t lsn;                    /* the LSN expected there */
+	char msg[768];                   /* "" if open did not refuse */
 };
 
 /* What opening an existing log found. */
@@ -26,8 +45,11 @@ struct klog_writer_recovery {
 	uint64_t segments;    /* segment files present */
 	uint64_t next_lsn;    /* first LSN not on disk */
 	uint64_t cut_bytes;   /* torn tail bytes that will be overwritten (0: clean) */
-	uint64_t reindexed;   /* records found past the index and indexed now */
+	uint64_t reindexed;   /* records indexed now: past the index, or whose entry was wrong */
+	uint64_t log_id;      /* the log's id: the directory's, or new */
+	bool created;         /* the directory was empty: a new log */
 	bool direct;          /* segments are written with O_DIRECT */
+	struct klog_writer_fault fault;
 };
 
 struct klog_writer;
@@ -38,7 +60,13 @@ struct klog_writer;
  * and indexed.  b is an open backend whose staging buffer holds at least two
  * records of max_record bytes plus 4096 (with twice that, staging overlaps
  * writing: see klog_writer_commit_start); the writer uses its file slot 0.
- * RETURN VALUE: 0; -EBADMSG if the durable part of the log is damaged.
+ * Nothing is changed on disk before the directory is known to be opts's log
+ * and whole.  RETURN VALUE: 0; else rec->fault says where and why:
+ * -EBADMSG if the durable part of the log is damaged (a record the index
+ * names, or one followed by a whole later record: never a torn tail);
+ * -EXDEV if the directory belongs to another log than opts->log_id or its
+ * segments disagree; -ENOENT if its newest segment (klog.meta) is missing;
+ * -ESTALE if it ends below opts->acked_lsn or is empty with refuse_empty.
  */
 int klog_writer_open(struct klog_writer **w, const struct klog_writer_opts *opts,
 		     struct klog_backend *b, struct klog_writer_recovery *rec);
@@ -57,7 +85,9 @@ int klog_writer_append(struct klog_writer *w, uint64_t lsn, uint64_t txid, uint3
 /*
  * Write what is staged, make it durable (one datasync), then index it.
  * After 0, every appended LSN is durable; after an error none is claimed
- * that was not durable before the call.  Records staged stay staged after
+ * that was not durable before the call.  -ESTALE: the segment was unlinked
+ * or the directory is no longer the one opened (klog_writer_error says
+ * which); the records are on a disk nobody will find them on.  Records staged stay staged after
  * an error, for the next commit.
  */
 int klog_writer_commit(struct klog_writer *w);
@@ -77,6 +107,9 @@ int klog_writer_commit(struct klog_writer *w);
  */
 int klog_writer_commit_start(struct klog_writer *w);
 int klog_writer_commit_wait(struct klog_writer *w, bool wait);
+
+/* What went wrong with the last -ESTALE, as a line naming the file; "" if nothing. */
+const char *klog_writer_error(const struct klog_writer *w);
 
 /* Every LSN below this is durable. */
 uint64_t klog_writer_durable(const struct klog_writer *w);

@@ -2,7 +2,7 @@
 /*
  * explain.h - why bytes on disk are not the segment header or the record
  * they should be, in words for an operator: the reader's and klog_verify()'s
- * error details.  Internal to libklog.
+ * error details and klogd's recovery messages.  Internal to klog.
  */
 #ifndef KLOG_EXPLAIN_H
 #define KLOG_EXPLAIN_H
@@ -29,5 +29,8 @@ int klog_seg_hdr_explain(const void *buf, size_t n, uint64_t first, struct klog_
  */
 int klog_rec_explain(const void *buf, size_t avail, uint64_t salt, uint64_t lsn,
 		     uint32_t max_len, struct klog_rec *rec, char *why, size_t wn);
+
+/* f (klog_rec_diagnose) in words, into why (wn bytes). */
+void klog_rec_fault_str(const struct klog_rec_fault *f, char *why, size_t wn);
 
 #endif /* KLOG_EXPLAIN_H */

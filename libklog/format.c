@@ -128,36 +128,166 @@ size_t klog_rec_encode(void *dst, uint64_t lsn, uint64_t txid, uint32_t flags, u
 	return klog_rec_seal(dst, lsn, txid, flags, salt, len);
 }
 
-int klog_rec_decode(const void *buf, size_t avail, uint64_t salt, uint64_t lsn,
-		    uint32_t max_len, struct klog_rec *rec)
+/*
+ * The checks of klog_rec_decode, with the LSN taken from the header when
+ * lsn is NULL (a search for any record of the segment); f, if not NULL,
+ * says which check failed, with both CRCs when it was the CRC.
+ */
+static int rec_check(const unsigned char *p, size_t avail, uint64_t salt, const uint64_t *lsn,
+		     uint32_t max_len, struct klog_rec *rec, struct klog_rec_fault *f)
 {
-	const unsigned char *p = buf;
+	struct klog_rec_fault dummy;
 	struct klog_rec_hdr le;
-	uint32_t len;
+	uint32_t len, crc;
 
+	if (!f)
+		f = &dummy;
+	*f = (struct klog_rec_fault){ .why = "no record (zeroes or end of file)" };
 	if (avail < sizeof(le) || all_zero(p, sizeof(le)))
 		return -ENODATA;
 	memcpy(&le, p, sizeof(le));
 	len = le32toh(le.len);
-	if (le32toh(le.magic) != KLOG_REC_MAGIC || le64toh(le.salt) != salt ||
-	    le64toh(le.lsn) != lsn || len > max_len)
+	*f = (struct klog_rec_fault){ .why = "bad magic", .values = true, .hex = true,
+				      .found = le32toh(le.magic), .expected = KLOG_REC_MAGIC };
+	if (le32toh(le.magic) != KLOG_REC_MAGIC)
 		return -EBADMSG;
+	*f = (struct klog_rec_fault){ .why = "salt of another segment", .values = true,
+				      .hex = true, .found = le64toh(le.salt), .expected = salt };
+	if (le64toh(le.salt) != salt)
+		return -EBADMSG;
+	*f = (struct klog_rec_fault){ .why = "wrong LSN", .values = true,
+				      .found = le64toh(le.lsn), .expected = lsn ? *lsn : 0 };
+	if (lsn && le64toh(le.lsn) != *lsn)
+		return -EBADMSG;
+	*f = (struct klog_rec_fault){ .why = "length beyond the record limit",
+				      .values = true, .found = len, .expected = max_len };
+	if (len > max_len)
+		return -EBADMSG;
+	*f = (struct klog_rec_fault){ .why = "length runs past the bytes left", .values = true,
+				      .found = len, .expected = avail - sizeof(le) };
 	/* Compare len first so that a huge len cannot overflow the size. */
 	if (len > avail - sizeof(le) || klog_rec_size(len) > avail)
 		return -EBADMSG;
-	if (le32toh(le.crc) != rec_crc(le, p + sizeof(le), len))
+	crc = rec_crc(le, p + sizeof(le), len);
+	if (le32toh(le.crc) != crc) {
+		*f = (struct klog_rec_fault){ .why = "CRC mismatch", .crc = true,
+					      .crc_stored = le32toh(le.crc), .crc_computed = crc };
 		return -EBADMSG;
+	}
 	/* Padding is outside the CRC; anything but zeroes there is damage. */
+	*f = (struct klog_rec_fault){ .why = "non-zero padding" };
 	if (!all_zero(p + sizeof(le) + len, klog_rec_size(len) - sizeof(le) - len))
 		return -EBADMSG;
+	f->why = NULL;
 	*rec = (struct klog_rec){
-		.lsn = lsn,
+		.lsn = le64toh(le.lsn),
 		.txid = le64toh(le.txid),
 		.len = len,
 		.flags = le32toh(le.flags),
 		.crc = le32toh(le.crc),
 		.payload = p + sizeof(le),
 	};
+	return 0;
+}
+
+int klog_rec_decode(const void *buf, size_t avail, uint64_t salt, uint64_t lsn,
+		    uint32_t max_len, struct klog_rec *rec)
+{
+	return rec_check(buf, avail, salt, &lsn, max_len, rec, NULL);
+}
+
+void klog_rec_diagnose(const void *buf, size_t avail, uint64_t salt, uint64_t lsn,
+		       uint32_t max_len, struct klog_rec_fault *f)
+{
+	struct klog_rec rec;
+
+	rec_check(buf, avail, salt, &lsn, max_len, &rec, f);
+}
+
+/*
+ * Every 8-byte aligned offset is tried: after a damaged record its length
+ * cannot be trusted, and records are only ever 8-byte aligned.  A candidate
+ * must carry this segment's salt and pass its CRC, so stale bytes of an
+ * older file and chance matches do not count.
+ */
+int klog_seg_find_later(const void *seg, size_t n, size_t from, uint64_t after_lsn,
+			uint32_t max_len, size_t *off, uint64_t *lsn)
+{
+	const unsigned char *p = seg;
+	struct klog_seg_hdr h;
+	struct klog_rec rec;
+	size_t limit = n;
+
+	if (klog_seg_hdr_decode(seg, n, &h))
+		return -EBADMSG;
+	if (h.seg_size < limit)
+		limit = h.seg_size;
+	for (size_t o = (from + KLOG_REC_ALIGN - 1) & ~(size_t)(KLOG_REC_ALIGN - 1);
+	     o + REC_HDR_SIZE <= limit; o += KLOG_REC_ALIGN) {
+		uint32_t magic;
+
+		memcpy(&magic, p + o, sizeof(magic));
+		if (le32toh(magic) != KLOG_REC_MAGIC)
+			continue;
+		if (!rec_check(p + o, limit - o, h.salt, NULL, max_len, &rec, NULL) &&
+		    rec.lsn > after_lsn) {
+			*off = o;
+			*lsn = rec.lsn;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * klog.meta: fixed size, its own CRC, so a torn or foreign file reads as
+ * damage and never as another log's identity.
+ */
+struct meta_le {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t size;
+	uint64_t log_id;
+	uint64_t last_first;
+	uint32_t flags;
+	uint32_t crc;
+};
+_Static_assert(sizeof(struct meta_le) == KLOG_META_SIZE, "klog.meta is 32 bytes");
+
+static uint32_t meta_crc(struct meta_le le)
+{
+	le.crc = 0;
+	return klog_crc32c(0, &le, sizeof(le));
+}
+
+void klog_meta_encode(void *buf, const struct klog_meta *m)
+{
+	struct meta_le le = {
+		.magic = htole32(KLOG_META_MAGIC),
+		.version = htole16(KLOG_FORMAT_VERSION),
+		.size = htole16(KLOG_META_SIZE),
+		.log_id = htole64(m->log_id),
+		.last_first = htole64(m->last_first),
+	};
+
+	le.crc = htole32(meta_crc(le));
+	memcpy(buf, &le, sizeof(le));
+}
+
+int klog_meta_decode(const void *buf, size_t n, struct klog_meta *m)
+{
+	struct meta_le le;
+
+	if (n != KLOG_META_SIZE)
+		return -EBADMSG;
+	memcpy(&le, buf, sizeof(le));
+	if (le32toh(le.magic) != KLOG_META_MAGIC || le16toh(le.size) != KLOG_META_SIZE ||
+	    le32toh(le.crc) != meta_crc(le) || !le.log_id)
+		return -EBADMSG;
+	if (le16toh(le.version) != KLOG_FORMAT_VERSION || le.flags)
+		return -EPROTO;
+	*m = (struct klog_meta){ .log_id = le64toh(le.log_id),
+				 .last_first = le64toh(le.last_first) };
 	return 0;
 }
 

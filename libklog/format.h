@@ -105,6 +105,36 @@ size_t klog_rec_encode(void *dst, uint64_t lsn, uint64_t txid, uint32_t flags, u
 int klog_rec_decode(const void *buf, size_t avail, uint64_t salt, uint64_t lsn,
 		    uint32_t max_len, struct klog_rec *rec);
 
+/* Why a record did not decode (klog_rec_diagnose). */
+struct klog_rec_fault {
+	const char *why;        /* "CRC mismatch", "wrong LSN", ...; NULL: it decodes */
+	bool crc;               /* the CRC is what failed: */
+	uint32_t crc_stored;    /* the record's CRC field, */
+	uint32_t crc_computed;  /* and the CRC of its bytes */
+	bool values;            /* a field is wrong: the value found and the one */
+	bool hex;               /* expected (or the limit), best printed in hex */
+	uint64_t found, expected;
+};
+
+/*
+ * Why klog_rec_decode() of the same arguments fails, for a message; the
+ * one classification that klogd's recovery and libklog's reader explain.
+ */
+void klog_rec_diagnose(const void *buf, size_t avail, uint64_t salt, uint64_t lsn,
+		       uint32_t max_len, struct klog_rec_fault *f);
+
+/*
+ * Look in the segment image seg (n bytes) from offset from on, at every
+ * 8-byte aligned offset below min(n, seg_size), for a whole record of this
+ * segment (its salt, a good CRC) with an LSN above after_lsn: if one is
+ * there, a record that failed to decode before it was not the end of the
+ * log but damage in it.
+ * RETURN VALUE: 0 with *off and *lsn; -ENOENT if there is none; -EBADMSG
+ * if the header is bad.
+ */
+int klog_seg_find_later(const void *seg, size_t n, size_t from, uint64_t after_lsn,
+			uint32_t max_len, size_t *off, uint64_t *lsn);
+
 /* What a scan of a segment's records found. */
 struct klog_scan {
 	uint64_t next_lsn; /* LSN after the last valid record */
@@ -123,6 +153,28 @@ struct klog_scan {
  */
 int klog_seg_scan(const void *seg, size_t n, size_t durable_end, uint32_t max_len,
 		  struct klog_scan *out);
+
+/*
+ * klog.meta, in the log directory: the log's id and the first LSN of its
+ * newest segment, so that the directory alone shows a missing last segment.
+ */
+#define KLOG_META_NAME "klog.meta"
+#define KLOG_META_MAGIC 0x54454d4bu /* bytes "KMET" */
+#define KLOG_META_SIZE 32
+
+struct klog_meta {
+	uint64_t log_id;     /* non-zero */
+	uint64_t last_first; /* first LSN of the newest segment */
+};
+
+/* Write m as KLOG_META_SIZE bytes at buf. */
+void klog_meta_encode(void *buf, const struct klog_meta *m);
+
+/*
+ * Decode n bytes of klog.meta.  RETURN VALUE: 0; -EBADMSG for a wrong size,
+ * magic or CRC, or a zero id; -EPROTO for another version or set flags.
+ */
+int klog_meta_decode(const void *buf, size_t n, struct klog_meta *m);
 
 /* "%020llu.klog" for first_lsn into name (KLOG_SEG_NAME_MAX bytes); idx: ".idx". */
 void klog_seg_name(char *name, uint64_t first_lsn, bool idx);

@@ -5,7 +5,8 @@
  * segment header and record bytes, round trips and every refusal; the scan of
  * whole, truncated, bit-flipped, zero-filled and stale segment images (each
  * image ends where an unmapped page begins, so reading past it crashes the
- * test); segment file names.
+ * test); the search for whole records after damage; klog.meta; segment file
+ * names.
  */
 #include <check.h>
 #include <endian.h>
@@ -636,6 +637,88 @@ START_TEST(scan_bit_flip)
 }
 END_TEST
 
+/*
+ * Flip bit _i of every byte of the records: the search after the damaged
+ * one finds the next whole record (any LSN from the damaged one's on), or
+ * nothing after the last; klog_rec_diagnose says why the damaged one fails,
+ * with both CRCs when it is the CRC.
+ */
+START_TEST(find_later_bit_flip)
+{
+	struct klog_rec_fault f;
+	unsigned int k, nrec = ARRAY_SIZE(flip_lens);
+	uint64_t lsn;
+	uint8_t *img;
+	struct seg s;
+	size_t off;
+
+	seg_new(&s, flip_lens, nrec);
+	for (size_t b = HDR; b < s.n; b++) {
+		s.buf[b] ^= 1u << _i;
+		img = guard_copy(s.buf, s.n);
+		s.buf[b] ^= 1u << _i;
+		for (k = 0; s.off[k + 1] <= b; k++)
+			;
+		klog_rec_diagnose(img + s.off[k], s.n - s.off[k], SALT, FIRST_LSN + k, MAX_LEN, &f);
+		ck_assert_ptr_nonnull(f.why);
+		if (f.crc)
+			ck_assert_uint_ne(f.crc_stored, f.crc_computed);
+		if (k + 1 == nrec) {
+			ck_assert_int_eq(klog_seg_find_later(img, s.n, s.off[k], FIRST_LSN + k - 1,
+							     MAX_LEN, &off, &lsn), -ENOENT);
+			continue;
+		}
+		ck_assert_int_eq(klog_seg_find_later(img, s.n, s.off[k], FIRST_LSN + k - 1, MAX_LEN,
+						     &off, &lsn), 0);
+		ck_assert_uint_eq(off, s.off[k + 1]);
+		ck_assert_uint_eq(lsn, FIRST_LSN + k + 1);
+	}
+	free(s.buf);
+}
+END_TEST
+
+/* Whole records of another segment (another salt), or of earlier LSNs, are not found. */
+START_TEST(find_later_other_salt)
+{
+	struct klog_seg_hdr h;
+	uint64_t lsn;
+	struct seg s;
+	size_t off;
+
+	seg_new(&s, flip_lens, ARRAY_SIZE(flip_lens));
+	ck_assert_int_eq(klog_seg_find_later(s.buf, s.n, HDR, FIRST_LSN + 2, MAX_LEN, &off, &lsn),
+			 -ENOENT);
+	klog_seg_hdr_init(&h, FIRST_LSN, SALT + 1, KLOG_DEFAULT_SEG_SIZE, LOG_ID);
+	memcpy(s.buf, &h, sizeof(h));
+	ck_assert_int_eq(klog_seg_find_later(s.buf, s.n, HDR, 0, MAX_LEN, &off, &lsn), -ENOENT);
+	free(s.buf);
+}
+END_TEST
+
+/* klog.meta: a round trip, the bytes, and every bit flip, size and version refused. */
+START_TEST(meta_codec)
+{
+	const struct klog_meta m = { .log_id = LOG_ID, .last_first = FIRST_LSN };
+	uint8_t buf[KLOG_META_SIZE + 1] = { 0 };
+	struct klog_meta got;
+
+	klog_meta_encode(buf, &m);
+	ck_assert_int_eq(klog_meta_decode(buf, KLOG_META_SIZE, &got), 0);
+	ck_assert_uint_eq(got.log_id, LOG_ID);
+	ck_assert_uint_eq(got.last_first, FIRST_LSN);
+	ck_assert_mem_eq(buf, "KMET\x02\x00\x20\x00", 8);
+	ck_assert_int_eq(klog_meta_decode(buf, KLOG_META_SIZE - 1, &got), -EBADMSG);
+	ck_assert_int_eq(klog_meta_decode(buf, KLOG_META_SIZE + 1, &got), -EBADMSG);
+	for (size_t b = 0; b < KLOG_META_SIZE * 8; b++) {
+		buf[b / 8] ^= (uint8_t)(1u << b % 8);
+		ck_assert_int_ne(klog_meta_decode(buf, KLOG_META_SIZE, &got), 0);
+		buf[b / 8] ^= (uint8_t)(1u << b % 8);
+	}
+	klog_meta_encode(buf, &(struct klog_meta){ 0, FIRST_LSN });
+	ck_assert_int_eq(klog_meta_decode(buf, KLOG_META_SIZE, &got), -EBADMSG);
+}
+END_TEST
+
 /* A preallocated file: zeroes after the last record end the log cleanly. */
 START_TEST(scan_zero_tail)
 {
@@ -822,6 +905,9 @@ int main(void)
 	tcase_add_test(sc, scan_stale_tail);
 	tcase_add_test(sc, scan_seg_size);
 	tcase_add_test(sc, scan_max_len);
+	tcase_add_loop_test(sc, find_later_bit_flip, 0, 8);
+	tcase_add_test(sc, find_later_other_salt);
+	tcase_add_test(sc, meta_codec);
 	suite_add_tcase(s, sc);
 
 	tcase_add_test(name, name_encode);

@@ -31,352 +31,8 @@
 #include "frame.h"
 #include "scratch.h"
 #include "segfiles.h"
+#include "wlog.h"
 #include "writer.h"
-
-#define BLK 4096u
-#define MAXR KLOG_MAX_RECORD
-#define MAX_LSN 16384 /* LSNs the cases use stay below this */
-#define MAX_SEGS 512
-
-static const struct klog_backend_ops *const backends[] = {
-	&klog_backend_psync,
-	&klog_backend_uring,
-};
-
-/*
- * What each LSN must hold: its generation (records written again after a
- * cut are a new generation, so an old one read back is caught) and length.
- */
-static uint8_t gen_at[MAX_LSN];
-static uint32_t len_at[MAX_LSN];
-
-/* ------------------------------------------------------------------ */
-/* Records                                                              */
-
-static uint64_t txid_of(uint64_t lsn, unsigned int gen)
-{
-	return (uint64_t)gen << 56 | lsn * 0x10001;
-}
-
-/* Empty, full, and everything between. */
-static uint32_t len_of(uint64_t txid)
-{
-	uint64_t h = mix64(txid);
-
-	switch (h % 8) {
-	case 0:
-		return MAXR;
-	case 1:
-		return 0;
-	default:
-		return (uint32_t)((h >> 8) % (MAXR + 1));
-	}
-}
-
-/* ------------------------------------------------------------------ */
-/* A log directory and its writer                                       */
-
-struct log {
-	char dir[PATH_MAX];
-	const struct klog_backend_ops *ops;
-	size_t buf_size;
-	bool loose; /* reserve KLOG_MAX_RECORD for every record, as the drain does */
-	struct klog_writer_opts o;
-	struct klog_backend *b;
-	struct klog_writer *w;
-	struct klog_writer_recovery rec;
-};
-
-/* A log (not created yet) in parent; backend _i % 2. */
-static void log_init(struct log *l, int i, const char *parent, uint64_t seg_size,
-		     size_t buf_size)
-{
-	static unsigned int n;
-
-	memset(l, 0, sizeof(*l));
-	memset(gen_at, 0, sizeof(gen_at));
-	memset(len_at, 0, sizeof(len_at));
-	snprintf(l->dir, sizeof(l->dir), "%s/log-%d-%u", parent, (int)getpid(), n++);
-	l->ops = backends[i % 2];
-	l->buf_size = buf_size;
-	l->o = (struct klog_writer_opts){ .dir = l->dir, .seg_size = seg_size,
-					  .max_record = MAXR, .first_lsn = KLOG_FIRST_LSN };
-}
-
-/* Open the writer; through a fault-injecting wrapper around the backend if rules. */
-static int log_try_open_faulty(struct log *l, const struct klog_fault_rule *rules,
-			       unsigned int n)
-{
-	struct klog_backend_opts bo = { .queue_depth = 8, .buf_size = l->buf_size };
-	struct klog_backend *in = NULL;
-	int err;
-
-	ck_assert_int_eq(l->ops->open(&in, &bo), 0);
-	l->b = in;
-	if (rules)
-		ck_assert_int_eq(klog_backend_fault_open(&l->b, in, rules, n), 0);
-	l->w = NULL;
-	err = klog_writer_open(&l->w, &l->o, l->b, &l->rec);
-	if (err) {
-		l->b->ops->close(l->b);
-		l->b = NULL;
-		l->w = NULL;
-	}
-	return err;
-}
-
-static int log_try_open(struct log *l)
-{
-	return log_try_open_faulty(l, NULL, 0);
-}
-
-static void log_open(struct log *l)
-{
-	int err = log_try_open(l);
-
-	ck_assert_msg(!err, "klog_writer_open %s: %s", l->dir, strerror(-err));
-	ck_assert_uint_eq(klog_writer_next(l->w), l->rec.next_lsn);
-	ck_assert_uint_eq(klog_writer_durable(l->w), l->rec.next_lsn);
-}
-
-/* Close without a commit: what is only staged is lost, as in a crash. */
-static void log_close(struct log *l)
-{
-	klog_writer_close(l->w);
-	l->b->ops->close(l->b);
-	l->w = NULL;
-	l->b = NULL;
-}
-
-/* Append the next record with generation gen and length len; returns its LSN or 0 (*err). */
-static uint64_t try_put_len(struct log *l, unsigned int gen, uint32_t len, int *err)
-{
-	uint64_t lsn = klog_writer_next(l->w), txid = txid_of(lsn, gen);
-	uint8_t *p;
-
-	ck_assert_uint_lt(lsn, MAX_LSN);
-	p = klog_writer_reserve(l->w, l->loose ? MAXR : len, err);
-	if (!p)
-		return 0;
-	ck_assert_int_eq(*err, 0);
-	fill_payload(p, len, txid);
-	*err = klog_writer_append(l->w, lsn, txid, len);
-	if (*err)
-		return 0;
-	gen_at[lsn] = (uint8_t)gen;
-	len_at[lsn] = len;
-	ck_assert_uint_eq(klog_writer_next(l->w), lsn + 1);
-	return lsn;
-}
-
-static uint64_t put_len(struct log *l, unsigned int gen, uint32_t len)
-{
-	int err;
-	uint64_t lsn = try_put_len(l, gen, len, &err);
-
-	ck_assert_msg(lsn, "append lsn %llu: %s", (unsigned long long)klog_writer_next(l->w),
-		      strerror(-err));
-	return lsn;
-}
-
-static uint64_t put(struct log *l, unsigned int gen)
-{
-	return put_len(l, gen, len_of(txid_of(klog_writer_next(l->w), gen)));
-}
-
-static void commit(struct log *l)
-{
-	int err = klog_writer_commit(l->w);
-
-	ck_assert_msg(!err, "commit: %s", strerror(-err));
-	ck_assert_uint_eq(klog_writer_durable(l->w), klog_writer_next(l->w));
-}
-
-/* n records, a commit after every commit_every (0: none). */
-static void put_n(struct log *l, unsigned int n, unsigned int gen, unsigned int commit_every)
-{
-	for (unsigned int k = 1; k <= n; k++) {
-		put(l, gen);
-		if (commit_every && k % commit_every == 0)
-			commit(l);
-	}
-}
-
-/* ------------------------------------------------------------------ */
-/* Reading back                                                         */
-
-/* rec, with payload, is exactly what LSN rec->lsn was appended with. */
-static void assert_appended(const struct klog_record *rec, const void *payload)
-{
-	static uint8_t want[MAXR];
-	uint64_t txid = txid_of(rec->lsn, gen_at[rec->lsn]);
-
-	ck_assert_uint_eq(rec->txid, txid);
-	ck_assert_uint_eq(rec->len, len_at[rec->lsn]);
-	fill_payload(want, rec->len, txid);
-	ck_assert_msg(!memcmp(payload, want, rec->len), "lsn %llu: payload differs",
-		      (unsigned long long)rec->lsn);
-}
-
-/* Record lsn through r: exactly the bytes, length and txid it was appended with. */
-static void check_one(struct klog_reader *r, uint64_t lsn)
-{
-	static uint8_t got[MAXR + 8];
-	struct klog_record rec;
-	int n;
-
-	memset(&rec, 0xee, sizeof(rec));
-	n = klog_read(r, lsn, got, sizeof(got), &rec);
-	ck_assert_msg(n == (int)len_at[lsn], "read lsn %llu: %d (%s), want %u bytes",
-		      (unsigned long long)lsn, n, n < 0 ? strerror(-n) : "", len_at[lsn]);
-	ck_assert_uint_eq(rec.lsn, lsn);
-	assert_appended(&rec, got);
-}
-
-/* [from, to) through a new reader. */
-static void check_read(const char *dir, uint64_t from, uint64_t to)
-{
-	struct klog_reader *r;
-
-	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
-	for (uint64_t lsn = from; lsn < to; lsn++)
-		check_one(r, lsn);
-	klog_reader_close(r);
-}
-
-/* klog_read of lsn through a new reader, which must fail with err and write nothing. */
-static void read_fails(const char *dir, uint64_t lsn, int err)
-{
-	uint8_t buf[MAXR];
-	struct klog_reader *r;
-	int n;
-
-	memset(buf, 0xee, sizeof(buf));
-	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
-	n = klog_read(r, lsn, buf, sizeof(buf), NULL);
-	ck_assert_msg(n == err, "read lsn %llu: %d, want %d (%s)", (unsigned long long)lsn, n,
-		      err, strerror(-err));
-	for (size_t k = 0; k < sizeof(buf); k++)
-		ck_assert_msg(buf[k] == 0xee, "a failed read wrote byte %zu", k);
-	klog_reader_close(r);
-}
-
-static void bounds_are(const char *dir, uint64_t first, uint64_t last)
-{
-	struct klog_reader *r;
-	uint64_t f = 0, t = 0;
-
-	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
-	ck_assert_int_eq(klog_reader_bounds(r, &f, &t), 0);
-	ck_assert_uint_eq(f, first);
-	ck_assert_uint_eq(t, last);
-	klog_reader_close(r);
-}
-
-struct iter {
-	uint64_t next; /* LSN the next call must carry */
-	unsigned int calls;
-};
-
-static int iter_fn(const struct klog_record *rec, const void *payload, void *ctx)
-{
-	struct iter *it = ctx;
-
-	ck_assert_uint_eq(rec->lsn, it->next);
-	assert_appended(rec, payload);
-	it->next++;
-	it->calls++;
-	return 0;
-}
-
-/* klog_iterate over [from, to]: its return value, with *calls records seen. */
-static int iterate(const char *dir, uint64_t from, uint64_t to, unsigned int *calls)
-{
-	struct iter it = { .next = from };
-	struct klog_reader *r;
-	int ret;
-
-	ck_assert_int_eq(klog_reader_open(&r, dir), 0);
-	ret = klog_iterate(r, from, to, iter_fn, &it);
-	klog_reader_close(r);
-	*calls = it.calls;
-	return ret;
-}
-
-/* ------------------------------------------------------------------ */
-/* Files                                                                */
-
-/* XOR the byte at off of path with x; returns its new value. */
-static uint8_t poke(const char *path, size_t off, uint8_t x)
-{
-	int fd = open(path, O_RDWR);
-	uint8_t c;
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pread(fd, &c, 1, (off_t)off), 1);
-	c ^= x;
-	ck_assert_int_eq(pwrite(fd, &c, 1, (off_t)off), 1);
-	ck_assert_int_eq(fsync(fd), 0);
-	close(fd);
-	return c;
-}
-
-static uint8_t byte_at(const char *path, size_t off)
-{
-	int fd = open(path, O_RDONLY);
-	uint8_t c;
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pread(fd, &c, 1, (off_t)off), 1);
-	close(fd);
-	return c;
-}
-
-static void truncate_to(const char *path, size_t size)
-{
-	ck_assert_msg(!truncate(path, (off_t)size), "truncate %s: %s", path, strerror(errno));
-}
-
-/* Append n zero bytes to path. */
-static void grow_zeroes(const char *path, size_t n)
-{
-	truncate_to(path, size_of(path) + n);
-}
-
-static void write_file(const char *path, const void *p, size_t n)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, p, n), (ssize_t)n);
-	close(fd);
-}
-
-/* Nothing but zeroes from off to the end of path. */
-static void assert_zero_from(const char *path, size_t off)
-{
-	size_t n;
-	uint8_t *p = slurp(path, &n);
-
-	ck_assert_uint_ge(n, off);
-	for (size_t k = off; k < n; k++)
-		ck_assert_msg(!p[k], "%s: byte %zu is %#x, not zero (tail from %zu)", path, k,
-			      p[k], off);
-	free(p);
-}
-
-/* What LSN lsn must hold on disk. */
-static void expected(uint64_t lsn, uint64_t *txid, uint32_t *len)
-{
-	*txid = txid_of(lsn, gen_at[lsn]);
-	*len = len_at[lsn];
-}
-
-/* dir as the format says, from LSN first on (check_seg_files()); returns the LSN after the last. */
-static uint64_t check_files(const char *dir, uint64_t first)
-{
-	return check_seg_files(dir, first, expected);
-}
 
 /* ------------------------------------------------------------------ */
 /* Fixture                                                              */
@@ -651,15 +307,17 @@ END_TEST
 
 /*
  * A torn tail among records past the index: the index lost its last 10
- * entries (LSNs 31..40) and record 35 is garbled (mode 0) or cut short by a
- * truncation of the file (mode 1).  Reopening keeps 31..34 (indexed now),
- * cuts from 35 on, 36..40 included, though whole, and zeroes the tail;
- * records appended after it then survive another reopen, clean.
+ * entries (LSNs 31..40) and the last record, 40, is garbled (mode 0), or
+ * record 35 is cut short by a truncation of the file, which drops 36..40
+ * (mode 1).  Reopening keeps 31 up to the victim (indexed now), cuts from
+ * it on and zeroes the tail; records appended after it then survive another
+ * reopen, clean.  (A garbled record with whole ones after it is not a torn
+ * tail: see damage_before_tail.)
  */
 START_TEST(torn_tail)
 {
 	const bool truncated = _i / 2;
-	const uint64_t victim = 35;
+	const uint64_t victim = truncated ? 35 : 40;
 	char seg[PATH_MAX], idx[PATH_MAX];
 	uint64_t offs[64];
 	size_t off, size;
@@ -709,7 +367,8 @@ END_TEST
 
 /*
  * The same with the cut at a block boundary: records of 512 bytes, the 9th
- * (first of the second block) garbled, nothing of the block before to keep.
+ * and last (first of the second block) garbled, nothing of the block
+ * before to keep.
  */
 START_TEST(torn_tail_aligned)
 {
@@ -721,13 +380,13 @@ START_TEST(torn_tail_aligned)
 	ck_assert_uint_eq(klog_rec_size(len), 512);
 	log_init(&l, _i, scratch_dir(), 1 << 20, 256 << 10);
 	log_open(&l);
-	for (int k = 0; k < 24; k++)
+	for (int k = 0; k < 9; k++)
 		put_len(&l, 0, len);
 	commit(&l);
 	log_close(&l);
 	path_of(seg, l.dir, 1, false);
 	path_of(idx, l.dir, 1, true);
-	ck_assert_uint_eq(read_idx(l.dir, 1, offs, 64), 24);
+	ck_assert_uint_eq(read_idx(l.dir, 1, offs, 64), 9);
 	ck_assert_uint_eq(offs[8], 2 * BLK);
 	truncate_to(idx, 4 * 8);
 	poke(seg, offs[8] + 40 + len - 1, 0xff);
@@ -928,7 +587,8 @@ END_TEST
  * klog_writer_open when the disk fails under it, and a healthy open after:
  * mode 0, a new log whose first header does not sync: no segment, no
  * NAME.tmp; mode 1, records past the index that do not sync: not indexed;
- * mode 2, a torn tail whose zeroing write fails: cut on the next open.
+ * mode 2, a torn tail (the last record) whose zeroing write fails: cut on
+ * the next open.
  */
 START_TEST(open_faults)
 {
@@ -963,7 +623,7 @@ START_TEST(open_faults)
 	ck_assert_uint_eq(read_idx(l.dir, 1, offs, 64), 40);
 	truncate_to(idx, 30 * 8);
 	if (mode == 2) {
-		off = offs[34];
+		off = offs[39];
 		ck_assert_uint_ne(off % BLK, 0); /* the zeroing rewrites a staged block */
 		poke(seg, off + 8, 0x02);
 	}
@@ -973,8 +633,8 @@ START_TEST(open_faults)
 	read_fails(l.dir, 31, -EAGAIN);
 
 	log_open(&l);
-	ck_assert_uint_eq(l.rec.next_lsn, mode == 1 ? 41 : 35);
-	ck_assert_uint_eq(l.rec.reindexed, mode == 1 ? 10 : 4);
+	ck_assert_uint_eq(l.rec.next_lsn, mode == 1 ? 41 : 40);
+	ck_assert_uint_eq(l.rec.reindexed, mode == 1 ? 10 : 9);
 	if (mode == 2) {
 		ck_assert_uint_gt(l.rec.cut_bytes, 0);
 		assert_zero_from(seg, off);
@@ -984,8 +644,8 @@ START_TEST(open_faults)
 	put_n(&l, 5, 1, 0);
 	commit(&l);
 	log_close(&l);
-	check_read(l.dir, 1, (mode == 1 ? 41 : 35) + 5);
-	ck_assert_uint_eq(check_files(l.dir, 1), (mode == 1 ? 41 : 35) + 5);
+	check_read(l.dir, 1, (mode == 1 ? 41 : 40) + 5);
+	ck_assert_uint_eq(check_files(l.dir, 1), (mode == 1 ? 41 : 40) + 5);
 }
 END_TEST
 
@@ -1353,24 +1013,24 @@ START_TEST(tmpfs_cycle)
 	path_of(idx, l.dir, 1, true);
 	ck_assert_uint_eq(read_idx(l.dir, 1, offs, 64), 40);
 	truncate_to(idx, 32 * 8);
-	poke(seg, offs[35] + 8, 0x01); /* the LSN of record 36 */
+	poke(seg, offs[39] + 8, 0x01); /* the LSN of record 40, the last */
 
 	log_open(&l);
-	ck_assert_uint_eq(l.rec.next_lsn, 36);
+	ck_assert_uint_eq(l.rec.next_lsn, 40);
 	ck_assert_uint_gt(l.rec.cut_bytes, 0);
-	ck_assert_uint_eq(l.rec.reindexed, 3);
-	assert_zero_from(seg, offs[35]);
-	read_fails(l.dir, 36, -EAGAIN);
+	ck_assert_uint_eq(l.rec.reindexed, 7);
+	assert_zero_from(seg, offs[39]);
+	read_fails(l.dir, 40, -EAGAIN);
 	put_n(&l, 20, 1, 0);
 	commit(&l);
 	log_close(&l);
 
 	log_open(&l);
-	ck_assert_uint_eq(l.rec.next_lsn, 56);
+	ck_assert_uint_eq(l.rec.next_lsn, 60);
 	ck_assert_uint_eq(l.rec.cut_bytes, 0);
 	log_close(&l);
-	check_read(l.dir, 1, 56);
-	ck_assert_uint_eq(check_files(l.dir, 1), 56);
+	check_read(l.dir, 1, 60);
+	ck_assert_uint_eq(check_files(l.dir, 1), 60);
 }
 END_TEST
 
