@@ -27,14 +27,18 @@ work=$(mktemp -d /var/tmp/klog-demo-XXXXXX)
 dir=$work/log
 # shellcheck disable=SC2034 # the testbed_* functions use it by its name
 klogd_pid=
+# The demo's log is thrown away whole, pins and directory together: a clean
+# stop keeps the pins, and a new empty directory is refused beside them.
+pins=/sys/fs/bpf/klog/demo
 cleanup() {
 	testbed_down "$srv" "$cli" klogd_pid
-	rm -rf "$work"
+	rm -rf "$work" "$pins"
 }
 trap cleanup EXIT
 
 echo "== two namespaces joined by a veth pair: $srv ($srv_ip) and $cli ($cli_ip)"
 testbed_down "$srv" "$cli" # what a demo killed before left behind
+rm -rf "$pins"
 testbed_up "$srv" "$cli" "$vs" "$vc" "$srv_ip" "$cli_ip" build/bpf/xdp_pass.bpf.o
 
 echo "== starting klogd in $srv (log in $dir)"
