@@ -7,7 +7,6 @@
  * tail cut.  Nothing is written before the directory is known good.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,55 +21,8 @@
 
 #include "explain.h"
 #include "format.h"
+#include "segdir.h"
 #include "writer_int.h"
-
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The segments' first LSNs, in order (*firsts malloc'd); stale .tmp files go. */
-static int list_segments(struct klog_writer *w, uint64_t **firsts, uint64_t *count)
-{
-	int fd = dup(w->dirfd);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	struct dirent *de;
-	size_t cap = 0;
-
-	*firsts = NULL;
-	*count = 0;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		uint64_t first, *p;
-
-		if (n > 4 && !strcmp(de->d_name + n - 4, ".tmp")) {
-			unlinkat(w->dirfd, de->d_name, 0); /* a segment that was never born */
-			continue;
-		}
-		if (klog_seg_parse_name(de->d_name, &first))
-			continue;
-		if (*count == cap) {
-			cap = cap ? 2 * cap : 64;
-			if (!(p = realloc(*firsts, cap * sizeof(*p)))) {
-				closedir(d);
-				return -ENOMEM;
-			}
-			*firsts = p;
-		}
-		(*firsts)[(*count)++] = first;
-	}
-	closedir(d);
-	if (*count)
-		qsort(*firsts, *count, sizeof(**firsts), u64_cmp);
-	return 0;
-}
 
 /* Map the whole of file name read-only (for recovery); *len its size. */
 static int map_file(struct klog_writer *w, const char *name, void **p, size_t *len)
@@ -431,9 +383,12 @@ int writer_recover(struct klog_writer *w, struct klog_writer_recovery *rec)
 {
 	uint64_t *firsts = NULL;
 	bool meta_ok = false;
+	size_t n;
 	int err;
 
-	if ((err = list_segments(w, &firsts, &rec->segments)) ||
+	err = klog_seg_list(w->dirfd, true, &firsts, &n);
+	rec->segments = n;
+	if (err ||
 	    (err = identify(w, firsts, rec->segments, &meta_ok)))
 		goto out;
 	for (uint64_t i = 0; i + 1 < rec->segments; i++)

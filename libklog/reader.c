@@ -95,7 +95,7 @@ static int seg_fail(struct klog_reader *r, size_t i, int err, const struct klog_
 /* The first LSNs of the segments in the directory now, sorted: *firsts malloc'd. */
 static int list_segments(struct klog_reader *r, uint64_t **firsts, size_t *n)
 {
-	int err = klog_seg_list(r->dirfd, firsts, n);
+	int err = klog_seg_list(r->dirfd, false, firsts, n);
 
 	return err && err != -ENOMEM ?
 		       failf(r, err, "%s: cannot list: %s", r->dir, strerror(-err)) : err;

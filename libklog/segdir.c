@@ -43,7 +43,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int klog_seg_list(int dirfd, uint64_t **firsts, size_t *n)
+int klog_seg_list(int dirfd, bool unlink_tmp, uint64_t **firsts, size_t *n)
 {
 	int fd = dup(dirfd), err = 0;
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
@@ -61,6 +61,10 @@ int klog_seg_list(int dirfd, uint64_t **firsts, size_t *n)
 	}
 	rewinddir(d); /* the dup shares its position with dirfd's earlier listings */
 	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (unlink_tmp && len > 4 && !strcmp(de->d_name + len - 4, ".tmp"))
+			unlinkat(dirfd, de->d_name, 0);
 		if (klog_seg_parse_name(de->d_name, &first))
 			continue; /* klog.meta, klogd.lock, NAME.tmp, indexes */
 		if (*n == cap) {

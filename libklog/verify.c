@@ -291,7 +291,7 @@ int klog_verify(const char *dir, unsigned int flags, klog_verify_fn fn, void *ct
 	v.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (v.dirfd < 0)
 		return -errno;
-	if ((err = klog_seg_list(v.dirfd, &firsts, &n))) {
+	if ((err = klog_seg_list(v.dirfd, false, &firsts, &n))) {
 		close(v.dirfd);
 		return err;
 	}
