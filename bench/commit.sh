@@ -23,6 +23,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tools/testbed.sh
 . "$here/tools/testbed.sh"
+# shellcheck source=bench/klogrun.sh
+. "$here/bench/klogrun.sh"
 
 usage() {
 	cat <<EOF
@@ -105,24 +107,6 @@ testbed_klogd_failed() { :; } # fail shows the end of klogd's log
 testbed_start_klogd klogd_pid "$srv" "$work/klogd.log" \
 	"$klogd" --iface "$vs" --dir "$work/log" --name "$name" || fail "klogd did not start"
 
-# A counter of a pinned map, summed over CPUs: map_sum klog_stats nack_busy
-map_sum() { bench_map_sum "$pins" "$@"; }
-
-# Until every LSN handed out is durable, so each run starts from a drained log.
-wait_drained() {
-	local next durable
-	for _ in $(seq 200); do
-		next=$(map_sum klog_ctl next_lsn)
-		durable=$(map_sum klog_ctl durable_lsn)
-		[ "$durable" -ge "$next" ] && return 0
-		sleep 0.05
-	done
-	fail "klogd did not drain the log (next LSN $next, durable below $durable)"
-}
-
-counters=(appends nack_full_window nack_full_pool nack_busy nack_notready retransmits queries)
-snap() { bench_klog_snap "$pins" "${counters[@]}"; }
-
 # One host-wide counter: flush requests completed by the log's disk (the 16th
 # field of /sys/class/block/DEV/stat), all writers together.
 disk=$(basename "$(readlink -f "$dev" 2>/dev/null || echo "$dev")")
@@ -132,39 +116,12 @@ flushes() { awk '{ print $16 + 0 }' "/sys/class/block/$disk/stat" 2>/dev/null ||
 # $results/ACK-OUTSTANDING.{rate,p50,p99,p999,flush} (flush: appends per
 # flush of the disk during the run, durable only).
 klog() {
-	local ack=$1 o=$2 v=$1-$2 n=${count[$1-$2]} flag=() f0 f1 rc=0
+	local ack=$1 o=$2 v=$1-$2 n=${count[$1-$2]} flag=() f0 f1
 	[ "$ack" = durable ] && flag=(--durable)
-	kill -0 "$klogd_pid" 2>/dev/null || fail "klogd died before the $v run"
-	wait_drained
-	snap >"$results/before"
 	f0=$(flushes)
-	ip netns exec "$cli" "$klogctl" bench --server "$srv_ip" --count "$n" --size mix \
-		--outstanding "$o" "${flag[@]}" --json >"$results/bench.json" 2>"$results/bench.err" ||
-		rc=$?
-	if [ "$rc" != 0 ]; then
-		tr '\r' '\n' <"$results/bench.err" | tail -n 3 >&2
-		fail "klogctl bench, $v ($n records), round $((r + 1)): exit status $rc"
-	fi
+	klog_bench_run "$v" "$n" "$o" "${flag[@]}"
 	f1=$(flushes)
-	kill -0 "$klogd_pid" 2>/dev/null || fail "klogd died during the $v run"
-	wait_drained
-	snap >"$results/after"
-	# The window must not fill: a FULL answer means klogd fell behind.
-	awk 'NR == FNR { b[$1] = $2; next } { print $1, $2 - b[$1] }' \
-		"$results/before" "$results/after" >"$results/delta"
-	local full
-	full=$(awk '$1 ~ /^nack_full/ { s += $2 } END { print s + 0 }' "$results/delta")
-	[ "$full" -eq 0 ] || fail "$v: the kernel answered FULL $full times: klogd did not keep up"
-	awk -v v="$v" '{ t[$1] += $2 } END { for (k in t) print v, k, t[k] }' "$results/delta" \
-		>>"$results/counters"
-	jq -e --argjson n "$n" '.appends == $n' "$results/bench.json" >/dev/null ||
-		fail "$v: fewer than $n appends acknowledged"
-	[ "$(awk '$1 == "appends" { print $2 }' "$results/delta")" -eq "$n" ] ||
-		fail "$v: the kernel counted $(awk '$1 == "appends" { print $2 }' "$results/delta") appends, not $n"
-	jq -r '.appends_per_s' "$results/bench.json" >>"$results/$v.rate"
-	jq -r '.latency_us.p50' "$results/bench.json" >>"$results/$v.p50"
-	jq -r '.latency_us.p99' "$results/bench.json" >>"$results/$v.p99"
-	jq -r '.latency_us.p999' "$results/bench.json" >>"$results/$v.p999"
+	klog_keep "$results/bench.json" "$results/$v"
 	awk -v n="$n" -v f=$((f1 - f0)) 'BEGIN { print (f > 0 ? n / f : 0) }' >>"$results/$v.flush"
 	echo "$v $(jq -r '.latency_us.p99' "$results/bench.json")" >>"$results/round"
 }
@@ -191,17 +148,7 @@ fio_sync() {
 	fio_pct 99.000000 >"$results/fio.last"
 }
 
-fmt() { # FILE DECIMALS: "median (min-max)", thousands separated when DECIMALS is 0
-	stat_of "$1" | awk -v d="$2" '
-		function g(x,   s, i) {
-			s = sprintf("%.*f", d, x)
-			if (d > 0) return s
-			for (i = length(s) - 3; i > 0 && substr(s, i, 1) ~ /[0-9]/; i -= 3)
-				s = substr(s, 1, i) "," substr(s, i + 1)
-			return s
-		}
-		{ printf "%s (%s–%s)", g($1), g($2), g($3) }'
-}
+fmt() { bench_fmt "$@"; }
 
 start=$(date +%s)
 echo "commit.sh: $rounds rounds on $work ($fstype on $dev)" >&2

@@ -207,17 +207,26 @@ static int publish(jsCtx *js, struct run *r, const struct opts *o, const char *s
  */
 static natsStatus connect(natsConnection **nc, const char *urls)
 {
+	char *list = strdup(urls), *save = NULL;
+	const char *servers[16];
 	natsOptions *no = NULL;
 	natsStatus s;
+	int n = 0;
 
+	if (!list)
+		return NATS_NO_MEMORY;
+	/* natsOptions_SetURL takes one URL; the cluster's list goes in whole. */
+	for (char *u = strtok_r(list, ",", &save); u && n < 16; u = strtok_r(NULL, ",", &save))
+		servers[n++] = u;
 	s = natsOptions_Create(&no);
 	if (s == NATS_OK)
-		s = natsOptions_SetURL(no, urls);
+		s = natsOptions_SetServers(no, servers, n);
 	if (s == NATS_OK)
 		s = natsOptions_SetSendAsap(no, true);
 	if (s == NATS_OK)
 		s = natsConnection_Connect(nc, no);
 	natsOptions_Destroy(no);
+	free(list);
 	return s;
 }
 

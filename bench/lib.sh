@@ -117,6 +117,18 @@ stat_of() {
 		printf "%s %s %s\n", m, v[1], v[NR] }'
 }
 
+bench_fmt() { # FILE DECIMALS: "median (min-max)", thousands separated when DECIMALS is 0
+	stat_of "$1" | awk -v d="$2" '
+		function g(x,   s, i) {
+			s = sprintf("%.*f", d, x)
+			if (d > 0) return s
+			for (i = length(s) - 3; i > 0 && substr(s, i, 1) ~ /[0-9]/; i -= 3)
+				s = substr(s, 1, i) "," substr(s, i + 1)
+			return s
+		}
+		{ printf "%s (%s–%s)", g($1), g($2), g($3) }'
+}
+
 # The same as JSON, {"median": M, "min": A, "max": B} (jq keeps every digit).
 stat_json() {
 	jq -s 'sort | { median: (if length % 2 == 1 then .[(length - 1) / 2]
