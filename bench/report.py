@@ -37,6 +37,10 @@ GOALS = [
     ("durable", "drain_over_fio_bandwidth", 0.8,
      "drain ≥ 80% of fio's sequential write bandwidth (uring drain / fio 1M io_uring)"),
     ("durable", "reads_by_lsn_per_s", 1e6, "reads by LSN ≥ 1,000,000/s, warm cache"),
+    # Issue 10; measured only once klogd has --backend jetstream.
+    ("jetstream", "klog_js_r3_over_js_pub_r3_durable_64", 0.9,
+     "klogd --backend jetstream R=3 ≥ 0.9× a plain libnats publisher's durable "
+     "appends/s, R=3, 64 outstanding"),
 ]
 
 
@@ -117,6 +121,9 @@ class Report:
         out = []
         for sec, key, least, what in GOALS:
             if sec != section:
+                continue
+            if key not in values:
+                out.append(f"- Goal: {what}. **Not measured** (no such row in this run).")
                 continue
             v = values[key]
             verdict = "**met**" if v >= least else "**not met**"
@@ -403,6 +410,41 @@ def commit_section(rep, c):
             plot, ""]
 
 
+def jetstream_section(rep, j):
+    need(j.get("rows"), "jetstream.json: no rows")
+    rows, vals = [], {}
+    for r in j["rows"]:
+        ratio = r.get("ratio")
+        rows.append([r["variant"], "in-kernel" if r["ack"] == "inkernel" else "durable",
+                     r["outstanding"], mmm(r["appends_per_s"]), mmm(r["p50_us"], 1),
+                     mmm(r["p99_us"], 1),
+                     f"{mmm(ratio, 2)} × {ratio['over']}" if ratio else "—"])
+        if r["ack"] == "durable":
+            vals[(f"{r['outstanding']} outstanding", r["variant"])] = r["appends_per_s"]
+            rep.figure(f"jetstream durable appends/s: {r['variant']}, {r['outstanding']} "
+                       "outstanding", r["appends_per_s"]["median"], "1/s")
+        elif ratio:
+            rep.ratios[f"{r['variant'].replace('-', '_')}_over_uring_inkernel_64"] = \
+                ratio["median"]
+        if r["variant"] == "klog-js-r3" and r["ack"] == "durable" and r["outstanding"] == 64:
+            rep.ratios["klog_js_r3_over_js_pub_r3_durable_64"] = ratio["median"]
+    variants = list(dict.fromkeys(r["variant"] for r in j["rows"]))
+    groups = list(dict.fromkeys(g for g, _ in vals))
+    plot = rep.bars("jetstream", "Durable appends/s, klog and a plain JetStream publisher "
+                    "(median, min–max)", "appends/s", groups, variants, vals, True)
+    n = j["records_per_run"]
+    return ["## Replication into NATS JetStream (`bench/jetstream.sh`)", "",
+            rep.goals("jetstream", rep.ratios), "",
+            f"nats-server {j['nats_server']}, 3-node cluster ({j['cluster']}); "
+            f"`--size mix`; records per run: durable {n['1']:,}/{n['16']:,}/{n['64']:,} at "
+            f"1/16/64 outstanding, in-kernel {n['inkernel']:,}; "
+            f"{plural(j['rounds'], 'round')}, medians (min–max); ratios are of appends/s, "
+            "round by round.", "",
+            table(["variant", "ack", "outstanding", "appends/s", "p50 µs", "p99 µs",
+                   "ratio"], rows), "",
+            plot, ""]
+
+
 def header(meta):
     cmds = "\n".join("    " + c for c in meta["commands"])
     return [
@@ -428,9 +470,12 @@ def header(meta):
 def summary(rep, reads):
     rows = []
     for sec, key, least, what in GOALS:
-        v = reads if key == "reads_by_lsn_per_s" else rep.ratios[key]
+        v = reads if key == "reads_by_lsn_per_s" else rep.ratios.get(key)
+        if v is None:
+            rows.append([what, f"`{key}`", "not measured", "—"])
+            continue
         rows.append([what, f"`{key}`", measured(key, v), "yes" if v >= least else "**no**"])
-    return ["## Goals (issue 5)", "",
+    return ["## Goals (issues 5 and 10)", "",
             table(["goal", "figure", "measured", "met"], rows, ["l", "l", "r", "l"]), ""]
 
 
@@ -448,9 +493,12 @@ def build(doc, plotdir):
     commit = load(data, "commit.json", required=False)
     if commit:
         body += commit_section(rep, commit) + rep.notes("commit")
+    js = load(data, "jetstream.json", required=False)
+    if js:
+        body += jetstream_section(rep, js) + rep.notes("jetstream")
     md = header(meta) + summary(rep, reads) + ["## About these figures", ""]
     md += rep.notes("intro", heading=False) + body
-    keys = [g[1] for g in GOALS if g[1] != "reads_by_lsn_per_s"]
+    keys = [g[1] for g in GOALS if g[1] != "reads_by_lsn_per_s" and g[1] in rep.ratios]
     out = {"commit": meta["commit"], "figures": rep.figures,
            "ratios": {k: round(rep.ratios[k], 3) for k in keys},
            "reads_by_lsn_per_s": reads}
