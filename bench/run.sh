@@ -5,8 +5,9 @@
 # runs the comparisons one after another in the same run (in-kernel append
 # cost, end to end over veth, kernel memory per record, the durable path
 # beside fio, commit latency, replication into NATS JetStream), each with its
-# variants side by side in rounds, then writes doc/benchmarks.md (tables, goals met or not, gnuplot
-# plots in doc/benchmarks/, the hand-written notes of bench/report/*.md) and
+# variants side by side in rounds, then writes doc/benchmarks.md (tables,
+# goals met or not, gnuplot plots in doc/benchmarks/, the hand-written notes
+# of bench/report/*.md) and
 # doc/benchmarks.json with bench/report.py.  The parts' JSON goes to
 # doc/benchmarks/data/.  Nothing is written unless every part succeeded: a
 # failing part stops the run, named, exit status 1.  Run as root:
