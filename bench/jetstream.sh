@@ -96,7 +96,6 @@ fail() { # loudly, with klogd's last words
 
 testbed_up "$srv" "$cli" "$vs" "$vc" "$srv_ip" "$cli_ip" "$build/bpf/xdp_pass.bpf.o" ||
 	fail "the testbed"
-ip -n "$srv" link set lo up
 nats_cluster_start "$srv" "$work/nats" || fail "the NATS cluster did not start"
 urls=$(cat "$work/nats/urls")
 
