@@ -7,7 +7,7 @@
  * --json`'s: acknowledged publishes/s and each publish's ack latency.
  *
  *     js_pub --nats URLS --stream NAME [--replicas R] [--window W]
- *            [--count N | --seconds S] [--size mix|BYTES]
+ *            [--count N | --seconds S] [--size mix|BYTES] [--buffered]
  *
  * The stream (file storage, R replicas, subject "js_pub.NAME") is created
  * if missing.  Give each run a fresh name: nats-server 2.9 loses data on a
@@ -87,7 +87,7 @@ static int fail(const char *what, natsStatus s)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: js_pub --nats URLS --stream NAME [--replicas R] [--window W]\n"
-		   "              [--count N | --seconds S] [--size mix|BYTES]\n");
+		   "              [--count N | --seconds S] [--size mix|BYTES] [--buffered]\n");
 }
 
 struct opts {
@@ -96,6 +96,7 @@ struct opts {
 	uint64_t count;
 	double seconds;
 	uint32_t size; /* 0: the mix */
+	bool buffered;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -108,6 +109,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "count", required_argument, NULL, 'c' },
 		{ "seconds", required_argument, NULL, 'S' },
 		{ "size", required_argument, NULL, 'z' },
+		{ "buffered", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -123,6 +125,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'c': o->count = strtoull(optarg, NULL, 10); break;
 		case 'S': o->seconds = atof(optarg); break;
 		case 'z': o->size_arg = optarg; break;
+		case 'b': o->buffered = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;
 		}
@@ -201,11 +204,12 @@ static int publish(jsCtx *js, struct run *r, const struct opts *o, const char *s
 }
 
 /*
- * Connect with SendAsap: without it libnats buffers a publish until its
- * flusher thread runs, about a millisecond later, which at window 1 would
- * make the baseline wait for its own client rather than for JetStream.
+ * Connect with SendAsap unless buffered: without it libnats buffers a
+ * publish until its flusher thread runs, about a millisecond later, which at
+ * window 1 makes the publisher wait for its own client rather than for
+ * JetStream (--buffered measures that default).
  */
-static natsStatus connect(natsConnection **nc, const char *urls)
+static natsStatus connect(natsConnection **nc, const char *urls, bool buffered)
 {
 	char *list = strdup(urls), *save = NULL;
 	const char *servers[16];
@@ -222,7 +226,7 @@ static natsStatus connect(natsConnection **nc, const char *urls)
 	if (s == NATS_OK)
 		s = natsOptions_SetServers(no, servers, n);
 	if (s == NATS_OK)
-		s = natsOptions_SetSendAsap(no, true);
+		s = natsOptions_SetSendAsap(no, !buffered);
 	if (s == NATS_OK)
 		s = natsConnection_Connect(nc, no);
 	natsOptions_Destroy(no);
@@ -250,11 +254,11 @@ static void report(const struct opts *o, struct run *r, uint64_t n, uint64_t byt
 	qsort(lat, n, sizeof(*lat), cmp_double);
 	printf("{\"appends\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"seconds\": %.4f, "
 	       "\"appends_per_s\": %.0f, \"mb_per_s\": %.3f, \"outstanding\": %d, "
-	       "\"replicas\": %d, \"stream\": \"%s\", \"size\": \"%s\", "
+	       "\"replicas\": %d, \"stream\": \"%s\", \"size\": \"%s\", \"buffered\": %s, "
 	       "\"latency_us\": {\"p50\": %.1f, \"p99\": %.1f, \"p999\": %.1f, \"max\": %.1f}}\n",
 	       n, bytes, dt, n / dt, bytes / dt / 1e6, o->window, o->replicas, o->stream,
-	       o->size_arg, quantile_us(lat, n, 0.50), quantile_us(lat, n, 0.99),
-	       quantile_us(lat, n, 0.999), lat[n - 1] * 1e6);
+	       o->size_arg, o->buffered ? "true" : "false", quantile_us(lat, n, 0.50),
+	       quantile_us(lat, n, 0.99), quantile_us(lat, n, 0.999), lat[n - 1] * 1e6);
 	free(lat);
 }
 
@@ -277,7 +281,7 @@ int main(int argc, char **argv)
 	if (mix_init(&m, o.count && o.count < MIX_PERIOD ? o.count : MIX_PERIOD))
 		return 1;
 	snprintf(subject, sizeof(subject), "js_pub.%s", o.stream);
-	if ((s = connect(&nc, o.urls)) != NATS_OK)
+	if ((s = connect(&nc, o.urls, o.buffered)) != NATS_OK)
 		return fail(o.urls, s);
 	jsOptions_Init(&jo);
 	jo.PublishAsync.AckHandler = on_ack;
