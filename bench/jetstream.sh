@@ -236,7 +236,10 @@ if [ -n "$json" ]; then
 		--arg nats "$(nats-server --version | awk '{ print $2 }')" \
 		--argjson counts "$(for k in "${!count[@]}"; do echo "$k ${count[$k]}"; done |
 			jq -Rn '[inputs | split(" ") | { (.[0]): (.[1] | tonumber) }] | add')" \
-		'{ rounds: $rounds, size: "mix", cluster: $cluster, nats_server: $nats,
+		--arg commit "$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+		--arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+		'{ commit: $commit, date: $date, loadavg_at_end: $load, rounds: $rounds, size: "mix",
+		   cluster: $cluster, nats_server: $nats,
 		   records_per_run: $counts, rows: . }' >"$json"
 fi
 echo "jetstream.sh: done in $(($(date +%s) - start)) s" >&2

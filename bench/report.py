@@ -435,6 +435,8 @@ def jetstream_section(rep, j):
     n = j["records_per_run"]
     return ["## Replication into NATS JetStream (`bench/jetstream.sh`)", "",
             rep.goals("jetstream", rep.ratios), "",
+            f"Measured at commit `{j.get('commit', '?')}`, {j.get('date', '?')} (load average "
+            f"at the end {j.get('loadavg_at_end', '?')}); "
             f"nats-server {j['nats_server']}, 3-node cluster ({j['cluster']}); "
             f"`--size mix`; records per run: durable {n['1']:,}/{n['16']:,}/{n['64']:,} at "
             f"1/16/64 outstanding, in-kernel {n['inkernel']:,}; "
