@@ -7,6 +7,7 @@ pkgs=(
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	liburing-dev check python3
 	iproute2 ethtool nftables
+	nats-server libnats-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -2,7 +2,8 @@
 # lib.sh - sourced by the integration tests: TAP output, two network
 # namespaces joined by a veth pair (the server's end for klogd, the client's
 # end with a pass-through XDP program so XDP_TX replies arrive), and klogd
-# started, restarted and stopped in the server namespace (tools/testbed.sh).
+# started, restarted and stopped in the server namespace (tools/testbed.sh);
+# and NATS JetStream clusters (tools/nats-cluster.sh) in that namespace too.
 # The caller sets klogd, klogctl, xdp_pass and max, then sources this file.
 set -u
 # shellcheck source=tools/testbed.sh
@@ -17,8 +18,11 @@ work=$(mktemp -d /var/tmp/klog-test-XXXXXX)
 # shellcheck disable=SC2034 # the testbed_* functions use it by its name
 pid=
 cleanup_extra=:
+nats_dirs=() # the clusters nats_start started, for cleanup
 cleanup() {
 	$cleanup_extra
+	local d
+	for d in "${nats_dirs[@]}"; do nats_stop "$d"; done
 	testbed_down "$srv" "$cli" pid KILL
 	rm -rf "/sys/fs/bpf/klog/$name" "$work"
 }
@@ -86,3 +90,31 @@ h = struct.unpack(">IBBHIHHQQQ", s.recv(64)[:40])
 print(h[2], h[5], h[9])
 PY
 }
+
+# --- NATS JetStream clusters --------------------------------------------------
+# Three nats-server processes each, in the server namespace, where klogd
+# reaches them on 127.0.0.1 (the root namespace's loopback is not klogd's).
+# Clients of a cluster run there too: on_srv COMMAND....  cleanup stops every
+# cluster nats_start started.
+nats_cluster=$(dirname "${BASH_SOURCE[0]}")/../../tools/nats-cluster.sh
+
+on_srv() { ip netns exec "$srv" "$@"; }
+
+nats_start() { # nats_start DIR: servers n1..n3, ready; their URL line in DIR/urls
+	nats_dirs+=("$1")
+	ip -n "$srv" link set lo up && on_srv "$nats_cluster" start "$1"
+}
+
+nats_stop() { # nats_stop DIR: no server of DIR left (signals only: no namespace needed)
+	"$nats_cluster" stop "$1"
+}
+
+nats_urls() { "$nats_cluster" urls "$1"; } # nats://127.0.0.1:P1,...,P3
+
+nats_status() { "$nats_cluster" status "$1"; } # "nN up PID PORT" or "nN down"; 0 if all up
+
+nats_kill() { "$nats_cluster" kill "$1" "$2"; } # nats_kill DIR N: SIGKILL server N, gone on return
+
+nats_restart() { on_srv "$nats_cluster" restart "$1" "$2"; } # same ports and data; current on return
+
+nats_leader() { on_srv "$nats_cluster" leader "$1" "$2"; } # nats_leader DIR STREAM -> n1, n2 or n3
