@@ -29,8 +29,6 @@ set -euo pipefail
 . "$here/tools/testbed.sh"
 # shellcheck source=bench/klogrun.sh
 . "$here/bench/klogrun.sh"
-# shellcheck source=bench/natsrun.sh
-. "$here/bench/natsrun.sh"
 
 usage() {
 	cat <<EOF
@@ -63,6 +61,7 @@ bench_build "klogd, klogctl, js_pub and xdp_pass" klogd/klogd klogctl/klogctl be
 klogd=$build/klogd/klogd
 klogctl=$build/klogctl/klogctl
 js_pub=$build/bench/js_pub
+nats_cluster=$here/tools/nats-cluster.sh
 
 # Unique per run: namespaces, veth ends, klogd names, streams.
 tag=kbjs$$
@@ -74,7 +73,7 @@ klogd_pid='' pins=''
 cleanup() {
 	testbed_stop_klogd klogd_pid 2>/dev/null || :
 	[ -z "$pins" ] || rm -rf "$pins"
-	nats_cluster_stop "$work/nats"
+	[ ! -d "$work/nats" ] || "$nats_cluster" stop "$work/nats" >&2 || :
 	testbed_down "$srv" "$cli"
 	rm -rf "$work" "$results"
 }
@@ -96,8 +95,9 @@ fail() { # loudly, with klogd's last words
 
 testbed_up "$srv" "$cli" "$vs" "$vc" "$srv_ip" "$cli_ip" "$build/bpf/xdp_pass.bpf.o" ||
 	fail "the testbed"
-nats_cluster_start "$srv" "$work/nats" || fail "the NATS cluster did not start"
-urls=$(cat "$work/nats/urls")
+ip netns exec "$srv" "$nats_cluster" start "$work/nats" >&2 ||
+	fail "the NATS cluster did not start"
+urls=$("$nats_cluster" urls "$work/nats")
 
 klog_backends=(uring)
 if "$klogd" --help 2>&1 | grep -q jetstream; then
@@ -160,7 +160,7 @@ for b in "${klog_backends[@]}"; do variants+=("klog $b"); done
 variants+=("js_pub 1" "js_pub 3")
 
 start=$(date +%s)
-echo "jetstream.sh: $rounds rounds, NATS cluster: $(nats_cluster_kind), $urls" >&2
+echo "jetstream.sh: $rounds rounds, NATS cluster: $urls" >&2
 for ((r = 0; r < rounds; r++)); do
 	order=("${variants[@]}") ws=("${outstanding[@]}")
 	if ((r % 2)); then
@@ -193,8 +193,8 @@ ratio_of() { # A B: A.rate / B.rate, round by round
 	paste "$results/$1.rate" "$results/$2.rate" | awk '{ print $1 / $2 }'
 }
 
-printf 'klog replicating into NATS JetStream (%s, nats-server %s) beside a plain libnats publisher, %d rounds, medians (min–max)\n' \
-	"$(nats_cluster_kind)" "$(nats-server --version | awk '{ print $2 }')" "$rounds"
+printf 'klog replicating into NATS JetStream (3 nodes, nats-server %s) beside a plain libnats publisher, %d rounds, medians (min–max)\n' \
+	"$(nats-server --version | awk '{ print $2 }')" "$rounds"
 printf 'klogctl bench --size mix (75%% 128 B / 25%% 1024 B) and js_pub --size mix; records per run: durable %s (1/16/64 outstanding), in-kernel %s; ratio: appends/s over the compared row, round by round\n\n' \
 	"${count[1]}/${count[16]}/${count[64]}" "${count[inkernel]}"
 printf '| variant | ack | outstanding | appends/s | p50 µs | p99 µs | p99.9 µs | ratio |\n'
@@ -232,7 +232,7 @@ if [ -n "$json" ]; then
 			--argjson p999 "$(stat_json "$results/$v.p999")" --argjson ratio "$ratio" \
 			'{ variant: $name, ack: $ack, outstanding: $w, appends_per_s: $rate,
 			   p50_us: $p50, p99_us: $p99, p999_us: $p999, ratio: $ratio }'
-	done | jq -s --argjson rounds "$rounds" --arg cluster "$(nats_cluster_kind)" \
+	done | jq -s --argjson rounds "$rounds" --arg cluster "tools/nats-cluster.sh" \
 		--arg nats "$(nats-server --version | awk '{ print $2 }')" \
 		--argjson counts "$(for k in "${!count[@]}"; do echo "$k ${count[$k]}"; done |
 			jq -Rn '[inputs | split(" ") | { (.[0]): (.[1] | tonumber) }] | add')" \
