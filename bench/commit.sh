@@ -85,18 +85,6 @@ trap 'exit 143' TERM
 # A klogd killed by an earlier run left its maps pinned: start afresh.
 rm -rf "$pins"
 
-fail() { # loudly, with klogd's last words
-	{
-		echo
-		echo "commit.sh: FAILED: $*"
-		if [ -s "$work/klogd.log" ]; then
-			echo "commit.sh: klogd's log ends:"
-			tail -n 5 "$work/klogd.log" | sed 's/^/    /'
-		fi
-	} >&2
-	exit 1
-}
-
 bench_fs "$work"
 
 # Two namespaces joined by a veth pair; the client's end runs a pass-through

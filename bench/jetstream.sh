@@ -81,18 +81,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-fail() { # loudly, with klogd's last words
-	{
-		echo
-		echo "jetstream.sh: FAILED: $*"
-		if [ -s "$work/klogd.log" ]; then
-			echo "jetstream.sh: klogd's log ends:"
-			tail -n 5 "$work/klogd.log" | sed 's/^/    /'
-		fi
-	} >&2
-	exit 1
-}
-
 testbed_up "$srv" "$cli" "$vs" "$vc" "$srv_ip" "$cli_ip" "$build/bpf/xdp_pass.bpf.o" ||
 	fail "the testbed"
 ip netns exec "$srv" "$nats_cluster" start "$work/nats" >&2 ||

@@ -4,8 +4,21 @@
 # `klogctl bench` run against the klogd on the testbed, checked against the
 # kernel's own counters.  The caller sets klogctl, cli (the client's
 # namespace), srv_ip, pins (klogd's pin directory), results (a scratch
-# directory), klogd_pid and r (the round, from 0), and defines fail MESSAGE
-# (which must exit).
+# directory), klogd_pid, work (klogd's log is work/klogd.log) and r (the
+# round, from 0).
+
+# fail MESSAGE: exits 1, loudly, with klogd's last words.
+fail() {
+	{
+		echo
+		echo "$me: FAILED: $*"
+		if [ -s "$work/klogd.log" ]; then
+			echo "$me: klogd's log ends:"
+			tail -n 5 "$work/klogd.log" | sed 's/^/    /'
+		fi
+	} >&2
+	exit 1
+}
 
 klog_counters=(appends nack_full_window nack_full_pool nack_busy nack_notready retransmits
 	queries)
