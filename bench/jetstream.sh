@@ -17,8 +17,8 @@
 # Prints one markdown table of medians (min-max), with per-round ratios.
 # Run as root:
 #
-#     bench/jetstream.sh            # about 3 minutes
-#     bench/jetstream.sh --quick    # 1 round, a quarter of the records
+#     bench/jetstream.sh            # about 6 minutes on 2 vCPUs
+#     bench/jetstream.sh --quick    # 1 round, a quarter of the records (1 minute)
 #     bench/jetstream.sh --json F   # the same figures also as JSON, into F
 #
 # Until klogd has --backend jetstream, the klog-js rows are skipped (said).
