@@ -115,6 +115,35 @@ klogd_down() {
 	pins=
 }
 
+# cpu_s PID...: CPU seconds the processes have used so far.
+cpu_s() {
+	local p
+	for p; do cat "/proc/$p/stat"; done |
+		awk -v hz="$(getconf CLK_TCK)" '{ s += $14 + $15 } END { print s / hz + 0 }'
+}
+
+# server_cpu: "NATS KLOGD", the CPU seconds used so far by the NATS servers
+# and by klogd (0 when none runs): the server side, the clients left out.
+server_cpu() {
+	local p nats=()
+	for p in "$work"/nats/n*.pid; do nats+=("$(cat "$p")"); done
+	echo "$(cpu_s "${nats[@]}") $(if [ -n "$klogd_pid" ]; then cpu_s "$klogd_pid"; else echo 0; fi)"
+}
+
+# measured V N CMD...: CMD, which leaves its JSON in $results/bench.json; its
+# figures go to $results/V.*, and the CPU per record, in µs, of the NATS
+# servers and of klogd (its drain after the run included) to V.nats and
+# V.klogd.
+measured() {
+	local v=$1 n=$2 c0
+	shift 2
+	c0=$(server_cpu)
+	"$@"
+	echo "$c0 $(server_cpu)" | awk -v n="$n" -v f="$results/$v" '{
+		print ($3 - $1) / n * 1e6 >>(f ".nats"); print ($4 - $2) / n * 1e6 >>(f ".klogd") }'
+	klog_keep "$results/bench.json" "$results/$v"
+}
+
 # klog_variant BACKEND ROUND W...: one klogd, durable runs at each W, then
 # the in-kernel run at 64 outstanding.
 klog_variant() {
@@ -122,24 +151,28 @@ klog_variant() {
 	klogd_up "$b" "$2"
 	shift 2
 	for w; do
-		klog_bench_run "klog-$b-$w" "${count[$w]}" "$w" --durable
-		klog_keep "$results/bench.json" "$results/klog-$b-$w"
+		measured "klog-$b-$w" "${count[$w]}" \
+			klog_bench_run "klog-$b-$w" "${count[$w]}" "$w" --durable
 	done
-	klog_bench_run "klog-$b-inkernel" "${count[inkernel]}" 64
-	klog_keep "$results/bench.json" "$results/klog-$b-inkernel"
+	measured "klog-$b-inkernel" "${count[inkernel]}" \
+		klog_bench_run "klog-$b-inkernel" "${count[inkernel]}" 64
 	klogd_down
 }
 
-# js_pub_variant REPLICAS ROUND W...: js_pub at each W, a fresh stream each.
+# js_pub_run REPLICAS ROUND W: js_pub on a fresh stream.
+js_pub_run() {
+	ip netns exec "$srv" "$js_pub" --nats "$urls" --stream "$tag-$2-p$1-$3" --replicas "$1" \
+		--window "$3" --count "${count[$3]}" --size mix \
+		>"$results/bench.json" 2>"$results/pub.err" ||
+		fail "js_pub R=$1 W=$3: $(tail -n 3 "$results/pub.err")"
+}
+
+# js_pub_variant REPLICAS ROUND W...: js_pub at each W.
 js_pub_variant() {
 	local rep=$1 round=$2 w
 	shift 2
 	for w; do
-		ip netns exec "$srv" "$js_pub" --nats "$urls" --stream "$tag-$round-p$rep-$w" \
-			--replicas "$rep" --window "$w" --count "${count[$w]}" --size mix \
-			>"$results/pub.json" 2>"$results/pub.err" ||
-			fail "js_pub R=$rep W=$w: $(tail -n 3 "$results/pub.err")"
-		klog_keep "$results/pub.json" "$results/js_pub-r$rep-$w"
+		measured "js_pub-r$rep-$w" "${count[$w]}" js_pub_run "$rep" "$round" "$w"
 	done
 }
 
@@ -183,10 +216,10 @@ ratio_of() { # A B: A.rate / B.rate, round by round
 
 printf 'klog replicating into NATS JetStream (3 nodes, nats-server %s) beside a plain libnats publisher, %d rounds, medians (min–max)\n' \
 	"$(nats-server --version | awk '{ print $2 }')" "$rounds"
-printf 'klogctl bench --size mix (75%% 128 B / 25%% 1024 B) and js_pub --size mix; records per run: durable %s (1/16/64 outstanding), in-kernel %s; ratio: appends/s over the compared row, round by round\n\n' \
+printf 'klogctl bench --size mix (75%% 128 B / 25%% 1024 B) and js_pub --size mix; records per run: durable %s (1/16/64 outstanding), in-kernel %s; CPU: of the 3 NATS servers and of klogd, per record; ratio: appends/s over the compared row, round by round\n\n' \
 	"${count[1]}/${count[16]}/${count[64]}" "${count[inkernel]}"
-printf '| variant | ack | outstanding | appends/s | p50 µs | p99 µs | p99.9 µs | ratio |\n'
-printf '|---------|-----|------------:|----------:|-------:|-------:|---------:|------:|\n'
+printf '| variant | ack | outstanding | appends/s | p50 µs | p99 µs | p99.9 µs | NATS CPU µs/record | klogd CPU µs/record | ratio |\n'
+printf '|---------|-----|------------:|----------:|-------:|-------:|---------:|-------------------:|--------------------:|------:|\n'
 for row in "${rows[@]}"; do
 	read -r name w v base <<<"$row"
 	ack=durable
@@ -196,9 +229,10 @@ for row in "${rows[@]}"; do
 		ratio_of "$v" "$base" >"$results/$v.ratio"
 		ratio="$(bench_fmt "$results/$v.ratio" 2) × ${base%-*}"
 	fi
-	printf '| %s | %s | %d | %s | %s | %s | %s | %s |\n' "$name" "$ack" "$w" \
+	printf '| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$ack" "$w" \
 		"$(bench_fmt "$results/$v.rate" 0)" "$(bench_fmt "$results/$v.p50" 1)" \
-		"$(bench_fmt "$results/$v.p99" 1)" "$(bench_fmt "$results/$v.p999" 1)" "$ratio"
+		"$(bench_fmt "$results/$v.p99" 1)" "$(bench_fmt "$results/$v.p999" 1)" \
+		"$(bench_fmt "$results/$v.nats" 1)" "$(bench_fmt "$results/$v.klogd" 1)" "$ratio"
 done
 echo
 awk '{ t[$2] += $3 } END {
@@ -218,8 +252,12 @@ if [ -n "$json" ]; then
 			--argjson p50 "$(stat_json "$results/$v.p50")" \
 			--argjson p99 "$(stat_json "$results/$v.p99")" \
 			--argjson p999 "$(stat_json "$results/$v.p999")" --argjson ratio "$ratio" \
+			--argjson nats "$(stat_json "$results/$v.nats")" \
+			--argjson klogd "$(stat_json "$results/$v.klogd")" \
 			'{ variant: $name, ack: $ack, outstanding: $w, appends_per_s: $rate,
-			   p50_us: $p50, p99_us: $p99, p999_us: $p999, ratio: $ratio }'
+			   p50_us: $p50, p99_us: $p99, p999_us: $p999,
+			   nats_cpu_us_per_record: $nats, klogd_cpu_us_per_record: $klogd,
+			   ratio: $ratio }'
 	done | jq -s --argjson rounds "$rounds" --arg cluster "tools/nats-cluster.sh" \
 		--arg nats "$(nats-server --version | awk '{ print $2 }')" \
 		--argjson counts "$(for k in "${!count[@]}"; do echo "$k ${count[$k]}"; done |

@@ -418,6 +418,8 @@ def jetstream_section(rep, j):
         rows.append([r["variant"], "in-kernel" if r["ack"] == "inkernel" else "durable",
                      r["outstanding"], mmm(r["appends_per_s"]), mmm(r["p50_us"], 1),
                      mmm(r["p99_us"], 1),
+                     *[mmm(r[k], 1) if k in r else "—"
+                       for k in ("nats_cpu_us_per_record", "klogd_cpu_us_per_record")],
                      f"{mmm(ratio, 2)} × {ratio['over']}" if ratio else "—"])
         if r["ack"] == "durable":
             vals[(f"{r['outstanding']} outstanding", r["variant"])] = r["appends_per_s"]
@@ -443,7 +445,7 @@ def jetstream_section(rep, j):
             f"{plural(j['rounds'], 'round')}, medians (min–max); ratios are of appends/s, "
             "round by round.", "",
             table(["variant", "ack", "outstanding", "appends/s", "p50 µs", "p99 µs",
-                   "ratio"], rows), "",
+                   "NATS CPU µs/record", "klogd CPU µs/record", "ratio"], rows), "",
             plot, ""]
 
 
