@@ -213,7 +213,8 @@ static int run_one(const struct config *c, struct klog *skel, struct klog_kern *
 	}
 	if (!rec.direct)
 		fprintf(stderr, "drain_rate: warning: %s does not take O_DIRECT\n", c->parent);
-	d = (struct klogd_drain){ .k = k, .w = w, .prefetch = pf, .batch = c->batch };
+	d = (struct klogd_drain){ .k = k, .s = klog_writer_store(w), .prefetch = pf,
+				  .batch = c->batch };
 	if ((err = klogd_drain_reconcile(&d)))
 		goto out;
 	/*

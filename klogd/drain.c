@@ -34,7 +34,7 @@ static void queue_notice(struct klogd_drain *d, uint64_t lsn, const struct klog_
 
 int klogd_drain_reconcile(struct klogd_drain *d)
 {
-	uint64_t disk = klog_writer_next(d->w);
+	uint64_t disk = klogd_store_next(d->s);
 	uint64_t trunc = __atomic_load_n(&d->k->ctl->truncated_lsn, __ATOMIC_ACQUIRE);
 	uint64_t next = __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
 	int err;
@@ -57,7 +57,7 @@ int klogd_drain_reconcile(struct klogd_drain *d)
  */
 static int publish_durable(struct klogd_drain *d)
 {
-	uint64_t durable = klog_writer_durable(d->w);
+	uint64_t durable = klogd_store_durable(d->s);
 	uint64_t prev = __atomic_load_n(&d->k->ctl->durable_lsn, __ATOMIC_ACQUIRE);
 	int err;
 
@@ -76,13 +76,20 @@ static int publish_durable(struct klogd_drain *d)
 	return (int)(durable - prev);
 }
 
-/* Finish the commit in flight, waiting or not, and publish it: records published, or -errno. */
+/*
+ * Finish the commit in flight, waiting or not, and publish what is durable
+ * (a stream confirms records one by one, so some may be while others are
+ * not): records published, or -errno.  A wait that ended with records
+ * still pending marks the drain stalled, so it returns to its caller.
+ */
 static int reap(struct klogd_drain *d, bool wait)
 {
-	int err = klog_writer_commit_wait(d->w, wait);
+	int err = klogd_store_commit_wait(d->s, wait);
 
-	if (err)
-		return err == -EAGAIN ? 0 : err;
+	if (err == -EAGAIN)
+		d->stalled = wait;
+	else if (err)
+		return err;
 	return publish_durable(d);
 }
 
@@ -106,7 +113,7 @@ static int fetch(struct klogd_drain *d, uint64_t lsn, uint64_t left)
  */
 static int stage(struct klogd_drain *d, bool *caught_up, int *done)
 {
-	uint64_t lsn = klog_writer_next(d->w), first = lsn;
+	uint64_t lsn = klogd_store_next(d->s), first = lsn;
 	uint64_t end = __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
 	int err;
 
@@ -128,14 +135,14 @@ static int stage(struct klogd_drain *d, bool *caught_up, int *done)
 				return n;
 			*done += n;
 		}
-		if (!(p = klog_writer_reserve(d->w, KLOG_MAX_RECORD, &err)))
-			return err;
+		if (!(p = klogd_store_reserve(d->s, KLOG_MAX_RECORD, &err)))
+			return err == -EAGAIN ? 0 : err; /* the store is full: wait for it */
 		n = klog_kern_read(d->k, lsn, &rec, p, KLOG_MAX_RECORD);
 		if (n == -EAGAIN)
 			break; /* reserved, still being written: the rest waits */
 		if (n < 0)
 			return n;
-		if ((err = klog_writer_append(d->w, lsn, rec.txid, (uint32_t)n)))
+		if ((err = klogd_store_append(d->s, lsn, rec.txid, (uint32_t)n)))
 			return err;
 		queue_notice(d, lsn, &rec);
 		d->bytes += n;
@@ -171,18 +178,19 @@ int klogd_drain_once(struct klogd_drain *d)
 		d->err = 0;
 		return n;
 	}
+	d->stalled = false;
 	do {
 		if ((n = stage(d, &caught_up, &done)))
 			return failed(d, done, n);
 		/* Waits for the commit before, then starts this batch's. */
-		if ((n = klog_writer_commit_start(d->w)) || (n = publish_durable(d)) < 0)
+		if ((n = klogd_store_commit_start(d->s)) || (n = publish_durable(d)) < 0)
 			return failed(d, done, n);
 		done += n;
-		if (klog_writer_durable(d->w) < klog_writer_next(d->w) && !d->commit_end)
-			d->commit_end = klog_writer_next(d->w);
+		if (klogd_store_durable(d->s) < klogd_store_next(d->s) && !d->commit_end)
+			d->commit_end = klogd_store_next(d->s);
 		if ((n = reap(d, caught_up)) < 0)
 			return failed(d, done, n);
 		done += n;
-	} while (!done && klog_writer_durable(d->w) < klog_writer_next(d->w));
+	} while (!done && !d->stalled && klogd_store_durable(d->s) < klogd_store_next(d->s));
 	return done;
 }

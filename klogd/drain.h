@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * drain.h - move committed records from the kernel log to disk in LSN order:
- * stage a batch (while the one before is written), make it durable with one
- * datasync, then truncate the kernel log and publish the durable LSN.
+ * stage a batch (while the one before is written), make it durable (one
+ * datasync, or the stream's acknowledgements), then truncate the kernel log
+ * and publish the durable LSN.
  */
 #ifndef KLOGD_DRAIN_H
 #define KLOGD_DRAIN_H
@@ -12,11 +13,11 @@
 #include "kern.h"
 #include "notify.h"
 #include "prefetch.h"
-#include "writer.h"
+#include "store.h"
 
 struct klogd_drain {
 	struct klog_kern *k;
-	struct klog_writer *w;
+	struct klogd_store *s;       /* a log directory's writer, or a stream */
 	struct klogd_notify *notify; /* DURABLE notices; NULL: none are sent */
 	struct klogd_prefetch *prefetch; /* fetches entries ahead; NULL: this thread does */
 	uint32_t batch;      /* most records per datasync */
@@ -25,6 +26,7 @@ struct klogd_drain {
 	uint64_t commits;    /* batches made durable */
 	uint64_t commit_end; /* LSN after the batch in flight (0: none), for commits */
 	int err;             /* found after records were published: for the next call */
+	bool stalled;        /* the store waited and still has records pending */
 };
 
 /*

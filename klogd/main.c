@@ -25,15 +25,15 @@
 #include "drain.h"
 #include "format.h"
 #include "loader.h"
+#include "jstream.h"
+#include "open.h"
 #include "parse.h"
 #include "log.h"
-#include "writer.h"
 
 struct config {
 	struct klogd_loader_opts load;
-	const char *dir;
-	const char *backend;
-	uint64_t seg_size;
+	struct klogd_store_cfg store;
+	char stream[80];  /* the default --stream: klog-NAME */
 	uint32_t batch;
 	uint64_t client_ttl_s;
 	bool verbose;
@@ -43,9 +43,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: klogd --iface IF --dir DIR [options]\n"
-		"Append klog records in the kernel (XDP or TC) and drain them to DIR.\n\n"
+		"       klogd --iface IF --backend jetstream --nats URL[,URL...] [options]\n"
+		"Append klog records in the kernel (XDP or TC) and drain them to DIR, or to\n"
+		"a NATS JetStream stream that replicates them.\n\n"
 		"  -i, --iface IF          interface to attach to (required)\n"
-		"  -d, --dir DIR           log directory (required; created if missing)\n"
+		"  -d, --dir DIR           log directory (required but with jetstream;\n"
+		"                          created if missing)\n"
 		"  -m, --mode MODE         xdp (native, default), xdpgeneric or tc (ingress)\n"
 		"  -p, --port N            UDP port of the protocol (default %d)\n"
 		"  -n, --name NAME         instance name: pins under /sys/fs/bpf/klog/NAME\n"
@@ -58,8 +61,14 @@ static void usage(FILE *f)
 		"  -c, --clients N         clients whose retransmissions are recognised\n"
 		"                          (default 4096; 1..%u)\n"
 		"      --client-ttl S      forget a client silent for S seconds (default 600)\n"
-		"  -B, --backend NAME      uring (default; psync if io_uring is unavailable)\n"
-		"                          or psync\n"
+		"  -B, --backend NAME      uring (default; psync if io_uring is unavailable),\n"
+		"                          psync, or jetstream (a replicated stream)\n"
+		"      --nats URLS         jetstream: the NATS servers, comma-separated\n"
+		"                          (nats://HOST:PORT; any one is enough to start)\n"
+		"      --stream NAME       jetstream: the stream (default klog-NAME); created\n"
+		"                          if missing, else it must have klogd's settings\n"
+		"      --replicas N        jetstream: 1, 3 (default) or 5 copies; a record is\n"
+		"                          durable once a majority of them stored it\n"
 		"  -s, --segment-size N    bytes per segment file (default 64 MiB; k, M, G;\n"
 		"                          1M..1024G)\n"
 		"      --batch N           most records per datasync (default 4096)\n"
@@ -71,7 +80,10 @@ static void usage(FILE *f)
 		"--mode is detached, one in the same mode replaced atomically.\n"
 		"SIGINT or SIGTERM detaches, drains what is committed, syncs and exits,\n"
 		"keeping the maps pinned: the dedup state and the log's identity survive.\n"
-		"To remove a log: stop klogd, then rm -r /sys/fs/bpf/klog/NAME and DIR.\n",
+		"To remove a log: stop klogd, then rm -r /sys/fs/bpf/klog/NAME and DIR.\n"
+		"With jetstream, klogd waits (with a backoff) for NATS at start and keeps\n"
+		"records in the kernel while the stream cannot take them (clients get FULL\n"
+		"once the window fills). It never deletes or re-creates a stream.\n",
 		KLOG_DEFAULT_PORT, KLOG_MAX_WINDOW, KLOG_BLOCK_SIZE, KLOG_MIN_POOL_BLOCKS,
 		KLOG_MAX_POOL_BLOCKS, KLOG_MAX_RECORD, KLOG_MAX_CLIENTS);
 }
@@ -98,6 +110,8 @@ static int parse_range(const char *opt, const char *arg, bool suffix, uint64_t l
 	return 0;
 }
 
+static int check_args(int argc, struct config *c);
+
 static int parse_args(int argc, char **argv, struct config *c)
 {
 	static const struct option opts[] = {
@@ -114,6 +128,9 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "segment-size", required_argument, NULL, 's' },
 		{ "batch", required_argument, NULL, 'T' },
 		{ "client-ttl", required_argument, NULL, 'L' },
+		{ "nats", required_argument, NULL, 'N' },
+		{ "stream", required_argument, NULL, 'S' },
+		{ "replicas", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -128,15 +145,17 @@ static int parse_args(int argc, char **argv, struct config *c)
 
 	*c = (struct config){
 		.load = { .name = "default", .mode = KLOGD_MODE_XDP, .kern = KLOG_KERN_OPTS_DEFAULT },
-		.backend = "uring", .seg_size = KLOG_DEFAULT_SEG_SIZE, .batch = 4096,
-		.client_ttl_s = 600,
+		.store = { .backend = "uring", .seg_size = KLOG_DEFAULT_SEG_SIZE, .replicas = 3 },
+		.batch = 4096, .client_ttl_s = 600,
 	};
 	while ((o = getopt_long(argc, argv, "i:d:m:p:n:w:b:P:c:B:s:vh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'i': c->load.iface = optarg; break;
-		case 'd': c->dir = optarg; break;
+		case 'd': c->store.dir = optarg; break;
+		case 'N': c->store.nats = optarg; break;
+		case 'S': c->store.stream = optarg; break;
 		case 'n': c->load.name = optarg; break;
-		case 'B': c->backend = optarg; break;
+		case 'B': c->store.backend = optarg; break;
 		case 'v': c->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'm':
@@ -183,7 +202,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 			if (parse_range("segment-size", optarg, true, SEG_SIZE_MIN, SEG_SIZE_MAX,
 					"bytes preallocated per segment file", &v))
 				return -EINVAL;
-			c->seg_size = v;
+			c->store.seg_size = v;
 			break;
 		case 'T':
 			if (klog_parse_u64(optarg, &v, false) || !v || v > (1u << 20))
@@ -195,6 +214,14 @@ static int parse_args(int argc, char **argv, struct config *c)
 				goto bad;
 			c->client_ttl_s = v;
 			break;
+		case 'R':
+			if (strcmp(optarg, "1") && strcmp(optarg, "3") && strcmp(optarg, "5")) {
+				fprintf(stderr, "klogd: --replicas %s: 1, 3 or 5 (a quorum of an "
+					"odd number of servers)\n", optarg);
+				return -EINVAL;
+			}
+			c->store.replicas = atoi(optarg);
+			break;
 		default:
 			usage(stderr);
 			return -EINVAL;
@@ -202,21 +229,48 @@ static int parse_args(int argc, char **argv, struct config *c)
 		continue;
 bad:
 		fprintf(stderr, "klogd: invalid value for --%s: '%s'\n",
-			opts[strchr("idmpnwbPcBsTL", o) - "idmpnwbPcBsTL"].name, optarg);
+			opts[strchr("idmpnwbPcBsTLNSR", o) - "idmpnwbPcBsTLNSR"].name, optarg);
 		return -EINVAL;
 	}
-	if (optind < argc || !c->load.iface || !c->dir) {
+	return check_args(argc, c);
+}
+/* What no single option can tell: the options needed, and the ones that go together. */
+static int check_args(int argc, struct config *c)
+{
+	struct klogd_store_cfg *st = &c->store;
+	bool dir = klogd_backend_is_dir(st->backend);
+	char err[160];
+
+	if (!klogd_backend_known(st->backend)) {
+		fprintf(stderr, "klogd: unknown backend '%s' (uring, psync, jetstream)\n",
+			st->backend);
+		return -EINVAL;
+	}
+	if (optind < argc || !c->load.iface || (dir && !st->dir) || (!dir && !st->nats)) {
 		fprintf(stderr, "klogd: %s\n", optind < argc ? "unexpected argument"
-							     : "--iface and --dir are required");
+			: !c->load.iface ? "--iface is required"
+			: dir ? "--dir is required" : "--backend jetstream needs --nats");
 		usage(stderr);
+		return -EINVAL;
+	}
+	if (!dir && st->dir) {
+		fprintf(stderr, "klogd: --dir and --backend jetstream: the stream is the log\n");
+		return -EINVAL;
+	}
+	if (dir && (st->nats || st->stream)) {
+		fprintf(stderr, "klogd: --nats and --stream go with --backend jetstream\n");
 		return -EINVAL;
 	}
 	if (strchr(c->load.name, '/') || !*c->load.name || strlen(c->load.name) > 64) {
 		fprintf(stderr, "klogd: --name must be 1..64 characters without '/'\n");
 		return -EINVAL;
 	}
-	if (!klog_backend_find(c->backend)) {
-		fprintf(stderr, "klogd: unknown backend '%s' (uring, psync)\n", c->backend);
+	if (!dir && !st->stream) {
+		snprintf(c->stream, sizeof(c->stream), "klog-%s", c->load.name);
+		st->stream = c->stream;
+	}
+	if (!dir && klog_js_check_name(st->stream, err, sizeof(err))) {
+		fprintf(stderr, "klogd: --stream: %s\n", err);
 		return -EINVAL;
 	}
 	return 0;
@@ -251,29 +305,14 @@ static int take_locks(const struct config *c)
 	snprintf(path, sizeof(path), "/run/klog/%s.lock", c->load.name);
 	if ((err = lock_file(path, "this --name")) < 0)
 		return err;
-	if (mkdir(c->dir, 0755) && errno != EEXIST) {
-		klogd_log("cannot create %s: %s", c->dir, strerror(errno));
+	if (!c->store.dir)
+		return 0; /* a stream takes one writer: each publish expects the one before */
+	if (mkdir(c->store.dir, 0755) && errno != EEXIST) {
+		klogd_log("cannot create %s: %s", c->store.dir, strerror(errno));
 		return -errno;
 	}
-	snprintf(path, sizeof(path), "%s/klogd.lock", c->dir);
+	snprintf(path, sizeof(path), "%s/klogd.lock", c->store.dir);
 	return (err = lock_file(path, "this --dir")) < 0 ? err : 0;
-}
-
-static int open_backend(const struct config *c, struct klog_backend **b)
-{
-	struct klog_backend_opts bo = { .queue_depth = 64, .buf_size = 4u << 20 };
-	const struct klog_backend_ops *ops = klog_backend_find(c->backend);
-	int err = ops->open(b, &bo);
-
-	if (err && ops == &klog_backend_uring) {
-		klogd_log("io_uring is unavailable (%s): using the psync backend",
-			  strerror(-err));
-		ops = &klog_backend_psync;
-		err = ops->open(b, &bo);
-	}
-	if (err)
-		klogd_log("cannot set up the %s backend: %s", ops->name, strerror(-err));
-	return err;
 }
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -339,7 +378,9 @@ static int sleep_until_work(struct klogd_drain *d, int sfd, struct ring_buffer *
 
 	__atomic_store_n(&ctl->drain_sleeping, 1, __ATOMIC_SEQ_CST);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&ctl->next_lsn, __ATOMIC_SEQ_CST) == klog_writer_next(d->w))
+	/* A store still waiting for records to be durable is looked at again at once. */
+	if (__atomic_load_n(&ctl->next_lsn, __ATOMIC_SEQ_CST) == klogd_store_next(d->s) &&
+	    klogd_store_durable(d->s) == klogd_store_next(d->s))
 		sig = wait_signal(sfd, ring_buffer__epoll_fd(wake), 1000);
 	__atomic_store_n(&ctl->drain_sleeping, 0, __ATOMIC_SEQ_CST);
 	ring_buffer__consume(wake);
@@ -349,10 +390,10 @@ static int sleep_until_work(struct klogd_drain *d, int sfd, struct ring_buffer *
 static void fatal_io(struct klogd_drain *d, int err)
 {
 	uint64_t next = __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
-	uint64_t durable = klog_writer_durable(d->w);
+	uint64_t durable = klogd_store_durable(d->s);
 
-	if (err == -ESTALE && *klog_writer_error(d->w))
-		klogd_log("fatal: %s", klog_writer_error(d->w));
+	if (*klogd_store_error(d->s))
+		klogd_log("fatal: %s", klogd_store_error(d->s));
 	klogd_log("fatal: writing the log failed: %s; durable LSN stays below %llu; the "
 		  "%llu records from there stay in the kernel log for the next klogd",
 		  strerror(-err), (unsigned long long)durable,
@@ -360,28 +401,16 @@ static void fatal_io(struct klogd_drain *d, int err)
 }
 
 /*
- * A pinned kernel log names the log the directory must be, and what it
- * already acknowledged as durable: the directory must hold all of that, and
- * may be empty only if the log never made anything durable.
+ * Drain until every reserved LSN is durable (the programs are detached), for
+ * at most 10 s: a program that reserved an LSN publishes it within
+ * microseconds, but a stream may be unreachable; what is left stays pinned.
  */
-static void pair_with_kernel(struct klog_writer_opts *wo, const struct klog_ctl *ctl)
-{
-	uint64_t trunc = __atomic_load_n(&ctl->truncated_lsn, __ATOMIC_ACQUIRE);
-	uint64_t durable = __atomic_load_n(&ctl->durable_lsn, __ATOMIC_ACQUIRE);
-
-	wo->first_lsn = trunc;
-	wo->log_id = ctl->log_id;
-	wo->acked_lsn = durable > trunc ? durable : trunc;
-	wo->refuse_empty = wo->acked_lsn > KLOG_FIRST_LSN;
-}
-
-/* Drain until every reserved LSN is on disk (the programs are detached). */
 static int drain_rest(struct klogd_drain *d)
 {
 	uint64_t end = __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE);
+	uint64_t until = now_ns() + 10000000000ull;
 
-	/* A program that reserved an LSN publishes it within microseconds. */
-	for (int tries = 0; klog_writer_durable(d->w) < end && tries < 5000; tries++) {
+	while (klogd_store_durable(d->s) < end && now_ns() < until) {
 		int n = klogd_drain_once(d);
 
 		if (n < 0)
@@ -389,47 +418,45 @@ static int drain_rest(struct klogd_drain *d)
 		if (!n)
 			usleep(1000);
 	}
-	return klog_writer_durable(d->w) < end ? -ETIMEDOUT : 0;
+	return klogd_store_durable(d->s) < end ? -ETIMEDOUT : 0;
+}
+
+/* Where the log goes, for messages: the directory, or the stream. */
+static const char *place(const struct config *c, char *buf, size_t n)
+{
+	if (c->store.dir)
+		return c->store.dir;
+	snprintf(buf, n, "stream %s", c->store.stream);
+	return buf;
 }
 
 static int run(const struct config *c, int sfd)
 {
-	struct klog_writer_opts wo = { .dir = c->dir, .seg_size = c->seg_size,
-				       .max_record = KLOG_MAX_RECORD, .first_lsn = KLOG_FIRST_LSN };
-	struct klog_writer_recovery rec;
+	struct klogd_store_info info;
+	struct klogd_store *s = NULL;
 	struct klog_backend *b = NULL;
-	struct klog_writer *w = NULL;
 	struct klogd_loader l;
 	struct klogd_notify *notify = NULL;
 	struct ring_buffer *wake = NULL;
 	struct klogd_prefetch *prefetch = NULL;
 	struct klogd_drain d;
 	const char *why = "";
+	char buf[96];
+	const char *where = place(c, buf, sizeof(buf));
 	uint64_t next_sweep = 0;
+	bool keep = false; /* the kernel log holds what the store lacks: keep it pinned */
 	int err, sig = 0;
 
 	if ((err = klogd_load(&l, &c->load, &why))) {
 		klogd_log("%s: %s", why, strerror(-err));
 		goto out;
 	}
-	if (l.adopted)
-		pair_with_kernel(&wo, l.k.ctl);
-	if ((err = open_backend(c, &b)))
-		goto out;
-	if ((err = klog_writer_open(&w, &wo, b, &rec))) {
-		if (rec.fault.msg[0])
-			klogd_log("%s", rec.fault.msg); /* it names the directory */
-		else
-			klogd_log("opening the log in %s: %s", c->dir, strerror(-err));
-		goto out;
-	}
-	if (rec.created)
-		klogd_log("%s was empty: new log %016llx from LSN %llu", c->dir,
-			  (unsigned long long)rec.log_id, (unsigned long long)rec.next_lsn);
-	if (rec.cut_bytes)
-		klogd_log("cut a torn tail of %llu bytes after LSN %llu",
-			  (unsigned long long)rec.cut_bytes, (unsigned long long)rec.next_lsn - 1);
-	if (!l.adopted && (err = klog_kern_init(&l.k, rec.next_lsn, rec.log_id)))
+	if ((err = klogd_store_open(&c->store, l.adopted ? l.k.ctl : NULL, sfd, &s, &info, &b)))
+		goto out; /* logged */
+	if (info.created)
+		klogd_log("%s was empty: new log %016llx from LSN %llu", where,
+			  (unsigned long long)info.log_id, (unsigned long long)info.next_lsn);
+	if (!l.adopted && (err = klog_kern_init(&l.k, info.next_lsn, info.log_id)))
 		goto out;
 	if ((err = klogd_notify_open(&notify, l.kern.port, c->batch)))
 		goto out; /* logged, with the port and address family */
@@ -443,25 +470,28 @@ static int run(const struct config *c, int sfd)
 		klogd_log("cannot start the prefetch thread: %s", strerror(-err));
 		goto out;
 	}
-	d = (struct klogd_drain){ .k = &l.k, .w = w, .notify = notify, .prefetch = prefetch,
+	d = (struct klogd_drain){ .k = &l.k, .s = s, .notify = notify, .prefetch = prefetch,
 				  .batch = c->batch };
 	if ((err = klogd_drain_reconcile(&d))) {
 		klogd_log("the log in %s ends at LSN %llu but the kernel log holds LSNs %llu..%llu: "
-			  "wrong --dir for --name %s?", c->dir,
-			  (unsigned long long)klog_writer_next(w),
+			  "wrong --%s for --name %s?", where,
+			  (unsigned long long)klogd_store_next(s),
 			  (unsigned long long)l.k.ctl->truncated_lsn,
-			  (unsigned long long)l.k.ctl->next_lsn, c->load.name);
+			  (unsigned long long)l.k.ctl->next_lsn, c->store.dir ? "dir" : "stream",
+			  c->load.name);
 		goto out;
 	}
 	if ((err = klogd_attach(&l, &why))) {
 		klogd_log("%s on %s: %s", why, c->load.iface, strerror(-err));
 		goto out;
 	}
+	keep = true;
 	klogd_log("ready: %s on %s port %u, %s pool of %llu blocks, window %u, %s backend%s, "
 		  "%s from LSN %llu%s%s", klogd_mode_name(l.mode), c->load.iface, l.kern.port,
 		  l.kern.pool == KERBY_POOL_RING ? "ring" : "hash",
-		  (unsigned long long)l.kern.pool_blocks, l.kern.window, b->ops->name,
-		  rec.direct ? " (O_DIRECT)" : "", c->dir, (unsigned long long)klog_writer_next(w),
+		  (unsigned long long)l.kern.pool_blocks, l.kern.window,
+		  b ? b->ops->name : s->ops->name, info.direct ? " (O_DIRECT)" : "", where,
+		  (unsigned long long)klogd_store_next(s),
 		  l.adopted ? ", adopted the pinned log" : "",
 		  l.swapped ? ", replaced the attached program" : "");
 
@@ -471,7 +501,7 @@ static int run(const struct config *c, int sfd)
 		if (n < 0) {
 			fatal_io(&d, n);
 			err = n;
-			goto out_keep;
+			goto out;
 		}
 		/* Busy: straight on (a signal is only looked at); idle: sleep until woken. */
 		if (n > 0) {
@@ -481,45 +511,35 @@ static int run(const struct config *c, int sfd)
 		expire_clients(&l.k, c->client_ttl_s, &next_sweep);
 		sig = sleep_until_work(&d, sfd, wake);
 	}
-	klogd_log("%s: detaching, draining, syncing", strsignal(sig));
+	klogd_log("%s: detaching, draining, %s", strsignal(sig),
+		  b ? "syncing" : "waiting for the stream's acknowledgements");
 	klogd_detach(&l);
 	if ((err = drain_rest(&d))) {
 		if (err == -ETIMEDOUT)
-			klogd_log("LSN %llu was reserved but never committed; stopping with it in "
-				  "the kernel log", (unsigned long long)klog_writer_next(w));
+			klogd_log("LSNs from %llu are not durable yet; stopping with them in the "
+				  "kernel log for the next klogd",
+				  (unsigned long long)klogd_store_durable(s));
 		else
 			fatal_io(&d, err);
-		goto out_keep;
+		goto out;
 	}
 	klogd_log("stopped: %llu records, %llu bytes drained in %llu commits; durable up to "
 		  "LSN %llu", (unsigned long long)d.records, (unsigned long long)d.bytes,
-		  (unsigned long long)d.commits, (unsigned long long)klog_writer_durable(w) - 1);
-	klogd_prefetch_stop(prefetch);
-	ring_buffer__free(wake);
-	klogd_notify_close(notify);
-	klog_writer_close(w);
-	b->ops->close(b);
-	/* The maps stay pinned: the dedup state must survive a restart (doc/klogd.md). */
-	klogd_unload(&l, false);
-	return 0;
-out_keep:
-	/* Records not on disk stay pinned in the kernel for the next klogd. */
-	klogd_prefetch_stop(prefetch);
-	ring_buffer__free(wake);
-	klogd_notify_close(notify);
-	klog_writer_close(w);
-	b->ops->close(b);
-	klogd_unload(&l, false);
-	return err;
+		  (unsigned long long)d.commits, (unsigned long long)klogd_store_durable(s) - 1);
 out:
 	klogd_prefetch_stop(prefetch);
 	ring_buffer__free(wake);
 	klogd_notify_close(notify);
-	klog_writer_close(w);
+	klogd_store_close(s);
 	if (b)
 		b->ops->close(b);
+	/*
+	 * The maps stay pinned once attached (the dedup state and the records
+	 * not yet durable must survive a restart: doc/klogd.md); a log made by
+	 * this klogd and never used is removed.
+	 */
 	if (l.skel)
-		klogd_unload(&l, !l.adopted);
+		klogd_unload(&l, !keep && !l.adopted);
 	return err;
 }
 

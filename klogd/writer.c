@@ -308,6 +308,8 @@ int writer_zero_tail(struct klog_writer *w, uint64_t end, uint64_t len)
 	return klog_backend_write(w->b, SLOT_SEG, buf_off(w), pad_staged(w), (off_t)w->base, true);
 }
 
+static const struct klogd_store_ops writer_store_ops;
+
 int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
 		     struct klog_backend *b, struct klog_writer_recovery *rec)
 {
@@ -318,7 +320,8 @@ int klog_writer_open(struct klog_writer **out, const struct klog_writer_opts *o,
 	if (!w)
 		return -ENOMEM;
 	memset(rec, 0, sizeof(*rec));
-	*w = (struct klog_writer){ .b = b, .buf = b->buf, .region = b->buf_size, .dirfd = -1,
+	*w = (struct klog_writer){ .store = { &writer_store_ops }, .b = b, .buf = b->buf,
+				   .region = b->buf_size, .dirfd = -1,
 				   .seg_fd = -1, .idx_fd = -1, .direct = true,
 				   .new_seg_size = o->seg_size, .max_record = o->max_record,
 				   .o = o, .rec = rec };
@@ -417,4 +420,59 @@ uint64_t klog_writer_durable(const struct klog_writer *w)
 uint64_t klog_writer_next(const struct klog_writer *w)
 {
 	return w->next;
+}
+
+/* The store ops (store.h): the writer's own functions, through the embedded store. */
+#define W(s) ((struct klog_writer *)(s))
+#define CW(s) ((const struct klog_writer *)(s))
+
+static void *store_reserve(struct klogd_store *s, uint32_t max_len, int *err)
+{
+	return klog_writer_reserve(W(s), max_len, err);
+}
+
+static int store_append(struct klogd_store *s, uint64_t lsn, uint64_t txid, uint32_t len)
+{
+	return klog_writer_append(W(s), lsn, txid, len);
+}
+
+static int store_commit_start(struct klogd_store *s)
+{
+	return klog_writer_commit_start(W(s));
+}
+
+static int store_commit_wait(struct klogd_store *s, bool wait)
+{
+	return klog_writer_commit_wait(W(s), wait);
+}
+
+static uint64_t store_durable(const struct klogd_store *s)
+{
+	return klog_writer_durable(CW(s));
+}
+
+static uint64_t store_next(const struct klogd_store *s)
+{
+	return klog_writer_next(CW(s));
+}
+
+static const char *store_error(const struct klogd_store *s)
+{
+	return klog_writer_error(CW(s));
+}
+
+static void store_close(struct klogd_store *s)
+{
+	klog_writer_close(W(s));
+}
+
+static const struct klogd_store_ops writer_store_ops = {
+	.name = "dir", .reserve = store_reserve, .append = store_append,
+	.commit_start = store_commit_start, .commit_wait = store_commit_wait,
+	.durable = store_durable, .next = store_next, .error = store_error, .close = store_close,
+};
+
+struct klogd_store *klog_writer_store(struct klog_writer *w)
+{
+	return &w->store;
 }

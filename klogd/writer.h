@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "store.h"
 
 #define KLOG_WRITER_FILE_MAX 40
 
@@ -115,5 +116,11 @@ const char *klog_writer_error(const struct klog_writer *w);
 uint64_t klog_writer_durable(const struct klog_writer *w);
 /* The LSN the next append must carry. */
 uint64_t klog_writer_next(const struct klog_writer *w);
+
+/*
+ * The writer as the drain's store (store.h); closing the store closes the
+ * writer, not its backend.
+ */
+struct klogd_store *klog_writer_store(struct klog_writer *w);
 
 #endif

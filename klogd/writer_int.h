@@ -27,6 +27,7 @@ struct started {
 };
 
 struct klog_writer {
+	struct klogd_store store; /* first: the drain's view of it (store.h) */
 	struct klog_backend *b;
 	uint8_t *buf;         /* the region records are staged in */
 	size_t region;        /* bytes per region: the whole buffer, or half of it */

@@ -16,7 +16,8 @@
 # SRV and CLI, the veth pair VS (in SRV, address SRV_IP/24) and VC (in CLI,
 # CLI_IP/24), both up, MTU bytes when given (empty: the default), QUEUES rx
 # and tx queues on each end when given (default 1); XDP_PASS is the object
-# file of a pass-through program (section xdp).  Fails at the first step that
+# file of a pass-through program (section xdp).  Loopback is up in both, for
+# servers the test runs beside klogd (NATS).  Fails at the first step that
 # fails, with ip's status.
 testbed_up() {
 	local srv=$1 cli=$2 vs=$3 vc=$4 srv_ip=$5 cli_ip=$6 xdp_pass=$7 link_opt=()
@@ -28,6 +29,7 @@ testbed_up() {
 		ip -n "$srv" addr add "$srv_ip/24" dev "$vs" &&
 		ip -n "$cli" addr add "$cli_ip/24" dev "$vc" &&
 		ip -n "$srv" link set "$vs" up && ip -n "$cli" link set "$vc" up &&
+		ip -n "$srv" link set lo up && ip -n "$cli" link set lo up &&
 		# A veth receives its peer's XDP_TX frames only when it runs NAPI,
 		# which an XDP program (here one that passes everything) turns on.
 		ip -n "$cli" link set dev "$vc" xdpdrv obj "$xdp_pass" sec xdp

@@ -171,7 +171,8 @@ static void open_writer(struct env *e, const struct klog_fault_rule *rules, unsi
 	}
 	err = klog_writer_open(&e->w, &wo, e->b, &e->rec);
 	ck_assert_msg(!err, "klog_writer_open: %s", strerror(-err));
-	e->d = (struct klogd_drain){ .k = &e->f.k, .w = e->w, .batch = BATCH };
+	e->d = (struct klogd_drain){ .k = &e->f.k, .s = klog_writer_store(e->w),
+				     .batch = BATCH };
 }
 
 static void close_writer(struct env *e)

@@ -84,7 +84,8 @@ static void bed_open(struct bed *t, int i, uint32_t window, uint64_t records)
 	ck_assert_int_eq(backends[i % 2]->open(&t->b, &bo), 0);
 	ck_assert_int_eq(klog_writer_open(&t->w, &wo, t->b, &rec), 0);
 	ck_assert_int_eq(klogd_prefetch_start(&t->pf, &t->f.k), 0);
-	t->d = (struct klogd_drain){ .k = &t->f.k, .w = t->w, .prefetch = t->pf, .batch = BATCH };
+	t->d = (struct klogd_drain){ .k = &t->f.k, .s = klog_writer_store(t->w), .prefetch = t->pf,
+				     .batch = BATCH };
 }
 
 static void bed_close(struct bed *t)
