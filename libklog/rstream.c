@@ -74,8 +74,12 @@ static int state(struct klog_rstream *s, struct klog_js_state *st)
 	int err;
 
 	if (!s->c.nc && (err = klog_js_connect(&s->c, s->urls, s->stream, KLOG_RSTREAM_TIMEOUT_MS,
-					       0, why, sizeof(why))))
-		return js_fail(s, err, why);
+					       0, why, sizeof(why)))) {
+		size_t n = strlen(s->urls);
+
+		/* klog_js_connect() starts with the URLs, which js_fail() gives already. */
+		return js_fail(s, err, strncmp(why, s->urls, n) || why[n] != ':' ? why : why + n + 2);
+	}
 	if ((err = klog_js_state(&s->c, st, why, sizeof(why))))
 		return err == -EPROTO ? failf(s, err, "%s", why) : js_fail(s, err, why);
 	s->log_id = st->log_id;
