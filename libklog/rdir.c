@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,19 +58,8 @@ struct klog_rdir {
 	char *msg;             /* the reader's: the last error's detail */
 };
 
-/* Set the detail of err, and return it. */
-static int failf(struct klog_rdir *r, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int failf(struct klog_rdir *r, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->msg, KLOG_READER_MSG, fmt, ap);
-	va_end(ap);
-	return err;
-}
+/* Set the detail of err in the reader's message, and return err. */
+#define failf(r, err, ...) klog_rsrc_fail((r)->msg, err, __VA_ARGS__)
 
 /* LSNs s holds, for messages: "LSNs 51..100", "LSNs from 101" for the last segment. */
 static void span_of(const struct klog_rdir *r, size_t i, char *out, size_t n)

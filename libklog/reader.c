@@ -4,6 +4,8 @@
  * reader's source (rsrc.h): a log directory or a JetStream stream.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,16 @@ struct klog_reader {
 	void *src;
 	char msg[KLOG_READER_MSG]; /* the last error's detail */
 };
+
+int klog_rsrc_fail(char *msg, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, KLOG_READER_MSG, fmt, ap);
+	va_end(ap);
+	return err;
+}
 
 int klog_reader_start(struct klog_reader **out, const struct klog_rsrc_ops *ops,
 		      const char *where, const char *name)

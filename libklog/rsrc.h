@@ -34,6 +34,9 @@ struct klog_rsrc_ops {
 
 extern const struct klog_rsrc_ops klog_rdir_ops;
 
+/* Write the detail of err into msg (KLOG_READER_MSG bytes) and return err. */
+int klog_rsrc_fail(char *msg, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* A reader of ops's source on where and name (klog_reader_open*()). */
 int klog_reader_start(struct klog_reader **r, const struct klog_rsrc_ops *ops, const char *where,
 		      const char *name);

@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,18 +47,8 @@ int klog_rstream_errno(int err)
 	}
 }
 
-static int failf(struct klog_rstream *s, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int failf(struct klog_rstream *s, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(s->msg, KLOG_READER_MSG, fmt, ap);
-	va_end(ap);
-	return err;
-}
+/* Set the detail of err in the reader's message, and return err. */
+#define failf(s, err, ...) klog_rsrc_fail((s)->msg, err, __VA_ARGS__)
 
 /* A failure of a jstream.h call, why its words: the reader's error, its detail with the URLs. */
 static int js_fail(struct klog_rstream *s, int err, const char *why)

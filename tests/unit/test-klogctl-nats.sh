@@ -7,12 +7,8 @@
 # usage errors.  Needs nats-server in PATH.  TAP output.
 set -u
 klogctl=$1 mkstream=$2
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; failed=1; }
-check() { # check NAME COMMAND...
-	if "${@:2}"; then ok "$1"; else not_ok "$1"; fi
-}
+# shellcheck source=tests/unit/tap.sh
+. "$(dirname "$0")/tap.sh"
 work=$(mktemp -d /var/tmp/klog-test-klogctl-nats-XXXXXX)
 server=
 # shellcheck disable=SC2317 # the trap calls it
@@ -21,14 +17,6 @@ stop() {
 	rm -rf "$work"
 }
 trap stop EXIT
-run() { # run NAME ARGS...: klogctl's status in rc, its output in $work/NAME.out and .err
-	local name=$1
-	shift
-	"$klogctl" "$@" >"$work/$name.out" 2>"$work/$name.err"
-	rc=$?
-}
-# shellcheck disable=SC2317 # called through check
-has() { grep -qF -- "$2" "$work/$1"; } # has FILE TEXT
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
