@@ -65,7 +65,8 @@ KLOG_API const char *klog_status_str(unsigned int status);
 KLOG_API const char *klog_stat_name(unsigned int id);
 
 /* ------------------------------------------------------------------ */
-/* Reader: records back from a log directory by LSN (doc/format.md)     */
+/* Reader: records back by LSN from a log directory or a JetStream      */
+/* stream (doc/format.md)                                               */
 
 struct klog_reader;
 
@@ -113,8 +114,9 @@ struct klog_record {
  *              is known to be wrong with the log; try again later
  *   -EPROTO    the stream is not a klog log (its description is not
  *              "klog log <16 hex digits>")
- * klog_reader_strerror() names the stream and the sequence (and the URLs
- * where the cluster did not answer).  klog_read() is one request to the
+ * klog_reader_bounds() is -ENODATA for a stream with no message (new, or
+ * all purged).  klog_reader_strerror() names the stream and the sequence
+ * (and the URLs where the cluster did not answer).  klog_read() is one request to the
  * stream's leader for a record that is there (the first call also reads
  * the stream's description); klog_iterate() reads a range through one
  * ordered consumer, checking that the sequences come without a gap.
