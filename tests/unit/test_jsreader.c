@@ -9,7 +9,8 @@
  * -ENOENT below a purged head, -EBADMSG for a flipped byte and for another
  * salt (klog_reader_strerror() naming the stream and the sequence),
  * -ENOLINK for a deleted message and a missing stream, -EPROTO for a
- * stream that is not a klog log, -EHOSTUNREACH where no server listens;
+ * stream that is not a klog log, -EHOSTUNREACH where no server listens and
+ * once the server a reader used is gone;
  * a range of thousands of records iterated once each, in order, and
  * stopped at a corrupt one; klog_verify_nats() on clean and damaged
  * streams.
@@ -245,6 +246,28 @@ START_TEST(unreachable)
 }
 END_TEST
 
+START_TEST(server_gone)
+{
+	struct klog_reader *r;
+	struct jsserver gone;
+	struct klog_js c;
+	char err[256];
+
+	/* Read while the server is up, then after it went away: not "not durable yet". */
+	ck_assert_int_eq(jsserver_start(&gone), 0);
+	ck_assert_msg(!klog_js_connect(&c, gone.url, "gone", 5000, 0, err, sizeof(err)), "%s", err);
+	ck_assert_int_eq(jstest_create_log(&c, LOG_ID), 0);
+	ck_assert_int_eq(jstest_publish_range(&c, 1, 10, LOG_ID), 0);
+	ck_assert_int_eq(klog_reader_open_nats(&r, gone.url, "gone"), 0);
+	read_ok(r, 3, logbuild_len(3));
+	jsserver_stop(&gone);
+	read_fails(r, 4, -EHOSTUNREACH, "stream gone", gone.url, NULL);
+	ck_assert_int_eq(klog_iterate(r, 1, 10, NULL, NULL), -EHOSTUNREACH);
+	klog_reader_close(r);
+	klog_js_close(&c);
+}
+END_TEST
+
 struct walk {
 	uint64_t next, n;
 	int stop_at; /* return 1 from the callback at this LSN (0: never) */
@@ -425,6 +448,7 @@ int main(void)
 	tcase_add_test(tc, deleted);
 	tcase_add_test(tc, not_klog);
 	tcase_add_test(tc, unreachable);
+	tcase_add_test(tc, server_gone);
 	tcase_add_test(tc, iterate_range);
 	tcase_add_test(tc, iterate_stops);
 	tcase_add_test(tc, verify_clean);
