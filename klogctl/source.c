@@ -60,8 +60,8 @@ const char *ctl_src_err_str(const struct ctl_src *s, int err)
 	case -ENOENT: return "trimmed (below the first record kept)";
 	case -EAGAIN: return "not durable yet";
 	case -ENOLINK:
-		return s->dir ? "missing from the log (a segment or index is missing or unreadable)" :
-				"missing from the log (no such stream, or its message was deleted)";
+		return s->dir ? "missing from the log (a segment or index is missing or unreadable)"
+			      : "missing from the log (no such stream, or its message was deleted)";
 	case -EBADMSG: return s->dir ? "corrupt on disk" : "corrupt in the stream";
 	case -EHOSTUNREACH: return "the NATS cluster does not answer";
 	case -EPROTO: return "not a klog log";

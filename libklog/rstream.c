@@ -65,9 +65,10 @@ static int state(struct klog_rstream *s, struct klog_js_state *st)
 	if (!s->c.nc && (err = klog_js_connect(&s->c, s->urls, s->stream, KLOG_RSTREAM_TIMEOUT_MS,
 					       0, why, sizeof(why)))) {
 		size_t n = strlen(s->urls);
+		bool named = !strncmp(why, s->urls, n) && why[n] == ':';
 
 		/* klog_js_connect() starts with the URLs, which js_fail() gives already. */
-		return js_fail(s, err, strncmp(why, s->urls, n) || why[n] != ':' ? why : why + n + 2);
+		return js_fail(s, err, named ? why + n + 2 : why);
 	}
 	if ((err = klog_js_state(&s->c, st, why, sizeof(why))))
 		return err == -EPROTO ? failf(s, err, "%s", why) : js_fail(s, err, why);
@@ -126,7 +127,7 @@ static int rstream_bounds(void *src, uint64_t *first, uint64_t *last)
 	return 0;
 }
 
-/* Where lsn is for the stream in state st: -ENOENT trimmed, -EAGAIN not durable yet, -EEXIST within. */
+/* Where lsn is in the stream of state st: -ENOENT trimmed, -EAGAIN not durable, -EEXIST in it. */
 static int placed(struct klog_rstream *s, const struct klog_js_state *st, uint64_t lsn)
 {
 	if (lsn < st->first || !lsn)

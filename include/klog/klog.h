@@ -113,7 +113,8 @@ struct klog_record {
  *              answers within 5 s (refused, timed out, no quorum): nothing
  *              is known to be wrong with the log; try again later
  *   -EPROTO    the stream is not a klog log (its description is not
- *              "klog log <16 hex digits>")
+ *              "klog log <16 hex digits>"); or, iterating, the consumer
+ *              delivered a sequence below one it delivered before
  * klog_reader_bounds() is -ENODATA for a stream with no message (new, or
  * all purged).  klog_reader_strerror() names the stream and the sequence
  * (and the URLs where the cluster did not answer).  klog_read() is one request to the

@@ -30,7 +30,8 @@ static int free_port(void)
 
 	if (fd < 0)
 		return port;
-	if (!bind(fd, (struct sockaddr *)&a, sizeof(a)) && !getsockname(fd, (struct sockaddr *)&a, &n))
+	if (!bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	    !getsockname(fd, (struct sockaddr *)&a, &n))
 		port = ntohs(a.sin_port);
 	else
 		port = -errno;

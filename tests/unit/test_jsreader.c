@@ -76,7 +76,8 @@ static void read_ok(struct klog_reader *r, uint64_t lsn, uint32_t len)
 	ck_assert_uint_eq(rec.txid, lsn + 1000);
 	ck_assert_uint_eq(rec.len, len);
 	jstest_fill(want, lsn, len);
-	ck_assert_msg(!memcmp(got, want, len), "LSN %llu: payload differs", (unsigned long long)lsn);
+	ck_assert_msg(!memcmp(got, want, len), "LSN %llu: payload differs",
+		      (unsigned long long)lsn);
 	ck_assert_str_eq(klog_reader_strerror(r), "");
 }
 
