@@ -51,7 +51,8 @@ verify() {
 # bench_bg COUNT SEED ACKS [ARGS]: a durable client in the background whose
 # retries outlast a leader election or a restart.
 bench_bg() {
-	cli "$klogctl" bench --server "$srv_ip" --count "$1" --size mix --seed "$2" --durable \
+	# ip execs the client: $! is its pid, so stop_bench stops it.
+	ip netns exec "$cli" "$klogctl" bench --server "$srv_ip" --count "$1" --size mix --seed "$2" --durable \
 		--outstanding 16 --timeout 200 --retries 600 --acks "$3" "${@:4}" \
 		>"$work/bench.out" 2>"$work/bench.err" &
 	bench_pid=$!
@@ -66,6 +67,7 @@ bench_wait() {
 }
 
 klogd_up() { # klogd_up LOG STREAM [ARGS]: a jetstream klogd on the cluster
+	: >"$1"
 	start_klogd "$1" --backend jetstream --nats "$urls" --stream "$2" "${@:3}"
 }
 
