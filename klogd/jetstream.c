@@ -59,6 +59,7 @@ struct js_store {
 	uint64_t backoff_ms;
 	uint64_t nag_ns;       /* next "waiting for" line not before */
 	bool waiting;          /* a "waiting for" line was printed: say when it is over */
+	uint64_t seen;         /* durable when the drain last looked */
 	char error[512];       /* klogd_store_error */
 
 	pthread_mutex_t mu;    /* the rest is shared with on_ack */
@@ -191,17 +192,40 @@ fail:
 	return -EIO;
 }
 
-/* Say what klogd waits for: at once the first time, then every NAG_NS. */
-static void nag(struct js_store *s, const char *what)
+/* May klogd say what it waits for now?  At once the first time, then every NAG_NS. */
+static bool nag_now(struct js_store *s)
 {
 	uint64_t now = now_ns();
 
 	if (now < s->nag_ns)
-		return;
+		return false;
 	s->nag_ns = now + NAG_NS;
 	s->waiting = true;
-	klogd_log("waiting for stream %s: %s; records stay in the kernel log, retrying", s->c.stream,
-		  what);
+	return true;
+}
+
+static void nag(struct js_store *s, const char *what)
+{
+	if (nag_now(s))
+		klogd_log("waiting for stream %s: %s; records stay in the kernel log, retrying",
+			  s->c.stream, what);
+}
+
+/*
+ * The stream acknowledged records since the drain last looked: retries
+ * start from the shortest backoff again, and a wait that was told is over.
+ */
+static void progress(struct js_store *s, uint64_t durable)
+{
+	if (durable == s->seen)
+		return;
+	s->seen = durable;
+	s->backoff_ms = 0;
+	if (s->waiting)
+		klogd_log("stream %s takes records again: durable up to LSN %" PRIu64, s->c.stream,
+			  durable - 1);
+	s->waiting = false;
+	s->nag_ns = 0;
 }
 
 static int backoff(struct js_store *s)
@@ -306,13 +330,12 @@ static int resync(struct js_store *s)
 	pthread_mutex_unlock(&s->mu);
 	for (uint64_t lsn = from; lsn < next; lsn++)
 		if (publish(s, lsn))
-			return backoff(s);
-	if (s->waiting || from < next)
-		klogd_log("stream %s: %s; it holds up to LSN %" PRIu64 ", published LSNs %" PRIu64
+			break;
+	if (from < next && nag_now(s))
+		klogd_log("stream %s: %s; it holds up to LSN %" PRIu64 ": publishing LSNs %" PRIu64
 			  "..%" PRIu64 " again", s->c.stream, why, st.last, from, next - 1);
-	s->waiting = false;
-	s->nag_ns = 0;
-	s->backoff_ms = 0;
+	/* Until the stream acknowledges something, the next resync waits its turn. */
+	backoff(s);
 	return 0;
 }
 
@@ -387,20 +410,23 @@ static int js_commit_wait(struct klogd_store *store, bool wait)
 	}
 	again = s->resync;
 	err = s->fatal;
+	from = s->durable;
 	pthread_mutex_unlock(&s->mu);
 	if (err)
 		return err;
+	progress(s, from);
 	if (again && (err = resync(s)) && err != -EAGAIN)
 		return err;
 	pthread_mutex_lock(&s->mu);
 	from = s->durable;
+	again = s->resync; /* one waiting for its backoff does not cut the wait short */
 	if (wait) {
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += WAIT_MS * 1000000L;
 		until.tv_sec += until.tv_nsec / 1000000000L;
 		until.tv_nsec %= 1000000000L;
-		while (s->durable == from && s->durable < s->next && !s->resync && !s->fatal &&
-		       pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
+		while (s->durable == from && s->durable < s->next && s->resync == again &&
+		       !s->fatal && pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
 			;
 	}
 	err = s->fatal ? s->fatal : s->durable < s->next ? -EAGAIN : 0;
@@ -484,7 +510,7 @@ int klogd_js_open(struct klogd_store **out, const struct klogd_js_opts *o,
 	    (ret = js_find_stream(&s->c, o, info, err, errn)))
 		goto fail;
 	s->log_id = info->log_id;
-	s->next = s->durable = info->next_lsn;
+	s->next = s->durable = s->seen = info->next_lsn;
 	jsOptions_Init(&jo);
 	jo.Wait = 2000;
 	jo.PublishAsync.AckHandler = on_ack;
