@@ -30,26 +30,27 @@ soak() {
 	return $rc
 }
 
+# report OUT [PREFIX]: a TAP line per cycle of the soak's output, the rest as comments.
+report() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"cycle "*) ok "${2:-}$line" ;;
+		*) echo "# ${2:-}$line" ;;
+		esac
+	done <"$1"
+}
+
 soak "$work/out" "$real_dump" --cycles 5 --seconds 50
 rc=$?
-while IFS= read -r line; do
-	case $line in
-	"cycle "*) ok "$line" ;;
-	*) echo "# $line" ;;
-	esac
-done <"$work/out"
+report "$work/out"
 check "the soak ends with status 0 (status $rc)" test "$rc" -eq 0
 check "the soak's summary: 5 cycles, 0 violations" \
 	grep -Eq '^5 cycles, [1-9][0-9]* durable acks checked, 0 violations$' "$work/out"
 
 soak "$work/out-js" "$real_dump" --backend jetstream --cycles 6 --seconds 150
 rc=$?
-while IFS= read -r line; do
-	case $line in
-	"cycle "*) ok "jetstream: $line" ;;
-	*) echo "# jetstream: $line" ;;
-	esac
-done <"$work/out-js"
+report "$work/out-js" "jetstream: "
 check "jetstream: the soak ends with status 0 (status $rc)" test "$rc" -eq 0
 check "jetstream: 6 cycles, 4 klogd kills and 2 leader kills, 0 violations" \
 	sh -c "grep -Eq '^6 cycles, [1-9][0-9]* durable acks checked, 0 violations$' '$work/out-js' &&
