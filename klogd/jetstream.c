@@ -32,6 +32,7 @@
 #include "log.h"
 
 #define WAIT_MS 100           /* commit_wait(wait): longest wait for an acknowledgement */
+#define GATHER_US 200         /* and then for the rest of the records in flight */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define NAG_NS 10000000000ull /* repeat "waiting for" lines this often */
@@ -67,6 +68,7 @@ struct js_store {
 	uint64_t next;         /* the next record's LSN (written by the drain only) */
 	uint64_t durable;      /* every LSN below is stored by the stream */
 	bool resync;           /* something went wrong: ask the stream, publish again */
+	bool gather;           /* the drain waits for all in flight: wake it only then */
 	int fatal;             /* the store failed for good (error says why) */
 	char why[256];         /* what made resync be set, for the log */
 };
@@ -94,7 +96,7 @@ static void advance(struct js_store *s)
 
 	while (s->durable < s->next && slot_of(s, s->durable)->acked)
 		slot_of(s, s->durable++)->acked = false;
-	if (s->durable != from)
+	if (s->durable != from && (!s->gather || s->durable == s->next))
 		pthread_cond_broadcast(&s->cv);
 }
 
@@ -391,6 +393,15 @@ static int js_commit_start(struct klogd_store *store)
 	return 0; /* every record is published as it is appended */
 }
 
+/* The CLOCK_REALTIME time ns from now, for pthread_cond_timedwait. */
+static void deadline(struct timespec *t, long ns)
+{
+	clock_gettime(CLOCK_REALTIME, t);
+	t->tv_nsec += ns;
+	t->tv_sec += t->tv_nsec / 1000000000L;
+	t->tv_nsec %= 1000000000L;
+}
+
 static int js_commit_wait(struct klogd_store *store, bool wait)
 {
 	struct js_store *s = S(store);
@@ -421,13 +432,21 @@ static int js_commit_wait(struct klogd_store *store, bool wait)
 	from = s->durable;
 	again = s->resync; /* one waiting for its backoff does not cut the wait short */
 	if (wait) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += WAIT_MS * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
+		deadline(&until, WAIT_MS * 1000000L);
 		while (s->durable == from && s->durable < s->next && s->resync == again &&
 		       !s->fatal && pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
 			;
+		/*
+		 * The acknowledgements of a batch come together: gather them for
+		 * a moment, so one truncation and one sendmmsg of DURABLE notices
+		 * serve them all, and the drain is woken once, not per record.
+		 */
+		deadline(&until, GATHER_US * 1000L);
+		s->gather = true;
+		while (s->durable != from && s->durable < s->next && s->resync == again &&
+		       !s->fatal && pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
+			;
+		s->gather = false;
 	}
 	err = s->fatal ? s->fatal : s->durable < s->next ? -EAGAIN : 0;
 	pthread_mutex_unlock(&s->mu);

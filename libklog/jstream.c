@@ -109,6 +109,8 @@ int klog_js_connect(struct klog_js *c, const char *urls, const char *stream,
 	    (s = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
 	    (s = natsOptions_SetReconnectWait(o, 100)) != NATS_OK ||
 	    (s = natsOptions_SetNoRandomize(o, false)) != NATS_OK ||
+	    /* Else a publish or request waits up to 1 ms for the library's flusher. */
+	    (s = natsOptions_SetSendAsap(o, true)) != NATS_OK ||
 	    (reconnect_buf && (s = natsOptions_SetReconnectBufSize(o, reconnect_buf)) != NATS_OK)) {
 		klog_js_strerror(s, 0, "NATS options", err, errn);
 		ret = klog_js_errno(s, 0);
