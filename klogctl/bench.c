@@ -35,7 +35,8 @@ struct size_spec {
 };
 
 struct gen_args {
-	const char *server, *dir, *acks, *log, *size_arg;
+	const char *server, *acks, *log, *size_arg;
+	struct ctl_src src;
 	uint64_t count, seed;
 	struct size_spec size;
 	/* bench only */
@@ -104,7 +105,7 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 {
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, 's' },
-		{ "dir", required_argument, NULL, 'd' },
+		CTL_SRC_OPTIONS,
 		{ "acks", required_argument, NULL, 'a' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "seed", required_argument, NULL, 'S' },
@@ -125,7 +126,10 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 
 	*a = (struct gen_args){ .seed = 1, .size = { SIZE_MIX, 128, 1024 }, .size_arg = "mix",
 				.outstanding = 1, .retries = 10, .clients = 1 };
-	while ((o = getopt_long(argc, argv, "s:d:a:n:S:z:o:Djt:r:C:l:kh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, CTL_SRC_SHORT "s:a:n:S:z:o:Djt:r:C:l:kh", opts,
+				NULL)) != -1) {
+		if (ctl_src_opt(&a->src, o, optarg))
+			continue;
 		if (bench && o == 'k') {
 			fprintf(stderr, "klogctl bench: --keep-going is an option of verify\n");
 			return 2;
@@ -168,7 +172,6 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 		case 'j': a->json = true; break;
 		case 'k': a->keep_going = true; break;
 		case 's': a->server = optarg; break;
-		case 'd': a->dir = optarg; break;
 		case 'a': a->acks = optarg; break;
 		case 'l': a->log = optarg; break;
 		case 'n':
@@ -195,11 +198,13 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 			return 2;
 		}
 	}
-	if (optind != argc || (bench ? !a->server || !a->count : !a->dir)) {
+	if (optind != argc || (bench && (!a->server || !a->count))) {
 		fprintf(stderr, "klogctl %s: %s\n", bench ? "bench" : "verify",
-			bench ? "--server and --count are required" : "--dir is required");
+			bench ? "--server and --count are required" : "unexpected argument");
 		return 2;
 	}
+	if ((err = ctl_src_check(&a->src, bench ? "bench" : "verify", !bench)))
+		return err;
 	if (!bench && !a->count && (a->acks || a->seed != 1 || strcmp(a->size_arg, "mix"))) {
 		fprintf(stderr, "klogctl verify: --acks, --seed and --size need --count\n");
 		return 2;
@@ -377,8 +382,9 @@ static void run_flow(const struct gen_args *a, unsigned int first, unsigned int 
 		res->err = err;
 		goto out;
 	}
-	if (show && a->dir && (err = klog_reader_open(&r, a->dir)))
-		fprintf(stderr, "klogctl: %s: %s (no durable lag shown)\n", a->dir, strerror(-err));
+	if (show && ctl_src_given(&a->src) && (err = ctl_src_open(&a->src, &r)))
+		fprintf(stderr, "klogctl: %s: %s (no durable lag shown)\n", a->src.name,
+			strerror(-err));
 	if ((err = open_lines(a->acks, &b.acks)) || (err = open_lines(a->log, &b.log))) {
 		res->err = err;
 		goto out;
@@ -602,17 +608,17 @@ int cmd_verify(int argc, char **argv)
 		return err < 0 ? 0 : err ? err : ctl_fail("verify", -ENOMEM);
 	}
 	/* The log's structure first: what bench sent is checked only in a sound log. */
-	if ((err = ctl_verify_log(a.dir, a.keep_going)) || !a.count) {
+	if ((err = ctl_verify_log(&a.src, a.keep_going)) || !a.count) {
 		free(v);
 		return err;
 	}
 	v->a = &a;
 	v->seen = calloc(a.count, 1);
-	err = v->seen ? klog_reader_open(&r, a.dir) : -ENOMEM;
+	err = v->seen ? ctl_src_open(&a.src, &r) : -ENOMEM;
 	if (err) {
 		free(v->seen);
 		free(v);
-		return ctl_fail(a.dir, err);
+		return ctl_fail(a.src.name, err);
 	}
 	err = klog_reader_bounds(r, &first, &last);
 	if (!err) {
@@ -634,5 +640,5 @@ int cmd_verify(int argc, char **argv)
 	klog_reader_close(r);
 	free(v->seen);
 	free(v);
-	return err == -EILSEQ ? 1 : err ? ctl_fail(a.dir, err) : 0;
+	return err == -EILSEQ ? 1 : err ? ctl_fail(a.src.name, err) : 0;
 }

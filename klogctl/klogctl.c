@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * klogctl - append records to a klog server, and read them back from a log
- * directory by LSN.
+ * klogctl - append records to a klog server, and read them back by LSN from
+ * a log directory or the JetStream stream klogd replicates it into.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,14 +22,17 @@ void ctl_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: klogctl append --server HOST[:PORT] [--txid N] [--durable] FILE...\n"
-		"       klogctl read --dir DIR LSN\n"
-		"       klogctl dump --dir DIR [--from LSN] [--to LSN]\n"
+		"       klogctl read SOURCE LSN\n"
+		"       klogctl dump SOURCE [--from LSN] [--to LSN]\n"
 		"       klogctl bench --server HOST[:PORT] --count N [--size SPEC] [--seed N]\n"
-		"                     [--outstanding N] [--durable] [--json] [--dir DIR]\n"
+		"                     [--outstanding N] [--durable] [--json] [SOURCE]\n"
 		"                     [--acks FILE] [--timeout MS] [--retries N]\n"
 		"                     [--clients N] [--log FILE]\n"
-		"       klogctl verify --dir DIR [--keep-going]\n"
+		"       klogctl verify SOURCE [--keep-going]\n"
 		"                      [--count N [--size SPEC] [--seed N] [--acks FILE]]\n\n"
+		"SOURCE  where the log is read: --dir DIR, a log directory, or\n"
+		"        --nats URL[,URL...] --stream NAME, the NATS JetStream stream that\n"
+		"        klogd --backend jetstream replicates it into (URL: nats://HOST:PORT)\n"
 		"append  send each FILE (- for standard input) as one record, in order, and\n"
 		"        print the LSN of each, one per line, once the server has it in memory\n"
 		"        or, with --durable, once it is durable on disk; --txid gives the first\n"
@@ -44,7 +47,7 @@ void ctl_usage(FILE *f)
 		"        fixed:BYTES, uniform:MIN:MAX or mix = 75%% 128 B / 25%% 1024 B;\n"
 		"        default mix) with up to --outstanding requests in flight (1..%d,\n"
 		"        default 1), acknowledged in memory or, with --durable, on disk; a\n"
-		"        progress line on standard error (with --dir, also how far the durable\n"
+		"        progress line on standard error (with SOURCE, also how far the durable\n"
 		"        log lags); then appends/s, MB/s and the latency from submission to\n"
 		"        acknowledgement (p50, p99, p99.9, max), or with --json one JSON\n"
 		"        object on one line; --acks writes \"LSN TXID\" per acknowledged record,\n"
@@ -56,9 +59,12 @@ void ctl_usage(FILE *f)
 		"        i, i+N, ...; the figures are over all of them\n"
 		"verify  check the whole log in DIR: every segment header and the same log\n"
 		"        id in all, every record's CRC and LSN, every index entry, no gap\n"
-		"        between segments, every file readable; one line per problem (file,\n"
-		"        offset, LSN), stopping at the first unless --keep-going, then a\n"
-		"        summary line (segments, records, LSNs, log id); exit status 0 only\n"
+		"        between segments, every file readable; in a stream: its description\n"
+		"        names a log id, and every message from its first sequence to its\n"
+		"        last is that LSN's record sealed with it, none missing; one line per\n"
+		"        problem (file, offset, LSN; or stream, LSN), stopping at the first\n"
+		"        unless --keep-going, then a summary line (segments or the stream,\n"
+		"        records, LSNs, log id); exit status 0 only\n"
 		"        if the log is clean.  With --count, then also that the log holds\n"
 		"        exactly the records bench generated with the same --count, --size\n"
 		"        and --seed: LSNs contiguous, each txid once, every byte as\n"
@@ -180,11 +186,11 @@ static int cmd_append(int argc, char **argv)
 	return 0;
 }
 
-/* Parse --dir and the LSN options shared by read and dump. */
-static int dir_args(int argc, char **argv, const char **dir, uint64_t *from, uint64_t *to)
+/* Parse the source and the LSN options shared by read and dump. */
+static int src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, uint64_t *to)
 {
 	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
+		CTL_SRC_OPTIONS,
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -192,10 +198,11 @@ static int dir_args(int argc, char **argv, const char **dir, uint64_t *from, uin
 	};
 	int o;
 
-	*dir = NULL;
-	while ((o = getopt_long(argc, argv, "d:f:t:h", opts, NULL)) != -1) {
+	*src = (struct ctl_src){ 0 };
+	while ((o = getopt_long(argc, argv, CTL_SRC_SHORT "f:t:h", opts, NULL)) != -1) {
+		if (ctl_src_opt(src, o, optarg))
+			continue;
 		switch (o) {
-		case 'd': *dir = optarg; break;
 		case 'f':
 		case 't':
 			if (!from || klog_parse_u64(optarg, o == 'f' ? from : to, false)) {
@@ -207,31 +214,16 @@ static int dir_args(int argc, char **argv, const char **dir, uint64_t *from, uin
 		default: ctl_usage(stderr); return 2;
 		}
 	}
-	if (!*dir) {
-		fprintf(stderr, "klogctl: --dir is required\n");
-		return 2;
-	}
-	return 0;
-}
-
-/* What a reader's error means, in words; its detail follows. */
-static const char *read_err_str(int err)
-{
-	switch (err) {
-	case -ENOENT: return "trimmed (below the first record kept)";
-	case -EAGAIN: return "not durable yet";
-	case -ENOLINK: return "missing from the log (a segment or index is missing or unreadable)";
-	case -EBADMSG: return "corrupt on disk";
-	default: return strerror(-err);
-	}
+	return ctl_src_check(src, from ? "dump" : "read", true);
 }
 
 /* Print after lead why r could not read on; returns the exit status, 1. */
-static int read_fail(struct klog_reader *r, const char *lead, int err)
+static int read_fail(const struct ctl_src *src, struct klog_reader *r, const char *lead, int err)
 {
 	const char *detail = klog_reader_strerror(r);
 
-	fprintf(stderr, "%s: %s%s%s\n", lead, read_err_str(err), *detail ? ": " : "", detail);
+	fprintf(stderr, "%s: %s%s%s\n", lead, ctl_src_err_str(src, err), *detail ? ": " : "",
+		detail);
 	return 1;
 }
 
@@ -239,24 +231,24 @@ static int cmd_read(int argc, char **argv)
 {
 	static uint8_t buf[KLOG_MAX_RECORD];
 	struct klog_reader *r;
-	const char *dir;
+	struct ctl_src src;
 	uint64_t lsn;
 	int n, err;
 
-	if ((err = dir_args(argc, argv, &dir, NULL, NULL)))
+	if ((err = src_args(argc, argv, &src, NULL, NULL)))
 		return err;
 	if (optind + 1 != argc || klog_parse_u64(argv[optind], &lsn, false)) {
 		fprintf(stderr, "klogctl read: one LSN is required\n");
 		return 2;
 	}
-	if ((err = klog_reader_open(&r, dir)))
-		return ctl_fail(dir, err);
+	if ((err = ctl_src_open(&src, &r)))
+		return ctl_fail(src.name, err);
 	n = klog_read(r, lsn, buf, sizeof(buf), NULL);
 	if (n < 0) {
 		char lead[64];
 
 		snprintf(lead, sizeof(lead), "klogctl: LSN %" PRIu64, lsn);
-		read_fail(r, lead, n);
+		read_fail(&src, r, lead, n);
 		klog_reader_close(r);
 		return 1;
 	}
@@ -285,24 +277,24 @@ static int cmd_dump(int argc, char **argv)
 	uint64_t from = 0, to = UINT64_MAX, first, last;
 	struct klog_reader *r;
 	struct dump_ctx d;
-	const char *dir;
+	struct ctl_src src;
 	int err;
 
-	if ((err = dir_args(argc, argv, &dir, &from, &to)))
+	if ((err = src_args(argc, argv, &src, &from, &to)))
 		return err;
 	if (optind != argc) {
 		fprintf(stderr, "klogctl dump: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	if ((err = klog_reader_open(&r, dir)))
-		return ctl_fail(dir, err);
+	if ((err = ctl_src_open(&src, &r)))
+		return ctl_fail(src.name, err);
 	err = klog_reader_bounds(r, &first, &last);
 	if (err == -ENODATA) {
 		klog_reader_close(r);
 		return 0; /* nothing durable yet: nothing to print */
 	}
 	if (err) {
-		read_fail(r, "klogctl dump: the log's end", err);
+		read_fail(&src, r, "klogctl dump: the log's end", err);
 		klog_reader_close(r);
 		return 1;
 	}
@@ -314,7 +306,7 @@ static int cmd_dump(int argc, char **argv)
 		fflush(stdout);
 		snprintf(lead, sizeof(lead), "klogctl dump: stopped at LSN %" PRIu64
 			 " after %" PRIu64 " records", d.next, d.printed);
-		read_fail(r, lead, err);
+		read_fail(&src, r, lead, err);
 	}
 	klog_reader_close(r);
 	return err ? 1 : 0;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * verify.c - the structural half of `klogctl verify`: klog_verify() on a
- * log directory, one line per problem and a summary.  (What bench sent is
+ * log directory, or klog_verify_nats() on a stream, one line per problem
+ * and a summary.  (What bench sent is
  * checked in bench.c.)
  */
 #include <errno.h>
@@ -16,9 +17,9 @@
 
 static int print_problem(const struct klog_verify_problem *p, void *ctx)
 {
-	const char *dir = ctx;
+	const char *where = ctx; /* the directory, or "stream NAME" */
 
-	printf("%s%s%s", dir, p->file ? "/" : "", p->file ? p->file : "");
+	printf("%s%s%s", where, p->file ? "/" : "", p->file ? p->file : "");
 	if (p->offset != UINT64_MAX)
 		printf(" offset %" PRIu64, p->offset);
 	if (p->lsn != UINT64_MAX)
@@ -27,16 +28,25 @@ static int print_problem(const struct klog_verify_problem *p, void *ctx)
 	return 0;
 }
 
-int ctl_verify_log(const char *dir, bool keep_going)
+int ctl_verify_log(const struct ctl_src *src, bool keep_going)
 {
+	unsigned int flags = keep_going ? KLOG_VERIFY_KEEP_GOING : 0;
+	void *where = (void *)src->name;
 	struct klog_verify_summary sum;
-	int err = klog_verify(dir, keep_going ? KLOG_VERIFY_KEEP_GOING : 0, print_problem,
-			      (void *)dir, &sum);
+	int err = src->dir ? klog_verify(src->dir, flags, print_problem, where, &sum) :
+			     klog_verify_nats(src->nats, src->stream, flags, print_problem, where,
+					      &sum);
 
-	if (err && err != -EBADMSG)
-		return ctl_fail(dir, err);
-	printf("%" PRIu64 " segment%s, %" PRIu64 " record%s", sum.segments,
-	       sum.segments == 1 ? "" : "s", sum.records, sum.records == 1 ? "" : "s");
+	if (err && err != -EBADMSG) {
+		fprintf(stderr, "klogctl: %s: %s\n", src->name, ctl_src_err_str(src, err));
+		return 1;
+	}
+	/* A stream has no segments: it is named where a directory's count of them goes. */
+	if (src->dir)
+		printf("%" PRIu64 " segment%s", sum.segments, sum.segments == 1 ? "" : "s");
+	else
+		printf("%s", src->name);
+	printf(", %" PRIu64 " record%s", sum.records, sum.records == 1 ? "" : "s");
 	if (sum.records)
 		printf(", LSNs %" PRIu64 "..%" PRIu64, sum.first_lsn, sum.last_lsn);
 	printf(", log id 0x%016" PRIx64 ": ", sum.log_id);

@@ -6,23 +6,27 @@
  * until the stream acknowledges them (the kernel keeps them too: it is
  * truncated only up to what is durable).  Publishes go out as records are
  * appended, each with the header Nats-Expected-Last-Sequence: LSN - 1, so
- * the stream stores LSN n at sequence n or not at all.  Acknowledgements
- * come on the NATS library's thread; anything else (a refused publish, one
- * never acknowledged, a lost connection) makes the drain's thread resync:
- * ask the stream where it ends, take what it holds as durable, and publish
- * the rest again in order.  No LSN is stored twice or skipped, however
- * often that happens and however long after the duplicate window.
+ * the stream stores LSN n at sequence n or not at all.
+ *
+ * Everything happens on the drain's thread: the acknowledgements come to a
+ * synchronous subscription on an inbox of the store's, which commit_wait
+ * reads, many at a time; the reply subject of each publish names its LSN
+ * and the resync it belongs to.  (libnats's asynchronous JetStream publish
+ * would hand each acknowledgement through its own thread, hash table and
+ * JSON parser: several times the CPU per record of this.)  Anything that
+ * goes wrong (a refused publish, one never acknowledged, a lost
+ * connection) makes the store resync: ask the stream where it ends, take
+ * what it holds as durable, and publish the rest again in order.  No LSN is
+ * stored twice or skipped, however often that happens and however long
+ * after JetStream's duplicate window.
  */
 #define _GNU_SOURCE
-#include <endian.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <inttypes.h>
-#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "format.h"
@@ -38,11 +42,10 @@
 #define EXPECT_HDR "Nats-Expected-Last-Sequence"
 
 struct slot {
-	uint8_t *data;   /* the sealed record (format.h), klog_rec_size(max_record) bytes */
+	uint8_t *data;    /* the sealed record (format.h), klog_rec_size(max_record) bytes */
 	uint32_t size;
 	uint64_t lsn;
-	const natsMsg *msg; /* its publish in flight (an identity, never followed) */
-	uint64_t sent_ns;
+	uint64_t sent_ns; /* its last publish; 0: not published since the last resync */
 	bool acked;
 };
 
@@ -50,24 +53,23 @@ struct js_store {
 	struct klogd_store store;
 	struct klogd_js_opts o;  /* a copy: its strings must outlive the store */
 	struct klog_js c;
-	jsCtx *pub;            /* publishes, with on_ack as their handler */
+	natsSubscription *acks;  /* the acknowledgements: INBOX.<epoch>.<lsn> */
+	char inbox[64];
+	uint64_t epoch;          /* resyncs so far: a failure of an older publish is stale */
 	uint64_t log_id;
-	struct slot *ring;     /* o->inflight slots: LSN n in ring[n & mask] */
+	struct slot *ring;       /* o.inflight slots: LSN n in ring[n & mask] */
 	uint64_t mask;
-	uint64_t reserved;     /* payload bytes + 1 of the reserved record; 0: none */
-	uint64_t retry_ns;     /* resync not before */
+	uint64_t next;           /* the next record's LSN */
+	uint64_t durable;        /* every LSN below is stored by the stream */
+	uint64_t reserved;       /* payload bytes + 1 of the reserved record; 0: none */
+	bool resync;             /* something went wrong: ask the stream, publish again */
+	int fatal;               /* the store failed for good (error says why) */
+	char why[256];           /* what made resync be set, for the log */
+	uint64_t retry_ns;       /* resync not before */
 	uint64_t backoff_ms;
-	uint64_t nag_ns;       /* next "waiting for" line not before */
-	bool waiting;          /* a "waiting for" line was printed: say when it is over */
-	char error[512];       /* klogd_store_error */
-
-	pthread_mutex_t mu;    /* the rest is shared with on_ack */
-	pthread_cond_t cv;
-	uint64_t next;         /* the next record's LSN (written by the drain only) */
-	uint64_t durable;      /* every LSN below is stored by the stream */
-	bool resync;           /* something went wrong: ask the stream, publish again */
-	int fatal;             /* the store failed for good (error says why) */
-	char why[256];         /* what made resync be set, for the log */
+	uint64_t nag_ns;         /* next "waiting for" line not before */
+	bool waiting;            /* a "waiting for" line was printed: say when it is over */
+	char error[512];         /* klogd_store_error */
 };
 
 #define S(s) ((struct js_store *)(s))
@@ -86,18 +88,7 @@ static struct slot *slot_of(struct js_store *s, uint64_t lsn)
 	return &s->ring[lsn & s->mask];
 }
 
-/* Under mu: the acknowledged slots from durable on are durable now. */
-static void advance(struct js_store *s)
-{
-	uint64_t from = s->durable;
-
-	while (s->durable < s->next && slot_of(s, s->durable)->acked)
-		slot_of(s, s->durable++)->acked = false;
-	if (s->durable != from)
-		pthread_cond_broadcast(&s->cv);
-}
-
-/* Under mu: something went wrong with a publish; the drain resyncs. */
+/* Something went wrong with a publish: resync (the first reason is the one told). */
 static void need_resync(struct js_store *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -111,97 +102,146 @@ static void need_resync(struct js_store *s, const char *fmt, ...)
 		va_end(ap);
 	}
 	s->resync = true;
-	pthread_cond_broadcast(&s->cv);
-}
-
-/* The LSN a published record carries (its header, format.h). */
-static uint64_t lsn_of(const natsMsg *msg)
-{
-	const char *d = natsMsg_GetData((natsMsg *)msg);
-	uint64_t lsn;
-
-	if (natsMsg_GetDataLength((natsMsg *)msg) < (int)sizeof(struct klog_rec_hdr))
-		return 0;
-	memcpy(&lsn, d + offsetof(struct klog_rec_hdr, lsn), sizeof(lsn));
-	return le64toh(lsn);
-}
-
-/*
- * The NATS library's thread: a publish was acknowledged, or failed.  A
- * success is the truth whenever it comes; a failure counts only for the
- * publish still in flight for that LSN (an older one's is stale).
- */
-static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
-{
-	struct js_store *s = closure;
-	uint64_t lsn = lsn_of(msg);
-	struct slot *e;
-
-	pthread_mutex_lock(&s->mu);
-	e = slot_of(s, lsn);
-	if (lsn < s->durable || lsn >= s->next || e->lsn != lsn) {
-		/* Already durable (a resync found it), or not ours. */
-	} else if (pa && pa->Sequence != lsn) {
-		s->fatal = -EPROTO;
-		snprintf(s->error, sizeof(s->error), "stream %s stored LSN %" PRIu64 " at sequence "
-			 "%" PRIu64 ": something else publishes to %s", s->c.stream, lsn,
-			 pa->Sequence, s->c.subject);
-		pthread_cond_broadcast(&s->cv);
-	} else if (pa) {
-		e->acked = true;
-		advance(s);
-	} else if (pae && e->msg == msg) {
-		need_resync(s, "publishing LSN %" PRIu64 ": %s (JetStream error %d)", lsn,
-			    pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err),
-			    (int)pae->ErrCode);
-	}
-	pthread_mutex_unlock(&s->mu);
-	natsMsg_Destroy(msg);
 }
 
 /* Publish record lsn (staged in its slot), expecting lsn - 1 as the stream's last sequence. */
 static int publish(struct js_store *s, uint64_t lsn)
 {
 	struct slot *e = slot_of(s, lsn);
-	jsPubOptions po;
+	char expect[24], reply[sizeof(s->inbox) + 48];
 	natsMsg *m = NULL;
-	char expect[24];
 	natsStatus st;
 
 	snprintf(expect, sizeof(expect), "%" PRIu64, lsn - 1);
-	jsPubOptions_Init(&po);
-	po.MaxWait = s->o.ack_wait_ms; /* the library fails it after that */
-	if ((st = natsMsg_Create(&m, s->c.subject, NULL, (const char *)e->data,
-				 (int)e->size)) != NATS_OK ||
-	    (st = natsMsgHeader_Set(m, EXPECT_HDR, expect)) != NATS_OK)
-		goto fail;
-	/* Before the publish: its acknowledgement may come before js_PublishMsgAsync returns. */
-	pthread_mutex_lock(&s->mu);
-	e->msg = m;
+	snprintf(reply, sizeof(reply), "%s.%" PRIu64 ".%" PRIu64, s->inbox, s->epoch, lsn);
+	if ((st = natsMsg_Create(&m, s->c.subject, reply, (const char *)e->data,
+				 (int)e->size)) == NATS_OK &&
+	    (st = natsMsgHeader_Set(m, EXPECT_HDR, expect)) == NATS_OK)
+		st = natsConnection_PublishMsg(s->c.nc, m);
+	natsMsg_Destroy(m);
 	e->sent_ns = now_ns();
-	pthread_mutex_unlock(&s->mu);
-	if ((st = js_PublishMsgAsync(s->pub, &m, &po)) == NATS_OK)
+	if (st == NATS_OK)
 		return 0;
-fail:
-	pthread_mutex_lock(&s->mu);
-	e->msg = NULL;
 	need_resync(s, "publishing LSN %" PRIu64 ": %s", lsn, natsStatus_GetText(st));
-	pthread_mutex_unlock(&s->mu);
-	natsMsg_Destroy(m); /* still ours: the library did not take it */
 	return -EIO;
 }
 
-/* Say what klogd waits for: at once the first time, then every NAG_NS. */
-static void nag(struct js_store *s, const char *what)
+/* The epoch and LSN an acknowledgement's subject names. RETURN VALUE: 0 or -EINVAL. */
+static int reply_of(const struct js_store *s, const char *subj, uint64_t *epoch, uint64_t *lsn)
+{
+	size_t n = strlen(s->inbox);
+	char *end;
+
+	if (strncmp(subj, s->inbox, n) || subj[n] != '.')
+		return -EINVAL;
+	*epoch = strtoull(subj + n + 1, &end, 10);
+	if (*end != '.')
+		return -EINVAL;
+	*lsn = strtoull(end + 1, &end, 10);
+	return *end ? -EINVAL : 0;
+}
+
+/*
+ * The sequence a JetStream publish acknowledgement gives ({"stream":"S",
+ * "seq":N}), or 0 with what it says instead (an error, no responders).
+ */
+static uint64_t ack_seq(natsMsg *m, char *what, size_t n)
+{
+	const char *d = natsMsg_GetData(m), *p;
+	int len = natsMsg_GetDataLength(m);
+	char buf[512];
+
+	if (natsMsg_IsNoResponders(m)) {
+		snprintf(what, n, "no stream leader answered (no responders)");
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%.*s", len < 0 ? 0 : len, d ? d : "");
+	if (!strstr(buf, "\"error\"") && (p = strstr(buf, "\"seq\":")))
+		return strtoull(p + 6, NULL, 10);
+	if ((p = strstr(buf, "\"description\":\"")))
+		snprintf(what, n, "%.*s", (int)strcspn(p + 15, "\""), p + 15);
+	else
+		snprintf(what, n, "%.200s", buf);
+	return 0;
+}
+
+/*
+ * One acknowledgement.  A success is the truth whenever it comes: the
+ * stream holds that LSN at that sequence, and (expected-last-sequence) all
+ * before it; a failure counts only for the current epoch's publishes.
+ */
+static void take_ack(struct js_store *s, natsMsg *m)
+{
+	uint64_t epoch, lsn, seq;
+	struct slot *e;
+	char what[256];
+
+	if (reply_of(s, natsMsg_GetSubject(m), &epoch, &lsn) || lsn < s->durable ||
+	    lsn >= s->next)
+		return; /* not ours, or a resync found it durable already */
+	e = slot_of(s, lsn);
+	seq = ack_seq(m, what, sizeof(what));
+	if (seq == lsn) {
+		e->acked = true;
+	} else if (seq) {
+		s->fatal = -EPROTO;
+		snprintf(s->error, sizeof(s->error), "stream %s stored LSN %" PRIu64 " at sequence "
+			 "%" PRIu64 ": something else publishes to %s", s->c.stream, lsn, seq,
+			 s->c.subject);
+	} else if (epoch == s->epoch) {
+		need_resync(s, "publishing LSN %" PRIu64 ": %s", lsn, what);
+	}
+	while (s->durable < s->next && slot_of(s, s->durable)->acked)
+		slot_of(s, s->durable++)->acked = false;
+}
+
+/*
+ * Take the acknowledgements that came: wait up to wait_ms for the first,
+ * then every one queued (a batch's come together: one truncation and one
+ * sendmmsg of DURABLE notices then serve them all).  RETURN VALUE: how many.
+ */
+static int take_acks(struct js_store *s, int64_t wait_ms)
+{
+	natsMsg *m;
+	int n = 0;
+
+	while (!s->fatal && s->durable < s->next &&
+	       natsSubscription_NextMsg(&m, s->acks, n ? 0 : wait_ms) == NATS_OK) {
+		take_ack(s, m);
+		natsMsg_Destroy(m);
+		n++;
+	}
+	return n;
+}
+
+/* May klogd say what it waits for now?  At once the first time, then every NAG_NS. */
+static bool nag_now(struct js_store *s)
 {
 	uint64_t now = now_ns();
 
 	if (now < s->nag_ns)
-		return;
+		return false;
 	s->nag_ns = now + NAG_NS;
 	s->waiting = true;
-	klogd_log("waiting for stream %s: %s; records stay in the kernel log, retrying", s->c.stream,
-		  what);
+	return true;
+}
+
+static void nag(struct js_store *s, const char *what)
+{
+	if (nag_now(s))
+		klogd_log("waiting for stream %s: %s; records stay in the kernel log, retrying",
+			  s->c.stream, what);
+}
+
+/* The stream acknowledged records: retries start from the shortest backoff again. */
+static void progress(struct js_store *s)
+{
+	s->backoff_ms = 0;
+	if (s->waiting)
+		klogd_log("stream %s takes records again: durable up to LSN %" PRIu64, s->c.stream,
+			  s->durable - 1);
+	s->waiting = false;
+	s->nag_ns = 0;
 }
 
 static int backoff(struct js_store *s)
@@ -215,9 +255,7 @@ static int backoff(struct js_store *s)
 
 static int fail(struct js_store *s, int err)
 {
-	pthread_mutex_lock(&s->mu);
 	s->fatal = err;
-	pthread_mutex_unlock(&s->mu);
 	return err;
 }
 
@@ -244,95 +282,86 @@ static int same_record(struct js_store *s, uint64_t lsn)
 	return err;
 }
 
-/*
- * Ask the stream where it ends, take every LSN up to there as durable, and
- * publish the rest again in order.  RETURN VALUE: 0; -EAGAIN to be tried
- * again later (after a backoff); a fatal error.
- */
-static int resync(struct js_store *s)
+/* Where the stream ends, checked against what klogd published. RETURN VALUE: 0, or as resync. */
+static int stream_end(struct js_store *s, uint64_t *last)
 {
 	struct klog_js_state st;
-	uint64_t durable, next, from;
-	char why[sizeof(s->why)];
-	int err;
+	int err = klog_js_state(&s->c, &st, s->error, sizeof(s->error));
 
-	if (now_ns() < s->retry_ns)
-		return -EAGAIN;
-	pthread_mutex_lock(&s->mu);
-	memcpy(why, s->why, sizeof(why));
-	durable = s->durable;
-	next = s->next;
-	pthread_mutex_unlock(&s->mu);
-	if ((err = klog_js_state(&s->c, &st, s->error, sizeof(s->error)))) {
-		if (err == -ENOENT) {
-			snprintf(s->error, sizeof(s->error), "stream %s was deleted: the records "
-				 "below LSN %" PRIu64 " it held are gone; klogd never re-creates a "
-				 "stream it wrote to", s->c.stream, durable);
-			return fail(s, -ENOENT);
-		}
-		if (err == -EPROTO)
-			return fail(s, err);
+	if (err == -ENOENT) {
+		snprintf(s->error, sizeof(s->error), "stream %s was deleted: the records below LSN "
+			 "%" PRIu64 " it held are gone; klogd never re-creates a stream it wrote to",
+			 s->c.stream, s->durable);
+		return fail(s, err);
+	}
+	if (err == -EPROTO)
+		return fail(s, err);
+	if (err) {
 		nag(s, s->error);
 		return backoff(s);
 	}
-	if (st.last >= next) {
-		snprintf(s->error, sizeof(s->error), "stream %s ends at sequence %" PRIu64 " but "
-			 "klogd published only up to LSN %" PRIu64 ": something else publishes to "
-			 "%s", s->c.stream, st.last, next - 1, s->c.subject);
-		return fail(s, -EXDEV);
-	}
-	if (st.last < durable - 1) {
-		snprintf(s->error, sizeof(s->error), "stream %s ends at sequence %" PRIu64 " but "
-			 "acknowledged up to LSN %" PRIu64 ": it lost acknowledged records",
-			 s->c.stream, st.last, durable - 1);
-		return fail(s, -ESTALE);
+	if (st.last >= s->next || st.last + 1 < s->durable) {
+		snprintf(s->error, sizeof(s->error), "stream %s ends at sequence %" PRIu64 " but klogd "
+			 "published LSNs up to %" PRIu64 ", %" PRIu64 " acknowledged: %s", s->c.stream,
+			 st.last, s->next - 1, s->durable - 1, st.last >= s->next ?
+			 "something else publishes to it" : "it lost acknowledged records");
+		return fail(s, st.last >= s->next ? -EXDEV : -ESTALE);
 	}
 	/* Ours only if its last is what klogd sent there (the chain vouches for the rest). */
-	if (st.last >= durable && (err = same_record(s, st.last))) {
+	if (st.last >= s->durable && (err = same_record(s, st.last))) {
 		if (err == -EXDEV)
 			return fail(s, err);
 		nag(s, s->error);
 		return backoff(s);
 	}
-	pthread_mutex_lock(&s->mu);
-	for (uint64_t lsn = durable; lsn <= st.last; lsn++)
-		slot_of(s, lsn)->acked = true;
-	advance(s);
+	*last = st.last;
+	return 0;
+}
+
+/*
+ * Ask the stream where it ends, take every LSN up to there as durable, and
+ * publish the rest again in order, in a new epoch.  RETURN VALUE: 0; -EAGAIN
+ * to be tried again later (after a backoff); a fatal error.
+ */
+static int resync(struct js_store *s)
+{
+	uint64_t last, from;
+	int err;
+
+	if (now_ns() < s->retry_ns)
+		return -EAGAIN;
+	if ((err = stream_end(s, &last)))
+		return err;
+	while (s->durable <= last)
+		slot_of(s, s->durable++)->acked = false;
 	from = s->durable;
-	/* What is still in flight is stale from here on: its failures are ignored. */
-	for (uint64_t lsn = from; lsn < next; lsn++)
-		slot_of(s, lsn)->msg = NULL;
+	s->epoch++;
 	s->resync = false;
-	pthread_mutex_unlock(&s->mu);
-	for (uint64_t lsn = from; lsn < next; lsn++)
+	for (uint64_t lsn = from; lsn < s->next; lsn++)
 		if (publish(s, lsn))
-			return backoff(s);
-	if (s->waiting || from < next)
-		klogd_log("stream %s: %s; it holds up to LSN %" PRIu64 ", published LSNs %" PRIu64
-			  "..%" PRIu64 " again", s->c.stream, why, st.last, from, next - 1);
-	s->waiting = false;
-	s->nag_ns = 0;
-	s->backoff_ms = 0;
+			break;
+	if (from < s->next && nag_now(s))
+		klogd_log("stream %s: %s; it holds up to LSN %" PRIu64 ": publishing LSNs %" PRIu64
+			  "..%" PRIu64 " again", s->c.stream, s->why, last, from, s->next - 1);
+	/* Until the stream acknowledges something, the next resync waits its turn. */
+	backoff(s);
 	return 0;
 }
 
 static void *js_reserve(struct klogd_store *store, uint32_t max_len, int *err)
 {
 	struct js_store *s = S(store);
-	struct slot *e;
+	struct slot *e = slot_of(s, s->next);
 
 	*err = 0;
 	if (max_len > s->o.max_record) {
 		*err = -EMSGSIZE;
 		return NULL;
 	}
-	pthread_mutex_lock(&s->mu);
-	if (s->next - s->durable > s->mask)
+	if (s->next - s->durable > s->mask) {
 		*err = -EAGAIN; /* every slot holds a record not yet acknowledged */
-	pthread_mutex_unlock(&s->mu);
-	if (*err)
 		return NULL;
-	e = slot_of(s, s->next);
+	}
 	if (!e->data && !(e->data = malloc(klog_rec_size(s->o.max_record)))) {
 		*err = -ENOMEM;
 		return NULL;
@@ -345,21 +374,17 @@ static int js_append(struct klogd_store *store, uint64_t lsn, uint64_t txid, uin
 {
 	struct js_store *s = S(store);
 	struct slot *e = slot_of(s, lsn);
-	bool later;
 
 	if (len >= s->reserved || lsn != s->next)
 		return -EINVAL;
 	s->reserved = 0;
 	e->size = (uint32_t)klog_rec_seal(e->data, lsn, txid, 0, s->log_id, len);
-	pthread_mutex_lock(&s->mu);
 	e->lsn = lsn;
 	e->acked = false;
-	e->msg = NULL;
+	e->sent_ns = 0;
 	s->next = lsn + 1;
-	later = s->resync; /* the resync publishes it, after the ones before */
-	pthread_mutex_unlock(&s->mu);
-	if (!later)
-		publish(s, lsn); /* a failure sets resync */
+	if (!s->resync)
+		publish(s, lsn); /* a failure sets resync, which publishes it after the ones before */
 	return 0;
 }
 
@@ -371,52 +396,31 @@ static int js_commit_start(struct klogd_store *store)
 static int js_commit_wait(struct klogd_store *store, bool wait)
 {
 	struct js_store *s = S(store);
-	uint64_t from, now = now_ns();
-	struct timespec until;
-	bool again;
+	uint64_t from = s->durable, sent;
 	int err;
 
-	pthread_mutex_lock(&s->mu);
-	if (!s->resync && s->durable < s->next) {
-		const struct slot *e = slot_of(s, s->durable);
-
-		/* The library times out each publish; this catches one it lost. */
-		if (e->msg && now - e->sent_ns > 2 * (uint64_t)s->o.ack_wait_ms * 1000000ull)
-			need_resync(s, "no acknowledgement of LSN %" PRIu64 " in %" PRIu64 " ms",
-				    s->durable, (now - e->sent_ns) / 1000000);
-	}
-	again = s->resync;
-	err = s->fatal;
-	pthread_mutex_unlock(&s->mu);
-	if (err)
+	if (s->fatal)
+		return s->fatal;
+	take_acks(s, s->resync ? 0 : wait ? WAIT_MS : 0);
+	if (s->durable != from)
+		progress(s);
+	/* A publish never acknowledged: lost with a connection or a leader. */
+	sent = s->durable < s->next ? slot_of(s, s->durable)->sent_ns : 0;
+	if (!s->resync && sent && now_ns() - sent > (uint64_t)s->o.ack_wait_ms * 1000000ull)
+		need_resync(s, "no acknowledgement of LSN %" PRIu64 " in %" PRIu64 " ms",
+			    s->durable, (now_ns() - sent) / 1000000);
+	if (s->resync && !s->fatal && (err = resync(s)) && err != -EAGAIN)
 		return err;
-	if (again && (err = resync(s)) && err != -EAGAIN)
-		return err;
-	pthread_mutex_lock(&s->mu);
-	from = s->durable;
-	if (wait) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += WAIT_MS * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
-		while (s->durable == from && s->durable < s->next && !s->resync && !s->fatal &&
-		       pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
-			;
-	}
-	err = s->fatal ? s->fatal : s->durable < s->next ? -EAGAIN : 0;
-	pthread_mutex_unlock(&s->mu);
-	return err;
+	if (s->fatal)
+		return s->fatal;
+	if (s->resync && wait && s->durable == from)
+		take_acks(s, WAIT_MS); /* pace the retries, but take what comes meanwhile */
+	return s->durable < s->next ? -EAGAIN : 0;
 }
 
 static uint64_t js_durable(const struct klogd_store *store)
 {
-	struct js_store *s = S((struct klogd_store *)store);
-	uint64_t d;
-
-	pthread_mutex_lock(&s->mu);
-	d = s->durable;
-	pthread_mutex_unlock(&s->mu);
-	return d;
+	return CS(store)->durable;
 }
 
 static uint64_t js_next(const struct klogd_store *store)
@@ -435,17 +439,11 @@ static void js_close(struct klogd_store *store)
 
 	if (!s)
 		return;
-	/* No acknowledgement may run once the store is gone: the connection goes first. */
-	if (s->c.nc)
-		natsConnection_Close(s->c.nc);
-	if (s->pub)
-		jsCtx_Destroy(s->pub);
+	natsSubscription_Destroy(s->acks);
 	klog_js_close(&s->c);
 	for (uint64_t i = 0; s->ring && i <= s->mask; i++)
 		free(s->ring[i].data);
 	free(s->ring);
-	pthread_cond_destroy(&s->cv);
-	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
 
@@ -461,11 +459,31 @@ bool klogd_js_retryable(int err)
 	       err == -ENOTCONN || err == -EAGAIN || err == -EIO;
 }
 
+/* Subscribe to the store's acknowledgements: INBOX.<epoch>.<lsn>. */
+static int listen_acks(struct js_store *s, char *err, size_t errn)
+{
+	natsInbox *inbox = NULL;
+	char subj[sizeof(s->inbox) + 4];
+	natsStatus st;
+
+	if ((st = natsInbox_Create(&inbox)) == NATS_OK) {
+		snprintf(s->inbox, sizeof(s->inbox), "%s", (const char *)inbox);
+		snprintf(subj, sizeof(subj), "%s.>", s->inbox);
+		if ((st = natsConnection_SubscribeSync(&s->acks, s->c.nc, subj)) == NATS_OK)
+			/* Never dropped as a slow consumer: each is a record's durability. */
+			st = natsSubscription_SetPendingLimits(s->acks, -1, -1);
+	}
+	natsInbox_Destroy(inbox);
+	if (st == NATS_OK)
+		return 0;
+	klog_js_strerror(st, 0, "subscribing to acknowledgements", err, errn);
+	return klog_js_errno(st, 0);
+}
+
 int klogd_js_open(struct klogd_store **out, const struct klogd_js_opts *o,
 		  struct klogd_store_info *info, char *err, size_t errn)
 {
 	struct js_store *s = calloc(1, sizeof(*s));
-	jsOptions jo;
 	int ret;
 
 	*out = NULL;
@@ -474,28 +492,16 @@ int klogd_js_open(struct klogd_store **out, const struct klogd_js_opts *o,
 	s->store.ops = &js_ops;
 	s->o = *o;
 	s->mask = o->inflight - 1;
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
 	if (!(s->ring = calloc(o->inflight, sizeof(*s->ring)))) {
 		ret = -ENOMEM;
 		goto fail;
 	}
 	if ((ret = klog_js_connect(&s->c, o->urls, o->stream, 2000, 32 << 20, err, errn)) ||
-	    (ret = js_find_stream(&s->c, o, info, err, errn)))
+	    (ret = js_find_stream(&s->c, o, info, err, errn)) ||
+	    (ret = listen_acks(s, err, errn)))
 		goto fail;
 	s->log_id = info->log_id;
 	s->next = s->durable = info->next_lsn;
-	jsOptions_Init(&jo);
-	jo.Wait = 2000;
-	jo.PublishAsync.AckHandler = on_ack;
-	jo.PublishAsync.AckHandlerClosure = s;
-	/* Room for the ring and for stale publishes still waiting for their timeout. */
-	jo.PublishAsync.MaxPending = 2 * (int64_t)o->inflight;
-	if (natsConnection_JetStream(&s->pub, s->c.nc, &jo) != NATS_OK) {
-		snprintf(err, errn, "JetStream context: %s", nats_GetLastError(NULL));
-		ret = -ENOMEM;
-		goto fail;
-	}
 	*out = &s->store;
 	return 0;
 fail:

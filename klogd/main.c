@@ -382,6 +382,8 @@ static int sleep_until_work(struct klogd_drain *d, int sfd, struct ring_buffer *
 	if (__atomic_load_n(&ctl->next_lsn, __ATOMIC_SEQ_CST) == klogd_store_next(d->s) &&
 	    klogd_store_durable(d->s) == klogd_store_next(d->s))
 		sig = wait_signal(sfd, ring_buffer__epoll_fd(wake), 1000);
+	else
+		sig = wait_signal(sfd, -1, 0);
 	__atomic_store_n(&ctl->drain_sleeping, 0, __ATOMIC_SEQ_CST);
 	ring_buffer__consume(wake);
 	return sig;

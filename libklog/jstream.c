@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <klog/klog.h>
+
+#include "explain.h"
 #include "jstream.h"
 
 #define DESC_PREFIX "klog log "
@@ -106,6 +109,8 @@ int klog_js_connect(struct klog_js *c, const char *urls, const char *stream,
 	    (s = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
 	    (s = natsOptions_SetReconnectWait(o, 100)) != NATS_OK ||
 	    (s = natsOptions_SetNoRandomize(o, false)) != NATS_OK ||
+	    /* Else a publish or request waits up to 1 ms for the library's flusher. */
+	    (s = natsOptions_SetSendAsap(o, true)) != NATS_OK ||
 	    (reconnect_buf && (s = natsOptions_SetReconnectBufSize(o, reconnect_buf)) != NATS_OK)) {
 		klog_js_strerror(s, 0, "NATS options", err, errn);
 		ret = klog_js_errno(s, 0);
@@ -200,4 +205,22 @@ int klog_js_get(struct klog_js *c, uint64_t lsn, natsMsg **msg, char *err, size_
 	snprintf(what, sizeof(what), "stream %s sequence %" PRIu64, c->stream, lsn);
 	klog_js_strerror(s, jerr, what, err, errn);
 	return klog_js_errno(s, jerr);
+}
+
+int klog_js_decode(const void *data, size_t n, uint64_t log_id, uint64_t lsn,
+		   struct klog_rec *rec, char *why, size_t wn)
+{
+	if (!n) {
+		snprintf(why, wn, "an empty message");
+		return -EBADMSG;
+	}
+	if (klog_rec_explain(data, n, log_id, lsn, KLOG_MAX_RECORD, rec, why, wn))
+		return -EBADMSG;
+	/* Bytes after the record would be something klogd never sends: not this record. */
+	if (n != klog_rec_size(rec->len)) {
+		snprintf(why, wn, "a message of %zu bytes, its record of %" PRIu32
+			 " payload bytes takes %zu", n, rec->len, klog_rec_size(rec->len));
+		return -EBADMSG;
+	}
+	return 0;
 }

@@ -84,4 +84,14 @@ int klog_js_state(struct klog_js *c, struct klog_js_state *st, char *err, size_t
  */
 int klog_js_get(struct klog_js *c, uint64_t lsn, natsMsg **msg, char *err, size_t errn);
 
+/*
+ * Decode the data of a message (n bytes) as the record of lsn sealed with
+ * log_id: all of it, no byte more or less (klog_rec_size() of its length).
+ * RETURN VALUE: 0 with rec (its payload points into data); -EBADMSG with why
+ * in why (wn bytes).
+ */
+struct klog_rec;
+int klog_js_decode(const void *data, size_t n, uint64_t log_id, uint64_t lsn,
+		   struct klog_rec *rec, char *why, size_t wn);
+
 #endif /* KLOG_JSTREAM_H */

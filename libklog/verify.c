@@ -27,15 +27,14 @@
 #include "format.h"
 #include "rseg.h"
 #include "segdir.h"
+#include "vrep.h"
+
+/* A problem of the check v (vrep.h). */
+#define report(v, ...) klog_vreport(&(v)->rep, __VA_ARGS__)
 
 struct verify {
+	struct klog_vrep rep; /* the problems to the caller */
 	int dirfd;
-	unsigned int flags;
-	klog_verify_fn fn;
-	void *ctx;
-	struct klog_verify_summary *sum;
-	int ret;              /* what klog_verify() returns so far */
-	bool stop;
 	char id_from[KLOG_SEG_NAME_MAX]; /* the segment the log id was taken from */
 	bool have_end;
 	uint64_t end;         /* LSN after the previous segment's records */
@@ -55,34 +54,6 @@ struct vseg {
 	uint64_t nix;         /* valid entries */
 	bool no_index;        /* missing or unreadable: reported once, not entry by entry */
 };
-
-/* Report a problem; true when the check must stop. */
-static bool report(struct verify *v, int err, const char *file, uint64_t off, uint64_t lsn,
-		   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static bool report(struct verify *v, int err, const char *file, uint64_t off, uint64_t lsn,
-		   const char *fmt, ...)
-{
-	struct klog_verify_problem p = { .err = err, .file = file, .offset = off, .lsn = lsn };
-	char what[256];
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	p.what = what;
-	v->sum->problems++;
-	if (!v->ret)
-		v->ret = -EBADMSG;
-	if (v->fn && (ret = v->fn(&p, v->ctx))) {
-		v->ret = ret;
-		v->stop = true;
-	}
-	if (!(v->flags & KLOG_VERIFY_KEEP_GOING))
-		v->stop = true;
-	return v->stop;
-}
 
 /* The segment file mapped, its header decoded; false if it cannot be checked further. */
 static bool open_segment(struct verify *v, struct vseg *s, uint64_t next_first)
@@ -128,15 +99,15 @@ static bool open_segment(struct verify *v, struct vseg *s, uint64_t next_first)
 static bool check_log_id(struct verify *v, const struct vseg *s)
 {
 	if (!v->id_from[0]) {
-		v->sum->log_id = s->h.log_id;
+		v->rep.sum->log_id = s->h.log_id;
 		memcpy(v->id_from, s->name, sizeof(v->id_from));
 		return false;
 	}
-	if (s->h.log_id == v->sum->log_id)
+	if (s->h.log_id == v->rep.sum->log_id)
 		return false;
 	return report(v, -EBADMSG, s->name, offsetof(struct klog_seg_hdr, log_id), s->first,
 		      "log id 0x%016" PRIx64 " expected 0x%016" PRIx64 " (of %s)", s->h.log_id,
-		      v->sum->log_id, v->id_from);
+		      v->rep.sum->log_id, v->id_from);
 }
 
 /* The segment starts where the one before it ended. */
@@ -212,7 +183,7 @@ static uint64_t walk(struct verify *v, const struct vseg *s)
 	uint64_t i;
 	char why[160];
 
-	for (i = 0; !v->stop; i++) {
+	for (i = 0; !v->rep.stop; i++) {
 		uint64_t lsn = s->first + i;
 		struct klog_rec rec;
 
@@ -254,18 +225,18 @@ static void check_segment(struct verify *v, uint64_t first, const uint64_t *next
 
 	klog_seg_name(s.name, first, false);
 	klog_seg_name(s.idx_name, first, true);
-	v->sum->segments++;
+	v->rep.sum->segments++;
 	if (check_sequence(v, &s))
 		return;
 	walked = open_segment(v, &s, next_first ? *next_first : 0) && !check_log_id(v, &s) &&
 		 !read_index(v, &s);
 	if (walked) {
 		end = walk(v, &s);
-		v->sum->records += s.nix;
+		v->rep.sum->records += s.nix;
 		if (s.nix)
-			v->sum->last_lsn = s.first + s.nix - 1;
+			v->rep.sum->last_lsn = s.first + s.nix - 1;
 	}
-	if (walked && !v->stop && !s.last && !s.no_index && end > s.first + s.nix)
+	if (walked && !v->rep.stop && !s.last && !s.no_index && end > s.first + s.nix)
 		report(v, -ENOLINK, s.idx_name, s.nix * 8, s.first + s.nix,
 		       "records of LSNs %" PRIu64 "..%" PRIu64 " are not in the index",
 		       s.first + s.nix, end - 1);
@@ -282,12 +253,13 @@ int klog_verify(const char *dir, unsigned int flags, klog_verify_fn fn, void *ct
 		struct klog_verify_summary *sum)
 {
 	struct klog_verify_summary dummy;
-	struct verify v = { .flags = flags, .fn = fn, .ctx = ctx, .sum = sum ? sum : &dummy };
+	struct verify v = { .rep = { .flags = flags, .fn = fn, .ctx = ctx,
+				     .sum = sum ? sum : &dummy } };
 	uint64_t *firsts;
 	size_t n;
 	int err;
 
-	*v.sum = (struct klog_verify_summary){ 0 };
+	*v.rep.sum = (struct klog_verify_summary){ 0 };
 	v.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (v.dirfd < 0)
 		return -errno;
@@ -296,12 +268,12 @@ int klog_verify(const char *dir, unsigned int flags, klog_verify_fn fn, void *ct
 		return err;
 	}
 	if (n) {
-		v.sum->first_lsn = firsts[0];
-		v.sum->last_lsn = firsts[0] - 1;
+		v.rep.sum->first_lsn = firsts[0];
+		v.rep.sum->last_lsn = firsts[0] - 1;
 	}
-	for (size_t i = 0; i < n && !v.stop; i++)
+	for (size_t i = 0; i < n && !v.rep.stop; i++)
 		check_segment(&v, firsts[i], i + 1 < n ? &firsts[i + 1] : NULL);
 	free(firsts);
 	close(v.dirfd);
-	return v.ret;
+	return v.rep.ret;
 }

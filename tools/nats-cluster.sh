@@ -21,7 +21,8 @@ usage: tools/nats-cluster.sh start DIR           three servers n1..n3 with JetSt
                                                  returns once it is back and current
        tools/nats-cluster.sh urls DIR            the client URLs: nats://127.0.0.1:P1,...
        tools/nats-cluster.sh leader DIR STREAM   the server (n1..n3) that leads STREAM
-DIR holds nN.conf, nN.pid, nN.log, nN/ (JetStream's data) and urls (the URL line).
+DIR holds nN.conf, nN.pid, nN.log, nN/ (JetStream's data), urls (the URL line)
+and lock (one command at a time changes the servers; stop waits for a start).
 start on a DIR whose cluster was stopped starts it again with its ports and data.
 NATS_CLUSTER_TIMEOUT (seconds, default 30) bounds every wait.
 EOF
@@ -103,7 +104,8 @@ EOF
 }
 
 start_node() { # start_node DIR N: no wait; its pid file at once, for stop
-	nats-server -c "$1/n$2.conf" </dev/null >>"$1/n$2.log" 2>&1 &
+	# Without fd 9, DIR's lock: a server must not hold it.
+	nats-server -c "$1/n$2.conf" </dev/null >>"$1/n$2.log" 2>&1 9>&- &
 	echo $! >"$1/n$2.pid"
 }
 
@@ -232,12 +234,19 @@ cmd_start() {
 		node_pid "$d" "$n" >/dev/null && die "$d: n$n runs already"
 	done
 	[ -f "$d/n1.conf" ] || fresh=1
+	# Killed half-way, start leaves no server behind either.
+	trap 'cmd_stop "$d"; exit 143' TERM
+	trap 'cmd_stop "$d"; exit 130' INT
+	trap 'cmd_stop "$d"; exit 129' HUP
 	for attempt in 1 2 3; do
 		[ "$fresh" = 1 ] && write_configs "$d"
 		for n in "${nodes[@]}"; do start_node "$d" "$n"; done
 		rc=0
 		wait_ready "$d" "${nodes[@]}" || rc=$?
-		[ "$rc" = 0 ] && return 0
+		if [ "$rc" = 0 ]; then
+			trap - TERM INT HUP
+			return 0
+		fi
 		cmd_stop "$d"
 		# A port taken between the check and the bind: other ports, if they
 		# are ours to choose.
@@ -323,6 +332,13 @@ fi
 	die "$dir: no cluster was started there"
 if [ "$cmd" = start ] || [ "$cmd" = restart ]; then
 	command -v nats-server >/dev/null || die "nats-server is not installed (tools/deps.sh installs it)"
+fi
+# One command at a time changes DIR's servers: a test killed while it starts a
+# cluster has its cleanup stop it, and that stop must come after the start,
+# or the start would go on and leave servers behind.
+if [ "$cmd" != status ] && [ "$cmd" != urls ] && [ "$cmd" != leader ]; then
+	exec 9>>"$dir/lock"
+	flock -w $((timeout + 30)) 9 || die "$dir: busy: another nats-cluster.sh holds $dir/lock"
 fi
 
 case $cmd in

@@ -17,12 +17,18 @@
 # after a final SIGTERM and check.  M counts the distinct acknowledged LSNs,
 # each checked after every kill that followed its acknowledgement.
 #
+# With --backend jetstream the log is a stream on a local three-node NATS
+# cluster (tools/nats-cluster.sh, in the server's namespace), and every 3rd
+# cycle SIGKILLs the stream's leader instead of klogd, and starts it again
+# 2 s later; the checks are the same, read from the stream.
+#
 # Retention does not exist in klogd yet: nothing is ever removed from the log
 # directory, so every record seen on disk must stay there.  Once it does, the
 # "still on disk" checks apply above the retention point only.
 #
-# Usage: tools/soak.sh [--cycles N] [--seconds S]
+# Usage: tools/soak.sh [--cycles N] [--seconds S] [--backend dir|jetstream]
 #   --cycles N    kill/restart cycles (default 20)
+#   --backend B   dir (default: a log directory, uring) or jetstream
 #   --seconds S   stop after S seconds even if cycles remain (default 900);
 #                 the summary counts the cycles run
 # Binaries: KLOGD, KLOGCTL, SOAK_DUMP, XDP_PASS (default: under build/ of this tree).
@@ -31,15 +37,20 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=tools/testbed.sh
 . "$root/tools/testbed.sh"
 
-cycles=20 seconds=900
+cycles=20 seconds=900 backend=dir
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cycles) cycles=${2:-}; shift 2 || break ;;
 	--seconds) seconds=${2:-}; shift 2 || break ;;
+	--backend) backend=${2:-}; shift 2 || break ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-	*) echo "soak.sh: unknown argument '$1' (--cycles N, --seconds S)" >&2; exit 2 ;;
+	*) echo "soak.sh: unknown argument '$1' (--cycles N, --seconds S, --backend B)" >&2; exit 2 ;;
 	esac
 done
+case $backend in
+dir|jetstream) ;;
+*) echo "soak.sh: --backend dir or jetstream, not '$backend'" >&2; exit 2 ;;
+esac
 case "$cycles$seconds" in
 *[!0-9]*|'') echo "soak.sh: --cycles and --seconds take whole numbers" >&2; exit 2 ;;
 esac
@@ -58,12 +69,14 @@ done
 tag=klogsoak-$$
 srv=$tag-s cli=$tag-c vs=kss$$ vc=ksc$$ name=$tag srv_ip=10.98.0.1
 work=$(mktemp -d /var/tmp/klog-soak-XXXXXX)
-dir=$work/log
+dir=$work/log nats=$work/nats
+cluster=$root/tools/nats-cluster.sh
 # shellcheck disable=SC2034 # the testbed_* functions use it by its name
 pid=
-client="" keep=""
+client="" keep="" urls=""
 cleanup() {
 	[ -n "$client" ] && kill "$client" 2>/dev/null && wait "$client" 2>/dev/null
+	[ -n "$urls" ] && "$cluster" stop "$nats" >/dev/null 2>&1
 	testbed_down "$srv" "$cli" pid KILL
 	rm -rf "/sys/fs/bpf/klog/$name"
 	if [ -n "$keep" ]; then echo "soak.sh: logs and acks kept in $work" >&2; else rm -rf "$work"; fi
@@ -79,6 +92,17 @@ fail() { # fail MESSAGE: the first violation (or a klogd that will not run) ends
 
 testbed_up "$srv" "$cli" "$vs" "$vc" "$srv_ip" 10.98.0.2 "$xdp_pass" ||
 	fail "cannot set up the namespaces"
+# Where the log goes, and how it is read back: klogd's arguments, the dump.
+store=(--dir "$dir" --segment-size 1M)
+dump=("$soak_dump" "$dir")
+held="on disk"
+if [ "$backend" = jetstream ]; then
+	ip netns exec "$srv" "$cluster" start "$nats" >/dev/null || fail "cannot start the NATS cluster"
+	urls=$("$cluster" urls "$nats")
+	store=(--backend jetstream --nats "$urls" --stream "$name")
+	dump=(ip netns exec "$srv" "$soak_dump" --nats "$urls" --stream "$name")
+	held="in the stream"
+fi
 
 starts=0
 start_klogd() { # a log per start: testbed_start_klogd waits for "ready" in it
@@ -86,7 +110,7 @@ start_klogd() { # a log per start: testbed_start_klogd waits for "ready" in it
 	klog=$work/klogd.$starts.log
 	: >"$klog"
 	testbed_start_klogd pid "$srv" "$klog" "$klogd" --iface "$vs" --name "$name" \
-		--dir "$dir" --segment-size 1M || fail "klogd did not start (log above)"
+		"${store[@]}" || fail "klogd did not start (log above)"
 }
 
 # The client: bench runs one after another (each its own seed, so its own
@@ -119,8 +143,8 @@ check_log() {
 		[ -n "$(tail -c 1 "$work/snap")" ] && sed -i '$d' "$work/snap"
 		cat "$work/snap"
 	done >"$work/acked"
-	"$soak_dump" "$dir" >"$work/disk.new" 2>"$work/dump.err" ||
-		fail "reading the log in $dir: $(cat "$work/dump.err")"
+	"${dump[@]}" >"$work/disk.new" 2>"$work/dump.err" ||
+		fail "reading the log (${dump[*]}): $(cat "$work/dump.err")"
 	touch "$work/disk"
 	out=$(awk -v disk="$work/disk.new" -v old="$work/disk" '
 		function violation(msg) { print msg; bad = 1; exit 1 }
@@ -154,7 +178,26 @@ check_log() {
 	mv "$work/disk.new" "$work/disk"
 }
 
-segments() { find "$dir" -name '*.klog' | wc -l; }
+where() { # where the records are, for the cycle's line
+	if [ "$backend" = jetstream ]; then
+		echo "in stream $name"
+	else
+		echo "on disk in $(find "$dir" -name '*.klog' | wc -l) segments"
+	fi
+}
+
+# kill_leader: SIGKILL the server leading the stream, start it again 2 s
+# later (klogd and the client go on); prints what it did.
+kill_leader() {
+	local leader
+	leader=$(ip netns exec "$srv" "$cluster" leader "$nats" "$name") ||
+		fail "the stream has no leader"
+	"$cluster" kill "$nats" "${leader#n}"
+	sleep 2
+	ip netns exec "$srv" "$cluster" restart "$nats" "${leader#n}" >/dev/null ||
+		fail "server $leader did not come back"
+	echo "stream leader $leader SIGKILLed and restarted"
+}
 
 # stop_at_rotation: SIGSTOP klogd the moment it creates its next segment
 # (NAME.tmp: then fallocate, header, sync, rename, directory sync follow),
@@ -190,8 +233,19 @@ run_client &
 client=$!
 t_end=$((SECONDS + seconds)) done_cycles=0 mid_rotation=0
 for ((c = 1; c <= cycles && SECONDS < t_end; c++)); do
-	# Every 4th kill waits for a rotation; the others come at a random time.
-	if ((c % 4 == 0)); then
+	# A stream's leader dies every 3rd cycle (jetstream); klogd otherwise:
+	# every 4th kill waits for a rotation (dir), the others come at a random time.
+	if [ "$backend" = jetstream ] && ((c % 3 == 0)); then
+		sleep 0.5
+		what=$(kill_leader)
+		check_log
+		first=$(head -n 1 "$work/disk" | cut -d' ' -f1) last=$(tail -n 1 "$work/disk" | cut -d' ' -f1)
+		echo "cycle $c/$cycles: $what; $acked durable acks $held as acknowledged;" \
+			"LSNs ${first:-none}..${last:-none} $(where), unchanged; 0 violations"
+		done_cycles=$c
+		continue
+	fi
+	if [ "$backend" = dir ] && ((c % 4 == 0)); then
 		when=$(stop_at_rotation)
 	else
 		ms=$((RANDOM % 401))
@@ -201,14 +255,14 @@ for ((c = 1; c <= cycles && SECONDS < t_end; c++)); do
 	testbed_stop_klogd pid KILL 2>/dev/null
 	# A NAME.tmp segment left behind: the kill came during a rotation.
 	rot=
-	if [ -n "$(find "$dir" -name '*.tmp')" ]; then
+	if [ -n "$(find "$dir" -name '*.tmp' 2>/dev/null)" ]; then
 		rot=", mid-rotation (NAME.tmp left)"
 		mid_rotation=$((mid_rotation + 1))
 	fi
 	check_log
 	first=$(head -n 1 "$work/disk" | cut -d' ' -f1) last=$(tail -n 1 "$work/disk" | cut -d' ' -f1)
-	echo "cycle $c/$cycles: SIGKILL $when$rot; $acked durable acks on disk as" \
-		"acknowledged; LSNs ${first:-none}..${last:-none} on disk in $(segments) segments, unchanged; 0 violations"
+	echo "cycle $c/$cycles: SIGKILL $when$rot; $acked durable acks $held as" \
+		"acknowledged; LSNs ${first:-none}..${last:-none} $(where), unchanged; 0 violations"
 	start_klogd
 	done_cycles=$c
 done

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * soak_dump.c - `klog-soak-dump DIR`: one line per durable record of the log
- * in DIR, "LSN TXID CRC32C" with the CRC-32C of the payload alone, the same
+ * soak_dump.c - `klog-soak-dump DIR` (or `--nats URLS --stream NAME`): one
+ * line per durable record of the log in DIR (or the JetStream stream),
+ * "LSN TXID CRC32C" with the CRC-32C of the payload alone, the same
  * line `klogctl bench --log` writes for each acknowledged record, so that
  * tools/soak.sh can compare what was acknowledged with what is on disk.
  * (klogctl dump's CRC is the on-disk record's, which covers the segment's
@@ -30,21 +31,28 @@ int main(int argc, char **argv)
 	uint64_t first, last;
 	int err;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: klog-soak-dump DIR\n");
+	if (argc == 5 && !strcmp(argv[1], "--nats") && !strcmp(argv[3], "--stream"))
+		err = klog_reader_open_nats(&r, argv[2], argv[4]);
+	else if (argc == 2)
+		err = klog_reader_open(&r, argv[1]);
+	else {
+		fprintf(stderr, "usage: klog-soak-dump DIR\n"
+			"       klog-soak-dump --nats URLS --stream NAME\n");
 		return 2;
 	}
-	if ((err = klog_reader_open(&r, argv[1]))) {
+	if (err) {
 		fprintf(stderr, "klog-soak-dump: %s: %s\n", argv[1], strerror(-err));
 		return 1;
 	}
 	err = klog_reader_bounds(r, &first, &last);
 	if (!err)
 		err = klog_iterate(r, first, last, print_record, NULL);
-	klog_reader_close(r);
 	if (err && err != -ENODATA) { /* ENODATA: nothing durable yet, nothing to print */
-		fprintf(stderr, "klog-soak-dump: %s: %s\n", argv[1], strerror(-err));
+		fprintf(stderr, "klog-soak-dump: %s: %s (%s)\n", argv[argc - 1], strerror(-err),
+			klog_reader_strerror(r));
+		klog_reader_close(r);
 		return 1;
 	}
+	klog_reader_close(r);
 	return fflush(stdout) ? 1 : 0;
 }

@@ -65,7 +65,8 @@ KLOG_API const char *klog_status_str(unsigned int status);
 KLOG_API const char *klog_stat_name(unsigned int id);
 
 /* ------------------------------------------------------------------ */
-/* Reader: records back from a log directory by LSN (doc/format.md)     */
+/* Reader: records back by LSN from a log directory or a JetStream      */
+/* stream (doc/format.md)                                               */
 
 struct klog_reader;
 
@@ -94,6 +95,44 @@ struct klog_record {
  * After any of them klog_reader_strerror() names the file, the offset and
  * the LSNs.
  */
+
+/*
+ * The same reader reads a log that klogd replicates into a NATS JetStream
+ * stream (doc/format.md, "A log in a JetStream stream"): stream sequence N
+ * holds the record of LSN N.  Every call below works on it as on a
+ * directory, with these meanings of the errors:
+ *   -ENOENT    the LSN is below the stream's first sequence (purged: trimmed)
+ *   -EAGAIN    the LSN is past its last sequence (not durable yet: only
+ *              JetStream's ack makes a record durable, and klogd publishes
+ *              nothing else)
+ *   -EBADMSG   the message is not that LSN's record sealed with the log id
+ *              (CRC, LSN, salt, length, or bytes after the record)
+ *   -ENOLINK   the stream does not exist, or has no message at a sequence
+ *              inside its range (deleted): the log has lost it
+ *   -EHOSTUNREACH  no server of the cluster, or no leader of the stream,
+ *              answers within 5 s (refused, timed out, no quorum): nothing
+ *              is known to be wrong with the log; try again later
+ *   -EPROTO    the stream is not a klog log (its description is not
+ *              "klog log <16 hex digits>"); or, iterating, the consumer
+ *              delivered a sequence below one it delivered before
+ * klog_reader_bounds() is -ENODATA for a stream with no message (new, or
+ * all purged).  klog_reader_strerror() names the stream and the sequence
+ * (and the URLs where the cluster did not answer).  klog_read() is one request to the
+ * stream's leader for a record that is there (the first call also reads
+ * the stream's description); klog_iterate() reads a range through one
+ * ordered consumer, checking that the sequences come without a gap.
+ */
+
+/*
+ * klog_reader_open_nats - a reader of the log in JetStream stream stream
+ * through the servers in urls ("nats://host:port,nats://host2:port" or
+ * "host:port").  It connects at the first call that needs it (and again
+ * at the next one if that failed), so that an unreachable cluster is an
+ * error of that call, with its detail.
+ * RETURN VALUE: 0; -EINVAL if stream is not 1..64 of [A-Za-z0-9_-];
+ * -ENOMEM.
+ */
+KLOG_API int klog_reader_open_nats(struct klog_reader **r, const char *urls, const char *stream);
 
 /*
  * klog_reader_open - open the log in dir for reading; safe while klogd
@@ -199,6 +238,23 @@ typedef int (*klog_verify_fn)(const struct klog_verify_problem *p, void *ctx);
  */
 KLOG_API int klog_verify(const char *dir, unsigned int flags, klog_verify_fn fn, void *ctx,
 			 struct klog_verify_summary *sum);
+
+/*
+ * klog_verify_nats - klog_verify() of the log in JetStream stream stream,
+ * through the servers in urls (as klog_reader_open_nats()): its description
+ * names a log id (else one problem, err -EPROTO), and every message from
+ * its first sequence to the last it held when the check began is the
+ * record of that LSN sealed with the log id (err -EBADMSG), with no
+ * sequence missing (-ENOLINK, "gap").  Problems carry file NULL, offset
+ * UINT64_MAX and the LSN (the stream sequence).  sum: segments 0, records
+ * the messages checked, first_lsn and last_lsn the stream's first sequence
+ * and the last checked, log_id from the description.
+ * RETURN VALUE: as klog_verify(); -ENOLINK if there is no such stream;
+ * -EHOSTUNREACH if the cluster or the stream's leader does not answer
+ * (klog_reader_open_nats()); -EINVAL for a bad stream name or URL list.
+ */
+KLOG_API int klog_verify_nats(const char *urls, const char *stream, unsigned int flags,
+			      klog_verify_fn fn, void *ctx, struct klog_verify_summary *sum);
 
 /* ------------------------------------------------------------------ */
 /* Client: append records to a klog server over UDP                     */

@@ -9,6 +9,7 @@
 # and takes another; restart brings the server back, current, and status
 # shows three up.  stop leaves no server of the directory.
 # Usage: test-nats-cluster.sh XDP_PASS_OBJ MAX_RECORD PROBE   (TAP; needs root)
+# shellcheck disable=SC2317 # the functions are called by check, by name
 xdp_pass=$1 max=$2 probe=$3
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"

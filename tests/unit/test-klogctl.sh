@@ -5,12 +5,8 @@
 # LSN; 2,000 segments under a limit of 64 descriptors.  TAP output.
 set -u
 klogctl=$1 mklog=$2
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; failed=1; }
-check() { # check NAME COMMAND...
-	if "${@:2}"; then ok "$1"; else not_ok "$1"; fi
-}
+# shellcheck source=tests/unit/tap.sh
+. "$(dirname "$0")/tap.sh"
 work=$(mktemp -d /var/tmp/klog-test-klogctl-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -22,14 +18,6 @@ entry() { # entry DIR LSN: the index entry of LSN (segments of 20)
 flip() { # flip FILE OFFSET: one bit of the byte at OFFSET
 	python3 -c 'import sys; f=open(sys.argv[1],"r+b"); f.seek(int(sys.argv[2])); b=f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0]^1]))' "$1" "$2"
 }
-run() { # run NAME ARGS...: klogctl's status in rc, its output in $work/NAME.out and .err
-	local name=$1
-	shift
-	"$klogctl" "$@" >"$work/$name.out" 2>"$work/$name.err"
-	rc=$?
-}
-# shellcheck disable=SC2317 # called through check
-has() { grep -qF -- "$2" "$work/$1"; } # has FILE TEXT
 
 # A clean log.
 d=$work/clean

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * source.c - where read, dump, verify (and bench's durable lag) read a log:
+ * a directory (--dir DIR) or a JetStream stream (--nats URL[,URL...]
+ * --stream NAME).  libklog reads both through one reader API, so only the
+ * options, the names in messages and the words of a few errors differ.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <klog/klog.h>
+
+#include "klogctl.h"
+
+bool ctl_src_opt(struct ctl_src *s, int o, const char *arg)
+{
+	switch (o) {
+	case 'd': s->dir = arg; return true;
+	case 'N': s->nats = arg; return true;
+	case 'T': s->stream = arg; return true;
+	default: return false;
+	}
+}
+
+int ctl_src_check(struct ctl_src *s, const char *cmd, bool required)
+{
+	const char *why = NULL;
+
+	if (s->dir && (s->nats || s->stream))
+		why = "--dir, or --nats and --stream: not both";
+	else if (!s->nats != !s->stream)
+		why = "--nats and --stream go together";
+	else if (required && !s->dir && !s->nats)
+		why = "--dir DIR, or --nats URL[,URL...] --stream NAME, is required";
+	if (why) {
+		fprintf(stderr, "klogctl %s: %s\n", cmd, why);
+		return 2;
+	}
+	if (s->dir)
+		snprintf(s->name, sizeof(s->name), "%s", s->dir);
+	else if (s->nats)
+		snprintf(s->name, sizeof(s->name), "stream %s", s->stream);
+	return 0;
+}
+
+bool ctl_src_given(const struct ctl_src *s)
+{
+	return s->dir || s->nats;
+}
+
+int ctl_src_open(const struct ctl_src *s, struct klog_reader **r)
+{
+	return s->dir ? klog_reader_open(r, s->dir) : klog_reader_open_nats(r, s->nats, s->stream);
+}
+
+const char *ctl_src_err_str(const struct ctl_src *s, int err)
+{
+	switch (err) {
+	case -ENOENT: return "trimmed (below the first record kept)";
+	case -EAGAIN: return "not durable yet";
+	case -ENOLINK:
+		return s->dir ? "missing from the log (a segment or index is missing or unreadable)"
+			      : "missing from the log (no such stream, or its message was deleted)";
+	case -EBADMSG: return s->dir ? "corrupt on disk" : "corrupt in the stream";
+	case -EHOSTUNREACH: return "the NATS cluster does not answer";
+	case -EPROTO: return "not a klog log";
+	default: return strerror(-err);
+	}
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * rsrc.h - where a reader's records come from: a log directory (rdir.c) or
+ * a NATS JetStream stream (rstream.c).  reader.c holds the public calls and
+ * hands each to its reader's source through this small table, so the two
+ * sources share one API and one set of error meanings (klog.h) without an
+ * if/else on the kind of source.  Internal to libklog.
+ */
+#ifndef KLOG_RSRC_H
+#define KLOG_RSRC_H
+
+#include <stdint.h>
+
+#include <klog/klog.h>
+
+#include "format.h"
+
+#define KLOG_READER_MSG 512 /* bytes of klog_reader_strerror()'s detail */
+
+/*
+ * A source's calls.  Each writes the detail of an error it returns into the
+ * msg it was opened with (KLOG_READER_MSG bytes), and clears it first.
+ */
+struct klog_rsrc_ops {
+	/* Start a source on where (a directory; URLs) and, for a stream, name. */
+	int (*open)(void **src, const char *where, const char *name, char *msg);
+	void (*close)(void *src);
+	int (*bounds)(void *src, uint64_t *first, uint64_t *last);
+	/* Record lsn decoded into rec; its payload stays valid until the next call on src. */
+	int (*lookup)(void *src, uint64_t lsn, struct klog_rec *rec);
+	/* klog_iterate() on src. */
+	int (*iterate)(void *src, uint64_t from, uint64_t to, klog_iter_fn fn, void *ctx);
+};
+
+extern const struct klog_rsrc_ops klog_rdir_ops;
+
+/* Write the detail of err into msg (KLOG_READER_MSG bytes) and return err. */
+int klog_rsrc_fail(char *msg, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A reader of ops's source on where and name (klog_reader_open*()). */
+int klog_reader_start(struct klog_reader **r, const struct klog_rsrc_ops *ops, const char *where,
+		      const char *name);
+
+/* The public metadata of a decoded record. */
+static inline struct klog_record klog_rec_meta(const struct klog_rec *rec, uint64_t lsn)
+{
+	return (struct klog_record){ .lsn = lsn, .txid = rec->txid, .len = rec->len,
+				     .crc = rec->crc };
+}
+
+#endif /* KLOG_RSRC_H */
