@@ -7,7 +7,7 @@
  * --json`'s: acknowledged publishes/s and each publish's ack latency.
  *
  *     js_pub --nats URLS --stream NAME [--replicas R] [--window W]
- *            [--count N | --seconds S] [--size mix|BYTES] [--buffered]
+ *            [--count N | --seconds S] [--size mix|BYTES] [--buffered] [--expect-seq]
  *
  * The stream (file storage, R replicas, subject "js_pub.NAME") is created
  * if missing.  Give each run a fresh name: nats-server 2.9 loses data on a
@@ -87,7 +87,8 @@ static int fail(const char *what, natsStatus s)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: js_pub --nats URLS --stream NAME [--replicas R] [--window W]\n"
-		   "              [--count N | --seconds S] [--size mix|BYTES] [--buffered]\n");
+		   "              [--count N | --seconds S] [--size mix|BYTES] [--buffered]\n"
+		   "              [--expect-seq]\n");
 }
 
 struct opts {
@@ -96,7 +97,7 @@ struct opts {
 	uint64_t count;
 	double seconds;
 	uint32_t size; /* 0: the mix */
-	bool buffered;
+	bool buffered, expect_seq;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -110,6 +111,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "seconds", required_argument, NULL, 'S' },
 		{ "size", required_argument, NULL, 'z' },
 		{ "buffered", no_argument, NULL, 'b' },
+		{ "expect-seq", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -126,6 +128,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'S': o->seconds = atof(optarg); break;
 		case 'z': o->size_arg = optarg; break;
 		case 'b': o->buffered = true; break;
+		case 'e': o->expect_seq = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;
 		}
@@ -176,6 +179,7 @@ static int publish(jsCtx *js, struct run *r, const struct opts *o, const char *s
 
 	for (i = 0; o->count ? i < o->count : i < (uint64_t)MAX_CHUNKS * CHUNK; i++) {
 		uint32_t len = o->size ? o->size : m->sizes[i % m->n];
+		jsPubOptions po;
 		natsStatus s;
 
 		if (!o->count && (i & 255) == 0 && bench_now() >= end)
@@ -190,7 +194,10 @@ static int publish(jsCtx *js, struct run *r, const struct opts *o, const char *s
 		r->inflight++;
 		*slot(r, i) = bench_now();
 		pthread_mutex_unlock(&r->mu);
-		s = js_PublishAsync(js, subject, mix_payload(m, i % m->n), (int)len, NULL);
+		/* --expect-seq: the header klogd sends with each record, to see what it costs. */
+		jsPubOptions_Init(&po);
+		po.ExpectLastSeq = o->expect_seq ? r->base + i : 0;
+		s = js_PublishAsync(js, subject, mix_payload(m, i % m->n), (int)len, &po);
 		if (s != NATS_OK)
 			return fail("publish", s);
 		*bytes += len;
