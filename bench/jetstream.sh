@@ -11,9 +11,10 @@
 #   js_pub-r3    the same, 3 replicas
 # and the in-kernel ACK path (no --durable, 64 outstanding) of the three
 # klogd backends.  klogd runs on a veth pair between two namespaces as in
-# bench/commit.sh; a 3-node NATS cluster runs on 127.0.0.1 inside klogd's
-# namespace, where js_pub runs too.  Every variant runs once a round, the
-# order reversed every other round; every stream and klogd name is fresh.
+# bench/commit.sh; a 3-node NATS cluster (tools/nats-cluster.sh) runs on
+# 127.0.0.1 inside klogd's namespace, where js_pub runs too.  Every variant
+# runs once a round, the order reversed every other round; every stream and
+# klogd name is fresh.
 # Prints one markdown table of medians (min-max), with per-round ratios.
 # Run as root:
 #
@@ -53,7 +54,7 @@ if [ "$quick" = 1 ]; then
 fi
 bench_need_root "BPF programs, namespaces, apt-get"
 
-bench_install jq bpftool curl nats-server
+bench_install jq bpftool python3 nats-server
 bench_require ninja nsenter
 [ -d "$build/meson-private" ] || meson setup "$build" >&2
 bench_build "klogd, klogctl, js_pub and xdp_pass" klogd/klogd klogctl/klogctl bench/js_pub \
