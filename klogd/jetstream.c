@@ -8,6 +8,12 @@
  * appended, each with the header Nats-Expected-Last-Sequence: LSN - 1, so
  * the stream stores LSN n at sequence n or not at all.
  *
+ * Records are published when the drain commits (or looks at the commit),
+ * on one of two connections to the same servers: a lone record (nothing
+ * else in flight) on one that writes each publish at once, a batch on one
+ * that buffers them and is flushed once.  The connection changes only when
+ * nothing is in flight, so publishes never overtake each other.
+ *
  * Everything happens on the drain's thread: the acknowledgements come to a
  * synchronous subscription on an inbox of the store's, which commit_wait
  * reads, many at a time; the reply subject of each publish names its LSN
@@ -52,7 +58,9 @@ struct slot {
 struct js_store {
 	struct klogd_store store;
 	struct klogd_js_opts o;  /* a copy: its strings must outlive the store */
-	struct klog_js c;
+	struct klog_js c;        /* each publish written at once; requests */
+	struct klog_js bulk;     /* publishes buffered, flushed once per batch */
+	bool on_bulk;            /* the records in flight went on bulk */
 	natsSubscription *acks;  /* the acknowledgements: INBOX.<epoch>.<lsn> */
 	char inbox[64];
 	uint64_t epoch;          /* resyncs so far: a failure of an older publish is stale */
@@ -60,6 +68,7 @@ struct js_store {
 	struct slot *ring;       /* o.inflight slots: LSN n in ring[n & mask] */
 	uint64_t mask;
 	uint64_t next;           /* the next record's LSN */
+	uint64_t unsent;         /* the first LSN appended and not published yet */
 	uint64_t durable;        /* every LSN below is stored by the stream */
 	uint64_t reserved;       /* payload bytes + 1 of the reserved record; 0: none */
 	bool resync;             /* something went wrong: ask the stream, publish again */
@@ -105,7 +114,7 @@ static void need_resync(struct js_store *s, const char *fmt, ...)
 }
 
 /* Publish record lsn (staged in its slot), expecting lsn - 1 as the stream's last sequence. */
-static int publish(struct js_store *s, uint64_t lsn)
+static int publish_one(struct js_store *s, uint64_t lsn)
 {
 	struct slot *e = slot_of(s, lsn);
 	char expect[24], reply[sizeof(s->inbox) + 48];
@@ -117,13 +126,37 @@ static int publish(struct js_store *s, uint64_t lsn)
 	if ((st = natsMsg_Create(&m, s->c.subject, reply, (const char *)e->data,
 				 (int)e->size)) == NATS_OK &&
 	    (st = natsMsgHeader_Set(m, EXPECT_HDR, expect)) == NATS_OK)
-		st = natsConnection_PublishMsg(s->c.nc, m);
+		st = natsConnection_PublishMsg(s->on_bulk ? s->bulk.nc : s->c.nc, m);
 	natsMsg_Destroy(m);
 	e->sent_ns = now_ns();
 	if (st == NATS_OK)
 		return 0;
 	need_resync(s, "publishing LSN %" PRIu64 ": %s", lsn, natsStatus_GetText(st));
 	return -EIO;
+}
+
+/*
+ * Publish the records from s->unsent on: on bulk (and flush it) if more than
+ * one goes, or some are in flight there already.  RETURN VALUE: 0, or -EIO
+ * (resync is set).
+ */
+static int publish(struct js_store *s)
+{
+	natsStatus st;
+
+	if (s->unsent == s->next)
+		return 0;
+	if (s->durable == s->unsent) /* nothing in flight: either connection keeps the order */
+		s->on_bulk = s->next - s->unsent > 1;
+	for (; s->unsent < s->next; s->unsent++)
+		if (publish_one(s, s->unsent))
+			return -EIO;
+	if (s->on_bulk && (st = natsConnection_FlushTimeout(s->bulk.nc, s->o.ack_wait_ms)) != NATS_OK) {
+		need_resync(s, "publishing up to LSN %" PRIu64 ": %s", s->next - 1,
+			    natsStatus_GetText(st));
+		return -EIO;
+	}
+	return 0;
 }
 
 /* The epoch and LSN an acknowledgement's subject names. RETURN VALUE: 0 or -EINVAL. */
@@ -334,12 +367,10 @@ static int resync(struct js_store *s)
 		return err;
 	while (s->durable <= last)
 		slot_of(s, s->durable++)->acked = false;
-	from = s->durable;
+	from = s->unsent = s->durable;
 	s->epoch++;
 	s->resync = false;
-	for (uint64_t lsn = from; lsn < s->next; lsn++)
-		if (publish(s, lsn))
-			break;
+	publish(s);
 	if (from < s->next && nag_now(s))
 		klogd_log("stream %s: %s; it holds up to LSN %" PRIu64 ": publishing LSNs %" PRIu64
 			  "..%" PRIu64 " again", s->c.stream, s->why, last, from, s->next - 1);
@@ -383,14 +414,16 @@ static int js_append(struct klogd_store *store, uint64_t lsn, uint64_t txid, uin
 	e->acked = false;
 	e->sent_ns = 0;
 	s->next = lsn + 1;
-	if (!s->resync)
-		publish(s, lsn); /* a failure sets resync, which publishes it after the ones before */
 	return 0;
 }
 
 static int js_commit_start(struct klogd_store *store)
 {
-	return 0; /* every record is published as it is appended */
+	struct js_store *s = S(store);
+
+	if (!s->resync)
+		publish(s); /* a failure sets resync, which publishes them again */
+	return 0;
 }
 
 static int js_commit_wait(struct klogd_store *store, bool wait)
@@ -401,6 +434,9 @@ static int js_commit_wait(struct klogd_store *store, bool wait)
 
 	if (s->fatal)
 		return s->fatal;
+	/* The drain looks in while it stages a long batch: what is staged goes. */
+	if (!s->resync)
+		publish(s);
 	take_acks(s, s->resync ? 0 : wait ? WAIT_MS : 0);
 	if (s->durable != from)
 		progress(s);
@@ -440,6 +476,7 @@ static void js_close(struct klogd_store *store)
 	if (!s)
 		return;
 	natsSubscription_Destroy(s->acks);
+	klog_js_close(&s->bulk);
 	klog_js_close(&s->c);
 	for (uint64_t i = 0; s->ring && i <= s->mask; i++)
 		free(s->ring[i].data);
@@ -497,11 +534,13 @@ int klogd_js_open(struct klogd_store **out, const struct klogd_js_opts *o,
 		goto fail;
 	}
 	if ((ret = klog_js_connect(&s->c, o->urls, o->stream, 2000, 32 << 20, err, errn)) ||
+	    (ret = klog_js_connect_buffered(&s->bulk, o->urls, o->stream, 2000, 32 << 20, err,
+					    errn)) ||
 	    (ret = js_find_stream(&s->c, o, info, err, errn)) ||
 	    (ret = listen_acks(s, err, errn)))
 		goto fail;
 	s->log_id = info->log_id;
-	s->next = s->durable = info->next_lsn;
+	s->next = s->durable = s->unsent = info->next_lsn;
 	*out = &s->store;
 	return 0;
 fail:
