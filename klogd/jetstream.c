@@ -8,6 +8,12 @@
  * appended, each with the header Nats-Expected-Last-Sequence: LSN - 1, so
  * the stream stores LSN n at sequence n or not at all.
  *
+ * Records are published when the drain commits (or looks at the commit),
+ * on one of two connections to the same servers: a lone record (nothing
+ * else in flight) on one that writes each publish at once, a batch on one
+ * that buffers them and is flushed once.  The connection changes only when
+ * nothing is in flight, so publishes never overtake each other.
+ *
  * Everything happens on the drain's thread: the acknowledgements come to a
  * synchronous subscription on an inbox of the store's, which commit_wait
  * reads, many at a time; the reply subject of each publish names its LSN
@@ -30,69 +36,13 @@
 #include <time.h>
 
 #include "format.h"
-#include "jetstream.h"
 #include "jsopen.h"
-#include "jstream.h"
-#include "log.h"
+#include "jsstore.h"
 
 #define WAIT_MS 100           /* commit_wait(wait): longest wait for an acknowledgement */
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
-#define NAG_NS 10000000000ull /* repeat "waiting for" lines this often */
 #define EXPECT_HDR "Nats-Expected-Last-Sequence"
 
-struct slot {
-	uint8_t *data;    /* the sealed record (format.h), klog_rec_size(max_record) bytes */
-	uint32_t size;
-	uint64_t lsn;
-	uint64_t sent_ns; /* its last publish; 0: not published since the last resync */
-	bool acked;
-};
-
-struct js_store {
-	struct klogd_store store;
-	struct klogd_js_opts o;  /* a copy: its strings must outlive the store */
-	struct klog_js c;
-	natsSubscription *acks;  /* the acknowledgements: INBOX.<epoch>.<lsn> */
-	char inbox[64];
-	uint64_t epoch;          /* resyncs so far: a failure of an older publish is stale */
-	uint64_t log_id;
-	struct slot *ring;       /* o.inflight slots: LSN n in ring[n & mask] */
-	uint64_t mask;
-	uint64_t next;           /* the next record's LSN */
-	uint64_t durable;        /* every LSN below is stored by the stream */
-	uint64_t reserved;       /* payload bytes + 1 of the reserved record; 0: none */
-	bool resync;             /* something went wrong: ask the stream, publish again */
-	int fatal;               /* the store failed for good (error says why) */
-	char why[256];           /* what made resync be set, for the log */
-	uint64_t retry_ns;       /* resync not before */
-	uint64_t backoff_ms;
-	uint64_t nag_ns;         /* next "waiting for" line not before */
-	bool waiting;            /* a "waiting for" line was printed: say when it is over */
-	char error[512];         /* klogd_store_error */
-};
-
-#define S(s) ((struct js_store *)(s))
-#define CS(s) ((const struct js_store *)(s))
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static struct slot *slot_of(struct js_store *s, uint64_t lsn)
-{
-	return &s->ring[lsn & s->mask];
-}
-
-/* Something went wrong with a publish: resync (the first reason is the one told). */
-static void need_resync(struct js_store *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void need_resync(struct js_store *s, const char *fmt, ...)
+void js_need_resync(struct js_store *s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -105,7 +55,7 @@ static void need_resync(struct js_store *s, const char *fmt, ...)
 }
 
 /* Publish record lsn (staged in its slot), expecting lsn - 1 as the stream's last sequence. */
-static int publish(struct js_store *s, uint64_t lsn)
+static int publish_one(struct js_store *s, uint64_t lsn)
 {
 	struct slot *e = slot_of(s, lsn);
 	char expect[24], reply[sizeof(s->inbox) + 48];
@@ -117,13 +67,33 @@ static int publish(struct js_store *s, uint64_t lsn)
 	if ((st = natsMsg_Create(&m, s->c.subject, reply, (const char *)e->data,
 				 (int)e->size)) == NATS_OK &&
 	    (st = natsMsgHeader_Set(m, EXPECT_HDR, expect)) == NATS_OK)
-		st = natsConnection_PublishMsg(s->c.nc, m);
+		st = natsConnection_PublishMsg(s->on_bulk ? s->bulk.nc : s->c.nc, m);
 	natsMsg_Destroy(m);
 	e->sent_ns = now_ns();
 	if (st == NATS_OK)
 		return 0;
-	need_resync(s, "publishing LSN %" PRIu64 ": %s", lsn, natsStatus_GetText(st));
+	js_need_resync(s, "publishing LSN %" PRIu64 ": %s", lsn, natsStatus_GetText(st));
 	return -EIO;
+}
+
+/* On bulk (and flush it) if more than one goes, or some are in flight there already. */
+int js_publish(struct js_store *s)
+{
+	natsStatus st;
+
+	if (s->unsent == s->next)
+		return 0;
+	if (s->durable == s->unsent) /* nothing in flight: either connection keeps the order */
+		s->on_bulk = s->next - s->unsent > 1;
+	for (; s->unsent < s->next; s->unsent++)
+		if (publish_one(s, s->unsent))
+			return -EIO;
+	if (s->on_bulk && (st = natsConnection_FlushTimeout(s->bulk.nc, s->o.ack_wait_ms)) != NATS_OK) {
+		js_need_resync(s, "publishing up to LSN %" PRIu64 ": %s", s->next - 1,
+			    natsStatus_GetText(st));
+		return -EIO;
+	}
+	return 0;
 }
 
 /* The epoch and LSN an acknowledgement's subject names. RETURN VALUE: 0 or -EINVAL. */
@@ -189,7 +159,7 @@ static void take_ack(struct js_store *s, natsMsg *m)
 			 "%" PRIu64 ": something else publishes to %s", s->c.stream, lsn, seq,
 			 s->c.subject);
 	} else if (epoch == s->epoch) {
-		need_resync(s, "publishing LSN %" PRIu64 ": %s", lsn, what);
+		js_need_resync(s, "publishing LSN %" PRIu64 ": %s", lsn, what);
 	}
 	while (s->durable < s->next && slot_of(s, s->durable)->acked)
 		slot_of(s, s->durable++)->acked = false;
@@ -212,140 +182,6 @@ static int take_acks(struct js_store *s, int64_t wait_ms)
 		n++;
 	}
 	return n;
-}
-
-/* May klogd say what it waits for now?  At once the first time, then every NAG_NS. */
-static bool nag_now(struct js_store *s)
-{
-	uint64_t now = now_ns();
-
-	if (now < s->nag_ns)
-		return false;
-	s->nag_ns = now + NAG_NS;
-	s->waiting = true;
-	return true;
-}
-
-static void nag(struct js_store *s, const char *what)
-{
-	if (nag_now(s))
-		klogd_log("waiting for stream %s: %s; records stay in the kernel log, retrying",
-			  s->c.stream, what);
-}
-
-/* The stream acknowledged records: retries start from the shortest backoff again. */
-static void progress(struct js_store *s)
-{
-	s->backoff_ms = 0;
-	if (s->waiting)
-		klogd_log("stream %s takes records again: durable up to LSN %" PRIu64, s->c.stream,
-			  s->durable - 1);
-	s->waiting = false;
-	s->nag_ns = 0;
-}
-
-static int backoff(struct js_store *s)
-{
-	s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : BACKOFF_MIN_MS;
-	if (s->backoff_ms > BACKOFF_MAX_MS)
-		s->backoff_ms = BACKOFF_MAX_MS;
-	s->retry_ns = now_ns() + s->backoff_ms * 1000000ull;
-	return -EAGAIN;
-}
-
-static int fail(struct js_store *s, int err)
-{
-	s->fatal = err;
-	return err;
-}
-
-/*
- * Is the stream's message at lsn the record staged for it, byte for byte?
- * RETURN VALUE: 0; -EXDEV if not (error says so); else as klog_js_get.
- */
-static int same_record(struct js_store *s, uint64_t lsn)
-{
-	const struct slot *e = slot_of(s, lsn);
-	natsMsg *m;
-	int err = klog_js_get(&s->c, lsn, &m, s->error, sizeof(s->error));
-
-	if (err)
-		return err;
-	if ((uint32_t)natsMsg_GetDataLength(m) != e->size ||
-	    memcmp(natsMsg_GetData(m), e->data, e->size)) {
-		snprintf(s->error, sizeof(s->error), "stream %s holds at sequence %" PRIu64
-			 " a message that is not the record klogd published there: something "
-			 "else publishes to %s", s->c.stream, lsn, s->c.subject);
-		err = -EXDEV;
-	}
-	natsMsg_Destroy(m);
-	return err;
-}
-
-/* Where the stream ends, checked against what klogd published. RETURN VALUE: 0, or as resync. */
-static int stream_end(struct js_store *s, uint64_t *last)
-{
-	struct klog_js_state st;
-	int err = klog_js_state(&s->c, &st, s->error, sizeof(s->error));
-
-	if (err == -ENOENT) {
-		snprintf(s->error, sizeof(s->error), "stream %s was deleted: the records below LSN "
-			 "%" PRIu64 " it held are gone; klogd never re-creates a stream it wrote to",
-			 s->c.stream, s->durable);
-		return fail(s, err);
-	}
-	if (err == -EPROTO)
-		return fail(s, err);
-	if (err) {
-		nag(s, s->error);
-		return backoff(s);
-	}
-	if (st.last >= s->next || st.last + 1 < s->durable) {
-		snprintf(s->error, sizeof(s->error), "stream %s ends at sequence %" PRIu64 " but klogd "
-			 "published LSNs up to %" PRIu64 ", %" PRIu64 " acknowledged: %s", s->c.stream,
-			 st.last, s->next - 1, s->durable - 1, st.last >= s->next ?
-			 "something else publishes to it" : "it lost acknowledged records");
-		return fail(s, st.last >= s->next ? -EXDEV : -ESTALE);
-	}
-	/* Ours only if its last is what klogd sent there (the chain vouches for the rest). */
-	if (st.last >= s->durable && (err = same_record(s, st.last))) {
-		if (err == -EXDEV)
-			return fail(s, err);
-		nag(s, s->error);
-		return backoff(s);
-	}
-	*last = st.last;
-	return 0;
-}
-
-/*
- * Ask the stream where it ends, take every LSN up to there as durable, and
- * publish the rest again in order, in a new epoch.  RETURN VALUE: 0; -EAGAIN
- * to be tried again later (after a backoff); a fatal error.
- */
-static int resync(struct js_store *s)
-{
-	uint64_t last, from;
-	int err;
-
-	if (now_ns() < s->retry_ns)
-		return -EAGAIN;
-	if ((err = stream_end(s, &last)))
-		return err;
-	while (s->durable <= last)
-		slot_of(s, s->durable++)->acked = false;
-	from = s->durable;
-	s->epoch++;
-	s->resync = false;
-	for (uint64_t lsn = from; lsn < s->next; lsn++)
-		if (publish(s, lsn))
-			break;
-	if (from < s->next && nag_now(s))
-		klogd_log("stream %s: %s; it holds up to LSN %" PRIu64 ": publishing LSNs %" PRIu64
-			  "..%" PRIu64 " again", s->c.stream, s->why, last, from, s->next - 1);
-	/* Until the stream acknowledges something, the next resync waits its turn. */
-	backoff(s);
-	return 0;
 }
 
 static void *js_reserve(struct klogd_store *store, uint32_t max_len, int *err)
@@ -383,14 +219,16 @@ static int js_append(struct klogd_store *store, uint64_t lsn, uint64_t txid, uin
 	e->acked = false;
 	e->sent_ns = 0;
 	s->next = lsn + 1;
-	if (!s->resync)
-		publish(s, lsn); /* a failure sets resync, which publishes it after the ones before */
 	return 0;
 }
 
 static int js_commit_start(struct klogd_store *store)
 {
-	return 0; /* every record is published as it is appended */
+	struct js_store *s = S(store);
+
+	if (!s->resync)
+		js_publish(s); /* a failure sets resync, which publishes them again */
+	return 0;
 }
 
 static int js_commit_wait(struct klogd_store *store, bool wait)
@@ -401,15 +239,18 @@ static int js_commit_wait(struct klogd_store *store, bool wait)
 
 	if (s->fatal)
 		return s->fatal;
+	/* The drain looks in while it stages a long batch: what is staged goes. */
+	if (!s->resync)
+		js_publish(s);
 	take_acks(s, s->resync ? 0 : wait ? WAIT_MS : 0);
 	if (s->durable != from)
-		progress(s);
+		js_progress(s);
 	/* A publish never acknowledged: lost with a connection or a leader. */
 	sent = s->durable < s->next ? slot_of(s, s->durable)->sent_ns : 0;
 	if (!s->resync && sent && now_ns() - sent > (uint64_t)s->o.ack_wait_ms * 1000000ull)
-		need_resync(s, "no acknowledgement of LSN %" PRIu64 " in %" PRIu64 " ms",
+		js_need_resync(s, "no acknowledgement of LSN %" PRIu64 " in %" PRIu64 " ms",
 			    s->durable, (now_ns() - sent) / 1000000);
-	if (s->resync && !s->fatal && (err = resync(s)) && err != -EAGAIN)
+	if (s->resync && !s->fatal && (err = js_resync(s)) && err != -EAGAIN)
 		return err;
 	if (s->fatal)
 		return s->fatal;
@@ -440,6 +281,7 @@ static void js_close(struct klogd_store *store)
 	if (!s)
 		return;
 	natsSubscription_Destroy(s->acks);
+	klog_js_close(&s->bulk);
 	klog_js_close(&s->c);
 	for (uint64_t i = 0; s->ring && i <= s->mask; i++)
 		free(s->ring[i].data);
@@ -497,11 +339,13 @@ int klogd_js_open(struct klogd_store **out, const struct klogd_js_opts *o,
 		goto fail;
 	}
 	if ((ret = klog_js_connect(&s->c, o->urls, o->stream, 2000, 32 << 20, err, errn)) ||
+	    (ret = klog_js_connect_buffered(&s->bulk, o->urls, o->stream, 2000, 32 << 20, err,
+					    errn)) ||
 	    (ret = js_find_stream(&s->c, o, info, err, errn)) ||
 	    (ret = listen_acks(s, err, errn)))
 		goto fail;
 	s->log_id = info->log_id;
-	s->next = s->durable = info->next_lsn;
+	s->next = s->durable = s->unsent = info->next_lsn;
 	*out = &s->store;
 	return 0;
 fail:

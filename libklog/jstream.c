@@ -83,8 +83,8 @@ static int split_urls(const char *urls, char **copy, const char **list, int *n)
 	return *n ? 0 : -EINVAL;
 }
 
-int klog_js_connect(struct klog_js *c, const char *urls, const char *stream,
-		    int64_t timeout_ms, int reconnect_buf, char *err, size_t errn)
+static int connect_to(struct klog_js *c, const char *urls, const char *stream,
+		      int64_t timeout_ms, int reconnect_buf, bool asap, char *err, size_t errn)
 {
 	const char *list[MAX_URLS];
 	natsOptions *o = NULL;
@@ -109,8 +109,7 @@ int klog_js_connect(struct klog_js *c, const char *urls, const char *stream,
 	    (s = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
 	    (s = natsOptions_SetReconnectWait(o, 100)) != NATS_OK ||
 	    (s = natsOptions_SetNoRandomize(o, false)) != NATS_OK ||
-	    /* Else a publish or request waits up to 1 ms for the library's flusher. */
-	    (s = natsOptions_SetSendAsap(o, true)) != NATS_OK ||
+	    (s = natsOptions_SetSendAsap(o, asap)) != NATS_OK ||
 	    (reconnect_buf && (s = natsOptions_SetReconnectBufSize(o, reconnect_buf)) != NATS_OK)) {
 		klog_js_strerror(s, 0, "NATS options", err, errn);
 		ret = klog_js_errno(s, 0);
@@ -135,6 +134,19 @@ out:
 	if (ret)
 		klog_js_close(c);
 	return ret;
+}
+
+int klog_js_connect(struct klog_js *c, const char *urls, const char *stream,
+		    int64_t timeout_ms, int reconnect_buf, char *err, size_t errn)
+{
+	/* Buffered, a publish or request would wait up to 1 ms for the library's flusher. */
+	return connect_to(c, urls, stream, timeout_ms, reconnect_buf, true, err, errn);
+}
+
+int klog_js_connect_buffered(struct klog_js *c, const char *urls, const char *stream,
+			     int64_t timeout_ms, int reconnect_buf, char *err, size_t errn)
+{
+	return connect_to(c, urls, stream, timeout_ms, reconnect_buf, false, err, errn);
 }
 
 void klog_js_close(struct klog_js *c)

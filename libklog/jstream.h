@@ -41,15 +41,24 @@ int klog_js_check_name(const char *name, char *err, size_t errn);
 
 /*
  * Connect to the servers in urls ("nats://h:p,nats://h2:p2"; "h:p" is
- * enough) for stream.  Reconnection is automatic and endless after that;
- * a publish made while disconnected is buffered (reconnect_buf bytes; 0:
- * the library's default).  timeout_ms bounds the first connection and each
+ * enough) for stream; each publish or request is written at once.
+ * Reconnection is automatic and endless after that; a publish made while
+ * disconnected is buffered (reconnect_buf bytes; 0: the library's
+ * default).  timeout_ms bounds the first connection and each
  * request.
  * RETURN VALUE: 0; -EINVAL for a bad URL or stream name; -ECONNREFUSED,
  * -ETIMEDOUT (no server reachable); -ENOMEM; -EIO otherwise.
  */
 int klog_js_connect(struct klog_js *c, const char *urls, const char *stream,
 		    int64_t timeout_ms, int reconnect_buf, char *err, size_t errn);
+
+/*
+ * klog_js_connect, but what is published is buffered until a flush
+ * (natsConnection_FlushTimeout: a PING) or the library's flusher (about
+ * 1 ms later): for many publishes at once, one write instead of one each.
+ */
+int klog_js_connect_buffered(struct klog_js *c, const char *urls, const char *stream,
+			     int64_t timeout_ms, int reconnect_buf, char *err, size_t errn);
 void klog_js_close(struct klog_js *c);
 
 /* A negative errno value for a NATS status (with the JetStream error code, 0 if none). */

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * jsresync.c - after a failure, where the jetstream store's stream ends
+ * (see jsstore.h): its last message checked against what klogd sent,
+ * retries with a backoff, and what klogd waits for told, not too often.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jsstore.h"
+#include "log.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define NAG_NS 10000000000ull /* repeat "waiting for" lines this often */
+
+/* May klogd say what it waits for now?  At once the first time, then every NAG_NS. */
+static bool nag_now(struct js_store *s)
+{
+	uint64_t now = now_ns();
+
+	if (now < s->nag_ns)
+		return false;
+	s->nag_ns = now + NAG_NS;
+	s->waiting = true;
+	return true;
+}
+
+static void nag(struct js_store *s, const char *what)
+{
+	if (nag_now(s))
+		klogd_log("waiting for stream %s: %s; records stay in the kernel log, retrying",
+			  s->c.stream, what);
+}
+
+void js_progress(struct js_store *s)
+{
+	s->backoff_ms = 0;
+	if (s->waiting)
+		klogd_log("stream %s takes records again: durable up to LSN %" PRIu64, s->c.stream,
+			  s->durable - 1);
+	s->waiting = false;
+	s->nag_ns = 0;
+}
+
+static int backoff(struct js_store *s)
+{
+	s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (s->backoff_ms > BACKOFF_MAX_MS)
+		s->backoff_ms = BACKOFF_MAX_MS;
+	s->retry_ns = now_ns() + s->backoff_ms * 1000000ull;
+	return -EAGAIN;
+}
+
+static int fail(struct js_store *s, int err)
+{
+	s->fatal = err;
+	return err;
+}
+
+/*
+ * Is the stream's message at lsn the record staged for it, byte for byte?
+ * RETURN VALUE: 0; -EXDEV if not (error says so); else as klog_js_get.
+ */
+static int same_record(struct js_store *s, uint64_t lsn)
+{
+	const struct slot *e = slot_of(s, lsn);
+	natsMsg *m;
+	int err = klog_js_get(&s->c, lsn, &m, s->error, sizeof(s->error));
+
+	if (err)
+		return err;
+	if ((uint32_t)natsMsg_GetDataLength(m) != e->size ||
+	    memcmp(natsMsg_GetData(m), e->data, e->size)) {
+		snprintf(s->error, sizeof(s->error), "stream %s holds at sequence %" PRIu64
+			 " a message that is not the record klogd published there: something "
+			 "else publishes to %s", s->c.stream, lsn, s->c.subject);
+		err = -EXDEV;
+	}
+	natsMsg_Destroy(m);
+	return err;
+}
+
+/* Where the stream ends, checked against what klogd published. RETURN VALUE: 0, or as resync. */
+static int stream_end(struct js_store *s, uint64_t *last)
+{
+	struct klog_js_state st;
+	int err = klog_js_state(&s->c, &st, s->error, sizeof(s->error));
+
+	if (err == -ENOENT) {
+		snprintf(s->error, sizeof(s->error), "stream %s was deleted: the records below LSN "
+			 "%" PRIu64 " it held are gone; klogd never re-creates a stream it wrote to",
+			 s->c.stream, s->durable);
+		return fail(s, err);
+	}
+	if (err == -EPROTO)
+		return fail(s, err);
+	if (err) {
+		nag(s, s->error);
+		return backoff(s);
+	}
+	if (st.last >= s->next || st.last + 1 < s->durable) {
+		snprintf(s->error, sizeof(s->error), "stream %s ends at sequence %" PRIu64 " but klogd "
+			 "published LSNs up to %" PRIu64 ", %" PRIu64 " acknowledged: %s", s->c.stream,
+			 st.last, s->next - 1, s->durable - 1, st.last >= s->next ?
+			 "something else publishes to it" : "it lost acknowledged records");
+		return fail(s, st.last >= s->next ? -EXDEV : -ESTALE);
+	}
+	/* Ours only if its last is what klogd sent there (the chain vouches for the rest). */
+	if (st.last >= s->durable && (err = same_record(s, st.last))) {
+		if (err == -EXDEV)
+			return fail(s, err);
+		nag(s, s->error);
+		return backoff(s);
+	}
+	*last = st.last;
+	return 0;
+}
+
+int js_resync(struct js_store *s)
+{
+	uint64_t last, from;
+	int err;
+
+	if (now_ns() < s->retry_ns)
+		return -EAGAIN;
+	if ((err = stream_end(s, &last)))
+		return err;
+	while (s->durable <= last)
+		slot_of(s, s->durable++)->acked = false;
+	from = s->unsent = s->durable;
+	s->epoch++;
+	s->resync = false;
+	js_publish(s);
+	if (from < s->next && nag_now(s))
+		klogd_log("stream %s: %s; it holds up to LSN %" PRIu64 ": publishing LSNs %" PRIu64
+			  "..%" PRIu64 " again", s->c.stream, s->why, last, from, s->next - 1);
+	/* Until the stream acknowledges something, the next resync waits its turn. */
+	backoff(s);
+	return 0;
+}
