@@ -40,6 +40,7 @@
 #include "jsstore.h"
 
 #define WAIT_MS 100           /* commit_wait(wait): longest wait for an acknowledgement */
+#define FLUSH_MS 100          /* longest wait for the PONG of a batch's flush */
 #define EXPECT_HDR "Nats-Expected-Last-Sequence"
 
 void js_need_resync(struct js_store *s, const char *fmt, ...)
@@ -88,9 +89,15 @@ int js_publish(struct js_store *s)
 	for (; s->unsent < s->next; s->unsent++)
 		if (publish_one(s, s->unsent))
 			return -EIO;
-	if (s->on_bulk && (st = natsConnection_FlushTimeout(s->bulk.nc, s->o.ack_wait_ms)) != NATS_OK) {
+	/*
+	 * The PING is written after the publishes, so they are on their way
+	 * once it is; a PONG slow to come (a busy server) is no failure, and a
+	 * lost publish is found by its missing acknowledgement.
+	 */
+	st = s->on_bulk ? natsConnection_FlushTimeout(s->bulk.nc, FLUSH_MS) : NATS_OK;
+	if (st != NATS_OK && st != NATS_TIMEOUT) {
 		js_need_resync(s, "publishing up to LSN %" PRIu64 ": %s", s->next - 1,
-			    natsStatus_GetText(st));
+			       natsStatus_GetText(st));
 		return -EIO;
 	}
 	return 0;
@@ -249,7 +256,7 @@ static int js_commit_wait(struct klogd_store *store, bool wait)
 	sent = s->durable < s->next ? slot_of(s, s->durable)->sent_ns : 0;
 	if (!s->resync && sent && now_ns() - sent > (uint64_t)s->o.ack_wait_ms * 1000000ull)
 		js_need_resync(s, "no acknowledgement of LSN %" PRIu64 " in %" PRIu64 " ms",
-			    s->durable, (now_ns() - sent) / 1000000);
+			       s->durable, (now_ns() - sent) / 1000000);
 	if (s->resync && !s->fatal && (err = js_resync(s)) && err != -EAGAIN)
 		return err;
 	if (s->fatal)
