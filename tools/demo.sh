@@ -97,7 +97,6 @@ tail -n 2 "$work/klogd.log"
 field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' "$work/bench.out"; }
 appends=$(field appends) secs=$(field seconds) rate=$(field appends/s) mbs=$(field MB/s)
 p50=$(field p50) p99=$(field p99)
-segs=$(find "$dir" -name '*.klog' 2>/dev/null | wc -l)
 printf '\n%-34s %s\n' "summary" ""
 printf '%-34s %s\n' "records appended and acknowledged" "$appends"
 printf '%-34s %s\n' "seconds" "$secs"
@@ -111,6 +110,6 @@ if [ "$backend" = jetstream ]; then
 	printf '%-34s %s\n' "log" "$where (JetStream, on 127.0.0.1 in $srv)"
 	printf '%-34s %s\n' "stream data, all three servers" "$(du -sh "$nats" | cut -f1)"
 else
-	printf '%-34s %s\n' "segment files" "$segs"
+	printf '%-34s %s\n' "segment files" "$(find "$dir" -name '*.klog' | wc -l)"
 	printf '%-34s %s\n' "log size on disk" "$(du -sh "$dir" | cut -f1)"
 fi
