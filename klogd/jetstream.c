@@ -269,6 +269,30 @@ static int same_record(struct js_store *s, uint64_t lsn)
 }
 
 /*
+ * Are the stream's messages from..last the records klogd published there?
+ * One it acknowledged is; any other is compared byte for byte.  The last
+ * is not enough to vouch for the rest: an expected last sequence says the
+ * sequence before was taken, not by whom, so klogd's records may follow a
+ * foreign message in a gap (a publish of klogd's refused because of it).
+ * RETURN VALUE: as same_record.
+ */
+static int ours(struct js_store *s, uint64_t from, uint64_t last)
+{
+	int err = 0;
+
+	for (uint64_t lsn = last; lsn >= from && !err; lsn--) {
+		bool acked;
+
+		pthread_mutex_lock(&s->mu);
+		acked = lsn < s->durable || slot_of(s, lsn)->acked;
+		pthread_mutex_unlock(&s->mu);
+		if (!acked)
+			err = same_record(s, lsn);
+	}
+	return err;
+}
+
+/*
  * Ask the stream where it ends, take every LSN up to there as durable, and
  * publish the rest again in order.  RETURN VALUE: 0; -EAGAIN to be tried
  * again later (after a backoff); a fatal error.
@@ -311,8 +335,8 @@ static int resync(struct js_store *s)
 			 s->c.stream, st.last, durable - 1);
 		return fail(s, -ESTALE);
 	}
-	/* Ours only if its last is what klogd sent there (the chain vouches for the rest). */
-	if (st.last >= durable && (err = same_record(s, st.last))) {
+	/* Ours only if every message klogd has no acknowledgement of is what it sent there. */
+	if (st.last >= durable && (err = ours(s, durable, st.last))) {
 		if (err == -EXDEV)
 			return fail(s, err);
 		nag(s, s->error);
