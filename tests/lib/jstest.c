@@ -51,7 +51,7 @@ static bool answers(int port)
 	return ok;
 }
 
-static pid_t spawn(const char *dir, int port)
+static pid_t spawn(const char *dir, int port, bool jetstream)
 {
 	char p[16], log[PATH_MAX + 16];
 	pid_t ppid = getpid(), pid = fork();
@@ -68,8 +68,8 @@ static pid_t spawn(const char *dir, int port)
 		dup2(fd, 1);
 		dup2(fd, 2);
 	}
-	execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1", "-p", p, "-sd", dir,
-	       (char *)NULL);
+	execlp("nats-server", "nats-server", "-a", "127.0.0.1", "-p", p, "-sd", dir,
+	       jetstream ? "-js" : (char *)NULL, (char *)NULL);
 	_exit(127);
 }
 
@@ -100,7 +100,7 @@ int jsserver_start(struct jsserver *s)
 
 		if (port < 0)
 			return port;
-		if ((s->pid = spawn(s->dir, port)) < 0)
+		if ((s->pid = spawn(s->dir, port, true)) < 0)
 			return s->pid;
 		if (!(err = wait_ready(s->pid, port))) {
 			s->port = port;
@@ -124,9 +124,9 @@ void jsserver_down(struct jsserver *s)
 	}
 }
 
-int jsserver_up(struct jsserver *s)
+int jsserver_up(struct jsserver *s, bool jetstream)
 {
-	if ((s->pid = spawn(s->dir, s->port)) < 0)
+	if ((s->pid = spawn(s->dir, s->port, jetstream)) < 0)
 		return s->pid;
 	return wait_ready(s->pid, s->port);
 }

@@ -10,6 +10,7 @@
 #define KLOG_TEST_JSTEST_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -35,8 +36,11 @@ void jsserver_stop(struct jsserver *s);
 /* Stop it as jsserver_stop() does, but keep its store: jsserver_up() starts it again. */
 void jsserver_down(struct jsserver *s);
 
-/* Start it again after jsserver_down(): the same port, the same store. */
-int jsserver_up(struct jsserver *s);
+/*
+ * Start it again after jsserver_down(): the same port, the same store;
+ * without JetStream if !jetstream (a server that answers no publish).
+ */
+int jsserver_up(struct jsserver *s, bool jetstream);
 
 /* Create stream c->stream on subject c->subject, description desc (NULL: none). */
 int jstest_create(struct klog_js *c, const char *desc);
