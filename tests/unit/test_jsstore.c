@@ -499,26 +499,21 @@ END_TEST
 
 int main(void)
 {
+	const TTest *cases[] = { created, reopened, crashed, refused, unreachable, restarted,
+				 foreign_last, foreign_gap, full };
 	Suite *s = suite_create("jsstore");
 	TCase *tc = tcase_create("jsstore");
-	int ret, err;
+	int ret = jsserver_start(&server);
 
-	/* One server for most cases, started here so that it outlives each case's process. */
-	if ((err = jsserver_start(&server))) {
-		fprintf(stderr, "Bail out! nats-server does not start: %s\n", strerror(-err));
+	/* Shared by most cases: started here, so that it outlives each case's process. */
+	if (ret) {
+		fprintf(stderr, "Bail out! nats-server does not start: %s\n", strerror(-ret));
 		jsserver_stop(&server);
 		return 99;
 	}
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, created);
-	tcase_add_test(tc, reopened);
-	tcase_add_test(tc, crashed);
-	tcase_add_test(tc, refused);
-	tcase_add_test(tc, unreachable);
-	tcase_add_test(tc, restarted);
-	tcase_add_test(tc, foreign_last);
-	tcase_add_test(tc, foreign_gap);
-	tcase_add_test(tc, full);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		tcase_add_test(tc, cases[i]);
 	suite_add_tcase(s, tc);
 	ret = run_suite(s);
 	jsserver_stop(&server);
