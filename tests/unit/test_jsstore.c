@@ -11,7 +11,8 @@
  * (settings, log id, acked LSN, refuse_empty, description, last message);
  * a server unreachable at open is retryable; a server down mid-run (then
  * back without JetStream) holds records back and takes them all once back; a foreign message fails the
- * store for good; reserve says -EAGAIN once inflight records wait.
+ * store for good; reserve says -EAGAIN once inflight records wait (with
+ * publishes timed out after 1 ms, even while they are being made).
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -477,6 +478,11 @@ START_TEST(full)
 	own_server();
 	o = options(own.url, "full", stream);
 	o.inflight = 8;
+	/*
+	 * Every publish times out before its acknowledgement can come (the resyncs find the
+	 * records stored), and with the server down, before js_PublishMsgAsync returns.
+	 */
+	o.ack_wait_ms = 1;
 	o.log_id = LOG_ID;
 	s = log_of(&o, 3);
 	jsserver_down(&own);
