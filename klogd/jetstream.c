@@ -67,6 +67,8 @@ struct js_store {
 	uint64_t next;         /* the next record's LSN (written by the drain only) */
 	uint64_t durable;      /* every LSN below is stored by the stream */
 	bool resync;           /* something went wrong: ask the stream, publish again */
+	const natsMsg *publishing; /* in js_PublishMsgAsync now */
+	natsMsg *dead;         /* publishing, done with by on_ack: publish() destroys it */
 	int fatal;             /* the store failed for good (error says why) */
 	char why[256];         /* what made resync be set, for the log */
 };
@@ -137,6 +139,7 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
 	struct js_store *s = closure;
 	uint64_t lsn = lsn_of(msg);
 	struct slot *e;
+	bool later;
 
 	pthread_mutex_lock(&s->mu);
 	e = slot_of(s, lsn);
@@ -156,8 +159,13 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
 			    pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err),
 			    (int)pae->ErrCode);
 	}
+	/* A publish may time out before js_PublishMsgAsync is done with it (libnats 3.4). */
+	later = msg == s->publishing;
+	if (later)
+		s->dead = msg;
 	pthread_mutex_unlock(&s->mu);
-	natsMsg_Destroy(msg);
+	if (!later)
+		natsMsg_Destroy(msg);
 }
 
 /* Publish record lsn (staged in its slot), expecting lsn - 1 as the stream's last sequence. */
@@ -165,7 +173,7 @@ static int publish(struct js_store *s, uint64_t lsn)
 {
 	struct slot *e = slot_of(s, lsn);
 	jsPubOptions po;
-	natsMsg *m = NULL;
+	natsMsg *m = NULL, *dead;
 	char expect[24];
 	natsStatus st;
 
@@ -180,8 +188,16 @@ static int publish(struct js_store *s, uint64_t lsn)
 	pthread_mutex_lock(&s->mu);
 	e->msg = m;
 	e->sent_ns = now_ns();
+	s->publishing = m;
 	pthread_mutex_unlock(&s->mu);
-	if ((st = js_PublishMsgAsync(s->pub, &m, &po)) == NATS_OK)
+	st = js_PublishMsgAsync(s->pub, &m, &po);
+	pthread_mutex_lock(&s->mu);
+	dead = s->dead;
+	s->dead = NULL;
+	s->publishing = NULL;
+	pthread_mutex_unlock(&s->mu);
+	natsMsg_Destroy(dead);
+	if (st == NATS_OK)
 		return 0;
 fail:
 	pthread_mutex_lock(&s->mu);
