@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <klog/klog.h>
@@ -36,7 +37,11 @@
 #define WAIT_MS 15000 /* longest wait for records to become durable: past the store's backoff */
 
 static struct jsserver server; /* shared by the cases */
-static struct jsserver own;    /* a case's own, stopped when that case's process exits */
+/*
+ * A case's own, stopped when that case's process exits (its server with it);
+ * shared with main, which removes its store if a failed case could not.
+ */
+static struct jsserver *own;
 
 static uint64_t now_ms(void)
 {
@@ -48,13 +53,21 @@ static uint64_t now_ms(void)
 
 static void stop_own(void)
 {
-	jsserver_stop(&own);
+	jsserver_stop(own);
+}
+
+/* Remove the store of the server of a case that is over (the server died with it). */
+static void forget_own(void)
+{
+	own->pid = 0;
+	jsserver_stop(own);
 }
 
 /* A server for this case alone, which it may stop and restart. */
 static void own_server(void)
 {
-	ck_assert_int_eq(jsserver_start(&own), 0);
+	forget_own();
+	ck_assert_int_eq(jsserver_start(own), 0);
 	atexit(stop_own);
 }
 
@@ -401,16 +414,16 @@ START_TEST(restarted)
 	struct klog_js c;
 
 	own_server();
-	o = options(own.url, "restarted", stream);
+	o = options(own->url, "restarted", stream);
 	s = log_of(&o, 10);
-	jsserver_down(&own);
+	jsserver_down(own);
 	append(s, 11, 30);
 	not_durable(s, 11, 3 * o.ack_wait_ms);
 	/* Back without JetStream: what was held back is refused (no responders), so lost. */
-	ck_assert_int_eq(jsserver_up(&own, false), 0);
+	ck_assert_int_eq(jsserver_up(own, false), 0);
 	not_durable(s, 11, 3 * o.ack_wait_ms);
-	jsserver_down(&own);
-	ck_assert_int_eq(jsserver_up(&own, true), 0);
+	jsserver_down(own);
+	ck_assert_int_eq(jsserver_up(own, true), 0);
 	all_durable(s);
 	ck_assert_uint_eq(klogd_store_next(s), 31);
 	/* And it goes on. */
@@ -418,7 +431,7 @@ START_TEST(restarted)
 	all_durable(s);
 	open_close(&o, &info); /* a second connection reads the log id */
 	klogd_store_close(s);
-	connect_to(&c, own.url, stream);
+	connect_to(&c, own->url, stream);
 	holds(&c, 40, info.log_id);
 	klog_js_close(&c);
 }
@@ -476,7 +489,7 @@ START_TEST(full)
 	int err = 0;
 
 	own_server();
-	o = options(own.url, "full", stream);
+	o = options(own->url, "full", stream);
 	o.inflight = 8;
 	/*
 	 * Every publish times out before its acknowledgement can come (the resyncs find the
@@ -485,19 +498,19 @@ START_TEST(full)
 	o.ack_wait_ms = 1;
 	o.log_id = LOG_ID;
 	s = log_of(&o, 3);
-	jsserver_down(&own);
+	jsserver_down(own);
 	append(s, 4, 11);
 	ck_assert_ptr_null(klogd_store_reserve(s, 10, &err));
 	ck_assert_int_eq(err, -EAGAIN);
 	not_durable(s, 4, 500);
 	ck_assert_ptr_null(klogd_store_reserve(s, 10, &err));
 	ck_assert_int_eq(err, -EAGAIN);
-	ck_assert_int_eq(jsserver_up(&own, true), 0);
+	ck_assert_int_eq(jsserver_up(own, true), 0);
 	all_durable(s);
 	append(s, 12, 19);
 	all_durable(s);
 	klogd_store_close(s);
-	connect_to(&c, own.url, stream);
+	connect_to(&c, own->url, stream);
 	holds(&c, 19, LOG_ID);
 	klog_js_close(&c);
 }
@@ -509,9 +522,11 @@ int main(void)
 				 foreign_last, foreign_gap, full };
 	Suite *s = suite_create("jsstore");
 	TCase *tc = tcase_create("jsstore");
-	int ret = jsserver_start(&server);
+	int ret;
 
+	own = mmap(NULL, sizeof(*own), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	/* Shared by most cases: started here, so that it outlives each case's process. */
+	ret = own == MAP_FAILED ? -errno : jsserver_start(&server);
 	if (ret) {
 		fprintf(stderr, "Bail out! nats-server does not start: %s\n", strerror(-ret));
 		jsserver_stop(&server);
@@ -523,5 +538,6 @@ int main(void)
 	suite_add_tcase(s, tc);
 	ret = run_suite(s);
 	jsserver_stop(&server);
+	forget_own();
 	return ret;
 }
