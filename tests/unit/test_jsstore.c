@@ -6,13 +6,15 @@
  * stop and restart it (same port, same store).  Each case has its own
  * streams, never re-created.  A missing stream is created and records
  * become durable in order, byte for byte in the stream; a reopened stream
- * goes on gap-free; a record a crashed klogd left is adopted, and no LSN
- * can be stored twice, long after the duplicate window; refusals at open
- * (settings, log id, acked LSN, refuse_empty, description, last message);
- * a server unreachable at open is retryable; a server down mid-run (then
- * back without JetStream) holds records back and takes them all once back; a foreign message fails the
- * store for good; reserve says -EAGAIN once inflight records wait (with
- * publishes timed out after 1 ms, even while they are being made).
+ * goes on gap-free; records a crashed klogd left are adopted, even one
+ * landing after the next klogd opened, and no LSN can be stored twice, long
+ * after the duplicate window; refusals at open (settings, log id, acked
+ * LSN, refuse_empty, description, last message); a server unreachable at
+ * open is retryable; a server down mid-run (then back without JetStream)
+ * holds records back and takes them all once back; a foreign message, last
+ * or followed by klogd's records, fails the store for good; reserve says
+ * -EAGAIN once inflight records wait (with publishes timed out after 1 ms,
+ * even while they are being made).
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -20,8 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <klog/klog.h>
