@@ -109,8 +109,14 @@ static int stream_end(struct js_store *s, uint64_t *last)
 			 "something else publishes to it" : "it lost acknowledged records");
 		return fail(s, st.last >= s->next ? -EXDEV : -ESTALE);
 	}
-	/* Ours only if its last is what klogd sent there (the chain vouches for the rest). */
-	if (st.last >= s->durable && (err = same_record(s, st.last))) {
+	/*
+	 * Each message klogd has no acknowledgement of must be the record it
+	 * sent there: an expectation says the sequence before it was taken,
+	 * not by whom, so klogd's records may follow a foreign message.
+	 */
+	for (uint64_t lsn = s->durable; lsn <= st.last; lsn++) {
+		if (slot_of(s, lsn)->acked || !(err = same_record(s, lsn)))
+			continue;
 		if (err == -EXDEV)
 			return fail(s, err);
 		nag(s, s->error);

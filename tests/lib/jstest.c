@@ -51,7 +51,7 @@ static bool answers(int port)
 	return ok;
 }
 
-static pid_t spawn(const char *dir, int port)
+static pid_t spawn(const char *dir, int port, bool jetstream)
 {
 	char p[16], log[PATH_MAX + 16];
 	pid_t ppid = getpid(), pid = fork();
@@ -68,8 +68,8 @@ static pid_t spawn(const char *dir, int port)
 		dup2(fd, 1);
 		dup2(fd, 2);
 	}
-	execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1", "-p", p, "-sd", dir,
-	       (char *)NULL);
+	execlp("nats-server", "nats-server", "-a", "127.0.0.1", "-p", p, "-sd", dir,
+	       jetstream ? "-js" : (char *)NULL, (char *)NULL);
 	_exit(127);
 }
 
@@ -100,20 +100,20 @@ int jsserver_start(struct jsserver *s)
 
 		if (port < 0)
 			return port;
-		if ((s->pid = spawn(s->dir, port)) < 0)
+		if ((s->pid = spawn(s->dir, port, true)) < 0)
 			return s->pid;
-		if (!(err = wait_ready(s->pid, port)))
+		if (!(err = wait_ready(s->pid, port))) {
+			s->port = port;
 			snprintf(s->url, sizeof(s->url), "nats://127.0.0.1:%d", port);
+		}
 		else if (err == -ETIMEDOUT)
 			break;
 	}
 	return err;
 }
 
-void jsserver_stop(struct jsserver *s)
+void jsserver_down(struct jsserver *s)
 {
-	char cmd[PATH_MAX + 16];
-
 	if (s->pid > 0) {
 		kill(s->pid, SIGTERM);
 		for (int i = 0; i < 500 && waitpid(s->pid, NULL, WNOHANG) != s->pid; i++)
@@ -122,6 +122,20 @@ void jsserver_stop(struct jsserver *s)
 			waitpid(s->pid, NULL, 0);
 		s->pid = 0;
 	}
+}
+
+int jsserver_up(struct jsserver *s, bool jetstream)
+{
+	if ((s->pid = spawn(s->dir, s->port, jetstream)) < 0)
+		return s->pid;
+	return wait_ready(s->pid, s->port);
+}
+
+void jsserver_stop(struct jsserver *s)
+{
+	char cmd[PATH_MAX + 16];
+
+	jsserver_down(s);
 	if (s->dir[0] && !strncmp(s->dir, "/var/tmp/klog-test-nats-", 24)) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
 		if (system(cmd))
@@ -131,25 +145,33 @@ void jsserver_stop(struct jsserver *s)
 }
 
 /* JetStream may not be ready the moment the server accepts connections: try for 10 s. */
-int jstest_create(struct klog_js *c, const char *desc)
+int jstest_create_cfg(struct klog_js *c, jsStreamConfig *cfg)
 {
 	const char *subjects[] = { c->subject };
-	jsStreamConfig cfg;
 	jsErrCode jerr = 0;
 	natsStatus s = NATS_ERR;
 
-	jsStreamConfig_Init(&cfg);
-	cfg.Name = c->stream;
-	cfg.Subjects = subjects;
-	cfg.SubjectsLen = 1;
-	cfg.Description = desc;
-	cfg.Storage = js_FileStorage;
+	cfg->Name = c->stream;
+	cfg->Subjects = subjects;
+	cfg->SubjectsLen = 1;
 	for (int i = 0; i < 100 && s != NATS_OK; i++) {
 		if (i)
 			usleep(100000);
-		s = js_AddStream(NULL, c->js, &cfg, NULL, &jerr);
+		s = js_AddStream(NULL, c->js, cfg, NULL, &jerr);
 	}
+	cfg->Subjects = NULL;
+	cfg->SubjectsLen = 0;
 	return klog_js_errno(s, jerr);
+}
+
+int jstest_create(struct klog_js *c, const char *desc)
+{
+	jsStreamConfig cfg;
+
+	jsStreamConfig_Init(&cfg);
+	cfg.Description = desc;
+	cfg.Storage = js_FileStorage;
+	return jstest_create_cfg(c, &cfg);
 }
 
 int jstest_create_log(struct klog_js *c, uint64_t log_id)

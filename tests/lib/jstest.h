@@ -10,6 +10,7 @@
 #define KLOG_TEST_JSTEST_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -19,6 +20,7 @@ struct jsserver {
 	pid_t pid;
 	char dir[PATH_MAX]; /* its store (-sd), removed by jsserver_stop() */
 	char url[64];       /* nats://127.0.0.1:PORT */
+	int port;
 };
 
 /*
@@ -31,8 +33,20 @@ int jsserver_start(struct jsserver *s);
 /* Stop it (SIGTERM, then SIGKILL after 5 s), wait for it, remove its store. */
 void jsserver_stop(struct jsserver *s);
 
+/* Stop it as jsserver_stop() does, but keep its store: jsserver_up() starts it again. */
+void jsserver_down(struct jsserver *s);
+
+/*
+ * Start it again after jsserver_down(): the same port, the same store;
+ * without JetStream if !jetstream (a server that answers no publish).
+ */
+int jsserver_up(struct jsserver *s, bool jetstream);
+
 /* Create stream c->stream on subject c->subject, description desc (NULL: none). */
 int jstest_create(struct klog_js *c, const char *desc);
+
+/* Create it with cfg's settings (its name and subject are set here). */
+int jstest_create_cfg(struct klog_js *c, jsStreamConfig *cfg);
 
 /* Create it with the description of log_id: a klog stream. */
 int jstest_create_log(struct klog_js *c, uint64_t log_id);
