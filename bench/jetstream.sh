@@ -21,8 +21,6 @@
 #     bench/jetstream.sh            # about 6 minutes on 2 vCPUs
 #     bench/jetstream.sh --quick    # 1 round, a quarter of the records (1 minute)
 #     bench/jetstream.sh --json F   # the same figures also as JSON, into F
-#
-# Until klogd has --backend jetstream, the klog-js rows are skipped (said).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -88,12 +86,7 @@ ip netns exec "$srv" "$nats_cluster" start "$work/nats" >&2 ||
 	fail "the NATS cluster did not start"
 urls=$("$nats_cluster" urls "$work/nats")
 
-klog_backends=(uring)
-if "$klogd" --help 2>&1 | grep -q jetstream; then
-	klog_backends+=(js-r1 js-r3)
-else
-	echo "jetstream.sh: this klogd has no --backend jetstream: klog-js rows skipped" >&2
-fi
+klog_backends=(uring js-r1 js-r3)
 
 testbed_klogd_failed() { :; } # fail shows the end of klogd's log
 # klogd_up BACKEND ROUND: klogd with BACKEND (uring, js-r1, js-r3), a fresh
