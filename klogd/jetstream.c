@@ -34,10 +34,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "format.h"
 #include "jsopen.h"
 #include "jsstore.h"
+#include "log.h"
 
 #define WAIT_MS 100           /* commit_wait(wait): longest wait for an acknowledgement */
 #define FLUSH_MS 100          /* longest wait for the PONG of a batch's flush */
@@ -197,6 +199,10 @@ static void *js_reserve(struct klogd_store *store, uint32_t max_len, int *err)
 	struct slot *e = slot_of(s, s->next);
 
 	*err = 0;
+	if (!s->connected) {
+		*err = -EAGAIN; /* where the stream ends, and so the next LSN, is not known yet */
+		return NULL;
+	}
 	if (max_len > s->o.max_record) {
 		*err = -EMSGSIZE;
 		return NULL;
@@ -238,6 +244,8 @@ static int js_commit_start(struct klogd_store *store)
 	return 0;
 }
 
+static int connect_later(struct js_store *s);
+
 static int js_commit_wait(struct klogd_store *store, bool wait)
 {
 	struct js_store *s = S(store);
@@ -246,6 +254,11 @@ static int js_commit_wait(struct klogd_store *store, bool wait)
 
 	if (s->fatal)
 		return s->fatal;
+	if (!s->connected) {
+		if ((err = connect_later(s)) == -EAGAIN && wait)
+			usleep(WAIT_MS * 1000); /* pace the drain: it has nothing else to do */
+		return err ? err : -EAGAIN;
+	}
 	/* The drain looks in while it stages a long batch: what is staged goes. */
 	if (!s->resync)
 		js_publish(s);
@@ -329,33 +342,99 @@ static int listen_acks(struct js_store *s, char *err, size_t errn)
 	return klog_js_errno(st, 0);
 }
 
+/* Connect, find the stream and where it ends, and listen for acknowledgements. */
+static int js_connect(struct js_store *s, struct klogd_store_info *info, char *err, size_t errn)
+{
+	const struct klogd_js_opts *o = &s->o;
+	int ret;
+
+	if ((ret = klog_js_connect(&s->c, o->urls, o->stream, 2000, 32 << 20, err, errn)) ||
+	    (ret = klog_js_connect_buffered(&s->bulk, o->urls, o->stream, 2000, 32 << 20, err,
+					    errn)) ||
+	    (ret = js_find_stream(&s->c, o, info, err, errn)) ||
+	    (ret = listen_acks(s, err, errn))) {
+		natsSubscription_Destroy(s->acks);
+		s->acks = NULL;
+		klog_js_close(&s->bulk);
+		klog_js_close(&s->c);
+		return ret;
+	}
+	s->log_id = info->log_id;
+	s->next = s->durable = s->unsent = info->next_lsn;
+	s->connected = true;
+	return 0;
+}
+
+/*
+ * A store opened before the stream answered (klogd_js_open_later): try to
+ * reach it, and once it answers go on from where it ends.  RETURN VALUE: 0
+ * once connected; -EAGAIN (after a backoff) until then; a fatal error.
+ */
+static int connect_later(struct js_store *s)
+{
+	struct klogd_store_info info;
+	int err;
+
+	if (now_ns() < s->retry_ns)
+		return -EAGAIN;
+	if (!(err = js_connect(s, &info, s->error, sizeof(s->error)))) {
+		klogd_log("stream %s answers: it holds up to LSN %" PRIu64 ", publishing from there",
+			  s->c.stream, info.next_lsn - 1);
+		s->waiting = false;
+		s->nag_ns = 0;
+		s->backoff_ms = 0;
+		s->error[0] = 0;
+		return 0; /* js_find_stream made sure it holds every LSN acknowledged durable */
+	}
+	if (!klogd_js_retryable(err))
+		return js_fail(s, err);
+	js_nag(s, s->error);
+	return js_backoff(s);
+}
+
+static struct js_store *js_alloc(const struct klogd_js_opts *o)
+{
+	struct js_store *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->store.ops = &js_ops;
+	s->o = *o;
+	s->mask = o->inflight - 1;
+	if (!(s->ring = calloc(o->inflight, sizeof(*s->ring)))) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 int klogd_js_open(struct klogd_store **out, const struct klogd_js_opts *o,
 		  struct klogd_store_info *info, char *err, size_t errn)
 {
-	struct js_store *s = calloc(1, sizeof(*s));
+	struct js_store *s = js_alloc(o);
 	int ret;
 
 	*out = NULL;
 	if (!s)
 		return -ENOMEM;
-	s->store.ops = &js_ops;
-	s->o = *o;
-	s->mask = o->inflight - 1;
-	if (!(s->ring = calloc(o->inflight, sizeof(*s->ring)))) {
-		ret = -ENOMEM;
-		goto fail;
+	if ((ret = js_connect(s, info, err, errn))) {
+		js_close(&s->store);
+		return ret;
 	}
-	if ((ret = klog_js_connect(&s->c, o->urls, o->stream, 2000, 32 << 20, err, errn)) ||
-	    (ret = klog_js_connect_buffered(&s->bulk, o->urls, o->stream, 2000, 32 << 20, err,
-					    errn)) ||
-	    (ret = js_find_stream(&s->c, o, info, err, errn)) ||
-	    (ret = listen_acks(s, err, errn)))
-		goto fail;
-	s->log_id = info->log_id;
-	s->next = s->durable = s->unsent = info->next_lsn;
 	*out = &s->store;
 	return 0;
-fail:
-	js_close(&s->store);
-	return ret;
+}
+
+int klogd_js_open_later(struct klogd_store **out, const struct klogd_js_opts *o)
+{
+	struct js_store *s = js_alloc(o);
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	s->log_id = o->log_id;
+	s->next = s->durable = s->unsent = o->acked_lsn;
+	snprintf(s->c.stream, sizeof(s->c.stream), "%s", o->stream);
+	*out = &s->store;
+	return 0;
 }

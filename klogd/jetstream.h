@@ -44,6 +44,16 @@ struct klogd_js_opts {
 int klogd_js_open(struct klogd_store **s, const struct klogd_js_opts *opts,
 		  struct klogd_store_info *info, char *err, size_t errn);
 
+/*
+ * A store for a pinned kernel log while its stream cannot be reached: the
+ * programs can be attached at once, and the kernel holds the records.
+ * The store tries to reach the stream from commit_wait on (with a backoff,
+ * saying what it waits for), stages nothing until it does, and then goes
+ * on from where the stream ends, which must be opts->acked_lsn or later.
+ * RETURN VALUE: 0 or -ENOMEM.
+ */
+int klogd_js_open_later(struct klogd_store **s, const struct klogd_js_opts *opts);
+
 /* Is err one klogd_js_open may get past by trying again later? */
 bool klogd_js_retryable(int err);
 

@@ -29,7 +29,7 @@ static bool nag_now(struct js_store *s)
 	return true;
 }
 
-static void nag(struct js_store *s, const char *what)
+void js_nag(struct js_store *s, const char *what)
 {
 	if (nag_now(s))
 		klogd_log("waiting for stream %s: %s; records stay in the kernel log, retrying",
@@ -46,7 +46,7 @@ void js_progress(struct js_store *s)
 	s->nag_ns = 0;
 }
 
-static int backoff(struct js_store *s)
+int js_backoff(struct js_store *s)
 {
 	s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : BACKOFF_MIN_MS;
 	if (s->backoff_ms > BACKOFF_MAX_MS)
@@ -55,7 +55,7 @@ static int backoff(struct js_store *s)
 	return -EAGAIN;
 }
 
-static int fail(struct js_store *s, int err)
+int js_fail(struct js_store *s, int err)
 {
 	s->fatal = err;
 	return err;
@@ -94,20 +94,20 @@ static int stream_end(struct js_store *s, uint64_t *last)
 		snprintf(s->error, sizeof(s->error), "stream %s was deleted: the records below LSN "
 			 "%" PRIu64 " it held are gone; klogd never re-creates a stream it wrote to",
 			 s->c.stream, s->durable);
-		return fail(s, err);
+		return js_fail(s, err);
 	}
 	if (err == -EPROTO)
-		return fail(s, err);
+		return js_fail(s, err);
 	if (err) {
-		nag(s, s->error);
-		return backoff(s);
+		js_nag(s, s->error);
+		return js_backoff(s);
 	}
 	if (st.last >= s->next || st.last + 1 < s->durable) {
 		snprintf(s->error, sizeof(s->error), "stream %s ends at sequence %" PRIu64 " but klogd "
 			 "published LSNs up to %" PRIu64 ", %" PRIu64 " acknowledged: %s", s->c.stream,
 			 st.last, s->next - 1, s->durable - 1, st.last >= s->next ?
 			 "something else publishes to it" : "it lost acknowledged records");
-		return fail(s, st.last >= s->next ? -EXDEV : -ESTALE);
+		return js_fail(s, st.last >= s->next ? -EXDEV : -ESTALE);
 	}
 	/*
 	 * Each message klogd has no acknowledgement of must be the record it
@@ -118,9 +118,9 @@ static int stream_end(struct js_store *s, uint64_t *last)
 		if (slot_of(s, lsn)->acked || !(err = same_record(s, lsn)))
 			continue;
 		if (err == -EXDEV)
-			return fail(s, err);
-		nag(s, s->error);
-		return backoff(s);
+			return js_fail(s, err);
+		js_nag(s, s->error);
+		return js_backoff(s);
 	}
 	*last = st.last;
 	return 0;
@@ -145,6 +145,6 @@ int js_resync(struct js_store *s)
 		klogd_log("stream %s: %s; it holds up to LSN %" PRIu64 ": publishing LSNs %" PRIu64
 			  "..%" PRIu64 " again", s->c.stream, s->why, last, from, s->next - 1);
 	/* Until the stream acknowledges something, the next resync waits its turn. */
-	backoff(s);
+	js_backoff(s);
 	return 0;
 }

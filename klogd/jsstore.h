@@ -28,6 +28,7 @@ struct js_store {
 	struct klog_js c;        /* each publish written at once; requests */
 	struct klog_js bulk;     /* publishes buffered, flushed once per batch */
 	bool on_bulk;            /* the records in flight went on bulk */
+	bool connected;          /* the stream answered once: next is where it ended */
 	natsSubscription *acks;  /* the acknowledgements: INBOX.<epoch>.<lsn> */
 	char inbox[64];
 	uint64_t epoch;          /* resyncs so far: a failure of an older publish is stale */
@@ -84,5 +85,10 @@ int js_resync(struct js_store *s);
 
 /* The stream acknowledged records: the backoff restarts, a wait told is over. */
 void js_progress(struct js_store *s);
+
+/* Say what klogd waits for (at most every 10 s); wait the next backoff. */
+void js_nag(struct js_store *s, const char *what);
+int js_backoff(struct js_store *s);
+int js_fail(struct js_store *s, int err);
 
 #endif

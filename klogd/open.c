@@ -106,13 +106,23 @@ static int open_stream(const struct klogd_store_cfg *c, const struct klog_ctl *p
 
 	if (pinned)
 		pinned_log(pinned, &o.log_id, &first, &o.acked_lsn, &o.refuse_empty);
-	/* The log starts where the stream ends: nothing can be attached before it answers. */
+	/*
+	 * A new log starts where the stream ends: nothing can be attached
+	 * before it answers.  A pinned one goes on from its own LSNs, and the
+	 * kernel holds its records until the stream answers.
+	 */
 	for (int tries = 0;; tries++) {
 		if (!(ret = klogd_js_open(s, &o, info, err, sizeof(err))))
 			return 0;
 		if (!klogd_js_retryable(ret)) {
 			klogd_log("%s", err);
 			return ret;
+		}
+		if (pinned) {
+			klogd_log("NATS at %s: %s; attaching the pinned log now, its records stay in "
+				  "the kernel until stream %s answers", c->nats, err, c->stream);
+			*info = (struct klogd_store_info){ .next_lsn = o.acked_lsn, .log_id = o.log_id };
+			return klogd_js_open_later(s, &o);
 		}
 		if (!tries || !(tries % 10))
 			klogd_log("waiting for NATS at %s: %s; retrying", c->nats, err);

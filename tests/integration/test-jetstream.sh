@@ -15,8 +15,9 @@
 #     the window fills, klogd says what it waits for; with the servers back
 #     every record is durable and in the stream once;
 #   - SIGTERM while the stream cannot be reached: klogd stops within its
-#     10 s, keeps the records in the pinned kernel log, and the next klogd
-#     publishes them.
+#     10 s, keeps the records in the pinned kernel log; the next klogd,
+#     started with NATS still down, attaches at once and the kernel takes
+#     more appends; once NATS is back every record is published, once.
 # Records are checked with `klogctl verify --nats ... --count --seed --acks`
 # (LSNs contiguous, each txid once, every byte as generated, each
 # acknowledged LSN holding its txid) and the stream's sequences with
@@ -191,11 +192,20 @@ check "... saying the records not durable stay in the kernel log" \
 	grep -q "not durable yet; stopping with them in the kernel log" "$work/klogd.term.log"
 check "... which still holds them (next_lsn 11, durable_lsn <= 6)" \
 	sh -c "test $(ctl_map klog_ctl next_lsn) = 11 && test $(ctl_map klog_ctl durable_lsn) -le 6"
+check "NATS still down: the next klogd adopts the pinned log and attaches at once" \
+	restart_adopting "$work/klogd.term2.log" --backend jetstream --nats "$urls" --stream s-term
+check "... saying the records stay in the kernel until the stream answers" \
+	grep -q "attaching the pinned log now, its records stay in the kernel until stream s-term answers" \
+	"$work/klogd.term2.log.restart"
+for i in $(seq 11 15); do send "$i" "later-$i" | cut -d' ' -f2; done >"$statuses"
+check "... and the kernel acknowledges new appends meanwhile (5 ACKs)" \
+	test "$(grep -c '^0$' "$statuses")" = 5
+check "... none of them durable yet (durable_lsn <= 6)" test "$(ctl_map klog_ctl durable_lsn)" -le 6
 on_srv "$nats_cluster" start "$nats" >/dev/null
-check "the next klogd adopts the pinned log" restart_adopting "$work/klogd.term2.log" \
-	--backend jetstream --nats "$urls" --stream s-term
-for _ in $(seq 100); do [ "$(last_seq s-term)" = 10 ] && break; sleep 0.1; done
-check "... and publishes the held records: sequences 1..10, once" \
-	stream_is s-term 1 10 10
+for _ in $(seq 200); do [ "$(ctl_map klog_ctl durable_lsn)" = 16 ] && break; sleep 0.1; done
+check "NATS back: every record durable (durable_lsn 16)" test "$(ctl_map klog_ctl durable_lsn)" = 16
+check "... published once, in order: sequences 1..15" stream_is s-term 1 15 15
+check "... and klogd said when the stream answered" \
+	grep -q "stream s-term answers: it holds up to LSN" "$work/klogd.term2.log.restart"
 check "clean stop (exit 0)" stop_klogd
 finish
