@@ -494,8 +494,8 @@ START_TEST(full)
 	o = options(own->url, "full", stream);
 	o.inflight = 8;
 	/*
-	 * Every publish times out before its acknowledgement can come (the resyncs find the
-	 * records stored), and with the server down, before js_PublishMsgAsync returns.
+	 * Every publish times out before its acknowledgement can come (the
+	 * resyncs find the records stored).
 	 */
 	o.ack_wait_ms = 1;
 	o.log_id = LOG_ID;
@@ -518,10 +518,49 @@ START_TEST(full)
 }
 END_TEST
 
+/*
+ * A pinned log whose stream cannot be reached when klogd starts: the store
+ * is opened at once (klogd_js_open_later) from the LSN the kernel
+ * acknowledged durable, stages nothing meanwhile, and once the server is
+ * back goes on from where the stream ends (past that LSN: a klogd that
+ * died between the acknowledgement and the truncation).
+ */
+START_TEST(later)
+{
+	char stream[KLOG_JS_STREAM_MAX];
+	struct klogd_js_opts o;
+	struct klogd_store *s;
+	struct klog_js c;
+	int err = 0;
+
+	own_server();
+	o = options(own->url, "later", stream);
+	o.log_id = LOG_ID;
+	klogd_store_close(log_of(&o, 5));
+	jsserver_down(own);
+	o.acked_lsn = 4;
+	ck_assert_int_eq(klogd_js_open_later(&s, &o), 0);
+	ck_assert_uint_eq(klogd_store_next(s), 4);
+	ck_assert_ptr_null(klogd_store_reserve(s, 10, &err));
+	ck_assert_int_eq(err, -EAGAIN);
+	not_durable(s, 4, 500);
+	ck_assert_int_eq(jsserver_up(own, true), 0);
+	ck_assert_int_eq(settle(s, WAIT_MS), 0);
+	ck_assert_uint_eq(klogd_store_next(s), 6);
+	ck_assert_uint_eq(klogd_store_durable(s), 6);
+	append(s, 6, 20);
+	all_durable(s);
+	klogd_store_close(s);
+	connect_to(&c, own->url, stream);
+	holds(&c, 20, LOG_ID);
+	klog_js_close(&c);
+}
+END_TEST
+
 int main(void)
 {
 	const TTest *cases[] = { created, reopened, crashed, refused, unreachable, restarted,
-				 foreign_last, foreign_gap, full };
+				 foreign_last, foreign_gap, full, later };
 	Suite *s = suite_create("jsstore");
 	TCase *tc = tcase_create("jsstore");
 	int ret;
