@@ -63,6 +63,9 @@ static int publish_durable(struct klogd_drain *d)
 
 	if (durable == prev)
 		return 0;
+	/* A store that found more than the kernel ever took is another log's (a stream's end). */
+	if (durable > __atomic_load_n(&d->k->ctl->next_lsn, __ATOMIC_ACQUIRE))
+		return -ESTALE;
 	if ((err = klog_kern_truncate(d->k, durable)))
 		return err;
 	publish(d, durable);

@@ -145,6 +145,20 @@ static uint64_t ack_seq(natsMsg *m, char *what, size_t n)
 }
 
 /*
+ * Does a refusal of lsn say its sequence is taken already ("wrong last
+ * sequence: S", S >= lsn)?  Then an earlier copy of it (a resync's race
+ * with the publish before) stored it, and that copy's acknowledgement, or
+ * its missing one, settles it: no resync on that account.
+ */
+static bool taken(const char *what, uint64_t lsn)
+{
+	static const char wrong[] = "wrong last sequence: ";
+	const char *p = strstr(what, wrong);
+
+	return p && strtoull(p + sizeof(wrong) - 1, NULL, 10) >= lsn;
+}
+
+/*
  * One acknowledgement.  A success is the truth whenever it comes: the
  * stream holds that LSN at that sequence, and (expected-last-sequence) all
  * before it; a failure counts only for the current epoch's publishes.
@@ -167,7 +181,7 @@ static void take_ack(struct js_store *s, natsMsg *m)
 		snprintf(s->error, sizeof(s->error), "stream %s stored LSN %" PRIu64 " at sequence "
 			 "%" PRIu64 ": something else publishes to %s", s->c.stream, lsn, seq,
 			 s->c.subject);
-	} else if (epoch == s->epoch) {
+	} else if (epoch == s->epoch && !taken(what, lsn)) {
 		js_need_resync(s, "publishing LSN %" PRIu64 ": %s", lsn, what);
 	}
 	while (s->durable < s->next && slot_of(s, s->durable)->acked)
@@ -181,15 +195,19 @@ static void take_ack(struct js_store *s, natsMsg *m)
  */
 static int take_acks(struct js_store *s, int64_t wait_ms)
 {
+	natsStatus st = NATS_OK;
 	natsMsg *m;
 	int n = 0;
 
 	while (!s->fatal && s->durable < s->next &&
-	       natsSubscription_NextMsg(&m, s->acks, n ? 0 : wait_ms) == NATS_OK) {
+	       (st = natsSubscription_NextMsg(&m, s->acks, n ? 0 : wait_ms)) == NATS_OK) {
 		take_ack(s, m);
 		natsMsg_Destroy(m);
 		n++;
 	}
+	/* A closed connection answers at once: the wait is still a wait, not a spin. */
+	if (!n && wait_ms && st != NATS_OK && st != NATS_TIMEOUT)
+		usleep((useconds_t)wait_ms * 1000);
 	return n;
 }
 

@@ -104,7 +104,7 @@ static int create(struct klog_js *c, const struct klogd_js_opts *o, struct klogd
 	return 0;
 }
 
-/* Is the stream's last message the record of LSN last of its log? */
+/* Is the stream's message at sequence last the record of LSN last of its log? */
 static int check_last(struct klog_js *c, const struct klogd_js_opts *o, uint64_t last,
 		      uint64_t log_id, char *err, size_t errn)
 {
@@ -150,6 +150,7 @@ int js_find_stream(struct klog_js *c, const struct klogd_js_opts *o,
 {
 	jsStreamInfo *si = NULL;
 	jsErrCode jerr = 0;
+	uint64_t from;
 	natsStatus st;
 	int ret;
 
@@ -177,8 +178,18 @@ int js_find_stream(struct klog_js *c, const struct klogd_js_opts *o,
 	}
 	info->next_lsn = si->State.LastSeq + 1;
 	info->created = si->State.LastSeq == 0;
-	if (!(ret = pair(c, o, info, err, errn)) && si->State.Msgs)
-		ret = check_last(c, o, si->State.LastSeq, info->log_id, err, errn);
+	if ((ret = pair(c, o, info, err, errn)) || !si->State.Msgs)
+		goto out;
+	/*
+	 * What the pinned log did not see acknowledged becomes durable now: each
+	 * of those must be its record (an expectation says the sequence before
+	 * was taken, not by whom).  Without a pinned log, the last one.
+	 */
+	from = si->State.LastSeq;
+	if (o->log_id)
+		from = o->acked_lsn > si->State.FirstSeq ? o->acked_lsn : si->State.FirstSeq;
+	for (uint64_t lsn = from; !ret && lsn <= si->State.LastSeq; lsn++)
+		ret = check_last(c, o, lsn, info->log_id, err, errn);
 out:
 	jsStreamInfo_Destroy(si);
 	return ret;

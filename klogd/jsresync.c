@@ -16,6 +16,7 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define NAG_NS 10000000000ull /* repeat "waiting for" lines this often */
+#define RESYNC_GETS 256       /* messages compared per call */
 
 /* May klogd say what it waits for now?  At once the first time, then every NAG_NS. */
 static bool nag_now(struct js_store *s)
@@ -114,9 +115,25 @@ static int stream_end(struct js_store *s, uint64_t *last)
 	 * sent there: an expectation says the sequence before it was taken,
 	 * not by whom, so klogd's records may follow a foreign message.
 	 */
-	for (uint64_t lsn = s->durable; lsn <= st.last; lsn++) {
-		if (slot_of(s, lsn)->acked || !(err = same_record(s, lsn)))
+	for (uint64_t lsn = s->durable, gets = 0; lsn <= st.last; lsn++) {
+		struct slot *e = slot_of(s, lsn);
+
+		/* Trimmed (purged) by an operator: stored first, so durable. */
+		if (e->acked || lsn < st.first)
 			continue;
+		/* A few at a time, what was found kept: the drain looks at signals between. */
+		if (gets++ == RESYNC_GETS)
+			return -EAGAIN;
+		if (!(err = same_record(s, lsn))) {
+			e->acked = true;
+			continue;
+		}
+		if (err == -ENOENT) {
+			snprintf(s->error, sizeof(s->error), "stream %s has no message at sequence "
+				 "%" PRIu64 ", inside %" PRIu64 "..%" PRIu64 ": it lost LSN %" PRIu64,
+				 s->c.stream, lsn, st.first, st.last, lsn);
+			return js_fail(s, -ESTALE);
+		}
 		if (err == -EXDEV)
 			return js_fail(s, err);
 		js_nag(s, s->error);

@@ -396,6 +396,12 @@ static void fatal_io(struct klogd_drain *d, int err)
 
 	if (*klogd_store_error(d->s))
 		klogd_log("fatal: %s", klogd_store_error(d->s));
+	if (durable > next) {
+		klogd_log("fatal: the log holds LSNs up to %llu but the kernel log never went past "
+			  "%llu: another log's (wrong --dir or --stream for --name?)",
+			  (unsigned long long)durable - 1, (unsigned long long)next - 1);
+		return;
+	}
 	klogd_log("fatal: writing the log failed: %s; durable LSN stays below %llu; the "
 		  "%llu records from there stay in the kernel log for the next klogd",
 		  strerror(-err), (unsigned long long)durable,

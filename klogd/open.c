@@ -10,7 +10,7 @@
 #include "open.h"
 #include "writer.h"
 
-#define INFLIGHT 16384    /* records a stream store holds until acknowledged */
+#define INFLIGHT 4096     /* records a stream store holds until acknowledged */
 #define ACK_WAIT_MS 3000  /* a publish not acknowledged by then is made again */
 
 bool klogd_backend_is_dir(const char *name)
