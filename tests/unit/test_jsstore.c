@@ -519,6 +519,28 @@ START_TEST(full)
 END_TEST
 
 /*
+ * A foreign message past what the pinned log saw acknowledged, followed by
+ * a record of the log (it expected the sequence before, whoever took it):
+ * opening refuses it, not only when the last message is foreign.
+ */
+START_TEST(foreign_start)
+{
+	char stream[KLOG_JS_STREAM_MAX];
+	struct klogd_js_opts o = options(server.url, "foreign_start", stream);
+	struct klog_js c;
+
+	o.log_id = LOG_ID;
+	klogd_store_close(log_of(&o, 3));
+	connect_to(&c, server.url, stream);
+	ck_assert_int_eq(jstest_publish(&c, 4, 10, OTHER_ID, -1), 0);
+	ck_assert_int_eq(jstest_publish(&c, 5, 10, LOG_ID, -1), 0);
+	klog_js_close(&c);
+	o.acked_lsn = 4;
+	open_fails(&o, -EPROTO, "sequence 4 is not LSN 4");
+}
+END_TEST
+
+/*
  * A pinned log whose stream cannot be reached when klogd starts: the store
  * is opened at once (klogd_js_open_later) from the LSN the kernel
  * acknowledged durable, stages nothing meanwhile, and once the server is
@@ -560,7 +582,7 @@ END_TEST
 int main(void)
 {
 	const TTest *cases[] = { created, reopened, crashed, refused, unreachable, restarted,
-				 foreign_last, foreign_gap, full, later };
+				 foreign_last, foreign_gap, foreign_start, full, later };
 	Suite *s = suite_create("jsstore");
 	TCase *tc = tcase_create("jsstore");
 	int ret;
