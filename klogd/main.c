@@ -270,7 +270,8 @@ static int check_args(int argc, struct config *c)
 		st->stream = c->stream;
 	}
 	if (!dir && klog_js_check_name(st->stream, err, sizeof(err))) {
-		fprintf(stderr, "klogd: --stream: %s\n", err);
+		fprintf(stderr, "klogd: --stream: %s%s\n", err, st->stream == c->stream ?
+			" (the default, klog-NAME from --name: give --stream)" : "");
 		return -EINVAL;
 	}
 	return 0;
