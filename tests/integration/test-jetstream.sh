@@ -80,6 +80,29 @@ ready_within() { # ready_within LOG SECONDS
 	return 1
 }
 
+# --- options ---------------------------------------------------------------------
+# refused STATUS MESSAGE ARGS...: klogd ARGS exits with STATUS, saying MESSAGE.
+refused() {
+	local rc=0
+	"$klogd" "${@:3}" >/dev/null 2>"$work/err" || rc=$?
+	[ "$rc" = "$1" ] && grep -qF -- "$2" "$work/err" || { sed 's/^/# /' "$work/err"; return 1; }
+}
+check "klogd --help names the jetstream options" \
+	sh -c "'$klogd' --help | grep -q -- '--nats URLS' && '$klogd' --help | grep -q -- '--replicas N'"
+check "--backend jetstream without --nats: status 2" \
+	refused 2 "--backend jetstream needs --nats" --iface x --backend jetstream
+check "--dir with --backend jetstream: status 2" \
+	refused 2 "--dir and --backend jetstream" --iface x --backend jetstream --nats n:1 --dir y
+check "--nats without --backend jetstream: status 2" \
+	refused 2 "--nats and --stream go with --backend jetstream" --iface x --dir y --nats n:1
+check "--replicas 2: status 2, the choices named" \
+	refused 2 "--replicas 2: 1, 3 or 5" --iface x --backend jetstream --nats n:1 --replicas 2
+check "an unknown backend: status 2, the backends named" \
+	refused 2 "unknown backend 'nope' (uring, psync, jetstream)" --iface x --backend nope --dir y
+check "a --name that makes no stream name: status 2, saying where the name came from" \
+	refused 2 "(the default, klog-NAME from --name: give --stream)" --iface x \
+	--backend jetstream --nats n:1 --name a.b
+
 # --- NATS unreachable at start --------------------------------------------------
 nats_start "$nats" || { echo "Bail out! no NATS cluster"; exit 1; }
 urls=$(nats_urls "$nats")
