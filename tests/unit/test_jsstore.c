@@ -195,6 +195,18 @@ static void holds(struct klog_js *c, uint64_t last, uint64_t log_id)
 	}
 }
 
+
+/* Close the store, then the stream must hold 1..last of log_id, and no more. */
+static void closed_holding(struct klogd_store *s, const char *url, const char *stream,
+			   uint64_t last, uint64_t log_id)
+{
+	struct klog_js c;
+
+	klogd_store_close(s);
+	connect_to(&c, url, stream);
+	holds(&c, last, log_id);
+	klog_js_close(&c);
+}
 /* Create c's stream by hand with klogd's settings (jsopen.c), described as desc. */
 static void klog_stream(struct klog_js *c, const char *desc, int64_t duplicates_ms)
 {
@@ -413,7 +425,6 @@ START_TEST(restarted)
 	struct klogd_js_opts o;
 	struct klogd_store_info info;
 	struct klogd_store *s;
-	struct klog_js c;
 
 	own_server();
 	o = options(own->url, "restarted", stream);
@@ -432,10 +443,7 @@ START_TEST(restarted)
 	append(s, 31, 40);
 	all_durable(s);
 	open_close(&o, &info); /* a second connection reads the log id */
-	klogd_store_close(s);
-	connect_to(&c, own->url, stream);
-	holds(&c, 40, info.log_id);
-	klog_js_close(&c);
+	closed_holding(s, own->url, stream, 40, info.log_id);
 }
 END_TEST
 
@@ -487,7 +495,6 @@ START_TEST(full)
 	char stream[KLOG_JS_STREAM_MAX];
 	struct klogd_js_opts o;
 	struct klogd_store *s;
-	struct klog_js c;
 	int err = 0;
 
 	own_server();
@@ -511,10 +518,7 @@ START_TEST(full)
 	all_durable(s);
 	append(s, 12, 19);
 	all_durable(s);
-	klogd_store_close(s);
-	connect_to(&c, own->url, stream);
-	holds(&c, 19, LOG_ID);
-	klog_js_close(&c);
+	closed_holding(s, own->url, stream, 19, LOG_ID);
 }
 END_TEST
 
@@ -552,7 +556,6 @@ START_TEST(later)
 	char stream[KLOG_JS_STREAM_MAX];
 	struct klogd_js_opts o;
 	struct klogd_store *s;
-	struct klog_js c;
 	int err = 0;
 
 	own_server();
@@ -572,10 +575,7 @@ START_TEST(later)
 	ck_assert_uint_eq(klogd_store_durable(s), 6);
 	append(s, 6, 20);
 	all_durable(s);
-	klogd_store_close(s);
-	connect_to(&c, own->url, stream);
-	holds(&c, 20, LOG_ID);
-	klog_js_close(&c);
+	closed_holding(s, own->url, stream, 20, LOG_ID);
 }
 END_TEST
 
