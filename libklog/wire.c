@@ -87,6 +87,10 @@ const char *klog_status_str(unsigned int status)
 		[KLOG_ST_CONFLICT] = "conflict",
 		[KLOG_ST_STALE] = "stale",
 		[KLOG_ST_NOLSN] = "no such lsn",
+		[KLOG_ST_NOTYET] = "not durable yet",
+		[KLOG_ST_TRIMMED] = "trimmed",
+		[KLOG_ST_LOST] = "lost by the server",
+		[KLOG_ST_UNAVAIL] = "unavailable",
 	};
 
 	return status < KLOG_ST__MAX && names[status] ? names[status] : "unknown";

@@ -43,6 +43,11 @@ enum klog_opcode {
 	KLOG_OP_NACK = 3,    /* server -> client: refused, status says why */
 	KLOG_OP_QUERY = 4,   /* client -> server: is record lsn durable yet? */
 	KLOG_OP_DURABLE = 5, /* server -> client: record lsn is durable on disk */
+	/* Reads: the programs pass these to klogd's socket, which answers them. */
+	KLOG_OP_READ = 6,       /* client -> server: durable records from lsn */
+	KLOG_OP_RECORD = 7,     /* server -> client: one record answering a READ */
+	KLOG_OP_INFO = 8,       /* client -> server: what are your limits? */
+	KLOG_OP_INFO_REPLY = 9, /* server -> client: struct klog_info */
 };
 
 /* Request flag: acknowledge with DURABLE once the record is on disk. */
@@ -51,6 +56,8 @@ enum klog_opcode {
 #define KLOG_F_PENDING 0x0002u
 /* Flags a request may carry; any other bit is refused. */
 #define KLOG_FLAGS_KNOWN KLOG_F_DURABLE
+/* RECORD flag: the last datagram of the answer to one READ. */
+#define KLOG_F_LAST 0x0004u
 
 /*
  * Idempotent appends: the server remembers each client's last
@@ -72,6 +79,10 @@ enum klog_status {
 	KLOG_ST_CONFLICT = 9, /* request id already used for a different record */
 	KLOG_ST_STALE = 10,   /* request id older than the dedup window: not appended */
 	KLOG_ST_NOLSN = 11,   /* QUERY for an LSN the log never gave out */
+	KLOG_ST_NOTYET = 12,  /* READ: not durable yet; lsn = the first LSN that is not */
+	KLOG_ST_TRIMMED = 13, /* READ: below the first record kept; lsn = that record's */
+	KLOG_ST_LOST = 14,    /* READ: the server's copy is missing or corrupt */
+	KLOG_ST_UNAVAIL = 15, /* READ, INFO: the server cannot read its log now: retry */
 	KLOG_ST__MAX,
 };
 
@@ -93,6 +104,49 @@ struct klog_hdr {
 	__be64 lsn;        /* reply: the record's LSN; QUERY: the LSN asked about */
 };
 _Static_assert(sizeof(struct klog_hdr) == 40, "klog_hdr is 40 bytes on the wire");
+
+/*
+ * READ's optional payload (len 0 or 16; doc/protocol.md, "Reading").
+ * Without it a READ asks for record lsn alone and does not wait.
+ */
+struct klog_read_req {
+	__be64 to_lsn;    /* the last LSN wanted, inclusive; 0: no limit */
+	__be32 max_bytes; /* payload bytes of records the answer may carry; 0: one record */
+	__be32 wait_ms;   /* lsn not durable yet: wait this long for it (long poll) */
+};
+_Static_assert(sizeof(struct klog_read_req) == 16, "klog_read_req is 16 bytes on the wire");
+
+/* A RECORD's payload: this, then the record's bytes (len = 8 + their count). */
+struct klog_read_rec {
+	__be32 crc;     /* CRC-32C of the record's bytes: the client checks it */
+	__be32 rec_crc; /* the stored record's CRC (doc/format.md, klog_record.crc) */
+};
+_Static_assert(sizeof(struct klog_read_rec) == 8, "klog_read_rec is 8 bytes on the wire");
+
+/* Server limits on one READ's answer, whatever it asks. */
+#define KLOG_READ_MAX_BYTES (256u * 1024) /* record bytes per answer */
+#define KLOG_READ_MAX_RECORDS 256         /* datagrams per answer */
+#define KLOG_READ_MAX_WAIT_MS 30000       /* a long poll's longest wait */
+
+/* INFO_REPLY's payload: what a client needs to know before it sends. */
+struct klog_info {
+	__u8 version;        /* highest protocol version the server speaks (1) */
+	__u8 backend;        /* enum klog_info_backend */
+	__be16 port;         /* the service port */
+	__be32 max_record;   /* largest record the server takes, bytes */
+	__be32 block_size;   /* bytes per memory pool block */
+	__be32 max_read_bytes; /* KLOG_READ_MAX_BYTES */
+	__be64 log_id;       /* the log's identity (doc/format.md) */
+	__be64 first_lsn;    /* the first record kept; 0 if none is durable yet */
+	__be64 durable_lsn;  /* every LSN below is durable */
+	__be64 next_lsn;     /* the LSN the next append will get */
+};
+_Static_assert(sizeof(struct klog_info) == 48, "klog_info is 48 bytes on the wire");
+
+enum klog_info_backend {
+	KLOG_INFO_DIR = 0,       /* a log directory on the server */
+	KLOG_INFO_JETSTREAM = 1, /* a NATS JetStream stream */
+};
 
 /* ------------------------------------------------------------------ */
 /* Maps                                                                 */
