@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * reader.c - the reader's public calls (klog.h), each handed to the
- * reader's source (rsrc.h): a log directory or a JetStream stream.
+ * reader's source (rsrc.h): a log directory, a JetStream stream or an
+ * export file.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -85,7 +86,45 @@ int klog_read(struct klog_reader *r, uint64_t lsn, void *buf, size_t cap,
 	return (int)rec.len;
 }
 
+int klog_reader_open_file(struct klog_reader **r, const char *path)
+{
+	return klog_reader_start(r, &klog_rfile_ops, path, NULL);
+}
+
+int klog_reader_log_id(struct klog_reader *r, uint64_t *id)
+{
+	r->msg[0] = 0;
+	return r->ops->log_id ? r->ops->log_id(r->src, id) : -EOPNOTSUPP;
+}
+
+/*
+ * A range as one lookup per LSN, for the sources whose records are at hand
+ * (mapped, or one pread away), so that a read costs no more in a range.
+ */
+static int iterate_lookups(struct klog_reader *r, uint64_t from, uint64_t to, klog_iter_fn fn,
+			   void *ctx)
+{
+	for (uint64_t lsn = from; lsn <= to && lsn >= from; lsn++) {
+		struct klog_rec rec;
+		struct klog_record meta;
+		int ret = r->ops->lookup(r->src, lsn, &rec);
+
+		if (ret == -EAGAIN) {
+			r->msg[0] = 0;
+			return 0;
+		}
+		if (ret)
+			return ret;
+		meta = klog_rec_meta(&rec, lsn);
+		if ((ret = fn(&meta, rec.payload, ctx)))
+			return ret;
+	}
+	return 0;
+}
+
 int klog_iterate(struct klog_reader *r, uint64_t from, uint64_t to, klog_iter_fn fn, void *ctx)
 {
+	if (!r->ops->iterate)
+		return iterate_lookups(r, from, to, fn, ctx);
 	return r->ops->iterate(r->src, from, to, fn, ctx);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * rsrc.h - where a reader's records come from: a log directory (rdir.c) or
- * a NATS JetStream stream (rstream.c).  reader.c holds the public calls and
+ * rsrc.h - where a reader's records come from: a log directory (rdir.c), a
+ * NATS JetStream stream (rstream.c) or an export file (rfile.c).  reader.c holds the public calls and
  * hands each to its reader's source through this small table, so the two
  * sources share one API and one set of error meanings (klog.h) without an
  * if/else on the kind of source.  Internal to libklog.
@@ -28,11 +28,14 @@ struct klog_rsrc_ops {
 	int (*bounds)(void *src, uint64_t *first, uint64_t *last);
 	/* Record lsn decoded into rec; its payload stays valid until the next call on src. */
 	int (*lookup)(void *src, uint64_t lsn, struct klog_rec *rec);
-	/* klog_iterate() on src. */
+	/* klog_iterate() on src; NULL: one lookup per LSN (reader.c). */
 	int (*iterate)(void *src, uint64_t from, uint64_t to, klog_iter_fn fn, void *ctx);
+	/* The log's id (klog_reader_log_id()); NULL: the source cannot tell (-EOPNOTSUPP). */
+	int (*log_id)(void *src, uint64_t *id);
 };
 
 extern const struct klog_rsrc_ops klog_rdir_ops;
+extern const struct klog_rsrc_ops klog_rfile_ops;
 
 /* Write the detail of err into msg (KLOG_READER_MSG bytes) and return err. */
 int klog_rsrc_fail(char *msg, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -267,12 +267,26 @@ static int rstream_iterate(void *src, uint64_t from, uint64_t to, klog_iter_fn f
 	return ret;
 }
 
+/* The id the stream's description names (read at the first look, else now). */
+static int rstream_log_id(void *src, uint64_t *id)
+{
+	struct klog_rstream *s = src;
+	struct klog_js_state st;
+	int err;
+
+	if (!s->log_id && (err = state(s, &st)))
+		return err;
+	*id = s->log_id;
+	return 0;
+}
+
 static const struct klog_rsrc_ops rstream_ops = {
 	.open = rstream_open,
 	.close = rstream_close,
 	.bounds = rstream_bounds,
 	.lookup = rstream_lookup,
 	.iterate = rstream_iterate,
+	.log_id = rstream_log_id,
 };
 
 int klog_reader_open_nats(struct klog_reader **r, const char *urls, const char *stream)
