@@ -217,8 +217,7 @@ static int src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, 
 	return ctl_src_check(src, from ? "dump" : "read", true);
 }
 
-/* Print after lead why r could not read on; returns the exit status, 1. */
-static int read_fail(const struct ctl_src *src, struct klog_reader *r, const char *lead, int err)
+int ctl_read_fail(const struct ctl_src *src, struct klog_reader *r, const char *lead, int err)
 {
 	const char *detail = klog_reader_strerror(r);
 
@@ -248,7 +247,7 @@ static int cmd_read(int argc, char **argv)
 		char lead[64];
 
 		snprintf(lead, sizeof(lead), "klogctl: LSN %" PRIu64, lsn);
-		read_fail(&src, r, lead, n);
+		ctl_read_fail(&src, r, lead, n);
 		klog_reader_close(r);
 		return 1;
 	}
@@ -294,7 +293,7 @@ static int cmd_dump(int argc, char **argv)
 		return 0; /* nothing durable yet: nothing to print */
 	}
 	if (err) {
-		read_fail(&src, r, "klogctl dump: the log's end", err);
+		ctl_read_fail(&src, r, "klogctl dump: the log's end", err);
 		klog_reader_close(r);
 		return 1;
 	}
@@ -306,7 +305,7 @@ static int cmd_dump(int argc, char **argv)
 		fflush(stdout);
 		snprintf(lead, sizeof(lead), "klogctl dump: stopped at LSN %" PRIu64
 			 " after %" PRIu64 " records", d.next, d.printed);
-		read_fail(&src, r, lead, err);
+		ctl_read_fail(&src, r, lead, err);
 	}
 	klog_reader_close(r);
 	return err ? 1 : 0;
@@ -328,6 +327,8 @@ int main(int argc, char **argv)
 		return cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "verify"))
 		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "export"))
+		return cmd_export(argc - 1, argv + 1);
 	fprintf(stderr, "klogctl: unknown command '%s'\n", argv[1]);
 	ctl_usage(stderr);
 	return 2;

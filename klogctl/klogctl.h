@@ -10,18 +10,22 @@
 
 struct klog_reader;
 
-/* Where a command reads a log: --dir DIR, or --nats URL[,URL...] --stream NAME (source.c). */
+/*
+ * Where a command reads a log: --dir DIR, --nats URL[,URL...] --stream
+ * NAME, or --file FILE, an export (source.c).
+ */
 struct ctl_src {
-	const char *dir, *nats, *stream;
-	char name[96]; /* for messages: DIR, or "stream NAME" */
+	const char *dir, *nats, *stream, *file;
+	char name[96]; /* for messages: DIR, "stream NAME", or FILE */
 };
 
-/* Their entries in a getopt_long table: 'd', 'N', 'T'. */
+/* Their entries in a getopt_long table: 'd', 'N', 'T', 'F'. */
 #define CTL_SRC_OPTIONS \
 	{ "dir", required_argument, NULL, 'd' }, \
 	{ "nats", required_argument, NULL, 'N' }, \
-	{ "stream", required_argument, NULL, 'T' }
-#define CTL_SRC_SHORT "d:N:T:"
+	{ "stream", required_argument, NULL, 'T' }, \
+	{ "file", required_argument, NULL, 'F' }
+#define CTL_SRC_SHORT "d:N:T:F:"
 
 /* Take option o (with arg) if it is one of the source's; true if it was. */
 bool ctl_src_opt(struct ctl_src *s, int o, const char *arg);
@@ -31,9 +35,12 @@ bool ctl_src_given(const struct ctl_src *s);
 int ctl_src_open(const struct ctl_src *s, struct klog_reader **r);
 /* What a reader's error means, in words (its detail follows). */
 const char *ctl_src_err_str(const struct ctl_src *s, int err);
+/* Print after lead why r could not read on, with its detail; returns the exit status, 1. */
+int ctl_read_fail(const struct ctl_src *src, struct klog_reader *r, const char *lead, int err);
 
 int cmd_bench(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /*
  * Check the log of src with klog_verify() or klog_verify_nats(): each

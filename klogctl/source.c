@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * source.c - where read, dump, verify (and bench's durable lag) read a log:
- * a directory (--dir DIR) or a JetStream stream (--nats URL[,URL...]
- * --stream NAME).  libklog reads both through one reader API, so only the
- * options, the names in messages and the words of a few errors differ.
+ * source.c - where read, dump, verify, export (and bench's durable lag)
+ * read a log: a directory (--dir DIR), a JetStream stream (--nats
+ * URL[,URL...] --stream NAME) or an export file (--file FILE).  libklog
+ * reads all through one reader API, so only the options, the names in
+ * messages and the words of a few errors differ.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@ bool ctl_src_opt(struct ctl_src *s, int o, const char *arg)
 	case 'd': s->dir = arg; return true;
 	case 'N': s->nats = arg; return true;
 	case 'T': s->stream = arg; return true;
+	case 'F': s->file = arg; return true;
 	default: return false;
 	}
 }
@@ -29,10 +31,12 @@ int ctl_src_check(struct ctl_src *s, const char *cmd, bool required)
 
 	if (s->dir && (s->nats || s->stream))
 		why = "--dir, or --nats and --stream: not both";
+	else if (s->file && (s->dir || s->nats || s->stream))
+		why = "--file, --dir, or --nats and --stream: only one";
 	else if (!s->nats != !s->stream)
 		why = "--nats and --stream go together";
-	else if (required && !s->dir && !s->nats)
-		why = "--dir DIR, or --nats URL[,URL...] --stream NAME, is required";
+	else if (required && !s->dir && !s->nats && !s->file)
+		why = "--dir DIR, --nats URL[,URL...] --stream NAME, or --file FILE, is required";
 	if (why) {
 		fprintf(stderr, "klogctl %s: %s\n", cmd, why);
 		return 2;
@@ -41,21 +45,40 @@ int ctl_src_check(struct ctl_src *s, const char *cmd, bool required)
 		snprintf(s->name, sizeof(s->name), "%s", s->dir);
 	else if (s->nats)
 		snprintf(s->name, sizeof(s->name), "stream %s", s->stream);
+	else if (s->file)
+		snprintf(s->name, sizeof(s->name), "%s", s->file);
 	return 0;
 }
 
 bool ctl_src_given(const struct ctl_src *s)
 {
-	return s->dir || s->nats;
+	return s->dir || s->nats || s->file;
 }
 
 int ctl_src_open(const struct ctl_src *s, struct klog_reader **r)
 {
+	if (s->file)
+		return klog_reader_open_file(r, s->file);
 	return s->dir ? klog_reader_open(r, s->dir) : klog_reader_open_nats(r, s->nats, s->stream);
+}
+
+/* An export file's words: it is one file, read front to back. */
+static const char *file_err_str(int err)
+{
+	switch (err) {
+	case -ENOENT: return "below the export's first LSN";
+	case -EAGAIN: return "past the export's last LSN";
+	case -ENOLINK: return "missing from the export (a gap between its frames, or unreadable)";
+	case -EBADMSG: return "corrupt in the export file";
+	case -EPROTO: return "an export of another format version";
+	default: return strerror(-err);
+	}
 }
 
 const char *ctl_src_err_str(const struct ctl_src *s, int err)
 {
+	if (s->file)
+		return file_err_str(err);
 	switch (err) {
 	case -ENOENT: return "trimmed (below the first record kept)";
 	case -EAGAIN: return "not durable yet";
