@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * klogctl - append records to a klog server, and read them back by LSN from
- * a log directory or the JetStream stream klogd replicates it into.
+ * a log directory, the JetStream stream klogd replicates it into, or an
+ * export file.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +25,7 @@ void ctl_usage(FILE *f)
 		"usage: klogctl append --server HOST[:PORT] [--txid N] [--durable] FILE...\n"
 		"       klogctl read SOURCE LSN\n"
 		"       klogctl dump SOURCE [--from LSN] [--to LSN]\n"
+		"       klogctl export SOURCE [--from LSN] [--to LSN] [--output FILE]\n"
 		"       klogctl bench --server HOST[:PORT] --count N [--size SPEC] [--seed N]\n"
 		"                     [--outstanding N] [--durable] [--json] [SOURCE]\n"
 		"                     [--acks FILE] [--timeout MS] [--retries N]\n"
@@ -32,7 +34,8 @@ void ctl_usage(FILE *f)
 		"                      [--count N [--size SPEC] [--seed N] [--acks FILE]]\n\n"
 		"SOURCE  where the log is read: --dir DIR, a log directory, or\n"
 		"        --nats URL[,URL...] --stream NAME, the NATS JetStream stream that\n"
-		"        klogd --backend jetstream replicates it into (URL: nats://HOST:PORT)\n"
+		"        klogd --backend jetstream replicates it into (URL: nats://HOST:PORT),\n"
+		"        or --file FILE, an export file (klogctl export)\n"
 		"append  send each FILE (- for standard input) as one record, in order, and\n"
 		"        print the LSN of each, one per line, once the server has it in memory\n"
 		"        or, with --durable, once it is durable on disk; --txid gives the first\n"
@@ -43,6 +46,11 @@ void ctl_usage(FILE *f)
 		"        with the file, offset and LSNs, and exit 1\n"
 		"dump    one line per durable record: LSN, length, txid, CRC-32C; stops\n"
 		"        with a message and exit status 1 at the first record it cannot read\n"
+		"export  write LSNs --from (default the first) to --to (default the last\n"
+		"        durable when it starts) as one export file (doc/format.md) to --output\n"
+		"        FILE, synced, or to standard output if it is not a terminal; if a\n"
+		"        record of the range cannot be read, say why with its LSN and exit 1,\n"
+		"        leaving the file without the trailer that marks it complete\n"
 		"bench   append COUNT generated records (txid 0..COUNT-1, sizes by SPEC:\n"
 		"        fixed:BYTES, uniform:MIN:MAX or mix = 75%% 128 B / 25%% 1024 B;\n"
 		"        default mix) with up to --outstanding requests in flight (1..%d,\n"
@@ -68,7 +76,9 @@ void ctl_usage(FILE *f)
 		"        if the log is clean.  With --count, then also that the log holds\n"
 		"        exactly the records bench generated with the same --count, --size\n"
 		"        and --seed: LSNs contiguous, each txid once, every byte as\n"
-		"        generated, and each acknowledged LSN (--acks) holding its txid\n",
+		"        generated, and each acknowledged LSN (--acks) holding its txid.\n"
+		"        In an export file (--file): its header, every frame's CRC, LSNs in\n"
+		"        order without a gap, and the trailer: without one it was cut short\n",
 		KLOG_DEDUP_WINDOW);
 }
 

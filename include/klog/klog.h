@@ -65,8 +65,8 @@ KLOG_API const char *klog_status_str(unsigned int status);
 KLOG_API const char *klog_stat_name(unsigned int id);
 
 /* ------------------------------------------------------------------ */
-/* Reader: records back by LSN from a log directory or a JetStream      */
-/* stream (doc/format.md)                                               */
+/* Reader: records back by LSN from a log directory, a JetStream      */
+/* stream or an export file (doc/format.md)                            */
 
 struct klog_reader;
 
