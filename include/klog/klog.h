@@ -65,7 +65,7 @@ KLOG_API const char *klog_status_str(unsigned int status);
 KLOG_API const char *klog_stat_name(unsigned int id);
 
 /* ------------------------------------------------------------------ */
-/* Reader: records back by LSN from a log directory, a JetStream      */
+/* Reader: records back by LSN from a log directory, a JetStream       */
 /* stream or an export file (doc/format.md)                            */
 
 struct klog_reader;
