@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +16,6 @@
 #include <klog/klog.h>
 
 #include "klogctl.h"
-#include "parse.h"
 
 struct export_args {
 	struct ctl_src src;
@@ -32,37 +30,16 @@ struct export_ctx {
 	int werr;      /* writing failed: not the reader's error */
 };
 
+/* --from 0 is no LSN, and --to UINT64_MAX none the log will reach: both mean "not given". */
 static int parse_args(int argc, char **argv, struct export_args *a)
 {
-	static const struct option opts[] = {
-		CTL_SRC_OPTIONS,
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int o;
+	int err;
 
-	*a = (struct export_args){ 0 };
-	while ((o = getopt_long(argc, argv, CTL_SRC_SHORT "f:t:o:h", opts, NULL)) != -1) {
-		if (ctl_src_opt(&a->src, o, optarg))
-			continue;
-		switch (o) {
-		case 'f':
-		case 't':
-			if (klog_parse_u64(optarg, o == 'f' ? &a->from : &a->to, false) ||
-			    (o == 'f' && !a->from)) {
-				fprintf(stderr, "klogctl: invalid --%s\n", o == 'f' ? "from" : "to");
-				return 2;
-			}
-			*(o == 'f' ? &a->has_from : &a->has_to) = true;
-			break;
-		case 'o': a->output = optarg; break;
-		case 'h': ctl_usage(stdout); return -1;
-		default: ctl_usage(stderr); return 2;
-		}
-	}
+	*a = (struct export_args){ .to = UINT64_MAX };
+	if ((err = ctl_src_args(argc, argv, &a->src, &a->from, &a->to, &a->output)))
+		return err;
+	a->has_from = a->from;
+	a->has_to = a->to != UINT64_MAX;
 	if (optind != argc) {
 		fprintf(stderr, "klogctl export: unexpected argument '%s'\n", argv[optind]);
 		return 2;
@@ -78,7 +55,7 @@ static int parse_args(int argc, char **argv, struct export_args *a)
 				"or a pipe\n");
 		return 2;
 	}
-	return ctl_src_check(&a->src, "export", true);
+	return 0;
 }
 
 static int add_record(const struct klog_record *rec, const void *payload, void *ctx)
@@ -157,7 +134,7 @@ int cmd_export(int argc, char **argv)
 	int err = parse_args(argc, argv, &a), fd = STDOUT_FILENO, status;
 
 	if (err)
-		return err < 0 ? 0 : err;
+		return err;
 	if ((err = ctl_src_open(&a.src, &r)))
 		return ctl_fail(a.src.name, err);
 	if ((status = range(&a, r))) {

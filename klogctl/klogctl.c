@@ -196,20 +196,21 @@ static int cmd_append(int argc, char **argv)
 	return 0;
 }
 
-/* Parse the source and the LSN options shared by read and dump. */
-static int src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, uint64_t *to)
+int ctl_src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, uint64_t *to,
+		 const char **output)
 {
 	static const struct option opts[] = {
 		CTL_SRC_OPTIONS,
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int o;
 
 	*src = (struct ctl_src){ 0 };
-	while ((o = getopt_long(argc, argv, CTL_SRC_SHORT "f:t:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, CTL_SRC_SHORT "f:t:o:h", opts, NULL)) != -1) {
 		if (ctl_src_opt(src, o, optarg))
 			continue;
 		switch (o) {
@@ -220,11 +221,18 @@ static int src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, 
 				return 2;
 			}
 			break;
+		case 'o':
+			if (!output) {
+				fprintf(stderr, "klogctl: --output is an option of export\n");
+				return 2;
+			}
+			*output = optarg;
+			break;
 		case 'h': ctl_usage(stdout); exit(0);
 		default: ctl_usage(stderr); return 2;
 		}
 	}
-	return ctl_src_check(src, from ? "dump" : "read", true);
+	return ctl_src_check(src, output ? "export" : from ? "dump" : "read", true);
 }
 
 int ctl_read_fail(const struct ctl_src *src, struct klog_reader *r, const char *lead, int err)
@@ -244,7 +252,7 @@ static int cmd_read(int argc, char **argv)
 	uint64_t lsn;
 	int n, err;
 
-	if ((err = src_args(argc, argv, &src, NULL, NULL)))
+	if ((err = ctl_src_args(argc, argv, &src, NULL, NULL, NULL)))
 		return err;
 	if (optind + 1 != argc || klog_parse_u64(argv[optind], &lsn, false)) {
 		fprintf(stderr, "klogctl read: one LSN is required\n");
@@ -289,7 +297,7 @@ static int cmd_dump(int argc, char **argv)
 	struct ctl_src src;
 	int err;
 
-	if ((err = src_args(argc, argv, &src, &from, &to)))
+	if ((err = ctl_src_args(argc, argv, &src, &from, &to, NULL)))
 		return err;
 	if (optind != argc) {
 		fprintf(stderr, "klogctl dump: unexpected argument '%s'\n", argv[optind]);

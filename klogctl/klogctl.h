@@ -35,6 +35,13 @@ bool ctl_src_given(const struct ctl_src *s);
 int ctl_src_open(const struct ctl_src *s, struct klog_reader **r);
 /* What a reader's error means, in words (its detail follows). */
 const char *ctl_src_err_str(const struct ctl_src *s, int err);
+/*
+ * Parse SOURCE and the options of read (from NULL: none), dump (--from,
+ * --to) and export (output not NULL: --output too); -h exits.  Returns 0,
+ * or 2 after a usage message.
+ */
+int ctl_src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, uint64_t *to,
+		 const char **output);
 /* Print after lead why r could not read on, with its detail; returns the exit status, 1. */
 int ctl_read_fail(const struct ctl_src *src, struct klog_reader *r, const char *lead, int err);
 

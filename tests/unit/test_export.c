@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@
 #include "check_run.h"
 #include "logbuild.h"
 #include "scratch.h"
+#include "segfiles.h"
 #include "xformat.h"
 
 #define SEGS 5
@@ -71,6 +73,17 @@ static void build(void)
 	ck_assert_int_eq(logbuild_write(dir, &b), 0);
 }
 
+/* build(), and path created empty for writing: its descriptor. */
+static int build_output(void)
+{
+	int fd;
+
+	build();
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
 static int add_one(const struct klog_record *rec, const void *payload, void *ctx)
 {
 	return klog_export_add(ctx, rec, payload);
@@ -104,10 +117,7 @@ static uint64_t frame_off(uint64_t from, uint64_t lsn)
 
 static uint64_t file_size(void)
 {
-	struct stat st;
-
-	ck_assert_int_eq(stat(path, &st), 0);
-	return (uint64_t)st.st_size;
+	return size_of(path);
 }
 
 static void poke(uint64_t off, const void *bytes, size_t n)
@@ -121,14 +131,13 @@ static void poke(uint64_t off, const void *bytes, size_t n)
 
 static void flip(uint64_t off)
 {
-	int fd = open(path, O_RDWR);
-	uint8_t c;
+	size_t n;
+	uint8_t *p = slurp(path, &n);
 
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pread(fd, &c, 1, (off_t)off), 1);
-	c ^= 0x40;
-	ck_assert_int_eq(pwrite(fd, &c, 1, (off_t)off), 1);
-	close(fd);
+	ck_assert_uint_lt(off, n);
+	p[off] ^= 0x40;
+	poke(off, p + off, 1);
+	free(p);
 }
 
 /* Every record from..to of the export at path is the directory's, byte for byte. */
@@ -165,20 +174,20 @@ static void same_as_log(uint64_t from, uint64_t to)
 	klog_reader_close(rf);
 }
 
-/* klog_verify_file() of path finds exactly one problem; it into *s. */
-static void one_problem(struct seen *s, int err, uint64_t offset, uint64_t lsn, const char *word)
+/* klog_verify_file() of path finds exactly one problem, even keeping going: this one. */
+static void one_problem(int err, uint64_t offset, uint64_t lsn, const char *word)
 {
 	struct klog_verify_summary sum;
+	struct seen s = { 0 };
 
-	memset(s, 0, sizeof(*s));
-	ck_assert_int_eq(klog_verify_file(path, KLOG_VERIFY_KEEP_GOING, collect, s, &sum),
+	ck_assert_int_eq(klog_verify_file(path, KLOG_VERIFY_KEEP_GOING, collect, &s, &sum),
 			 -EBADMSG);
-	ck_assert_msg(s->n == 1, "%u problems, the first: %s", s->n, s->what);
+	ck_assert_msg(s.n == 1, "%u problems, the first: %s", s.n, s.what);
 	ck_assert_uint_eq(sum.problems, 1);
-	ck_assert_int_eq(s->err, err);
-	ck_assert_uint_eq(s->offset, offset);
-	ck_assert_uint_eq(s->lsn, lsn);
-	ck_assert_msg(strstr(s->what, word), "'%s' lacks '%s'", s->what, word);
+	ck_assert_int_eq(s.err, err);
+	ck_assert_uint_eq(s.offset, offset);
+	ck_assert_uint_eq(s.lsn, lsn);
+	ck_assert_msg(strstr(s.what, word), "'%s' lacks '%s'", s.what, word);
 }
 
 /*
@@ -211,6 +220,13 @@ static void reads_ok(uint64_t lsn)
 	ck_assert_int_eq(klog_reader_open_file(&r, path), 0);
 	ck_assert_int_eq(klog_read(r, lsn, buf, sizeof(buf), NULL), (int)logbuild_len(lsn));
 	klog_reader_close(r);
+}
+
+/* Damage at off where LSN lsn is, found alike by klog_verify_file() and the reader. */
+static void damaged(int err, uint64_t off, uint64_t lsn, const char *word)
+{
+	one_problem(err, off, lsn, word);
+	read_fails(lsn, err, off, lsn);
 }
 
 START_TEST(round_trip)
@@ -267,11 +283,8 @@ START_TEST(open_ended)
 	struct klog_reader *r;
 	struct klog_export *x;
 	uint64_t first, last;
-	struct seen s;
-	int fd;
+	int fd = build_output();
 
-	build();
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	ck_assert_int_eq(klog_export_open(&x, fd, LOG_ID, 7, 0), 0);
 	ck_assert_int_eq(klog_reader_open_file(&r, path), 0);
 	ck_assert_int_eq(klog_reader_bounds(r, &first, &last), -ENODATA);
@@ -298,7 +311,7 @@ START_TEST(open_ended)
 	klog_export_abort(x);
 	klog_reader_close(r);
 	close(fd);
-	one_problem(&s, -EPROTO, file_size(), 17, "no trailer: the export was cut short at LSN 17");
+	one_problem(-EPROTO, file_size(), 17, "no trailer: the export was cut short at LSN 17");
 }
 END_TEST
 
@@ -308,10 +321,8 @@ START_TEST(empty_and_refused)
 	struct klog_reader *r;
 	struct klog_export *x;
 	uint64_t first, last;
-	int fd;
+	int fd = build_output();
 
-	build();
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	ck_assert_int_eq(klog_export_open(&x, fd, LOG_ID, 0, 0), -EINVAL);
 	ck_assert_int_eq(klog_export_open(&x, fd, LOG_ID, 5, 4), -EINVAL);
 	ck_assert_int_eq(klog_export_open(&x, fd, LOG_ID, 5, 0), 0);
@@ -340,7 +351,6 @@ END_TEST
 START_TEST(payload_flipped)
 {
 	uint64_t off;
-	struct seen s;
 
 	build();
 	export_log(1, LAST);
@@ -348,9 +358,9 @@ START_TEST(payload_flipped)
 	off = frame_off(1, 47);
 	flip(off + KLOG_XFRAME_HDR_SIZE);
 	/* One problem even keeping going: the frame after it is found, and in sequence. */
-	one_problem(&s, -EBADMSG, off, 47, "CRC");
+	damaged(-EBADMSG, off, 47, "CRC");
 	reads_ok(46);
-	read_fails(47, -EBADMSG, off, 47);
+
 	/* Nothing past the damage is returned, though it is whole. */
 	read_fails(48, -EBADMSG, off, 47);
 }
@@ -359,20 +369,19 @@ END_TEST
 START_TEST(frame_header_flipped)
 {
 	uint64_t off;
-	struct seen s;
 
 	build();
 	export_log(1, LAST);
 	off = frame_off(1, 30);
 	flip(off + 17); /* its txid */
-	one_problem(&s, -EBADMSG, off, 30, "CRC");
-	read_fails(30, -EBADMSG, off, 30);
+	damaged(-EBADMSG, off, 30, "CRC");
+
 	/* Its magic: the check looks for the next frame, which carries LSN 31. */
 	build();
 	export_log(1, LAST);
 	flip(off);
-	one_problem(&s, -EBADMSG, off, 30, "bad magic");
-	read_fails(30, -EBADMSG, off, 30);
+	damaged(-EBADMSG, off, 30, "bad magic");
+
 }
 END_TEST
 
@@ -380,12 +389,11 @@ START_TEST(header_flipped)
 {
 	struct klog_reader *r;
 	uint64_t first, last;
-	struct seen s;
 
 	build();
 	export_log(1, LAST);
 	flip(16); /* first_lsn */
-	one_problem(&s, -EBADMSG, 0, UINT64_MAX, "header: CRC");
+	one_problem(-EBADMSG, 0, UINT64_MAX, "header: CRC");
 	read_fails(1, -EBADMSG, 0, UINT64_MAX);
 	ck_assert_int_eq(klog_reader_open_file(&r, path), 0);
 	ck_assert_int_eq(klog_reader_bounds(r, &first, &last), -EBADMSG);
@@ -396,12 +404,11 @@ END_TEST
 
 START_TEST(wrong_magic)
 {
-	struct seen s;
 
 	build();
 	export_log(1, LAST);
 	poke(0, "KSEG", 4);
-	one_problem(&s, -EBADMSG, 0, UINT64_MAX, "not a klog export");
+	one_problem(-EBADMSG, 0, UINT64_MAX, "not a klog export");
 	read_fails(5, -EBADMSG, 0, UINT64_MAX);
 }
 END_TEST
@@ -409,18 +416,17 @@ END_TEST
 START_TEST(truncated_mid_frame)
 {
 	uint64_t off;
-	struct seen s;
 
 	build();
 	export_log(1, LAST);
 	off = frame_off(1, 60);
 	ck_assert_int_eq(truncate(path, (off_t)off + 10), 0);
-	one_problem(&s, -EBADMSG, off, 60, "cut short");
+	damaged(-EBADMSG, off, 60, "cut short");
 	reads_ok(59);
-	read_fails(60, -EBADMSG, off, 60);
+
 	/* At a frame's end: no trailer, and the header promised up to LAST. */
 	ck_assert_int_eq(truncate(path, (off_t)off), 0);
-	one_problem(&s, -EPROTO, off, 60, "no trailer: the export was cut short at LSN 60");
+	one_problem(-EPROTO, off, 60, "no trailer: the export was cut short at LSN 60");
 	read_fails(60, -EBADMSG, off, 60);
 }
 END_TEST
@@ -428,13 +434,12 @@ END_TEST
 START_TEST(missing_trailer)
 {
 	uint64_t end;
-	struct seen s;
 
 	build();
 	export_log(1, LAST);
 	end = file_size() - KLOG_XEND_SIZE;
 	ck_assert_int_eq(truncate(path, (off_t)end), 0);
-	one_problem(&s, -EPROTO, end, LAST + 1, "no trailer: the export was cut short at LSN 101");
+	one_problem(-EPROTO, end, LAST + 1, "no trailer: the export was cut short at LSN 101");
 	/* Every frame is whole: the reader returns them, and nothing past the header's range. */
 	reads_ok(1);
 	reads_ok(LAST);
@@ -442,7 +447,7 @@ START_TEST(missing_trailer)
 	export_log(1, LAST);
 	end = file_size();
 	poke(end, "trailing", 8);
-	one_problem(&s, -EBADMSG, end, LAST + 1, "8 bytes after the trailer");
+	one_problem(-EBADMSG, end, LAST + 1, "8 bytes after the trailer");
 }
 END_TEST
 
@@ -453,11 +458,8 @@ START_TEST(lsn_gap)
 	struct klog_xhdr h = { .log_id = LOG_ID, .first_lsn = 1, .last_lsn = 10 };
 	struct klog_reader *r;
 	uint64_t first, last, gap_off = 0;
-	struct seen s;
-	int fd;
+	int fd = build_output();
 
-	build();
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	klog_xhdr_encode(buf, &h);
 	ck_assert_int_eq(write(fd, buf, KLOG_XHDR_SIZE), KLOG_XHDR_SIZE);
 	for (uint64_t lsn = 1; lsn <= 10; lsn++) {
@@ -474,9 +476,9 @@ START_TEST(lsn_gap)
 	klog_xend_encode(buf, &(struct klog_xend){ .count = 10, .last_lsn = 10, .hdr_crc = h.crc });
 	ck_assert_int_eq(write(fd, buf, KLOG_XEND_SIZE), KLOG_XEND_SIZE);
 	close(fd);
-	one_problem(&s, -ENOLINK, gap_off, 5, "gap: no frame for LSNs 5..5");
+	damaged(-ENOLINK, gap_off, 5, "gap: no frame for LSNs 5..5");
 	reads_ok(4);
-	read_fails(5, -ENOLINK, gap_off, 5);
+
 	read_fails(6, -ENOLINK, gap_off, 5);
 	ck_assert_int_eq(klog_reader_open_file(&r, path), 0);
 	ck_assert_int_eq(klog_reader_bounds(r, &first, &last), 0);
