@@ -376,7 +376,7 @@ static void run_flow(const struct gen_args *a, unsigned int first, unsigned int 
 		res->err = -ENOMEM;
 		goto out;
 	}
-	ctl_split_server(server, &host, &port);
+	klog_split_server(server, &host, &port);
 	if ((err = klog_client_open(&c, host, port, &opts))) {
 		ctl_fail(a->server, err);
 		res->err = err;

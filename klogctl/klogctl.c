@@ -78,31 +78,6 @@ int ctl_fail(const char *what, int err)
 	return 1;
 }
 
-/* Split HOST[:PORT] or [V6]:PORT in place. */
-void ctl_split_server(char *s, char **host, char **port)
-{
-	char *colon;
-
-	*port = NULL;
-	if (*s == '[') {
-		char *close = strchr(s, ']');
-
-		*host = s + 1;
-		if (close) {
-			*close = 0;
-			if (close[1] == ':')
-				*port = close + 2;
-		}
-		return;
-	}
-	*host = s;
-	colon = strchr(s, ':');
-	if (colon && !strchr(colon + 1, ':')) {
-		*colon = 0;
-		*port = colon + 1;
-	}
-}
-
 static int read_all(const char *path, uint8_t *buf, size_t cap, size_t *len)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
@@ -156,7 +131,7 @@ static int cmd_append(int argc, char **argv)
 		fprintf(stderr, "klogctl append: --server and at least one FILE are required\n");
 		return 2;
 	}
-	ctl_split_server(server, &host, &port);
+	klog_split_server(server, &host, &port);
 	if ((err = klog_client_open(&c, host, port, NULL)))
 		return ctl_fail(server, err);
 	for (int i = optind; i < argc; i++, txid++) {

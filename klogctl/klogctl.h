@@ -45,6 +45,5 @@ int ctl_verify_log(const struct ctl_src *src, bool keep_going);
 /* Shared by the subcommands. */
 void ctl_usage(FILE *f);
 int ctl_fail(const char *what, int err);
-void ctl_split_server(char *s, char **host, char **port);
 
 #endif
