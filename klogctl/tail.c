@@ -104,8 +104,10 @@ int cmd_tail(int argc, char **argv)
 			break;
 		while (!stop && (err = klog_reader_wait(r, out.next, WAIT_SLICE_MS)) == -ETIMEDOUT)
 			;
-		if (stop)
+		if (stop) {
+			err = 0;
 			break;
+		}
 	}
 	if (err) {
 		char lead[96];
