@@ -439,13 +439,21 @@ static int rremote_wait(void *src, uint64_t lsn, int timeout_ms)
 	if (cached(s, lsn))
 		return 0;
 	for (;;) {
+		uint64_t asked = klog_now_ns();
+		uint32_t wait;
+
 		left = klog_rsrc_left_ms(deadline);
-		err = fetch(s, lsn, 0, left < 0 || (uint32_t)left > most ? most : (uint32_t)left);
+		wait = left < 0 || (uint32_t)left > most ? most : (uint32_t)left;
+		err = fetch(s, lsn, 0, wait);
 		if (err != -EAGAIN)
 			return err;
-		if (!klog_rsrc_left_ms(deadline))
+		if (!(left = klog_rsrc_left_ms(deadline)))
 			return failf(s, -ETIMEDOUT, "server %s: LSN %" PRIu64 " not durable after "
 				     "%d ms", s->server, lsn, timeout_ms);
+		/* NOTYET long before the wait was over: the server holds no more polls now. */
+		if (klog_now_ns() - asked < wait / 2 * KLOG_NS_PER_MS)
+			usleep(1000u * (left < 0 || (unsigned int)left > s->o.timeout_ms ?
+					s->o.timeout_ms : (unsigned int)left));
 	}
 }
 

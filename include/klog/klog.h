@@ -197,8 +197,9 @@ KLOG_API int klog_iterate(struct klog_reader *r, uint64_t from, uint64_t to, klo
  * klog_reader_wait - wait until record lsn is durable (klog_read() of it
  * would find it), up to timeout_ms (-1: no limit; 0: look once).  A
  * directory is watched with inotify (klogd indexes a record once it is
- * durable) and looked at again on each change; a server is asked with a
- * long-polling READ (doc/protocol.md, "Reading"), whose records are kept
+ * durable) and looked at again on each change; a server is asked with
+ * long-polling READs (doc/protocol.md, "Reading") of at most 25 timeouts
+ * each (5 s by default: a lost one costs no more), whose records are kept
  * for the klog_read() and klog_iterate() calls that follow; a JetStream
  * stream is looked at every 100 ms (JetStream tells no one of a new message
  * short of a consumer per waiter).

@@ -108,6 +108,14 @@ appended_ok() {
 	"$klogctl" dump --dir "$dir" --payload --json --from "$2" --to $(($2 + $3 - 1)) >"$work/want"
 	cmp -s "$work/want" "$work/$1"
 }
+# unfollow SIGNAL NAME FROM N: stop tail -f with SIGNAL: status 0, LSNs FROM.. (N) byte for byte
+unfollow() {
+	kill -"$1" "$tailpid"
+	wait "$tailpid"
+	check "$2: SIG$1 ends tail -f with status 0" test "$?" = 0
+	tailpid=
+	check "$2: each record once, in order, byte for byte" appended_ok "$2.out" "$3" "$4"
+}
 next=$((count + 1))
 follow $next tf
 sleep 0.5
@@ -116,11 +124,7 @@ for k in 1 2 3 4 5; do head -c $((k * 200)) /dev/urandom >"$work/rec$k"; done
 ctl append --server "$srv_ip" --durable "$work"/rec1 "$work"/rec2 "$work"/rec3 "$work"/rec4 \
 	"$work"/rec5 >/dev/null
 check "tail -f --server: the 5 records appended after it started" lines tf.out 5
-kill -TERM "$tailpid"
-wait "$tailpid"
-check "tail -f: SIGTERM ends it with status 0" test "$?" = 0
-tailpid=
-check "tail -f: each record once, byte for byte" appended_ok tf.out $next 5
+unfollow TERM tf $next 5
 next=$((next + 5))
 
 # --- trimmed ---------------------------------------------------------------------------
@@ -128,10 +132,7 @@ ctl bench --server "$srv_ip" --count 1500 --size "fixed:$max" --seed 8 --durable
 	--outstanding 32 >/dev/null 2>&1
 next=$((next + 1500))
 check "SIGTERM stops klogd" stop_klogd
-segs=("$dir"/*.klog)
-check "more than one segment (${#segs[@]})" test "${#segs[@]}" -gt 1
-rm -f "${segs[0]}" "${segs[0]%.klog}.idx"
-second=$((10#$(basename "${segs[1]}" .klog)))
+check "the first segment removed, of several" drop_first_segment "$dir"
 check "klogd starts on the log whose first segment was removed" \
 	restart_adopting "$log" --dir "$dir" --segment-size 1M
 rctl t1 read --server "$srv_ip" 5
@@ -142,18 +143,7 @@ check "dump --server after the trim: from LSN $second, as dump --dir" \
 	sh -c "'$klogctl' dump --dir '$dir' | cmp -s - '$work/t2.out' && head -n 1 '$work/t2.out' | grep -q '^$second '"
 
 # --- 10% loss each way ---------------------------------------------------------------
-cli nft -f - <<NFT
-table netdev klogloss {
-	chain out {
-		type filter hook egress device "$vc" priority 0;
-		udp dport 7070 numgen random mod 10 0 counter drop
-	}
-	chain in {
-		type filter hook ingress device "$vc" priority 0;
-		udp sport 7070 numgen random mod 10 0 counter drop
-	}
-}
-NFT
+lossy_link klogloss 10
 check "nftables drops 10% each way on the client's veth" \
 	sh -c "ip netns exec '$cli' nft list table netdev klogloss | grep -q 'numgen random mod 10'"
 "$klogctl" dump --dir "$dir" --payload --json >"$work/local.json"
@@ -166,12 +156,8 @@ sleep 0.5
 ctl bench --server "$srv_ip" --count 200 --size "uniform:1:$max" --seed 4 --durable \
 	--outstanding 8 --timeout 50 --retries 100 >/dev/null 2>&1
 check "lossy: tail -f --server follows 200 records appended meanwhile" lines tl.out 200
-kill -INT "$tailpid"
-wait "$tailpid"
-check "lossy: SIGINT ends tail -f with status 0" test "$?" = 0
-tailpid=
-check "lossy: each once, in order, byte for byte" appended_ok tl.out $next 200
-dropped=$(cli nft list table netdev klogloss | awk '/drop/ { for (i = 1; i < NF; i++) if ($i == "packets") s += $(i + 1) } END { print s + 0 }')
+unfollow INT tl $next 200
+dropped=$(nft_packets klogloss drop)
 check "lossy: the link dropped datagrams ($dropped)" test "$dropped" -gt 100
 cli nft delete table netdev klogloss
 check "klogd stops cleanly" stop_klogd
