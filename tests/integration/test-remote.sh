@@ -3,7 +3,7 @@
 # real klogd over the veth pair (doc/protocol.md, "Reading"):
 #   - info --server (text and --json) on an empty log and after appends:
 #     the log id, the LSNs, the limits; an INFO to a port nobody serves
-#     times out with a message;
+#     times out with a message; [V6ADDR]:PORT and [V6ADDR] over IPv6;
 #   - read --server and dump --server --payload --json: byte for byte what
 #     the server's own directory holds (klogctl --dir); verify --server
 #     --count: every record bench sent;
@@ -41,6 +41,10 @@ check "read of an empty log: not durable yet, exit 1" \
 	sh -c "test $rc = 1 && grep -q 'LSN 1: not durable yet: server $srv_ip: LSN 1' '$work/r0.err'"
 rctl d0 dump --server "$srv_ip"
 check "dump of an empty log: nothing, exit 0" test "$rc" = 0 -a ! -s "$work/d0.out"
+ip -n "$srv" addr add fd00:97::1/64 dev "$vs" nodad && ip -n "$cli" addr add fd00:97::2/64 dev "$vc" nodad
+rctl i6 info --server "[fd00:97::1]:7070"
+check "info --server [fd00:97::1]:7070: over IPv6" \
+	sh -c "test $rc = 0 && grep -qx 'first_lsn 0' '$work/i6.out'"
 rctl n0 info --server "$srv_ip:7071"
 check "info to a port nobody serves: no answer, exit 1" \
 	sh -c "test $rc = 1 && grep -q 'server $srv_ip:7071: no answer' '$work/n0.err'"
@@ -78,6 +82,9 @@ for l in 1 2 77 $count; do
 	ctl read --server "$srv_ip" "$l" >"$work/got" && cmp -s "$work/want" "$work/got" || same=0
 done
 check "read --server: the bytes of LSNs 1, 2, 77 and $count" test "$same" = 1
+ctl dump --server "[fd00:97::1]" --payload --json >"$work/remote6.out"
+check "dump --server [fd00:97::1] (IPv6, the default port): byte for byte dump --dir's" \
+	cmp -s "$work/local.json" "$work/remote6.out"
 check "verify --server --count: every record bench sent, in order" \
 	sh -c "ip netns exec '$cli' '$klogctl' verify --server '$srv_ip' --count $count \
 		--size uniform:1:$max --seed 9 | grep -q 'verified $count records'"
