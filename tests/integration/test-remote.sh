@@ -9,9 +9,11 @@
 #     --count: every record bench sent;
 #   - NOTYET and TRIMMED: messages naming the server and the LSN, exit 1;
 #   - tail -f --server prints the records appended after it started;
-#   - with 10% of the datagrams dropped each way (nftables on the client's
-#     veth), dump --server still reads everything byte for byte and tail -f
-#     still follows.
+#   - RECORDs damaged on the way (nftables sets a byte): the CRC-32C check
+#     catches them, and the read says so once the retries run out;
+#   - with 10% of the datagrams dropped each way and 10% of the answers
+#     damaged (nftables on the client's veth), dump --server still reads
+#     everything byte for byte and tail -f still follows.
 # Usage: test-remote.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD   (TAP; needs root)
 klogd=$1 klogctl=$2 xdp_pass=$3 max=$4
 # shellcheck source=tests/integration/lib.sh
@@ -134,6 +136,30 @@ check "tail -f --server: the 5 records appended after it started" lines tf.out 5
 unfollow TERM tf $next 5
 next=$((next + 5))
 
+# --- RECORDs damaged on the way: the CRC-32C catches them ------------------------------
+# Byte 100 of every answer's UDP payload set to 0x5a: inside the record's bytes, after
+# the 8-byte UDP header, the 40-byte klog header and the 8 bytes of CRCs.
+bad=$((next - 1)) # 1000 random bytes: byte 44 is not 0x5a, or the check below says so
+damage() { # damage [MATCH]: nftables table klogbad sets that byte in the answers MATCH takes
+	cli nft -f - <<NFT
+table netdev klogbad {
+	chain in {
+		type filter hook ingress device "$vc" priority 0;
+		udp sport 7070 ${1:-} @th,800,8 set 0x5a counter
+	}
+}
+NFT
+}
+damage
+check "LSN $bad's byte 44 is not 0x5a (else nftables would leave it as it is)" \
+	test "$("$klogctl" read --dir "$dir" $bad | od -An -tx1 -j44 -N1 | tr -d ' ')" != 5a
+rctl crc read --server "$srv_ip" $bad
+check "a RECORD damaged every time: no answer, its CRC-32C named, exit 1" \
+	sh -c "test $rc = 1 && grep -q 'LSN $bad: the server does not answer: .*(a RECORD failed its CRC-32C)' '$work/crc.err'"
+check "the answers were damaged ($(nft_packets klogbad counter) datagrams)" \
+	test "$(nft_packets klogbad counter)" -gt 10
+cli nft delete table netdev klogbad
+
 # --- trimmed ---------------------------------------------------------------------------
 ctl bench --server "$srv_ip" --count 1500 --size "fixed:$max" --seed 8 --durable \
 	--outstanding 32 >/dev/null 2>&1
@@ -151,8 +177,10 @@ check "dump --server after the trim: from LSN $second, as dump --dir" \
 
 # --- 10% loss each way ---------------------------------------------------------------
 lossy_link klogloss 10
-check "nftables drops 10% each way on the client's veth" \
-	sh -c "ip netns exec '$cli' nft list table netdev klogloss | grep -q 'numgen random mod 10'"
+damage "numgen random mod 10 0"
+check "nftables drops 10% each way on the client's veth, and damages 10% of the answers" \
+	sh -c "ip netns exec '$cli' nft list table netdev klogloss | grep -q 'numgen random mod 10' &&
+	       ip netns exec '$cli' nft list table netdev klogbad | grep -q 'numgen random mod 10'"
 "$klogctl" dump --dir "$dir" --payload --json >"$work/local.json"
 rctl lossy dump --server "$srv_ip" --payload --json
 check "lossy: dump --server --payload --json exits 0" test "$rc" = 0
@@ -166,6 +194,9 @@ check "lossy: tail -f --server follows 200 records appended meanwhile" lines tl.
 unfollow INT tl $next 200
 dropped=$(nft_packets klogloss drop)
 check "lossy: the link dropped datagrams ($dropped)" test "$dropped" -gt 100
+check "lossy: and damaged answers ($(nft_packets klogbad counter))" \
+	test "$(nft_packets klogbad counter)" -gt 50
 cli nft delete table netdev klogloss
+cli nft delete table netdev klogbad
 check "klogd stops cleanly" stop_klogd
 finish
