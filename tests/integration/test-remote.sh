@@ -13,7 +13,8 @@
 #     catches them, and the read says so once the retries run out;
 #   - with 10% of the datagrams dropped each way and 10% of the answers
 #     damaged (nftables on the client's veth), dump --server still reads
-#     everything byte for byte and tail -f still follows.
+#     everything byte for byte and tail -f still follows;
+#   - the same dump from a klogd whose log is a JetStream stream.
 # Usage: test-remote.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD   (TAP; needs root)
 klogd=$1 klogctl=$2 xdp_pass=$3 max=$4
 # shellcheck source=tests/integration/lib.sh
@@ -199,4 +200,22 @@ check "lossy: and damaged answers ($(nft_packets klogbad counter))" \
 cli nft delete table netdev klogloss
 cli nft delete table netdev klogbad
 check "klogd stops cleanly" stop_klogd
+remove_log
+
+# --- a log in a JetStream stream -----------------------------------------------------
+nats=$work/nats
+nats_start "$nats" || echo "# nats cluster did not start"
+urls=$(nats_urls "$nats")
+check "klogd --backend jetstream starts" start_klogd "$work/klogd-js.log" \
+	--backend jetstream --nats "$urls" --stream remote --replicas 1
+ctl bench --server "$srv_ip" --count 100 --size "uniform:1:$max" --seed 3 --durable \
+	>/dev/null 2>&1
+on_srv "$klogctl" dump --nats "$urls" --stream remote --payload --json >"$work/js.json"
+rctl jsd dump --server "$srv_ip" --payload --json
+check "stream: dump --server --payload --json is byte for byte dump --nats's (100 records)" \
+	sh -c "test \$(wc -l <'$work/js.json') = 100 && cmp -s '$work/js.json' '$work/jsd.out'"
+rctl jsi info --server "$srv_ip"
+check "stream: info says backend jetstream, durable 101" \
+	sh -c "grep -qx 'backend jetstream' '$work/jsi.out' && grep -qx 'durable_lsn 101' '$work/jsi.out'"
+check "klogd (jetstream) stops cleanly" stop_klogd
 finish
