@@ -36,7 +36,7 @@ static int parse_args(int argc, char **argv, struct export_args *a)
 	int err;
 
 	*a = (struct export_args){ .to = UINT64_MAX };
-	if ((err = ctl_src_args(argc, argv, &a->src, &a->from, &a->to, &a->output)))
+	if ((err = ctl_src_args(argc, argv, &a->src, &a->from, &a->to, NULL, &a->output)))
 		return err;
 	a->has_from = a->from;
 	a->has_to = a->to != UINT64_MAX;

@@ -12,20 +12,27 @@ struct klog_reader;
 
 /*
  * Where a command reads a log: --dir DIR, --nats URL[,URL...] --stream
- * NAME, or --file FILE, an export (source.c).
+ * NAME, --server HOST[:PORT], or --file FILE, an export (source.c).
  */
 struct ctl_src {
-	const char *dir, *nats, *stream, *file;
-	char name[96]; /* for messages: DIR, "stream NAME", or FILE */
+	const char *dir, *nats, *stream, *server, *file;
+	char name[96]; /* for messages: DIR, "stream NAME", "server HOST" or FILE */
 };
 
-/* Their entries in a getopt_long table: 'd', 'N', 'T', 'F'. */
+/* Their entries in a getopt_long table: 'd', 'N', 'T', and --file alone (no short one). */
+#define CTL_SRC_FILE 0x100
 #define CTL_SRC_OPTIONS \
 	{ "dir", required_argument, NULL, 'd' }, \
 	{ "nats", required_argument, NULL, 'N' }, \
 	{ "stream", required_argument, NULL, 'T' }, \
-	{ "file", required_argument, NULL, 'F' }
-#define CTL_SRC_SHORT "d:N:T:F:"
+	{ "file", required_argument, NULL, CTL_SRC_FILE }
+#define CTL_SRC_SHORT "d:N:T:"
+/*
+ * --server as a source: apart, because bench's --server is where it
+ * appends (verify, which shares bench's options, turns it into this).
+ */
+#define CTL_SRC_SERVER 'R'
+#define CTL_SRC_SERVER_OPTION { "server", required_argument, NULL, CTL_SRC_SERVER }
 
 /* Take option o (with arg) if it is one of the source's; true if it was. */
 bool ctl_src_opt(struct ctl_src *s, int o, const char *arg);
@@ -35,19 +42,38 @@ bool ctl_src_given(const struct ctl_src *s);
 int ctl_src_open(const struct ctl_src *s, struct klog_reader **r);
 /* What a reader's error means, in words (its detail follows). */
 const char *ctl_src_err_str(const struct ctl_src *s, int err);
-/*
- * Parse SOURCE and the options of read (from NULL: none), dump (--from,
- * --to) and export (output not NULL: --output too); -h exits.  Returns 0,
- * or 2 after a usage message.
- */
-int ctl_src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, uint64_t *to,
-		 const char **output);
-/* Print after lead why r could not read on, with its detail; returns the exit status, 1. */
-int ctl_read_fail(const struct ctl_src *src, struct klog_reader *r, const char *lead, int err);
 
 int cmd_bench(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_tail(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+
+/* How records are printed (output.c): dump's line, or a JSON line. */
+struct ctl_out {
+	bool json;
+	bool payload;     /* with the payload, base64 */
+	uint64_t next;    /* the LSN after the last one printed */
+	uint64_t printed;
+};
+
+/*
+ * Print one record as out (ctx) says, a klog_iter_fn: text "LSN LEN TXID
+ * CRC [BASE64]", or {"lsn":N,"txid":N,"len":N,"crc":"0x...","payload":"..."}.
+ * RETURN VALUE: 0; -EIO if standard output fails.
+ */
+int ctl_print_record(const struct klog_record *rec, const void *payload, void *ctx);
+
+/*
+ * Parse SOURCE and the options of read (from NULL: none), dump (--from,
+ * --to; out not NULL: --payload, --json) and export (output not NULL:
+ * --output); -h exits.  Returns 0, or 2 after a usage message.
+ */
+int ctl_src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, uint64_t *to,
+		 struct ctl_out *out, const char **output);
+
+/* Print after lead why r could not read on (source and detail); returns 1, the exit status. */
+int ctl_read_fail(const struct ctl_src *src, struct klog_reader *r, const char *lead, int err);
 
 /*
  * Check the log of src with klog_verify() or klog_verify_nats(): each
@@ -59,6 +85,5 @@ int ctl_verify_log(const struct ctl_src *src, bool keep_going);
 /* Shared by the subcommands. */
 void ctl_usage(FILE *f);
 int ctl_fail(const char *what, int err);
-void ctl_split_server(char *s, char **host, char **port);
 
 #endif

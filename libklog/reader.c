@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * reader.c - the reader's public calls (klog.h), each handed to the
- * reader's source (rsrc.h): a log directory, a JetStream stream or an
- * export file.
+ * reader's source (rsrc.h): a log directory, a JetStream stream, a server
+ * or an export file.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <klog/klog.h>
 
 #include "rsrc.h"
+#include "udp.h"
 
 struct klog_reader {
 	const struct klog_rsrc_ops *ops;
@@ -31,7 +33,7 @@ int klog_rsrc_fail(char *msg, int err, const char *fmt, ...)
 }
 
 int klog_reader_start(struct klog_reader **out, const struct klog_rsrc_ops *ops,
-		      const char *where, const char *name)
+		      const char *where, const void *arg)
 {
 	struct klog_reader *r = calloc(1, sizeof(*r));
 	int err;
@@ -39,12 +41,44 @@ int klog_reader_start(struct klog_reader **out, const struct klog_rsrc_ops *ops,
 	if (!r)
 		return -ENOMEM;
 	r->ops = ops;
-	if ((err = ops->open(&r->src, where, name, r->msg))) {
+	if ((err = ops->open(&r->src, where, arg, r->msg))) {
 		free(r);
 		return err;
 	}
 	*out = r;
 	return 0;
+}
+
+uint64_t klog_rsrc_deadline(int timeout_ms)
+{
+	return timeout_ms < 0 ? UINT64_MAX : klog_now_ns() + (uint64_t)timeout_ms * KLOG_NS_PER_MS;
+}
+
+int klog_rsrc_left_ms(uint64_t deadline)
+{
+	uint64_t now = klog_now_ns(), ms;
+
+	if (deadline == UINT64_MAX)
+		return -1;
+	if (deadline <= now)
+		return 0;
+	ms = (deadline - now + KLOG_NS_PER_MS - 1) / KLOG_NS_PER_MS;
+	return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+int klog_rsrc_poll(int (*lookup)(void *src, uint64_t lsn, struct klog_rec *rec), void *src,
+		   uint64_t lsn, int timeout_ms, int every_ms)
+{
+	uint64_t deadline = klog_rsrc_deadline(timeout_ms);
+	struct klog_rec rec;
+	int err, left;
+
+	while ((err = lookup(src, lsn, &rec)) == -EAGAIN) {
+		if (!(left = klog_rsrc_left_ms(deadline)))
+			return -ETIMEDOUT;
+		usleep(1000u * (unsigned int)(left < 0 || left > every_ms ? every_ms : left));
+	}
+	return err;
 }
 
 int klog_reader_open(struct klog_reader **r, const char *dir)
@@ -127,4 +161,9 @@ int klog_iterate(struct klog_reader *r, uint64_t from, uint64_t to, klog_iter_fn
 	if (!r->ops->iterate)
 		return iterate_lookups(r, from, to, fn, ctx);
 	return r->ops->iterate(r->src, from, to, fn, ctx);
+}
+
+int klog_reader_wait(struct klog_reader *r, uint64_t lsn, int timeout_ms)
+{
+	return r->ops->wait(r->src, lsn, timeout_ms < 0 ? -1 : timeout_ms);
 }

@@ -57,12 +57,12 @@ static void rfile_close(void *src)
 	free(r);
 }
 
-static int rfile_open(void **out, const char *path, const char *name, char *msg)
+static int rfile_open(void **out, const char *path, const void *arg, char *msg)
 {
 	struct klog_rfile *r = calloc(1, sizeof(*r));
 	int err;
 
-	(void)name;
+	(void)arg;
 	if (!r || !(r->path = strdup(path))) {
 		free(r);
 		return -ENOMEM;
@@ -198,10 +198,23 @@ static int rfile_log_id(void *src, uint64_t *id)
 	return err;
 }
 
+/* A file tells no one it grew (tail --raw into it): look every 100 ms. */
+static int rfile_wait(void *src, uint64_t lsn, int timeout_ms)
+{
+	struct klog_rfile *r = src;
+	int err = klog_rsrc_poll(rfile_lookup, r, lsn, timeout_ms, 100);
+
+	if (err == -ETIMEDOUT)
+		return failf(r, err, "%s: LSN %" PRIu64 " not written after %d ms", r->path, lsn,
+			     timeout_ms);
+	return err;
+}
+
 const struct klog_rsrc_ops klog_rfile_ops = {
 	.open = rfile_open,
 	.close = rfile_close,
 	.bounds = rfile_bounds,
 	.lookup = rfile_lookup,
 	.log_id = rfile_log_id,
+	.wait = rfile_wait,
 };

@@ -10,13 +10,14 @@
  * consumer (jscursor.c).  The connection is made at the first call that
  * needs it, not at open, so that every failure to reach the cluster comes
  * with klog_reader_strerror()'s detail; a call after one that failed tries
- * again.
+ * again.  klog_reader_wait() polls (rstream_wait()).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jscursor.h"
 #include "jstream.h"
@@ -93,8 +94,9 @@ static void rstream_close(void *src)
 	free(s);
 }
 
-static int rstream_open(void **out, const char *urls, const char *stream, char *msg)
+static int rstream_open(void **out, const char *urls, const void *name, char *msg)
 {
+	const char *stream = name;
 	struct klog_rstream *s;
 	int err;
 
@@ -280,6 +282,23 @@ static int rstream_log_id(void *src, uint64_t *id)
 	return 0;
 }
 
+/*
+ * JetStream tells no one waiting on a stream when a message is stored, short
+ * of a consumer per waiter: look every KLOG_RSTREAM_WAIT_MS instead (a get,
+ * and on a miss the stream's state).
+ */
+static int rstream_wait(void *src, uint64_t lsn, int timeout_ms)
+{
+	struct klog_rstream *s = src;
+	int err = klog_rsrc_poll(rstream_lookup, s, lsn, timeout_ms, KLOG_RSTREAM_WAIT_MS);
+
+	release(s);
+	if (err == -ETIMEDOUT)
+		return failf(s, -ETIMEDOUT, "stream %s: LSN %" PRIu64 " not durable after %d ms",
+			     s->stream, lsn, timeout_ms);
+	return err;
+}
+
 static const struct klog_rsrc_ops rstream_ops = {
 	.open = rstream_open,
 	.close = rstream_close,
@@ -287,6 +306,7 @@ static const struct klog_rsrc_ops rstream_ops = {
 	.lookup = rstream_lookup,
 	.iterate = rstream_iterate,
 	.log_id = rstream_log_id,
+	.wait = rstream_wait,
 };
 
 int klog_reader_open_nats(struct klog_reader **r, const char *urls, const char *stream)
