@@ -4,8 +4,8 @@
  * in doc/format.md, "Export files").  A log of five segments exported
  * whole and as a sub-range, then read back through klog_reader_open_file():
  * every record byte for byte as the directory holds it, bounds, log id,
- * the answers below and past the range.  An open-ended export read while it
- * grows, an empty one, the writer refusing a record out of sequence and a
+ * the answers below and past the range.  An open-ended export read (and
+ * waited on) while it grows, an empty one, the writer refusing a record out of sequence and a
  * trailer for a range not all added.  Then each kind of damage, found by
  * klog_verify_file() as one problem with the right error, offset and LSN,
  * and by the reader with the same error and offset in its detail: a
@@ -293,7 +293,10 @@ START_TEST(open_ended)
 					   .crc = (uint32_t)lsn };
 
 		logbuild_fill(p, lsn);
+		ck_assert_int_eq(klog_reader_wait(r, lsn, 0), -ETIMEDOUT);
+		ck_assert_ptr_nonnull(strstr(klog_reader_strerror(r), "not written after 0 ms"));
 		ck_assert_int_eq(klog_export_add(x, &rec, p), 0);
+		ck_assert_int_eq(klog_reader_wait(r, lsn, 1000), 0);
 		/* Every record is in the file once add returns. */
 		ck_assert_int_eq(klog_reader_bounds(r, &first, &last), 0);
 		ck_assert_uint_eq(first, 7);
