@@ -158,7 +158,7 @@ static int past(struct klog_rfile *r, uint64_t lsn)
 	case KLOG_XK_TRAILER:
 		return failf(r, -EAGAIN, "%s: the export ends at LSN %" PRIu64, r->path, end - 1);
 	case KLOG_XK_END:
-		/* Open-ended and cut at a frame's end: still being written, or cut; only a check knows. */
+		/* Open-ended, ending at a frame's end: still written, or cut; only a check knows. */
 		return fail_at(r, r->f.h.last_lsn ? -EBADMSG : -EAGAIN, r->at, end, r->stop.why);
 	default:
 		return fail_at(r, r->stop.err, r->stop.off, end, r->stop.why);

@@ -128,7 +128,8 @@ static void trailer(struct klog_xfile *f, struct klog_xstep *s, const uint8_t *h
 		    range_of(f, range, sizeof(range)));
 	else if (avail > KLOG_XEND_SIZE) {
 		s->off += KLOG_XEND_SIZE;
-		bad(s, -EBADMSG, true, "%" PRIu64 " bytes after the trailer", avail - KLOG_XEND_SIZE);
+		bad(s, -EBADMSG, true, "%" PRIu64 " bytes after the trailer",
+		    avail - KLOG_XEND_SIZE);
 	} else {
 		s->kind = KLOG_XK_TRAILER;
 		s->next = s->off + KLOG_XEND_SIZE;

@@ -86,8 +86,8 @@ int klog_xhdr_decode(const void *buf, size_t n, struct klog_xhdr *h, char *why, 
 	*h = (struct klog_xhdr){ .log_id = le64toh(le.log_id), .first_lsn = le64toh(le.first_lsn),
 				 .last_lsn = le64toh(le.last_lsn), .crc = le32toh(le.crc) };
 	if (le32toh(le.magic) != KLOG_X_MAGIC) {
-		snprintf(why, wn, "header: magic 0x%08" PRIx32 " expected 0x%08x: not a klog export",
-			 le32toh(le.magic), KLOG_X_MAGIC);
+		snprintf(why, wn, "header: magic 0x%08" PRIx32 " expected 0x%08x: "
+			 "not a klog export", le32toh(le.magic), KLOG_X_MAGIC);
 		return -EBADMSG;
 	}
 	if (le16toh(le.version) != KLOG_X_VERSION) {
@@ -163,11 +163,12 @@ int klog_xframe_decode(const void *buf, size_t avail, uint32_t max_len, struct k
 		       char *why, size_t wn)
 {
 	const unsigned char *p = buf;
-	int64_t len = avail < KLOG_XFRAME_HDR_SIZE ? -EBADMSG : klog_xframe_len(p, max_len, why, wn);
 	struct xframe_le le;
 	uint32_t crc;
+	int64_t len;
 
-	if (avail < KLOG_XFRAME_HDR_SIZE || (len >= 0 && klog_xframe_size((uint32_t)len) > avail)) {
+	len = avail < sizeof(le) ? -EBADMSG : klog_xframe_len(p, max_len, why, wn);
+	if (avail < sizeof(le) || (len >= 0 && klog_xframe_size((uint32_t)len) > avail)) {
 		snprintf(why, wn, "frame: cut short: %zu bytes", avail);
 		return -EBADMSG;
 	}

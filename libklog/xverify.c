@@ -39,8 +39,8 @@ static int walk(struct klog_xfile *f, struct klog_vrep *v)
 			if (s.rec.lsn > v->sum->last_lsn)
 				v->sum->last_lsn = s.rec.lsn;
 		}
-		if (s.kind == KLOG_XK_BAD && (klog_vreport(v, s.err, NULL, s.off, expect, "%s", s.why) ||
-					      s.final))
+		if (s.kind == KLOG_XK_BAD &&
+		    (klog_vreport(v, s.err, NULL, s.off, expect, "%s", s.why) || s.final))
 			return 0;
 		if (s.kind == KLOG_XK_FRAME || s.whole) {
 			off = s.next;

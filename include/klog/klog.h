@@ -136,9 +136,9 @@ KLOG_API int klog_reader_open_nats(struct klog_reader **r, const char *urls, con
 
 /*
  * klog_reader_open_file - a reader of the export file at path (doc/format.md,
- * "Export files"; klog_export_open()).  Opening walks the frames once and
- * keeps their offsets (8 bytes a record); a read is one pread, checked
- * again.  A file without a trailer may still be growing: a read past what
+ * "Export files"; klog_export_open()).  The first call walks the frames
+ * once and keeps their offsets (8 bytes a record); a read is one pread,
+ * checked again.  A file without a trailer may still be growing: a read past what
  * was walked walks on.  The errors of the calls below on a file:
  *   -ENOENT    the LSN is below the header's first
  *   -EAGAIN    past the last LSN: the header's last, or the trailer's; or,
