@@ -212,5 +212,23 @@ wait "$tailpid"
 check "tail -f: SIGTERM ends it with status 0" test "$?" = 0
 check "tail -f: every record once, in order, byte for byte" json_ok tf.out 1 40 1
 
+# tail --raw: an export file, open-ended; complete once tail ends cleanly.
+run tr tail --dir "$d" --from 3 --raw
+check "tail --raw: exit 0" test "$rc" = 0
+check "tail --raw: a complete export file (verify --file)" \
+	sh -c "'$klogctl' verify --file '$work/tr.out' >/dev/null"
+"$klogctl" dump --file "$work/tr.out" --json --payload >"$work/tr.json"
+check "tail --raw: LSNs 3..40, byte for byte (dump --file)" json_ok tr.json 3 40 1
+"$klogctl" tail --dir "$f" -f --raw >"$work/trf.out" 2>"$work/trf.err" &
+tailpid=$!
+sleep 0.5
+kill -TERM "$tailpid"
+wait "$tailpid"
+check "tail -f --raw: SIGTERM ends it with status 0" test "$?" = 0
+check "tail -f --raw: ended with a trailer: a complete file of LSNs 1..40" \
+	sh -c "'$klogctl' verify --file '$work/trf.out' | grep -q 'LSNs 1..40'"
+check "tail --raw: refuses a terminal" \
+	sh -c "script -qec \"'$klogctl' tail --dir '$d' --raw\" /dev/null | grep -q 'standard output is a terminal'"
+
 echo "1..$n"
 exit $failed
