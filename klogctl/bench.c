@@ -49,7 +49,7 @@ struct gen_args {
 };
 
 /* Long options without a short one. */
-enum { OPT_FROM = 0x100, OPT_TO, OPT_PARTIAL };
+enum { OPT_FROM = 0x200, OPT_TO, OPT_PARTIAL }; /* above CTL_SRC_FILE */
 
 static uint64_t mix64(uint64_t x)
 {
@@ -146,11 +146,10 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 				: o == OPT_FROM ? "from" : "to");
 			return 2;
 		}
-		if (!bench && strchr("oDjtrCl", o)) {
+		if (!bench && o < 0x100 && strchr("oDjCl", o)) {
 			fprintf(stderr, "klogctl verify: --%s is an option of bench\n",
 				o == 'o' ? "outstanding" : o == 'D' ? "durable" : o == 'j' ? "json" :
-				o == 't' ? "timeout" : o == 'C' ? "clients" : o == 'l' ? "log" :
-				"retries");
+				o == 'C' ? "clients" : "log");
 			return 2;
 		}
 		switch (o) {
@@ -586,20 +585,63 @@ static int verify_one(const struct klog_record *rec, const void *payload, void *
 	return 0;
 }
 
+struct ack {
+	uint64_t lsn, txid;
+};
+
+static int cmp_ack(const void *a, const void *b)
+{
+	const struct ack *x = a, *y = b;
+
+	return x->lsn < y->lsn ? -1 : x->lsn > y->lsn;
+}
+
+/* The "LSN TXID" lines of path, sorted by LSN, into *out (free it). RETURN VALUE: how many; -errno. */
+static ssize_t load_acks(const char *path, struct ack **out)
+{
+	FILE *f = fopen(path, "r");
+	struct ack *v = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t lsn, txid;
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%" SCNu64 " %" SCNu64, &lsn, &txid) == 2) {
+		if (n == cap) {
+			struct ack *nv = realloc(v, (cap ? 2 * cap : 4096) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				fclose(f);
+				return -ENOMEM;
+			}
+			v = nv;
+			cap = cap ? 2 * cap : 4096;
+		}
+		v[n++] = (struct ack){ lsn, txid };
+	}
+	fclose(f);
+	qsort(v, n, sizeof(*v), cmp_ack);
+	*out = v;
+	return (ssize_t)n;
+}
+
 /*
  * Every acknowledged LSN, read by itself (klog_read), holds the txid it was
- * acknowledged for and that txid's bytes as bench generated them.
+ * acknowledged for and that txid's bytes as bench generated them.  In LSN
+ * order: a remote reader then reads ahead, as a client catching up would.
  */
 static int verify_acks(struct klog_reader *r, const struct gen_args *a, uint8_t *want)
 {
 	static uint8_t buf[KLOG_MAX_RECORD];
-	FILE *f = fopen(a->acks, "r");
-	uint64_t lsn, txid, n = 0;
 	struct klog_record rec;
+	struct ack *acks = NULL;
+	ssize_t n = load_acks(a->acks, &acks);
 
-	if (!f)
-		return ctl_fail(a->acks, -errno);
-	while (fscanf(f, "%" SCNu64 " %" SCNu64, &lsn, &txid) == 2) {
+	if (n < 0)
+		return ctl_fail(a->acks, (int)n);
+	for (ssize_t i = 0; i < n; i++) {
+		uint64_t lsn = acks[i].lsn, txid = acks[i].txid;
 		int err = klog_read(r, lsn, buf, sizeof(buf), &rec);
 		uint32_t len = txid < a->count ? gen_size(a, txid) : 0;
 
@@ -612,13 +654,12 @@ static int verify_acks(struct klog_reader *r, const struct gen_args *a, uint8_t 
 				"): %s%s%s\n", lsn, txid, err < 0 ? strerror(-err)
 				: rec.txid != txid ? "other txid" : "bytes differ",
 				*detail ? ": " : "", detail);
-			fclose(f);
+			free(acks);
 			return 1;
 		}
-		n++;
 	}
-	fclose(f);
-	printf("acknowledged LSNs read one by one, bytes as sent: %" PRIu64 "\n", n);
+	free(acks);
+	printf("acknowledged LSNs read one by one, bytes as sent: %zd\n", n);
 	return 0;
 }
 
@@ -650,6 +691,8 @@ int cmd_verify(int argc, char **argv)
 	}
 	v->a = &a;
 	v->seen = calloc(a.count, 1);
+	a.src.timeout_ms = a.timeout_ms;
+	a.src.retries = a.retries;
 	err = v->seen ? ctl_src_open(&a.src, &r) : -ENOMEM;
 	if (err) {
 		free(v->seen);

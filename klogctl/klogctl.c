@@ -34,7 +34,8 @@ void ctl_usage(FILE *f)
 		"                     [--clients N] [--log FILE]\n"
 		"       klogctl verify SOURCE [--keep-going]\n"
 		"                      [--count N [--size SPEC] [--seed N] [--acks FILE]\n"
-		"                       [--from LSN] [--to LSN] [--partial]]\n\n"
+		"                       [--from LSN] [--to LSN] [--partial]]\n"
+		"                      [--timeout MS] [--retries N]   (with --server)\n\n"
 		"SOURCE  where the log is read: --dir DIR, a log directory;\n"
 		"        --nats URL[,URL...] --stream NAME, the NATS JetStream stream that\n"
 		"        klogd --backend jetstream replicates it into (URL: nats://HOST:PORT);\n"
@@ -96,7 +97,9 @@ void ctl_usage(FILE *f)
 		"        and --seed: LSNs contiguous, each txid once, every byte as\n"
 		"        generated, and each acknowledged LSN (--acks), read by itself,\n"
 		"        holding its txid and its bytes; --from and --to check those LSNs only,\n"
-		"        --partial lets them hold a part of the txids (a bench that was killed).\n"
+		"        --partial lets them hold a part of the txids (a bench that was\n"
+		"        killed); with --server, --timeout and --retries say when a READ is\n"
+		"        sent again and how often (200 ms, 10).\n"
 		"        In an export file (--file): its header, every frame's CRC, LSNs in\n"
 		"        order without a gap, and the trailer: without one it was cut short\n",
 		KLOG_DEDUP_WINDOW);

@@ -16,6 +16,7 @@ struct klog_reader;
  */
 struct ctl_src {
 	const char *dir, *nats, *stream, *server, *file;
+	unsigned int timeout_ms, retries; /* --server: resends (klog_remote_opts; 0: default) */
 	char name[96]; /* for messages: DIR, "stream NAME", "server HOST" or FILE */
 };
 

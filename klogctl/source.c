@@ -62,8 +62,11 @@ int ctl_src_open(const struct ctl_src *s, struct klog_reader **r)
 {
 	if (s->file)
 		return klog_reader_open_file(r, s->file);
-	if (s->server)
-		return klog_reader_open_server(r, s->server, NULL);
+	if (s->server) {
+		struct klog_remote_opts o = { .timeout_ms = s->timeout_ms, .retries = s->retries };
+
+		return klog_reader_open_server(r, s->server, &o);
+	}
 	return s->dir ? klog_reader_open(r, s->dir) : klog_reader_open_nats(r, s->nats, s->stream);
 }
 
