@@ -6,10 +6,13 @@
 # tests/testbed.sh), and runs pytest (Debian's python3-pytest) inside the
 # client's namespace; the tests start klogd in the server's with the real BPF
 # programs.  tests/conftest.py writes one TAP line per test to fd 3.
-# Usage: run-tests.sh KLOGD XDP_PASS_OBJ MAX_RECORD BLOCK_SIZE [LIBKLOG_SO]
+# Usage: run-tests.sh KLOGD XDP_PASS_OBJ MAX_RECORD BLOCK_SIZE LIBKLOG_SO [PYTEST_ARG...]
+# (e.g. tests/test_read.py, or -k tail: by hand)
 # (needs root; pytest's own output goes to stderr)
 set -u
 klogd=$(realpath "$1") xdp_pass=$(realpath "$2") max=$3 block=$4 libklog=${5:+$(realpath "$5")}
+shift 5
+[ $# -gt 0 ] || set -- tests
 here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3 # Debian's, with python3-pytest; not one on PATH
 
@@ -69,7 +72,7 @@ fi
 		KLOG_TEST_LIBKLOG="$libklog" KLOG_TEST_ABI="$here/../../include/klog/klog_abi.h" \
 		KLOG_TAP_FD=3 KLOG_TAP_START="$n" KLOG_TAP_FILE="$work/tap" \
 		PYTHONDONTWRITEBYTECODE=1 \
-		"$work/venv/bin/python" -m pytest -p no:cacheprovider -rA -v tests 3>&1 1>&2
+		"$work/venv/bin/python" -m pytest -p no:cacheprovider -rA -v "$@" 3>&1 1>&2
 )
 rc=$?
 n=$((n + $(wc -l <"$work/tap")))
