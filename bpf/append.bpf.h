@@ -57,6 +57,16 @@ static __always_inline __u16 klog_outcome_status(enum klog_stat_id id)
 	}
 }
 
+/*
+ * READ and INFO go to klogd: only durable records may be read, and those
+ * have left the kernel (doc/protocol.md, "Reading").
+ */
+static __always_inline bool klog_for_daemon(const struct klog_hdr *h)
+{
+	return h->version == KLOG_VERSION_1 &&
+	       (h->opcode == KLOG_OP_READ || h->opcode == KLOG_OP_INFO);
+}
+
 /* Check a request before anything is allocated.  KLOG_STAT_appends = valid. */
 static __always_inline enum klog_stat_id klog_validate(const struct klog_hdr *h,
 						       const struct klog_pkt *pkt)
@@ -293,6 +303,11 @@ static __always_inline enum klog_verdict klog_process(void *ctx, enum klog_hook 
 	if (h->magic != bpf_htonl(KLOG_MAGIC)) {
 		klog_stat_add(KLOG_STAT_drop_magic, 1);
 		return KLOG_V_DROP_MAGIC;
+	}
+	/* klogd's socket on the same port answers reads from its durable log. */
+	if (klog_for_daemon(h)) {
+		klog_stat_add(KLOG_STAT_passed, 1);
+		return KLOG_V_PASS;
 	}
 	*reply = *h;
 	o.stat = klog_validate(reply, pkt);

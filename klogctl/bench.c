@@ -44,7 +44,12 @@ struct gen_args {
 	bool durable, json;
 	/* verify only */
 	bool keep_going;
+	bool partial;      /* --partial: the range need not hold every txid */
+	uint64_t from, to; /* --from, --to: the LSNs checked (0: the log's bounds) */
 };
+
+/* Long options without a short one. */
+enum { OPT_FROM = 0x100, OPT_TO, OPT_PARTIAL };
 
 static uint64_t mix64(uint64_t x)
 {
@@ -117,6 +122,9 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 		{ "retries", required_argument, NULL, 'r' },
 		{ "clients", required_argument, NULL, 'C' },
 		{ "keep-going", no_argument, NULL, 'k' },
+		{ "partial", no_argument, NULL, OPT_PARTIAL },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "to", required_argument, NULL, OPT_TO },
 		{ "log", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -130,8 +138,10 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 				NULL)) != -1) {
 		if (ctl_src_opt(&a->src, o, optarg))
 			continue;
-		if (bench && o == 'k') {
-			fprintf(stderr, "klogctl bench: --keep-going is an option of verify\n");
+		if (bench && (o == 'k' || o >= OPT_FROM)) {
+			fprintf(stderr, "klogctl bench: --%s is an option of verify\n",
+				o == 'k' ? "keep-going" : o == OPT_PARTIAL ? "partial"
+				: o == OPT_FROM ? "from" : "to");
 			return 2;
 		}
 		if (!bench && strchr("oDjtrCl", o)) {
@@ -171,6 +181,13 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 		case 'D': a->durable = true; break;
 		case 'j': a->json = true; break;
 		case 'k': a->keep_going = true; break;
+		case OPT_PARTIAL: a->partial = true; break;
+		case OPT_FROM:
+		case OPT_TO:
+			if (klog_parse_u64(optarg, o == OPT_FROM ? &a->from : &a->to, false) ||
+			    !(o == OPT_FROM ? a->from : a->to))
+				return ctl_fail(o == OPT_FROM ? "--from" : "--to", -EINVAL) + 1;
+			break;
 		case 's': a->server = optarg; break;
 		case 'a': a->acks = optarg; break;
 		case 'l': a->log = optarg; break;
@@ -205,8 +222,10 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 	}
 	if ((err = ctl_src_check(&a->src, bench ? "bench" : "verify", !bench)))
 		return err;
-	if (!bench && !a->count && (a->acks || a->seed != 1 || strcmp(a->size_arg, "mix"))) {
-		fprintf(stderr, "klogctl verify: --acks, --seed and --size need --count\n");
+	if (!bench && !a->count && (a->acks || a->seed != 1 || strcmp(a->size_arg, "mix") ||
+				    a->partial || a->from || a->to)) {
+		fprintf(stderr, "klogctl verify: --acks, --seed, --size, --partial, --from and "
+			"--to need --count\n");
 		return 2;
 	}
 	return 0;
@@ -565,25 +584,31 @@ static int verify_one(const struct klog_record *rec, const void *payload, void *
 	return 0;
 }
 
-/* Every acknowledged LSN holds the txid it was acknowledged for. */
-static int verify_acks(struct klog_reader *r, const char *path)
+/*
+ * Every acknowledged LSN, read by itself (klog_read), holds the txid it was
+ * acknowledged for and that txid's bytes as bench generated them.
+ */
+static int verify_acks(struct klog_reader *r, const struct gen_args *a, uint8_t *want)
 {
-	FILE *f = fopen(path, "r");
+	static uint8_t buf[KLOG_MAX_RECORD];
+	FILE *f = fopen(a->acks, "r");
 	uint64_t lsn, txid, n = 0;
 	struct klog_record rec;
-	uint8_t buf[1];
 
 	if (!f)
-		return ctl_fail(path, -errno);
+		return ctl_fail(a->acks, -errno);
 	while (fscanf(f, "%" SCNu64 " %" SCNu64, &lsn, &txid) == 2) {
-		int err = klog_read(r, lsn, buf, 0, &rec);
+		int err = klog_read(r, lsn, buf, sizeof(buf), &rec);
+		uint32_t len = txid < a->count ? gen_size(a, txid) : 0;
 
-		if ((err < 0 && err != -ENOSPC) || rec.txid != txid) {
+		if (len)
+			gen_payload(a, txid, want, len);
+		if (err < 0 || rec.txid != txid || rec.len != len || memcmp(buf, want, len)) {
 			const char *detail = klog_reader_strerror(r);
 
 			fprintf(stderr, "klogctl: acknowledged LSN %" PRIu64 " (txid %" PRIu64
-				"): %s%s%s\n", lsn, txid,
-				err < 0 && err != -ENOSPC ? strerror(-err) : "other txid",
+				"): %s%s%s\n", lsn, txid, err < 0 ? strerror(-err)
+				: rec.txid != txid ? "other txid" : "bytes differ",
 				*detail ? ": " : "", detail);
 			fclose(f);
 			return 1;
@@ -591,7 +616,7 @@ static int verify_acks(struct klog_reader *r, const char *path)
 		n++;
 	}
 	fclose(f);
-	printf("acknowledged LSNs checked: %" PRIu64 "\n", n);
+	printf("acknowledged LSNs read one by one, bytes as sent: %" PRIu64 "\n", n);
 	return 0;
 }
 
@@ -621,20 +646,30 @@ int cmd_verify(int argc, char **argv)
 		return ctl_fail(a.src.name, err);
 	}
 	err = klog_reader_bounds(r, &first, &last);
+	if (!err && (a.from || a.to)) {
+		first = a.from ? a.from : first;
+		last = a.to ? a.to : last;
+	}
 	if (!err) {
 		v->next_lsn = first;
 		err = klog_iterate(r, first, last, verify_one, v);
 	}
-	if (!err && v->records != a.count) {
+	if (!err && v->next_lsn != last + 1) {
+		fprintf(stderr, "klogctl: the log ends at LSN %" PRIu64 ", before %" PRIu64 "\n",
+			v->next_lsn - 1, last);
+		err = -EILSEQ;
+	}
+	if (!err && (a.partial ? v->records > a.count : v->records != a.count)) {
 		fprintf(stderr, "klogctl: %" PRIu64 " records in the log, %" PRIu64 " sent\n",
 			v->records, a.count);
 		err = -EILSEQ;
 	}
 	if (!err)
 		printf("verified %" PRIu64 " records, LSNs %" PRIu64 "..%" PRIu64
-		       ": contiguous, each txid once, bytes as sent\n", v->records, first, last);
+		       ": contiguous, each txid once, bytes as sent%s\n", v->records, first, last,
+		       a.partial ? " (a part of them: --partial)" : "");
 	if (!err && a.acks)
-		err = verify_acks(r, a.acks) ? -EILSEQ : 0;
+		err = verify_acks(r, &a, v->want) ? -EILSEQ : 0;
 	if (err && err != -EILSEQ && *klog_reader_strerror(r))
 		fprintf(stderr, "klogctl: %s\n", klog_reader_strerror(r));
 	klog_reader_close(r);

@@ -29,7 +29,8 @@ void ctl_usage(FILE *f)
 		"                     [--acks FILE] [--timeout MS] [--retries N]\n"
 		"                     [--clients N] [--log FILE]\n"
 		"       klogctl verify SOURCE [--keep-going]\n"
-		"                      [--count N [--size SPEC] [--seed N] [--acks FILE]]\n\n"
+		"                      [--count N [--size SPEC] [--seed N] [--acks FILE]\n"
+		"                       [--from LSN] [--to LSN] [--partial]]\n\n"
 		"SOURCE  where the log is read: --dir DIR, a log directory, or\n"
 		"        --nats URL[,URL...] --stream NAME, the NATS JetStream stream that\n"
 		"        klogd --backend jetstream replicates it into (URL: nats://HOST:PORT)\n"
@@ -68,7 +69,9 @@ void ctl_usage(FILE *f)
 		"        if the log is clean.  With --count, then also that the log holds\n"
 		"        exactly the records bench generated with the same --count, --size\n"
 		"        and --seed: LSNs contiguous, each txid once, every byte as\n"
-		"        generated, and each acknowledged LSN (--acks) holding its txid\n",
+		"        generated, and each acknowledged LSN (--acks), read by itself,\n"
+		"        holding its txid and its bytes; --from and --to check those LSNs only,\n"
+		"        --partial lets them hold a part of the txids (a bench that was killed)\n",
 		KLOG_DEDUP_WINDOW);
 }
 

@@ -13,6 +13,7 @@
 static void publish(struct klogd_drain *d, uint64_t durable)
 {
 	__atomic_store_n(&d->k->ctl->durable_lsn, durable, __ATOMIC_RELEASE);
+	klogd_serve_kick(d->serve);
 }
 
 /*

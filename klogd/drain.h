@@ -13,6 +13,7 @@
 #include "kern.h"
 #include "notify.h"
 #include "prefetch.h"
+#include "serve.h"
 #include "store.h"
 
 struct klogd_drain {
@@ -20,6 +21,7 @@ struct klogd_drain {
 	struct klogd_store *s;       /* a log directory's writer, or a stream */
 	struct klogd_notify *notify; /* DURABLE notices; NULL: none are sent */
 	struct klogd_prefetch *prefetch; /* fetches entries ahead; NULL: this thread does */
+	struct klogd_serve *serve;   /* told when durable_lsn moves; NULL: none */
 	uint32_t batch;      /* most records per datasync */
 	uint64_t records;    /* totals since start: made durable, */
 	uint64_t bytes;      /* payload bytes staged, */

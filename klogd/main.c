@@ -27,6 +27,7 @@
 #include "loader.h"
 #include "jstream.h"
 #include "open.h"
+#include "serve.h"
 #include "parse.h"
 #include "log.h"
 
@@ -450,6 +451,8 @@ static int run(const struct config *c, int sfd)
 	struct klogd_notify *notify = NULL;
 	struct ring_buffer *wake = NULL;
 	struct klogd_prefetch *prefetch = NULL;
+	struct klogd_serve *serve = NULL;
+	struct klogd_serve_cfg scfg;
 	struct klogd_drain d;
 	const char *why = "";
 	char buf[96];
@@ -481,8 +484,14 @@ static int run(const struct config *c, int sfd)
 		klogd_log("cannot start the prefetch thread: %s", strerror(-err));
 		goto out;
 	}
+	scfg = (struct klogd_serve_cfg){ .dir = c->store.dir, .nats = c->store.nats,
+					 .stream = c->store.stream, .ctl = l.k.ctl,
+					 .port = l.kern.port };
+	klogd_notify_fds(notify, &scfg.fd4, &scfg.fd6);
+	if ((err = klogd_serve_start(&serve, &scfg)))
+		goto out; /* logged */
 	d = (struct klogd_drain){ .k = &l.k, .s = s, .notify = notify, .prefetch = prefetch,
-				  .batch = c->batch };
+				  .serve = serve, .batch = c->batch };
 	if ((err = klogd_drain_reconcile(&d))) {
 		klogd_log("the log in %s ends at LSN %llu but the kernel log holds LSNs %llu..%llu: "
 			  "wrong --%s for --name %s?", where,
@@ -538,6 +547,7 @@ static int run(const struct config *c, int sfd)
 		  "LSN %llu", (unsigned long long)d.records, (unsigned long long)d.bytes,
 		  (unsigned long long)d.commits, (unsigned long long)klogd_store_durable(s) - 1);
 out:
+	klogd_serve_stop(serve);
 	klogd_prefetch_stop(prefetch);
 	ring_buffer__free(wake);
 	klogd_notify_close(notify);

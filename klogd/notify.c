@@ -44,7 +44,7 @@ static int bound_socket(int family, uint16_t port)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	/* The programs answer every request to this port: this socket only sends. */
+	/* The programs answer appends: this socket sends notices and serves reads (serve.h). */
 	if (family == AF_INET6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6))
 			       : bind(fd, (struct sockaddr *)&a4, sizeof(a4))) {
 		err = -errno;
@@ -112,6 +112,12 @@ void klogd_notify_close(struct klogd_notify *n)
 	free(n->q6);
 	free(n->m);
 	free(n);
+}
+
+void klogd_notify_fds(const struct klogd_notify *n, int *fd4, int *fd6)
+{
+	*fd4 = n->fd4;
+	*fd6 = n->fd6;
 }
 
 void klogd_notify_add(struct klogd_notify *n, const struct klog_waiter *w, uint64_t lsn,

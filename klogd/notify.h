@@ -24,6 +24,9 @@ struct klogd_notify;
 int klogd_notify_open(struct klogd_notify **n, uint16_t port, uint32_t cap);
 void klogd_notify_close(struct klogd_notify *n);
 
+/* The sockets, for the read thread (serve.h) to receive on; -1: that family has none. */
+void klogd_notify_fds(const struct klogd_notify *n, int *fd4, int *fd6);
+
 /* Queue the notice for record lsn, to the client waiter w names. */
 void klogd_notify_add(struct klogd_notify *n, const struct klog_waiter *w, uint64_t lsn,
 		      uint32_t client_id, uint64_t request_id, uint64_t txid);

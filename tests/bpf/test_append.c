@@ -113,6 +113,9 @@ static void m_tcp(struct frame *fr) { fr->l4proto = 6; }
 static void m_arp(struct frame *fr) { fr->ethertype = 0x0806; }
 static void m_frag(struct frame *fr) { fr->frag_off = 0x2000; }
 static void m_ext6(struct frame *fr) { fr->l4proto = 60; }
+static void m_read(struct frame *fr) { fr->hdr.opcode = KLOG_OP_READ; }
+static void m_info(struct frame *fr) { fr->hdr.opcode = KLOG_OP_INFO; }
+static void m_read_v2(struct frame *fr) { m_read(fr); m_version(fr); }
 
 static const struct reject_case rejects[] = {
 	{ "short header", m_short, OUT_DROP, 0, KLOG_STAT_drop_short },
@@ -133,6 +136,11 @@ static const struct reject_case rejects[] = {
 	{ "arp", m_arp, OUT_PASS, 0, KLOG_STAT_passed },
 	{ "ipv4 fragment", m_frag, OUT_PASS, 0, KLOG_STAT_passed },
 	{ "ipv6 extension header", m_ext6, OUT_PASS, 0, KLOG_STAT_passed, 0, false, IP6 },
+	/* Reads are klogd's to answer, untouched, even before the log is initialised. */
+	{ "read to klogd", m_read, OUT_PASS, 0, KLOG_STAT_passed },
+	{ "read to klogd, ipv6", m_read, OUT_PASS, 0, KLOG_STAT_passed, 0, false, IP6 },
+	{ "info to klogd, log not initialised", m_info, OUT_PASS, 0, KLOG_STAT_passed, 0, true },
+	{ "read of another version", m_read_v2, OUT_NACK, KLOG_ST_VERSION, KLOG_STAT_nack_version },
 };
 #define N_REJECTS (sizeof(rejects) / sizeof(rejects[0]))
 

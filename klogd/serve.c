@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* serve.c - the read thread: receive READ and INFO, park long polls (see serve.h). */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "serve.h"
+#include "serve_int.h"
+
+/* Long polls held at once; one more is answered NOTYET at once and polls again. */
+#define MAX_WAITERS 1024
+/* A parked READ whose LSN the kernel calls durable but the log does not show yet. */
+#define RECHECK_MS 2
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Receive one datagram on fd with the address it was sent to; false if none is waiting. */
+static bool recv_one(int fd, bool v6, struct serve_req *q, void *buf, size_t cap, size_t *n)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr m = { .msg_name = &q->peer.addr, .msg_namelen = sizeof(q->peer.addr),
+			    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf) };
+	ssize_t r = recvmsg(fd, &m, MSG_DONTWAIT | MSG_TRUNC);
+
+	if (r < 0)
+		return false;
+	*n = (size_t)r > cap ? cap + 1 : (size_t)r; /* a truncated datagram is too long */
+	q->peer.fd = fd;
+	q->peer.v6 = v6;
+	q->peer.addr_len = m.msg_namelen;
+	memset(&q->peer.dst, 0, sizeof(q->peer.dst));
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (!v6 && c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+			memcpy(&q->peer.dst.v4.ipi_spec_dst,
+			       &((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr, 4);
+		else if (v6 && c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)
+			memcpy(&q->peer.dst.v6.ipi6_addr,
+			       &((struct in6_pktinfo *)CMSG_DATA(c))->ipi6_addr, 16);
+	}
+	return true;
+}
+
+/*
+ * Decode a request into q.  RETURN VALUE: 0 to answer it; a status to
+ * NACK it with; -1 to ignore it (not klog, another version, or not a
+ * request: a reply is never answered, so two servers cannot bounce one).
+ */
+static int parse(const void *buf, size_t n, struct serve_req *q)
+{
+	const struct klog_hdr *h = buf;
+	struct klog_read_req rr;
+	uint32_t len;
+
+	if (n < sizeof(*h) || h->magic != htobe32(KLOG_MAGIC) || h->version != KLOG_VERSION_1 ||
+	    (h->opcode != KLOG_OP_READ && h->opcode != KLOG_OP_INFO))
+		return -1;
+	q->hdr = *h;
+	len = be16toh(h->len);
+	if (h->flags)
+		return KLOG_ST_FLAGS;
+	if (n != sizeof(*h) + len || (h->opcode == KLOG_OP_INFO ? len != 0
+								: len != 0 && len != sizeof(rr)))
+		return KLOG_ST_BADLEN;
+	q->from = be64toh(h->lsn);
+	q->to = q->from;
+	q->budget = 0;
+	q->deadline = 0;
+	if (len) {
+		memcpy(&rr, (const char *)buf + sizeof(*h), sizeof(rr));
+		q->to = rr.to_lsn ? be64toh(rr.to_lsn) : UINT64_MAX;
+		q->budget = be32toh(rr.max_bytes);
+		if (!q->budget)
+			q->to = q->from;
+		else if (q->budget > KLOG_READ_MAX_BYTES)
+			q->budget = KLOG_READ_MAX_BYTES;
+		if (rr.wait_ms) {
+			uint32_t ms = be32toh(rr.wait_ms);
+
+			q->deadline = now_ms() + (ms < KLOG_READ_MAX_WAIT_MS ? ms
+								 : KLOG_READ_MAX_WAIT_MS);
+		}
+	}
+	if (q->to < q->from)
+		q->to = q->from;
+	return 0;
+}
+
+/* Answer q, or park it while it waits for its LSN. */
+static void serve_req(struct klogd_serve *s, const struct serve_req *q)
+{
+	if (q->hdr.opcode == KLOG_OP_INFO) {
+		serve_info(s, q);
+		return;
+	}
+	if (serve_read(s, q, q->deadline != 0) != -EAGAIN)
+		return;
+	if (s->nwait == MAX_WAITERS) {
+		serve_read(s, q, false); /* NOTYET now: the client polls again */
+		return;
+	}
+	s->wait[s->nwait] = *q;
+	__atomic_store_n(&s->nwait, s->nwait + 1, __ATOMIC_RELEASE);
+	s->long_polls++;
+}
+
+static void drain_socket(struct klogd_serve *s, int fd, bool v6)
+{
+	static char buf[sizeof(struct klog_hdr) + sizeof(struct klog_read_req)];
+	struct serve_req q;
+	size_t n;
+	int st;
+
+	while (recv_one(fd, v6, &q, buf, sizeof(buf), &n)) {
+		st = parse(buf, n, &q);
+		if (st < 0)
+			s->ignored++;
+		else if (st > 0)
+			serve_nack(s, &q, (uint16_t)st, be64toh(q.hdr.lsn));
+		else
+			serve_req(s, &q);
+	}
+}
+
+/*
+ * Answer the parked READs whose LSN became durable or whose wait is over.
+ * RETURN VALUE: how long to sleep before looking again (-1: until woken).
+ */
+static int sweep_waiters(struct klogd_serve *s)
+{
+	uint64_t now = now_ms(), durable = __atomic_load_n(&s->cfg.ctl->durable_lsn,
+							    __ATOMIC_ACQUIRE);
+	int sleep = -1;
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < s->nwait; i++) {
+		struct serve_req *q = &s->wait[i];
+		bool due = now >= q->deadline;
+		int ms;
+
+		if ((q->from < durable || due) && serve_read(s, q, !due) != -EAGAIN)
+			continue; /* answered */
+		ms = q->from < durable ? RECHECK_MS : (int)(q->deadline - now);
+		if (sleep < 0 || ms < sleep)
+			sleep = ms;
+		s->wait[k++] = *q;
+	}
+	__atomic_store_n(&s->nwait, k, __ATOMIC_RELEASE);
+	return sleep;
+}
+
+static void *serve_thread(void *arg)
+{
+	struct klogd_serve *s = arg;
+	struct pollfd p[3] = {
+		{ .fd = s->efd, .events = POLLIN },
+		{ .fd = s->cfg.fd4, .events = POLLIN },
+		{ .fd = s->cfg.fd6, .events = POLLIN },
+	};
+	int sleep = -1;
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t v;
+
+		if (poll(p, 3, sleep) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents & POLLIN && read(s->efd, &v, sizeof(v)) < 0)
+			continue;
+		if (p[1].revents & POLLIN)
+			drain_socket(s, s->cfg.fd4, false);
+		if (p[2].revents & POLLIN)
+			drain_socket(s, s->cfg.fd6, true);
+		sleep = sweep_waiters(s);
+	}
+	return NULL;
+}
+
+/* Ask for the address each request was sent to: answers leave from it. */
+static int want_pktinfo(int fd, bool v6)
+{
+	int one = 1;
+
+	if (fd < 0)
+		return 0;
+	if (v6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one))
+	       : setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)))
+		return -errno;
+	return 0;
+}
+
+int klogd_serve_start(struct klogd_serve **out, const struct klogd_serve_cfg *cfg)
+{
+	struct klogd_serve *s = calloc(1, sizeof(*s));
+	int err = -ENOMEM;
+
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	s->efd = -1;
+	s->wait = calloc(MAX_WAITERS, sizeof(*s->wait));
+	if (!s->wait || (err = serve_answer_init(s)))
+		goto fail;
+	if ((err = want_pktinfo(cfg->fd4, false)) || (err = want_pktinfo(cfg->fd6, true)))
+		goto fail;
+	err = cfg->dir ? klog_reader_open(&s->r, cfg->dir)
+		       : klog_reader_open_nats(&s->r, cfg->nats, cfg->stream);
+	if (err)
+		goto fail;
+	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->efd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if ((err = -pthread_create(&s->thread, NULL, serve_thread, s)))
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	klogd_log("cannot start answering reads: %s", strerror(-err));
+	if (s->efd >= 0)
+		close(s->efd);
+	klog_reader_close(s->r);
+	serve_answer_free(s);
+	free(s->wait);
+	free(s);
+	return err;
+}
+
+void klogd_serve_kick(struct klogd_serve *s)
+{
+	if (s && __atomic_load_n(&s->nwait, __ATOMIC_ACQUIRE) &&
+	    eventfd_write(s->efd, 1) < 0)
+		return; /* the counter is saturated: the thread is awake anyway */
+}
+
+void klogd_serve_stop(struct klogd_serve *s)
+{
+	if (!s)
+		return;
+	__atomic_store_n(&s->stop, true, __ATOMIC_RELEASE);
+	if (eventfd_write(s->efd, 1) == 0)
+		pthread_join(s->thread, NULL);
+	else
+		pthread_cancel(s->thread), pthread_join(s->thread, NULL);
+	if (s->reads || s->infos)
+		klogd_log("served %llu reads (%llu records, %llu bytes; %llu long polls), "
+			  "%llu infos, %llu refused",
+			  (unsigned long long)s->reads, (unsigned long long)s->records,
+			  (unsigned long long)s->bytes, (unsigned long long)s->long_polls,
+			  (unsigned long long)s->infos, (unsigned long long)s->nacks);
+	close(s->efd);
+	klog_reader_close(s->r);
+	serve_answer_free(s);
+	free(s->wait);
+	free(s);
+}
