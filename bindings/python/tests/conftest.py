@@ -191,9 +191,10 @@ def klogd(bed, request):
 
 
 @pytest.fixture
-def client(bed, klogd):
+def client(bed, klogd, request):
+    """A client of the module's klogd (on the module's PORT if it sets one)."""
     import klog
-    with klog.Client(bed.server) as c:
+    with klog.Client(bed.server, getattr(request.module, "PORT", 7070)) as c:
         yield c
 
 

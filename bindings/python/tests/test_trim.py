@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""TRIMMED: an operator removes the oldest segments of a log in small segments."""
+"""A log in small segments, on another port: TRIMMED once an operator removes
+the oldest segment, LOST for a record damaged on the server's disk, and INFO
+saying the port klogd was given."""
 import random
+import struct
 
 import pytest
 
 import klog
 
-KLOGD_ARGS = ["--segment-size", "1M"]
+PORT = 7171
+KLOGD_ARGS = ["--segment-size", "1M", "--port", str(PORT)]
 
 
 def test_trimmed(client, klogd, bed):
@@ -35,3 +39,36 @@ def test_trimmed(client, klogd, bed):
     assert next(iter(client.read_range(e.value.lsn))).lsn == kept
     # appends go on
     assert client.append(b"after the trim", durable=True) == lsns[-1] + 1
+
+
+def test_info_port_is_klogds(client):
+    i = client.info()
+    assert i.port == PORT and i.first_lsn > 1
+
+
+def test_lost_record_damaged_on_disk(client, klogd):
+    """A byte of a record's payload flipped in a segment klogd no longer writes:
+    LOST for it, the records around it still read, a range stops there."""
+    segs = sorted(klogd.dir.glob("*.klog"))
+    seg = segs[-2]  # not the segment being written
+    first = int(seg.name[:20])
+    offsets = klogd.dir.joinpath(seg.name[:20] + ".idx").read_bytes()
+    k = 10
+    (off,) = struct.unpack_from("<Q", offsets, 8 * k)
+    lsn = first + k
+    good = client.read(lsn)
+    with open(seg, "r+b") as f:
+        f.seek(off + 40 + 5)
+        b = f.read(1)
+        f.seek(off + 40 + 5)
+        f.write(bytes([b[0] ^ 0xFF]))
+    with pytest.raises(klog.Lost) as e:
+        client.read(lsn)
+    assert e.value.status == klog.Status.LOST and "LOST" in str(e.value)
+    assert client.read(lsn - 1).lsn == lsn - 1 and client.read(lsn + 1).lsn == lsn + 1
+    got = []
+    with pytest.raises(klog.Lost):
+        for r in client.read_range(lsn - 3, lsn + 3):
+            got.append(r.lsn)
+    assert got == [lsn - 3, lsn - 2, lsn - 1]
+    assert good.lsn == lsn
