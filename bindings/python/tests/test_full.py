@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""FULL: a klogd whose window holds 8 LSNs.  64 appends in flight get FULL
+and are retried after a doubling pause until klogd has drained; with klogd
+stopped (SIGSTOP) the window stays full and the append fails with Full."""
+import os
+import signal
+import time
+
+import pytest
+
+import klog
+
+KLOGD_ARGS = ["--window", "8"]
+
+
+def test_full_is_retried(bed, klogd):
+    before = klogd.stat("nack_full_window")
+    with klog.Client(bed.server, max_outstanding=64) as c:
+        lsns = c.append_many([b"z" * 1000] * 2000)
+        assert sorted(lsns) == list(range(min(lsns), min(lsns) + 2000))
+        assert c.retried > 0
+    assert klogd.stat("nack_full_window") > before
+
+
+def test_full_when_klogd_does_not_drain(bed, klogd, client):
+    client.append(b"drained", durable=True)
+    os.kill(klogd.pid, signal.SIGSTOP)
+    try:
+        lsns = [client.append(f"held {k}".encode()) for k in range(8)]  # the window's 8
+        t = time.monotonic()
+        with pytest.raises(klog.Full) as e:
+            client.append(b"one too many")
+        # ten retries, pauses of 1, 2, 4, ... ms up to the timeout
+        assert time.monotonic() - t > 0.3
+        assert e.value.status == klog.Status.FULL and str(e.value).startswith("FULL")
+    finally:
+        os.kill(klogd.pid, signal.SIGCONT)
+    assert client.append(b"after", durable=True) == lsns[-1] + 1
+    assert client.read(lsns[0]).payload == b"held 0"
