@@ -27,6 +27,7 @@ tag=klogt-py$$
 srv=$tag-s cli=$tag-c vs=kps$$ vc=kpc$$
 srv_ip=10.98.0.1 cli_ip=10.98.0.2
 work=$(mktemp -d /var/tmp/klog-py-XXXXXX)
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	"$here/tests/testbed.sh" down "$srv" "$cli"
 	rm -rf "/sys/fs/bpf/klog/$tag"-* "$work"
@@ -35,9 +36,10 @@ trap cleanup EXIT
 
 # A copy of the source tree, so that neither pip's build nor pytest writes
 # into the checkout.
-mkdir "$work/src" && tar -C "$here" --exclude=build --exclude='*.egg-info' \
-	--exclude=__pycache__ --exclude=.pytest_cache -cf - . | tar -C "$work/src" -xf - ||
+if ! mkdir "$work/src" || ! tar -C "$here" --exclude=build --exclude='*.egg-info' \
+	--exclude=__pycache__ --exclude=.pytest_cache -cf - . | tar -C "$work/src" -xf -; then
 	bail "cannot copy $here"
+fi
 if "$python" -m venv --system-site-packages "$work/venv" >"$work/venv.log" 2>&1 &&
 	"$work/venv/bin/pip" install --no-build-isolation --no-index --no-cache-dir \
 		"$work/src" >>"$work/venv.log" 2>&1 &&

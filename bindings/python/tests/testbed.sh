@@ -32,6 +32,7 @@ klogd)
 	srv=$2 log=$3
 	shift 3
 	pid=
+	# shellcheck disable=SC2094 # klogd's stdout joins its stderr in LOG, which is read for "ready"
 	testbed_start_klogd pid "$srv" "$log" "$@" >>"$log" || {
 		[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null
 		exit 1
