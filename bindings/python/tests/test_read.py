@@ -123,3 +123,84 @@ def test_tail_from_durable_end_by_default(bed, client):
         threading.Timer(0.3, lambda: client.append(b"after tail started", durable=True)).start()
         got.append(next(it))
     assert got[0].payload == b"after tail started"
+
+
+def _raw(bed):
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.connect((bed.server, 7070))
+    return s
+
+
+def _answers(s, dgram):
+    """Every datagram answering dgram, up to the LAST RECORD or a NACK."""
+    from klog import protocol
+    s.send(dgram)
+    out = []
+    while True:
+        b = s.recv(65536)
+        h = protocol.decode(b)
+        out.append((h, b))
+        if h.opcode != klog.Op.RECORD or h.flags & protocol.F_LAST:
+            return out
+
+
+def test_read_by_hand(bed, client):
+    """READ's edges as doc/protocol.md says, by hand: max_bytes, to_lsn, TOOBIG,
+    BADLEN, FLAGS, the echoed ids, INFO_REPLY's length."""
+    from klog import protocol
+    lsns = client.append_many([b"a" * 100, b"b" * 300, b"c" * 50, b"d"], durable=True)
+    s = _raw(bed)
+    cid, rid = 0xFEED, 4242
+    # max_bytes 0: one record; 400 bytes: the first two (100 + 300), LAST on the second
+    a = _answers(s, protocol.encode_read(cid, rid, lsns[0], 0, 0, 0))
+    assert [h.lsn for h, _ in a] == [lsns[0]]
+    a = _answers(s, protocol.encode_read(cid, rid, lsns[0], 0, 400, 0))
+    assert [h.lsn for h, _ in a] == lsns[:2]
+    assert [h.flags for h, _ in a] == [0, protocol.F_LAST]
+    for h, b in a:
+        assert (h.client_id, h.request_id, h.status, h.opcode) == (cid, rid, 0, klog.Op.RECORD)
+        assert h.len == len(b) - 40 == 8 + (100 if h.lsn == lsns[0] else 300)
+        crc, _ = protocol.READ_REC.unpack_from(b, 40)
+        assert crc == crc32c(b[48:])
+    # to_lsn bounds the answer
+    a = _answers(s, protocol.encode_read(cid, rid, lsns[1], lsns[2], 1 << 20, 0))
+    assert [h.lsn for h, _ in a] == lsns[1:3]
+    # the first record longer than max_bytes: TOOBIG
+    (h, _), = _answers(s, protocol.encode_read(cid, rid, lsns[1], 0, 200, 0))
+    assert (h.opcode, h.status, h.lsn) == (klog.Op.NACK, klog.Status.TOOBIG, lsns[1])
+    # len neither 0 nor 16: BADLEN; a flag: FLAGS
+    bad = klog.Header(klog.Op.READ, 0, cid, 0, 8, rid, 0, lsns[0]).encode(bytes(8))
+    (h, _), = _answers(s, bad)
+    assert (h.opcode, h.status) == (klog.Op.NACK, klog.Status.BADLEN)
+    flagged = klog.Header(klog.Op.READ, protocol.F_DURABLE, cid, 0, 0, rid, 0, lsns[0]).encode()
+    (h, _), = _answers(s, flagged)
+    assert (h.opcode, h.status) == (klog.Op.NACK, klog.Status.FLAGS)
+    # INFO_REPLY: status OK, len 48, the ids echoed
+    (h, b), = _answers(s, protocol.encode_info(cid, rid))
+    assert (h.opcode, h.status, h.len, len(b), h.client_id, h.request_id) == \
+        (klog.Op.INFO_REPLY, 0, 48, 88, cid, rid)
+    s.close()
+
+
+def test_long_poll_by_hand(bed, client):
+    """A READ with wait_ms past the durable end is held that long, then NOTYET;
+    held, it is answered as soon as the record is durable."""
+    import time
+    from klog import protocol
+    s = _raw(bed)
+    end = client.info().next_lsn
+    t = time.monotonic()
+    (h, _), = _answers(s, protocol.encode_read(7, 8, end, 0, 1 << 16, 300))
+    held = time.monotonic() - t
+    assert (h.opcode, h.status, h.lsn) == (klog.Op.NACK, klog.Status.NOTYET, end)
+    assert 0.25 < held < 2.0, held
+    s.send(protocol.encode_read(7, 9, end, 0, 1 << 16, 5000))
+    time.sleep(0.2)
+    t = time.monotonic()
+    lsn = client.append(b"wakes the long poll", durable=True)
+    h = protocol.decode(s.recv(65536))
+    assert (h.opcode, h.lsn, h.request_id) == (klog.Op.RECORD, lsn, 9)
+    assert time.monotonic() - t < 1.0
+    s.close()
