@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""FULL: a klogd whose window holds 8 LSNs.  64 appends in flight get FULL
+"""A klogd whose window holds 8 LSNs, and klogd stopped (SIGSTOP).  64 appends in flight get FULL
 and are retried after a doubling pause until klogd has drained; with klogd
 stopped (SIGSTOP) the window stays full and the append fails with Full."""
 import os
@@ -37,3 +37,23 @@ def test_full_when_klogd_does_not_drain(bed, klogd, client):
         os.kill(klogd.pid, signal.SIGCONT)
     assert client.append(b"after", durable=True) == lsns[-1] + 1
     assert client.read(lsns[0]).payload == b"held 0"
+
+
+def test_durable_timeout_names_the_lsn(bed, klogd):
+    """klogd stopped: a durable append gets ACK+PENDING, QUERYs it one timeout
+    later and after each further one, and fails with Timeout naming its LSN;
+    the record is durable once klogd runs again."""
+    with klog.Client(bed.server, timeout=0.05, retries=4) as c:
+        before = c.append(b"durable first", durable=True)
+        queries = klogd.stat("queries")
+        os.kill(klogd.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(klog.Timeout) as e:
+                c.append(b"not durable while klogd sleeps", durable=True)
+        finally:
+            os.kill(klogd.pid, signal.SIGCONT)
+        assert e.value.lsn == before + 1 and "DURABLE" in str(e.value)
+        assert c.queries == 4 and c.resends == 0
+        assert klogd.stat("queries") == queries + 4
+        c.append(b"durable after", durable=True)
+        assert c.read(before + 1).payload == b"not durable while klogd sleeps"
