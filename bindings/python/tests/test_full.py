@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""A klogd whose window holds 8 LSNs, and klogd stopped (SIGSTOP).  64 appends in flight get FULL
-and are retried after a doubling pause until klogd has drained; with klogd
-stopped (SIGSTOP) the window stays full and the append fails with Full."""
+"""A klogd whose window holds 8 LSNs.  64 appends in flight get FULL and are
+retried after a doubling pause until klogd has drained; with klogd stopped
+(SIGSTOP) the window stays full and the append fails with Full, and a durable
+append waits out its QUERYs and fails with Timeout."""
 import os
 import signal
 import time
