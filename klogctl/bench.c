@@ -136,6 +136,8 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 				.outstanding = 1, .retries = 10, .clients = 1 };
 	while ((o = getopt_long(argc, argv, CTL_SRC_SHORT "s:a:n:S:z:o:Djt:r:C:l:kh", opts,
 				NULL)) != -1) {
+		if (!bench && o == 's')
+			o = CTL_SRC_SERVER; /* verify reads the log there: a source */
 		if (ctl_src_opt(&a->src, o, optarg))
 			continue;
 		if (bench && (o == 'k' || o >= OPT_FROM)) {
@@ -395,7 +397,7 @@ static void run_flow(const struct gen_args *a, unsigned int first, unsigned int 
 		res->err = -ENOMEM;
 		goto out;
 	}
-	ctl_split_server(server, &host, &port);
+	klog_split_server(server, &host, &port);
 	if ((err = klog_client_open(&c, host, port, &opts))) {
 		ctl_fail(a->server, err);
 		res->err = err;
@@ -632,8 +634,17 @@ int cmd_verify(int argc, char **argv)
 		free(v);
 		return err < 0 ? 0 : err ? err : ctl_fail("verify", -ENOMEM);
 	}
-	/* The log's structure first: what bench sent is checked only in a sound log. */
-	if ((err = ctl_verify_log(&a.src, a.keep_going)) || !a.count) {
+	/*
+	 * The log's structure first: what bench sent is checked only in a sound
+	 * log.  A server's files are not here: only what bench sent is checked.
+	 */
+	if (a.src.server && !a.count) {
+		fprintf(stderr, "klogctl verify: --server checks the records bench sent, with "
+			"--count (the log's files are the server's: verify them there)\n");
+		free(v);
+		return 2;
+	}
+	if ((!a.src.server && (err = ctl_verify_log(&a.src, a.keep_going))) || !a.count) {
 		free(v);
 		return err;
 	}

@@ -23,7 +23,9 @@ void ctl_usage(FILE *f)
 	fprintf(f,
 		"usage: klogctl append --server HOST[:PORT] [--txid N] [--durable] FILE...\n"
 		"       klogctl read SOURCE LSN\n"
-		"       klogctl dump SOURCE [--from LSN] [--to LSN]\n"
+		"       klogctl dump SOURCE [--from LSN] [--to LSN] [--payload] [--json]\n"
+		"       klogctl tail SOURCE [--from LSN] [-f|--follow]\n"
+		"       klogctl info --server HOST[:PORT] [--json]\n"
 		"       klogctl bench --server HOST[:PORT] --count N [--size SPEC] [--seed N]\n"
 		"                     [--outstanding N] [--durable] [--json] [SOURCE]\n"
 		"                     [--acks FILE] [--timeout MS] [--retries N]\n"
@@ -31,9 +33,10 @@ void ctl_usage(FILE *f)
 		"       klogctl verify SOURCE [--keep-going]\n"
 		"                      [--count N [--size SPEC] [--seed N] [--acks FILE]\n"
 		"                       [--from LSN] [--to LSN] [--partial]]\n\n"
-		"SOURCE  where the log is read: --dir DIR, a log directory, or\n"
+		"SOURCE  where the log is read: --dir DIR, a log directory;\n"
 		"        --nats URL[,URL...] --stream NAME, the NATS JetStream stream that\n"
-		"        klogd --backend jetstream replicates it into (URL: nats://HOST:PORT)\n"
+		"        klogd --backend jetstream replicates it into (URL: nats://HOST:PORT);\n"
+		"        or --server HOST[:PORT], klogd over UDP (READ, doc/protocol.md)\n"
 		"append  send each FILE (- for standard input) as one record, in order, and\n"
 		"        print the LSN of each, one per line, once the server has it in memory\n"
 		"        or, with --durable, once it is durable on disk; --txid gives the first\n"
@@ -43,13 +46,24 @@ void ctl_usage(FILE *f)
 		"        say why (trimmed, not durable yet, missing from the log, corrupt)\n"
 		"        with the file, offset and LSNs, and exit 1\n"
 		"dump    one line per durable record: LSN, length, txid, CRC-32C; stops\n"
-		"        with a message and exit status 1 at the first record it cannot read\n"
+		"        with a message and exit status 1 at the first record it cannot read;\n"
+		"        --payload adds the payload in base64; --json prints JSON lines\n"
+		"        {\"lsn\":N,\"txid\":N,\"len\":N,\"crc\":\"0x...\"[,\"payload\":\"BASE64\"]}\n"
+		"tail    the durable records from --from (default: the first kept) to the\n"
+		"        end as dump --json --payload prints them, flushed one by one; with\n"
+		"        --follow, then each record as it becomes durable, until SIGINT or\n"
+		"        SIGTERM (exit status 0)\n"
+		"info    what the server says of itself (INFO): protocol version, backend,\n"
+		"        port, max_record, block_size, max_read_bytes, log_id, first_lsn,\n"
+		"        durable_lsn, next_lsn; one \"name value\" per line, or with --json\n"
+		"        one JSON object\n"
 		"bench   append COUNT generated records (txid 0..COUNT-1, sizes by SPEC:\n"
 		"        fixed:BYTES, uniform:MIN:MAX or mix = 75%% 128 B / 25%% 1024 B;\n"
 		"        default mix) with up to --outstanding requests in flight (1..%d,\n"
 		"        default 1), acknowledged in memory or, with --durable, on disk; a\n"
-		"        progress line on standard error (with SOURCE, also how far the durable\n"
-		"        log lags); then appends/s, MB/s and the latency from submission to\n"
+		"        progress line on standard error (with SOURCE, --dir or --nats: its\n"
+		"        --server is where it appends, also how far the durable log lags);\n"
+		"        then appends/s, MB/s and the latency from submission to\n"
 		"        acknowledgement (p50, p99, p99.9, max), or with --json one JSON\n"
 		"        object on one line; --acks writes \"LSN TXID\" per acknowledged record,\n"
 		"        in the order the acknowledgements arrive, --log \"LSN TXID CRC32C\" with\n"
@@ -66,7 +80,8 @@ void ctl_usage(FILE *f)
 		"        problem (file, offset, LSN; or stream, LSN), stopping at the first\n"
 		"        unless --keep-going, then a summary line (segments or the stream,\n"
 		"        records, LSNs, log id); exit status 0 only\n"
-		"        if the log is clean.  With --count, then also that the log holds\n"
+		"        if the log is clean (not with --server: the files are the server's).\n"
+		"        With --count, then also that the log holds\n"
 		"        exactly the records bench generated with the same --count, --size\n"
 		"        and --seed: LSNs contiguous, each txid once, every byte as\n"
 		"        generated, and each acknowledged LSN (--acks), read by itself,\n"
@@ -79,31 +94,6 @@ int ctl_fail(const char *what, int err)
 {
 	fprintf(stderr, "klogctl: %s: %s\n", what, strerror(-err));
 	return 1;
-}
-
-/* Split HOST[:PORT] or [V6]:PORT in place. */
-void ctl_split_server(char *s, char **host, char **port)
-{
-	char *colon;
-
-	*port = NULL;
-	if (*s == '[') {
-		char *close = strchr(s, ']');
-
-		*host = s + 1;
-		if (close) {
-			*close = 0;
-			if (close[1] == ':')
-				*port = close + 2;
-		}
-		return;
-	}
-	*host = s;
-	colon = strchr(s, ':');
-	if (colon && !strchr(colon + 1, ':')) {
-		*colon = 0;
-		*port = colon + 1;
-	}
 }
 
 static int read_all(const char *path, uint8_t *buf, size_t cap, size_t *len)
@@ -159,7 +149,7 @@ static int cmd_append(int argc, char **argv)
 		fprintf(stderr, "klogctl append: --server and at least one FILE are required\n");
 		return 2;
 	}
-	ctl_split_server(server, &host, &port);
+	klog_split_server(server, &host, &port);
 	if ((err = klog_client_open(&c, host, port, NULL)))
 		return ctl_fail(server, err);
 	for (int i = optind; i < argc; i++, txid++) {
@@ -189,13 +179,17 @@ static int cmd_append(int argc, char **argv)
 	return 0;
 }
 
-/* Parse the source and the LSN options shared by read and dump. */
-static int src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, uint64_t *to)
+/* Parse the source and the options of read and dump (out NULL: read's, none). */
+static int src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, uint64_t *to,
+		    struct ctl_out *out)
 {
 	static const struct option opts[] = {
 		CTL_SRC_OPTIONS,
+		CTL_SRC_SERVER_OPTION,
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
+		{ "payload", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -213,21 +207,20 @@ static int src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, 
 				return 2;
 			}
 			break;
+		case 'p':
+		case 'j':
+			if (!out) {
+				fprintf(stderr, "klogctl read: --%s is an option of dump\n",
+					o == 'p' ? "payload" : "json");
+				return 2;
+			}
+			*(o == 'p' ? &out->payload : &out->json) = true;
+			break;
 		case 'h': ctl_usage(stdout); exit(0);
 		default: ctl_usage(stderr); return 2;
 		}
 	}
 	return ctl_src_check(src, from ? "dump" : "read", true);
-}
-
-/* Print after lead why r could not read on; returns the exit status, 1. */
-static int read_fail(const struct ctl_src *src, struct klog_reader *r, const char *lead, int err)
-{
-	const char *detail = klog_reader_strerror(r);
-
-	fprintf(stderr, "%s: %s%s%s\n", lead, ctl_src_err_str(src, err), *detail ? ": " : "",
-		detail);
-	return 1;
 }
 
 static int cmd_read(int argc, char **argv)
@@ -238,7 +231,7 @@ static int cmd_read(int argc, char **argv)
 	uint64_t lsn;
 	int n, err;
 
-	if ((err = src_args(argc, argv, &src, NULL, NULL)))
+	if ((err = src_args(argc, argv, &src, NULL, NULL, NULL)))
 		return err;
 	if (optind + 1 != argc || klog_parse_u64(argv[optind], &lsn, false)) {
 		fprintf(stderr, "klogctl read: one LSN is required\n");
@@ -251,7 +244,7 @@ static int cmd_read(int argc, char **argv)
 		char lead[64];
 
 		snprintf(lead, sizeof(lead), "klogctl: LSN %" PRIu64, lsn);
-		read_fail(&src, r, lead, n);
+		ctl_read_fail(&src, r, lead, n);
 		klog_reader_close(r);
 		return 1;
 	}
@@ -259,31 +252,15 @@ static int cmd_read(int argc, char **argv)
 	return fwrite(buf, 1, (size_t)n, stdout) == (size_t)n && !fflush(stdout) ? 0 : 1;
 }
 
-struct dump_ctx {
-	uint64_t next;    /* the LSN after the last one printed */
-	uint64_t printed;
-};
-
-static int print_record(const struct klog_record *rec, const void *payload, void *ctx)
-{
-	struct dump_ctx *d = ctx;
-
-	(void)payload;
-	d->next = rec->lsn + 1;
-	d->printed++;
-	return printf("%" PRIu64 " %" PRIu32 " %" PRIu64 " %08" PRIx32 "\n", rec->lsn, rec->len,
-		      rec->txid, rec->crc) < 0 ? -EIO : 0;
-}
-
 static int cmd_dump(int argc, char **argv)
 {
 	uint64_t from = 0, to = UINT64_MAX, first, last;
+	struct ctl_out d = { 0 };
 	struct klog_reader *r;
-	struct dump_ctx d;
 	struct ctl_src src;
 	int err;
 
-	if ((err = src_args(argc, argv, &src, &from, &to)))
+	if ((err = src_args(argc, argv, &src, &from, &to, &d)))
 		return err;
 	if (optind != argc) {
 		fprintf(stderr, "klogctl dump: unexpected argument '%s'\n", argv[optind]);
@@ -297,19 +274,19 @@ static int cmd_dump(int argc, char **argv)
 		return 0; /* nothing durable yet: nothing to print */
 	}
 	if (err) {
-		read_fail(&src, r, "klogctl dump: the log's end", err);
+		ctl_read_fail(&src, r, "klogctl dump: the log's end", err);
 		klog_reader_close(r);
 		return 1;
 	}
-	d = (struct dump_ctx){ .next = from > first ? from : first };
-	err = klog_iterate(r, d.next, to < last ? to : last, print_record, &d);
+	d.next = from > first ? from : first;
+	err = klog_iterate(r, d.next, to < last ? to : last, ctl_print_record, &d);
 	if (err) {
 		char lead[96];
 
 		fflush(stdout);
 		snprintf(lead, sizeof(lead), "klogctl dump: stopped at LSN %" PRIu64
 			 " after %" PRIu64 " records", d.next, d.printed);
-		read_fail(&src, r, lead, err);
+		ctl_read_fail(&src, r, lead, err);
 	}
 	klog_reader_close(r);
 	return err ? 1 : 0;
@@ -331,6 +308,10 @@ int main(int argc, char **argv)
 		return cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "verify"))
 		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "tail"))
+		return cmd_tail(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "info"))
+		return cmd_info(argc - 1, argv + 1);
 	fprintf(stderr, "klogctl: unknown command '%s'\n", argv[1]);
 	ctl_usage(stderr);
 	return 2;

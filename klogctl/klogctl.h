@@ -10,10 +10,13 @@
 
 struct klog_reader;
 
-/* Where a command reads a log: --dir DIR, or --nats URL[,URL...] --stream NAME (source.c). */
+/*
+ * Where a command reads a log: --dir DIR, --nats URL[,URL...] --stream
+ * NAME, or --server HOST[:PORT] (source.c).
+ */
 struct ctl_src {
-	const char *dir, *nats, *stream;
-	char name[96]; /* for messages: DIR, or "stream NAME" */
+	const char *dir, *nats, *stream, *server;
+	char name[96]; /* for messages: DIR, "stream NAME" or "server HOST" */
 };
 
 /* Their entries in a getopt_long table: 'd', 'N', 'T'. */
@@ -22,6 +25,12 @@ struct ctl_src {
 	{ "nats", required_argument, NULL, 'N' }, \
 	{ "stream", required_argument, NULL, 'T' }
 #define CTL_SRC_SHORT "d:N:T:"
+/*
+ * --server as a source: apart, because bench's --server is where it
+ * appends (verify, which shares bench's options, turns it into this).
+ */
+#define CTL_SRC_SERVER 'R'
+#define CTL_SRC_SERVER_OPTION { "server", required_argument, NULL, CTL_SRC_SERVER }
 
 /* Take option o (with arg) if it is one of the source's; true if it was. */
 bool ctl_src_opt(struct ctl_src *s, int o, const char *arg);
@@ -34,6 +43,26 @@ const char *ctl_src_err_str(const struct ctl_src *s, int err);
 
 int cmd_bench(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_tail(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+/* How records are printed (output.c): dump's line, or a JSON line. */
+struct ctl_out {
+	bool json;
+	bool payload;     /* with the payload, base64 */
+	uint64_t next;    /* the LSN after the last one printed */
+	uint64_t printed;
+};
+
+/*
+ * Print one record as out (ctx) says, a klog_iter_fn: text "LSN LEN TXID
+ * CRC [BASE64]", or {"lsn":N,"txid":N,"len":N,"crc":"0x...","payload":"..."}.
+ * RETURN VALUE: 0; -EIO if standard output fails.
+ */
+int ctl_print_record(const struct klog_record *rec, const void *payload, void *ctx);
+
+/* Print after lead why r could not read on (source and detail); returns 1, the exit status. */
+int ctl_read_fail(const struct ctl_src *src, struct klog_reader *r, const char *lead, int err);
 
 /*
  * Check the log of src with klog_verify() or klog_verify_nats(): each
@@ -45,6 +74,5 @@ int ctl_verify_log(const struct ctl_src *src, bool keep_going);
 /* Shared by the subcommands. */
 void ctl_usage(FILE *f);
 int ctl_fail(const char *what, int err);
-void ctl_split_server(char *s, char **host, char **port);
 
 #endif

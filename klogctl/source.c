@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * source.c - where read, dump, verify (and bench's durable lag) read a log:
- * a directory (--dir DIR) or a JetStream stream (--nats URL[,URL...]
- * --stream NAME).  libklog reads both through one reader API, so only the
- * options, the names in messages and the words of a few errors differ.
+ * source.c - where read, dump, tail, verify (and bench's durable lag) read
+ * a log: a directory (--dir DIR), a JetStream stream (--nats URL[,URL...]
+ * --stream NAME) or a klog server (--server HOST[:PORT]).  libklog reads
+ * all through one reader API, so only the options, the names in messages
+ * and the words of a few errors differ.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@ bool ctl_src_opt(struct ctl_src *s, int o, const char *arg)
 	case 'd': s->dir = arg; return true;
 	case 'N': s->nats = arg; return true;
 	case 'T': s->stream = arg; return true;
+	case CTL_SRC_SERVER: s->server = arg; return true;
 	default: return false;
 	}
 }
@@ -27,12 +29,13 @@ int ctl_src_check(struct ctl_src *s, const char *cmd, bool required)
 {
 	const char *why = NULL;
 
-	if (s->dir && (s->nats || s->stream))
-		why = "--dir, or --nats and --stream: not both";
+	if (!!s->dir + !!(s->nats || s->stream) + !!s->server > 1)
+		why = "one source: --dir, --nats with --stream, or --server";
 	else if (!s->nats != !s->stream)
 		why = "--nats and --stream go together";
-	else if (required && !s->dir && !s->nats)
-		why = "--dir DIR, or --nats URL[,URL...] --stream NAME, is required";
+	else if (required && !ctl_src_given(s))
+		why = "a source is required: --dir DIR, --nats URL[,URL...] --stream NAME, "
+		      "or --server HOST[:PORT]";
 	if (why) {
 		fprintf(stderr, "klogctl %s: %s\n", cmd, why);
 		return 2;
@@ -41,16 +44,20 @@ int ctl_src_check(struct ctl_src *s, const char *cmd, bool required)
 		snprintf(s->name, sizeof(s->name), "%s", s->dir);
 	else if (s->nats)
 		snprintf(s->name, sizeof(s->name), "stream %s", s->stream);
+	else if (s->server)
+		snprintf(s->name, sizeof(s->name), "server %s", s->server);
 	return 0;
 }
 
 bool ctl_src_given(const struct ctl_src *s)
 {
-	return s->dir || s->nats;
+	return s->dir || s->nats || s->server;
 }
 
 int ctl_src_open(const struct ctl_src *s, struct klog_reader **r)
 {
+	if (s->server)
+		return klog_reader_open_server(r, s->server, NULL);
 	return s->dir ? klog_reader_open(r, s->dir) : klog_reader_open_nats(r, s->nats, s->stream);
 }
 
@@ -61,10 +68,24 @@ const char *ctl_src_err_str(const struct ctl_src *s, int err)
 	case -EAGAIN: return "not durable yet";
 	case -ENOLINK:
 		return s->dir ? "missing from the log (a segment or index is missing or unreadable)"
-			      : "missing from the log (no such stream, or its message was deleted)";
+		       : s->server ? "missing from the log (the server's copy is missing or damaged)"
+				   : "missing from the log (no such stream, or its message was deleted)";
 	case -EBADMSG: return s->dir ? "corrupt on disk" : "corrupt in the stream";
-	case -EHOSTUNREACH: return "the NATS cluster does not answer";
+	case -EHOSTUNREACH:
+		return s->server ? "the server cannot read its log now, or does not resolve"
+				 : "the NATS cluster does not answer";
+	case -ETIMEDOUT:
+		return s->server ? "the server does not answer" : strerror(ETIMEDOUT);
 	case -EPROTO: return "not a klog log";
 	default: return strerror(-err);
 	}
+}
+
+int ctl_read_fail(const struct ctl_src *src, struct klog_reader *r, const char *lead, int err)
+{
+	const char *detail = klog_reader_strerror(r);
+
+	fprintf(stderr, "%s: %s%s%s\n", lead, ctl_src_err_str(src, err), *detail ? ": " : "",
+		detail);
+	return 1;
 }

@@ -17,7 +17,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,32 +24,19 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <klog/klog.h>
 
+#include "udp.h"
+
 #define DEFAULT_TIMEOUT_MS 200
 #define DEFAULT_RETRIES 10
-#define NS_PER_MS 1000000ull
-
-/*
- * What the kernel charges a socket for one datagram of ours (skb truesize).
- * A reply is a 40-byte header, but XDP_TX builds it in the request's frame,
- * and the receiving veth charges that whole frame: measured on Linux 6.18,
- * 4352 bytes for the reply to a 1400-byte record, 2304 for a 1350-byte one,
- * 1088 for a small one.  So a frame for the largest request (headers,
- * 256 bytes of XDP headroom, 320 of skb_shared_info), rounded up to a power
- * of two, at least a page, and 512 bytes of struct sk_buff and slack.
- */
-#define FRAME_BYTES (sizeof(struct klog_hdr) + KLOG_MAX_RECORD + 14 + 40 + 8 + 256 + 320)
-#define DGRAM_TRUESIZE (FRAME_BYTES <= 4096 ? 4096 + 512 :			\
-			FRAME_BYTES <= 8192 ? 8192 + 512 : 16384 + 512)
 /*
  * Per request in flight: its reply and one more, the DURABLE notice after
  * ACK+PENDING, or the answer to a resend crossing the first.
  */
-#define BUF_PER_REQUEST (2 * DGRAM_TRUESIZE)
+#define BUF_PER_REQUEST (2 * KLOG_UDP_TRUESIZE)
 
 enum slot_state { SLOT_FREE, SLOT_SENT, SLOT_BACKOFF, SLOT_PENDING };
 
@@ -77,58 +63,13 @@ struct klog_client {
 	struct slot slots[];    /* opts.max_outstanding */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/*
- * Make the socket's buffer (SO_RCVBUF or SO_SNDBUF) at least need bytes: a
- * reply dropped on a full buffer costs a resend after the whole timeout.
- * The kernel doubles the value asked (for its bookkeeping, which truesize
- * already counts) and caps it at net.core.[rw]mem_max unless the caller
- * may force it.  Never shrinks a larger default.  RETURN VALUE: 0, or
- * -ENOBUFS when the buffer stays smaller (the client still works).
- */
-static int size_buffer(int fd, int opt, int force, int need)
-{
-	int have, ask = need / 2 + 1;
-	socklen_t len = sizeof(have);
-
-	if (getsockopt(fd, SOL_SOCKET, opt, &have, &len))
-		return -errno;
-	if (have >= need)
-		return 0;
-	setsockopt(fd, SOL_SOCKET, opt, &ask, sizeof(ask));
-	len = sizeof(have);
-	if (!getsockopt(fd, SOL_SOCKET, opt, &have, &len) && have >= need)
-		return 0;
-	setsockopt(fd, SOL_SOCKET, force, &ask, sizeof(ask)); /* CAP_NET_ADMIN */
-	len = sizeof(have);
-	if (getsockopt(fd, SOL_SOCKET, opt, &have, &len))
-		return -errno;
-	if (have >= need)
-		return 0;
-	fprintf(stderr, "libklog: warning: the socket's %s buffer is %d bytes, %d wanted for "
-		"the requests in flight: raise net.core.%s, or datagrams dropped on a full "
-		"buffer are resent only after the timeout\n",
-		opt == SO_RCVBUF ? "receive" : "send", have, need,
-		opt == SO_RCVBUF ? "rmem_max" : "wmem_max");
-	return -ENOBUFS;
-}
-
 int klog_client_open(struct klog_client **out, const char *host, const char *port,
 		     const struct klog_client_opts *opts)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai, *a;
 	struct klog_client_opts o = opts ? *opts : (struct klog_client_opts){
 		.retries = DEFAULT_RETRIES,
 	};
 	struct klog_client *c;
-	struct timespec ts;
 	int err;
 
 	if (o.max_outstanding > KLOG_DEDUP_WINDOW)
@@ -145,31 +86,15 @@ int klog_client_open(struct klog_client **out, const char *host, const char *por
 	if (!c)
 		return -ENOMEM;
 	c->opts = o;
-	/* Ids grow across restarts too, unless the last run sent more than 1/ns. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	c->next_request = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	err = getaddrinfo(host, port ? port : "7070", &hints, &ai);
-	if (err) {
-		free(c);
-		return err == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
-	}
-	c->fd = -1;
-	/* connect(): replies then come only from the server, and ICMP errors surface. */
-	for (a = ai; a && c->fd < 0; a = a->ai_next) {
-		c->fd = socket(a->ai_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (c->fd >= 0 && connect(c->fd, a->ai_addr, a->ai_addrlen)) {
-			close(c->fd);
-			c->fd = -1;
-		}
-	}
-	err = -errno;
-	freeaddrinfo(ai);
-	if (c->fd < 0) {
+	c->next_request = klog_udp_first_request();
+	if ((err = klog_udp_connect(host, port, &c->fd))) {
 		free(c);
 		return err;
 	}
-	size_buffer(c->fd, SO_RCVBUF, SO_RCVBUFFORCE, (int)(o.max_outstanding * BUF_PER_REQUEST));
-	size_buffer(c->fd, SO_SNDBUF, SO_SNDBUFFORCE, (int)(o.max_outstanding * BUF_PER_REQUEST));
+	klog_udp_size_buffer(c->fd, SO_RCVBUF, SO_RCVBUFFORCE,
+			     (int)(o.max_outstanding * BUF_PER_REQUEST));
+	klog_udp_size_buffer(c->fd, SO_SNDBUF, SO_SNDBUFFORCE,
+			     (int)(o.max_outstanding * BUF_PER_REQUEST));
 	*out = c;
 	return 0;
 }
@@ -208,26 +133,10 @@ static bool transient_status(unsigned int status)
 	return status == KLOG_ST_FULL || status == KLOG_ST_BUSY || status == KLOG_ST_NOTREADY;
 }
 
-/*
- * Errors of send() and recv() that mean a datagram was (or may have been)
- * lost, not that the socket is unusable: ICMP errors reported on the
- * connected socket (ECONNREFUSED while a server restarts) and full buffers.
- */
-static bool lost_errno(int err)
-{
-	switch (err) {
-	case ECONNREFUSED: case EHOSTUNREACH: case ENETUNREACH: case EHOSTDOWN:
-	case ENETDOWN: case EAGAIN: case ENOBUFS: case EINTR:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* 0, or -errno if the datagram could not be sent for a reason other than a loss. */
 static int transmit(struct klog_client *c, const void *buf, size_t n)
 {
-	if (send(c->fd, buf, n, MSG_NOSIGNAL) >= 0 || lost_errno(errno))
+	if (send(c->fd, buf, n, MSG_NOSIGNAL) >= 0 || klog_udp_lost(errno))
 		return 0;
 	return -errno;
 }
@@ -267,14 +176,14 @@ static uint64_t backoff_ns(const struct klog_client *c, unsigned int tries)
 {
 	uint64_t ms = 1ull << (tries < 16 ? tries : 16);
 
-	return (ms < c->opts.timeout_ms ? ms : c->opts.timeout_ms) * NS_PER_MS;
+	return (ms < c->opts.timeout_ms ? ms : c->opts.timeout_ms) * KLOG_NS_PER_MS;
 }
 
 /* One reply; returns 1 if it completed a request. */
 static int handle_reply(struct klog_client *c, const struct klog_msg *m, uint64_t now)
 {
 	struct slot *s = &c->slots[m->request_id % c->opts.max_outstanding];
-	uint64_t timeout = c->opts.timeout_ms * NS_PER_MS;
+	uint64_t timeout = c->opts.timeout_ms * KLOG_NS_PER_MS;
 	int err;
 
 	if (m->client_id != c->opts.client_id || s->state == SLOT_FREE ||
@@ -339,14 +248,14 @@ static int receive(struct klog_client *c)
 		if (n < 0) {
 			if (errno == EAGAIN)
 				break;
-			if (lost_errno(errno))
+			if (klog_udp_lost(errno))
 				continue;
 			return -errno;
 		}
 		if (n > (ssize_t)sizeof(h))
 			n = sizeof(h); /* a reply is a header; ignore anything after it */
 		if (!klog_decode(&h, (size_t)n, &m))
-			done += handle_reply(c, &m, now_ns());
+			done += handle_reply(c, &m, klog_now_ns());
 	}
 	return done;
 }
@@ -354,7 +263,7 @@ static int receive(struct klog_client *c)
 /* Act on every slot whose deadline has passed; returns completions. */
 static int run_timers(struct klog_client *c, uint64_t now)
 {
-	uint64_t timeout = c->opts.timeout_ms * NS_PER_MS;
+	uint64_t timeout = c->opts.timeout_ms * KLOG_NS_PER_MS;
 	int done = 0, err;
 
 	for (unsigned int i = 0; i < c->opts.max_outstanding; i++) {
@@ -398,13 +307,13 @@ static int next_timeout(const struct klog_client *c, uint64_t now)
 		return -1;
 	if (first <= now)
 		return 0;
-	return (int)((first - now + NS_PER_MS - 1) / NS_PER_MS);
+	return (int)((first - now + KLOG_NS_PER_MS - 1) / KLOG_NS_PER_MS);
 }
 
 int klog_client_outstanding(struct klog_client *c, int *timeout_ms)
 {
 	if (timeout_ms)
-		*timeout_ms = next_timeout(c, now_ns());
+		*timeout_ms = next_timeout(c, klog_now_ns());
 	return (int)c->outstanding;
 }
 
@@ -439,7 +348,7 @@ int klog_client_submit(struct klog_client *c, const void *payload, size_t len, u
 	s->request_id = request_id;
 	s->txid = txid;
 	s->lsn = 0;
-	s->deadline = now_ns() + c->opts.timeout_ms * NS_PER_MS;
+	s->deadline = klog_now_ns() + c->opts.timeout_ms * KLOG_NS_PER_MS;
 	s->cb = cb;
 	s->arg = arg;
 	s->tries = 0;
@@ -453,8 +362,8 @@ int klog_client_submit(struct klog_client *c, const void *payload, size_t len, u
 /* klog_client_poll without the reentrancy check. */
 static int poll_client(struct klog_client *c, int timeout_ms)
 {
-	uint64_t start = now_ns();
-	uint64_t end = timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms * NS_PER_MS;
+	uint64_t start = klog_now_ns();
+	uint64_t end = timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms * KLOG_NS_PER_MS;
 	int done = 0;
 
 	for (;;) {
@@ -464,13 +373,13 @@ static int poll_client(struct klog_client *c, int timeout_ms)
 
 		if (n < 0)
 			return n;
-		now = now_ns();
+		now = klog_now_ns();
 		done += n + run_timers(c, now);
 		if (done || !c->outstanding || now >= end)
 			return done;
 		wait = next_timeout(c, now);
 		if (end != UINT64_MAX) {
-			int left = (int)((end - now + NS_PER_MS - 1) / NS_PER_MS);
+			int left = (int)((end - now + KLOG_NS_PER_MS - 1) / KLOG_NS_PER_MS);
 
 			if (wait < 0 || left < wait)
 				wait = left;
@@ -489,20 +398,20 @@ int klog_client_poll(struct klog_client *c, int timeout_ms)
 
 int klog_client_flush(struct klog_client *c, int timeout_ms)
 {
-	uint64_t end = timeout_ms < 0 ? UINT64_MAX : now_ns() + (uint64_t)timeout_ms * NS_PER_MS;
+	uint64_t end = timeout_ms < 0 ? UINT64_MAX : klog_now_ns() + (uint64_t)timeout_ms * KLOG_NS_PER_MS;
 
 	if (c->in_cb)
 		return -EDEADLK;
 	for (;;) {
-		uint64_t now = now_ns();
+		uint64_t now = klog_now_ns();
 		int n = poll_client(c, end == UINT64_MAX ? -1 : now >= end ? 0 :
-				    (int)((end - now + NS_PER_MS - 1) / NS_PER_MS));
+				    (int)((end - now + KLOG_NS_PER_MS - 1) / KLOG_NS_PER_MS));
 
 		if (n < 0)
 			return n;
 		if (!c->outstanding)
 			return 0;
-		if (now_ns() >= end)
+		if (klog_now_ns() >= end)
 			return -ETIMEDOUT;
 	}
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "parse.h"
 
@@ -27,4 +28,28 @@ int klog_parse_u64(const char *s, uint64_t *v, bool suffix)
 		return -EINVAL;
 	*v = x;
 	return 0;
+}
+
+void klog_split_server(char *s, char **host, char **port)
+{
+	char *colon;
+
+	*port = NULL;
+	if (*s == '[') {
+		char *close = strchr(s, ']');
+
+		*host = s + 1;
+		if (close) {
+			*close = 0;
+			if (close[1] == ':')
+				*port = close + 2;
+		}
+		return;
+	}
+	*host = s;
+	colon = strchr(s, ':');
+	if (colon && !strchr(colon + 1, ':')) {
+		*colon = 0;
+		*port = colon + 1;
+	}
 }

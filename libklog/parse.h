@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* parse.h - command-line numbers for klogd, klogctl and the benchmarks (internal). */
+/*
+ * parse.h - command-line numbers and server names for klogd, klogctl, the
+ * benchmarks and libklog's remote reader (internal).
+ */
 #ifndef KLOG_PARSE_H
 #define KLOG_PARSE_H
 
@@ -12,5 +15,11 @@
  * else, a sign, trailing characters or an overflow.
  */
 int klog_parse_u64(const char *s, uint64_t *v, bool suffix);
+
+/*
+ * Split a server, HOST[:PORT] or [V6ADDR]:PORT, in place into host and port
+ * (NULL if none given): what klog_client_open() takes.
+ */
+void klog_split_server(char *s, char **host, char **port);
 
 #endif

@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <klog/klog.h>
@@ -47,6 +49,7 @@
 
 struct klog_rdir {
 	int dirfd;
+	int ifd;               /* inotify on the directory, for klog_reader_wait(); -1 until then */
 	char *dir;             /* as given, for messages */
 	struct klog_rseg *seg; /* sorted by first LSN */
 	size_t nseg;
@@ -144,21 +147,24 @@ static void rdir_close(void *src)
 		klog_rseg_close(&r->seg[i]);
 	if (r->dirfd >= 0)
 		close(r->dirfd);
+	if (r->ifd >= 0)
+		close(r->ifd);
 	free(r->seg);
 	free(r->buf);
 	free(r->dir);
 	free(r);
 }
 
-static int rdir_open(void **out, const char *dir, const char *name, char *msg)
+static int rdir_open(void **out, const char *dir, const void *arg, char *msg)
 {
 	struct klog_rdir *r = calloc(1, sizeof(*r));
 	int err;
 
-	(void)name;
+	(void)arg;
 	if (!r)
 		return -ENOMEM;
 	r->msg = msg;
+	r->ifd = -1;
 	r->buf_size = klog_rec_size(KLOG_MAX_RECORD);
 	r->buf = malloc(r->buf_size);
 	r->dir = strdup(dir);
@@ -367,10 +373,52 @@ static int rdir_iterate(void *src, uint64_t from, uint64_t to, klog_iter_fn fn, 
 	return 0;
 }
 
+/* What changes in the directory when a record may have become durable, or trimmed. */
+#define WAIT_EVENTS (IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF)
+
+/*
+ * klogd indexes a record only once it is durable, and creates, renames or
+ * removes files for the rest: each is an inotify event on the directory, so
+ * the wait sleeps until one and then looks again.  The watch is made before
+ * the first look, so that nothing between the two is missed.
+ */
+static int rdir_wait(void *src, uint64_t lsn, int timeout_ms)
+{
+	uint64_t deadline = klog_rsrc_deadline(timeout_ms);
+	struct klog_rdir *r = src;
+	struct klog_rec rec;
+	int err, left;
+
+	if (r->ifd < 0) {
+		r->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (r->ifd < 0 || inotify_add_watch(r->ifd, r->dir, WAIT_EVENTS) < 0) {
+			err = -errno;
+			if (r->ifd >= 0)
+				close(r->ifd);
+			r->ifd = -1;
+			return failf(r, err, "%s: cannot watch: %s", r->dir, strerror(-err));
+		}
+	}
+	while ((err = rdir_lookup(r, lsn, &rec)) == -EAGAIN) {
+		struct pollfd p = { .fd = r->ifd, .events = POLLIN };
+		char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+		if (!(left = klog_rsrc_left_ms(deadline)))
+			return failf(r, -ETIMEDOUT, "%s: LSN %" PRIu64 " not durable after %d ms",
+				     r->dir, lsn, timeout_ms);
+		if (poll(&p, 1, left) < 0 && errno != EINTR)
+			return failf(r, -errno, "%s: waiting: %s", r->dir, strerror(errno));
+		while (read(r->ifd, ev, sizeof(ev)) > 0)
+			; /* which file changed does not matter: the lookup looks again */
+	}
+	return err;
+}
+
 const struct klog_rsrc_ops klog_rdir_ops = {
 	.open = rdir_open,
 	.close = rdir_close,
 	.bounds = rdir_bounds,
 	.lookup = rdir_lookup,
 	.iterate = rdir_iterate,
+	.wait = rdir_wait,
 };

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * reader.c - the reader's public calls (klog.h), each handed to the
- * reader's source (rsrc.h): a log directory or a JetStream stream.
+ * reader's source (rsrc.h): a log directory, a JetStream stream or a server.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 #include <klog/klog.h>
 
 #include "rsrc.h"
+#include "udp.h"
 
 struct klog_reader {
 	const struct klog_rsrc_ops *ops;
@@ -30,7 +31,7 @@ int klog_rsrc_fail(char *msg, int err, const char *fmt, ...)
 }
 
 int klog_reader_start(struct klog_reader **out, const struct klog_rsrc_ops *ops,
-		      const char *where, const char *name)
+		      const char *where, const void *arg)
 {
 	struct klog_reader *r = calloc(1, sizeof(*r));
 	int err;
@@ -38,12 +39,29 @@ int klog_reader_start(struct klog_reader **out, const struct klog_rsrc_ops *ops,
 	if (!r)
 		return -ENOMEM;
 	r->ops = ops;
-	if ((err = ops->open(&r->src, where, name, r->msg))) {
+	if ((err = ops->open(&r->src, where, arg, r->msg))) {
 		free(r);
 		return err;
 	}
 	*out = r;
 	return 0;
+}
+
+uint64_t klog_rsrc_deadline(int timeout_ms)
+{
+	return timeout_ms < 0 ? UINT64_MAX : klog_now_ns() + (uint64_t)timeout_ms * KLOG_NS_PER_MS;
+}
+
+int klog_rsrc_left_ms(uint64_t deadline)
+{
+	uint64_t now = klog_now_ns(), ms;
+
+	if (deadline == UINT64_MAX)
+		return -1;
+	if (deadline <= now)
+		return 0;
+	ms = (deadline - now + KLOG_NS_PER_MS - 1) / KLOG_NS_PER_MS;
+	return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
 int klog_reader_open(struct klog_reader **r, const char *dir)
@@ -88,4 +106,9 @@ int klog_read(struct klog_reader *r, uint64_t lsn, void *buf, size_t cap,
 int klog_iterate(struct klog_reader *r, uint64_t from, uint64_t to, klog_iter_fn fn, void *ctx)
 {
 	return r->ops->iterate(r->src, from, to, fn, ctx);
+}
+
+int klog_reader_wait(struct klog_reader *r, uint64_t lsn, int timeout_ms)
+{
+	return r->ops->wait(r->src, lsn, timeout_ms < 0 ? -1 : timeout_ms);
 }

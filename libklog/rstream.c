@@ -10,13 +10,14 @@
  * consumer (jscursor.c).  The connection is made at the first call that
  * needs it, not at open, so that every failure to reach the cluster comes
  * with klog_reader_strerror()'s detail; a call after one that failed tries
- * again.
+ * again.  klog_reader_wait() polls (rstream_wait()).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jscursor.h"
 #include "jstream.h"
@@ -93,8 +94,9 @@ static void rstream_close(void *src)
 	free(s);
 }
 
-static int rstream_open(void **out, const char *urls, const char *stream, char *msg)
+static int rstream_open(void **out, const char *urls, const void *name, char *msg)
 {
+	const char *stream = name;
 	struct klog_rstream *s;
 	int err;
 
@@ -267,12 +269,36 @@ static int rstream_iterate(void *src, uint64_t from, uint64_t to, klog_iter_fn f
 	return ret;
 }
 
+/*
+ * JetStream tells no one waiting on a stream when a message is stored, short
+ * of a consumer per waiter: look every KLOG_RSTREAM_WAIT_MS instead (a get,
+ * and on a miss the stream's state).
+ */
+static int rstream_wait(void *src, uint64_t lsn, int timeout_ms)
+{
+	uint64_t deadline = klog_rsrc_deadline(timeout_ms);
+	struct klog_rstream *s = src;
+	struct klog_rec rec;
+	int err, left;
+
+	while ((err = rstream_lookup(s, lsn, &rec)) == -EAGAIN) {
+		if (!(left = klog_rsrc_left_ms(deadline)))
+			return failf(s, -ETIMEDOUT, "stream %s: LSN %" PRIu64
+				     " not durable after %d ms", s->stream, lsn, timeout_ms);
+		usleep(1000u * (unsigned int)(left < 0 || left > KLOG_RSTREAM_WAIT_MS ?
+					      KLOG_RSTREAM_WAIT_MS : left));
+	}
+	release(s);
+	return err;
+}
+
 static const struct klog_rsrc_ops rstream_ops = {
 	.open = rstream_open,
 	.close = rstream_close,
 	.bounds = rstream_bounds,
 	.lookup = rstream_lookup,
 	.iterate = rstream_iterate,
+	.wait = rstream_wait,
 };
 
 int klog_reader_open_nats(struct klog_reader **r, const char *urls, const char *stream)

@@ -10,6 +10,9 @@
 /* The first connection, each request, and each message of a range wait this long. */
 #define KLOG_RSTREAM_TIMEOUT_MS 5000
 
+/* klog_reader_wait() on a stream looks this often. */
+#define KLOG_RSTREAM_WAIT_MS 100
+
 /*
  * The reader's error for err of a jstream.h call: -EHOSTUNREACH when no
  * server or stream leader answers (refused, timed out, disconnected, no

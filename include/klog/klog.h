@@ -65,8 +65,8 @@ KLOG_API const char *klog_status_str(unsigned int status);
 KLOG_API const char *klog_stat_name(unsigned int id);
 
 /* ------------------------------------------------------------------ */
-/* Reader: records back by LSN from a log directory or a JetStream      */
-/* stream (doc/format.md)                                               */
+/* Reader: records back by LSN from a log directory, a JetStream        */
+/* stream (doc/format.md) or a klog server                              */
 
 struct klog_reader;
 
@@ -192,6 +192,99 @@ typedef int (*klog_iter_fn)(const struct klog_record *rec, const void *payload, 
  */
 KLOG_API int klog_iterate(struct klog_reader *r, uint64_t from, uint64_t to, klog_iter_fn fn,
 			  void *ctx);
+
+/*
+ * klog_reader_wait - wait until record lsn is durable (klog_read() of it
+ * would find it), up to timeout_ms (-1: no limit; 0: look once).  A
+ * directory is watched with inotify (klogd indexes a record once it is
+ * durable) and looked at again on each change; a server is asked with
+ * long-polling READs (doc/protocol.md, "Reading") of at most 25 timeouts
+ * each (5 s by default: a lost one costs no more), whose records are kept
+ * for the klog_read() and klog_iterate() calls that follow; a JetStream
+ * stream is looked at every 100 ms (JetStream tells no one of a new message
+ * short of a consumer per waiter).
+ * RETURN VALUE: 0 once it is durable; -ETIMEDOUT if it is not by the
+ * timeout; the errors of klog_read() other than -EAGAIN (-ENOENT if it is
+ * trimmed, ...); for a directory, -errno if inotify cannot watch it.
+ */
+KLOG_API int klog_reader_wait(struct klog_reader *r, uint64_t lsn, int timeout_ms);
+
+/* ------------------------------------------------------------------ */
+/* Remote reader: the records of a klog server, over UDP                */
+
+/*
+ * The server (klogd) answers READ and INFO on its service port from its log
+ * (doc/protocol.md, "Reading"), so a remote reader sees the same durable
+ * records as a reader of the log itself.  Datagrams are lost: a request
+ * with no complete answer within timeout_ms is sent again, from the first
+ * LSN not received, with a new request id (answers to older requests and
+ * to other clients are ignored); a RECORD whose CRC-32C does not match its
+ * bytes counts as lost.  Every call works as on a directory, with these
+ * meanings of the errors:
+ *   -EAGAIN    the LSN is not durable yet (NOTYET)
+ *   -ENOENT    the LSN is below the first record kept (TRIMMED)
+ *   -ENOLINK   the server's copy is missing or damaged (LOST)
+ *   -EHOSTUNREACH  the server cannot read its log now (UNAVAIL), or its
+ *              name does not resolve
+ *   -ETIMEDOUT no answer after retries resends
+ *   -EMSGSIZE  the record is larger than max_bytes (TOOBIG)
+ *   -EPROTO    the server refused the request (VERSION, OPCODE, BADLEN,
+ *              FLAGS: it does not serve reads) or answered out of protocol
+ * klog_reader_bounds() is -ENODATA when the server holds no durable
+ * record.  klog_reader_strerror() names the server and the LSN.  A reader
+ * is not thread-safe.
+ */
+struct klog_remote_opts {
+	unsigned int timeout_ms; /* wait for an answer this long before resending; 0: 200 */
+	unsigned int retries;    /* resends before giving up; 0: 10 */
+	uint32_t max_bytes;      /* record bytes per READ answer, 0: 64 KiB; at least the
+				  * largest record (KLOG_MAX_RECORD) */
+};
+
+/*
+ * klog_reader_open_server - a reader of the log of the klog server at
+ * server: HOST[:PORT] or [V6ADDR]:PORT (port 7070 if none), as
+ * klog_client_open() takes it.  o NULL means the defaults.  The socket's
+ * receive buffer is made large enough for a whole READ answer (256
+ * records; SO_RCVBUFFORCE where allowed, else a warning on stderr: the
+ * reader works, with resends).  Nothing is sent before the first call.
+ * RETURN VALUE: 0; -EHOSTUNREACH if HOST does not resolve; -ENOMEM; -errno.
+ */
+KLOG_API int klog_reader_open_server(struct klog_reader **r, const char *server,
+				     const struct klog_remote_opts *o);
+
+/* What a server says of itself: struct klog_info (doc/protocol.md) in host byte order. */
+struct klog_server_info {
+	uint8_t version;         /* highest protocol version the server speaks */
+	uint8_t backend;         /* enum klog_info_backend */
+	uint16_t port;           /* the service port */
+	uint32_t max_record;     /* largest record the server takes, bytes */
+	uint32_t block_size;     /* bytes per memory pool block */
+	uint32_t max_read_bytes; /* record bytes of one READ answer at most */
+	uint64_t log_id;         /* the log's identity */
+	uint64_t first_lsn;      /* the first record kept; 0 if none is durable yet */
+	uint64_t durable_lsn;    /* every LSN below is durable */
+	uint64_t next_lsn;       /* the LSN the next append will get */
+};
+
+/*
+ * klog_server_info - ask the server at server (as klog_reader_open_server())
+ * with INFO, resent as o says (may be NULL).
+ * RETURN VALUE: 0 with *out filled in; -ETIMEDOUT if no answer came;
+ * -EHOSTUNREACH if it cannot read its log now or HOST does not resolve;
+ * -EPROTO if it does not answer INFO; -errno.
+ */
+KLOG_API int klog_server_info(const char *server, const struct klog_remote_opts *o,
+			      struct klog_server_info *out);
+
+/* ------------------------------------------------------------------ */
+/* The library itself                                                   */
+
+/* klog_version - the version of this libklog ("0.1.0"): the meson project's. */
+KLOG_API const char *klog_version(void);
+
+/* klog_max_record - the largest record this libklog was built for (KLOG_MAX_RECORD). */
+KLOG_API size_t klog_max_record(void);
 
 /* ------------------------------------------------------------------ */
 /* Verify: check a whole log directory against the format               */

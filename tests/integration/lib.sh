@@ -91,6 +91,36 @@ print(h[2], h[5], h[9])
 PY
 }
 
+drop_first_segment() { # drop_first_segment DIR: as a trim does; the first LSN kept in second
+	local segs=("$1"/*.klog)
+	[ "${#segs[@]}" -gt 1 ] || return 1
+	rm -f "${segs[0]}" "${segs[0]%.klog}.idx"
+	second=$((10#$(basename "${segs[1]}" .klog)))
+}
+
+# lossy_link TABLE N [RULE]: nftables table TABLE drops one in N klog datagrams each way on
+# the client's veth (numgen random), with RULE too on the way out
+lossy_link() {
+	cli nft -f - <<NFT
+table netdev $1 {
+	chain out {
+		type filter hook egress device "$vc" priority 0;
+		udp dport 7070 numgen random mod $2 0 counter drop
+		${3:-}
+	}
+	chain in {
+		type filter hook ingress device "$vc" priority 0;
+		udp sport 7070 numgen random mod $2 0 counter drop
+	}
+}
+NFT
+}
+
+nft_packets() { # nft_packets TABLE WORD: packets counted by TABLE's rules that say WORD
+	cli nft list table netdev "$1" | awk -v w="$2" '$0 ~ w {
+		for (i = 1; i < NF; i++) if ($i == "packets") s += $(i + 1) } END { print s + 0 }'
+}
+
 # --- NATS JetStream clusters --------------------------------------------------
 # Three nats-server processes each, in the server namespace, where klogd
 # reaches them on 127.0.0.1 (the root namespace's loopback is not klogd's).

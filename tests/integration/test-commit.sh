@@ -15,19 +15,7 @@ klogd=$1 klogctl=$2 xdp_pass=$3 max=$4
 # --- a lossy link -----------------------------------------------------------
 dir=$work/log-lossy log=$work/klogd-lossy.log acks=$work/acks-lossy count=50000
 check "lossy: klogd starts" start_klogd "$log" --dir "$dir"
-cli nft -f - <<NFT
-table netdev klogtest {
-	chain out {
-		type filter hook egress device "$vc" priority 0;
-		udp dport 7070 numgen random mod 20 0 counter drop
-		udp dport 7070 numgen random mod 20 0 counter dup to "$vc"
-	}
-	chain in {
-		type filter hook ingress device "$vc" priority 0;
-		udp sport 7070 numgen random mod 20 0 counter drop
-	}
-}
-NFT
+lossy_link klogtest 20 "udp dport 7070 numgen random mod 20 0 counter dup to \"$vc\""
 check "lossy: nftables drops and duplicates on the client's veth" \
 	sh -c "ip netns exec '$cli' nft list table netdev klogtest | grep -q 'dup to'"
 cli "$klogctl" bench --server "$srv_ip" --count "$count" --size "uniform:1:$max" --seed 11 \
@@ -38,8 +26,8 @@ check "lossy: every client learned its LSN (one ack per record)" \
 wait_durable "$dir" "$(sort -n "$acks" | tail -n 1 | cut -d' ' -f1)"
 check "lossy: every record on disk exactly once, LSNs contiguous, bytes as sent" \
 	sh -c "'$klogctl' verify --dir '$dir' --count $count --size uniform:1:$max --seed 11 --acks '$acks' >/dev/null"
-dropped=$(cli nft list table netdev klogtest | awk '/drop/ { for (i = 1; i < NF; i++) if ($i == "packets") s += $(i + 1) } END { print s + 0 }')
-dups=$(cli nft list table netdev klogtest | awk '/dup to/ { for (i = 1; i < NF; i++) if ($i == "packets") s += $(i + 1) } END { print s + 0 }')
+dropped=$(nft_packets klogtest drop)
+dups=$(nft_packets klogtest "dup to")
 check "lossy: the link lost $dropped and duplicated $dups packets" test "$dropped" -gt 0 -a "$dups" -gt 0
 check "lossy: duplicates and resends were answered from the dedup state ($(ctl_map klog_stats retransmits))" \
 	test "$(ctl_map klog_stats retransmits)" -gt 0

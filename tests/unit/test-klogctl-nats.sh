@@ -92,7 +92,7 @@ check "dump: no server answers, exit 1" test "$rc" = 1
 run e1 read --nats "$url" 1
 check "usage: --nats without --stream" sh -c "test $rc = 2 && grep -q 'go together' '$work/e1.err'"
 run e2 dump --dir "$work" --nats "$url" --stream clean
-check "usage: --dir and --nats" sh -c "test $rc = 2 && grep -q 'not both' '$work/e2.err'"
+check "usage: --dir and --nats" sh -c "test $rc = 2 && grep -q 'one source: --dir, --nats with --stream, or --server' '$work/e2.err'"
 run e3 verify --stream clean
 check "usage: --stream without --nats" test "$rc" = 2
 run e4 read 1

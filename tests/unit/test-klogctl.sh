@@ -2,7 +2,10 @@
 # test-klogctl.sh KLOGCTL MKLOG - klogctl read, dump and verify on logs mklog
 # writes (segments of 20 records: LSNs 1-20, 21-40, ...) and this script
 # damages: exit statuses and messages, which must name the file, offset and
-# LSN; 2,000 segments under a limit of 64 descriptors.  TAP output.
+# LSN; 2,000 segments under a limit of 64 descriptors; dump --json and tail
+# (JSON lines, payloads byte for byte), and tail -f woken by records made
+# durable the way klogd does (index entries written, a segment renamed in).
+# TAP output.
 set -u
 klogctl=$1 mklog=$2
 # shellcheck source=tests/unit/tap.sh
@@ -90,6 +93,73 @@ check "dump: 2,000 segments under ulimit -n 64" \
 	sh -c "ulimit -n 64 && '$klogctl' dump --dir '$d' >'$work/many.out' && test \$(wc -l <'$work/many.out') = 10000"
 check "verify: 2,000 segments under ulimit -n 64" \
 	sh -c "ulimit -n 64 && '$klogctl' verify --dir '$d' | grep -q '2000 segments, 10000 records, LSNs 1..10000'"
+
+# --- JSON lines: dump --json [--payload], tail [-f] ---------------------------
+# json_ok FILE FIRST LAST PAYLOAD: FILE holds LSNs FIRST..LAST as JSON lines, each
+# record's txid, length and (if PAYLOAD is 1, decoded from base64) bytes as mklog
+# wrote them (tests/lib/logbuild.c), its crc as dump's text line says.
+json_ok() {
+	python3 - "$work/$1" "$2" "$3" "$4" "$work/dump-text" <<'PY'
+import base64, json, sys
+path, first, last, payload, text = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
+crc = {int(l.split()[0]): l.split()[3] for l in open(text)}
+lines = open(path).read().splitlines()
+assert len(lines) == last - first + 1, f"{len(lines)} lines, {last - first + 1} wanted"
+for lsn, line in zip(range(first, last + 1), lines):
+    r = json.loads(line)
+    keys = ["lsn", "txid", "len", "crc"] + (["payload"] if payload else [])
+    assert list(r) == keys, f"LSN {lsn}: keys {list(r)}"
+    n = lsn * 37 % 96
+    assert (r["lsn"], r["txid"], r["len"]) == (lsn, lsn + 1000, n), f"LSN {lsn}: {line}"
+    assert r["crc"] == "0x" + crc[lsn], f"LSN {lsn}: crc {r['crc']}, dump says {crc[lsn]}"
+    if payload:
+        want = bytes((lsn * 131 + k * 7) & 0xff for k in range(n))
+        assert base64.b64decode(r["payload"], validate=True) == want, f"LSN {lsn}: payload"
+PY
+}
+d=$work/json
+"$mklog" "$d" 2 20 || exit 1
+"$klogctl" dump --dir "$d" >"$work/dump-text"
+run dj dump --dir "$d" --json --payload
+check "dump --json --payload: exit 0" test "$rc" = 0
+check "dump --json --payload: LSNs 1..40, fields in order, payloads byte for byte" json_ok dj.out 1 40 1
+run dn dump --dir "$d" --json --from 5 --to 9
+check "dump --json: LSNs 5..9, no payload without --payload" json_ok dn.out 5 9 0
+run dp dump --dir "$d" --payload --to 3
+check "dump --payload: the base64 payload after the text fields" \
+	test "$(sed -n 1p "$work/dp.out")" = "$(sed -n 1p "$work/dump-text") g4qRmJ+mrbS7wsnQ197l7PP6AQgPFh0kKzI5QEdOVVxjanF4fw=="
+run tl tail --dir "$d" --from 35
+check "tail --from 35: exit 0 at the durable end" test "$rc" = 0
+check "tail --from 35: LSNs 35..40 with their payloads" json_ok tl.out 35 40 1
+run ta tail --dir "$d"
+check "tail: from the first record kept" json_ok ta.out 1 40 1
+run tx tail --dir "$d" --nats nats://x --stream s
+check "tail: one source only (status 2)" sh -c "test $rc = 2 && grep -q 'one source' '$work/tx.err'"
+
+# tail -f: klogd makes a record durable by writing its index entry, and starts a
+# segment; here the files mklog wrote come in the same way.
+f=$work/follow
+mkdir "$f"
+cp "$(seg "$d" 1)" "$f/"
+head -c 80 "$(seg "$d" 1 idx)" >"$(seg "$f" 1 idx)" # 10 of its 20 records durable
+"$klogctl" tail --dir "$f" -f >"$work/tf.out" 2>"$work/tf.err" &
+tailpid=$!
+lines() { # lines N: until tail -f has printed N lines (5 s at most)
+	for _ in $(seq 100); do [ "$(wc -l <"$work/tf.out")" -ge "$1" ] && return 0; sleep 0.05; done
+	return 1
+}
+check "tail -f: the 10 durable records" lines 10
+sleep 0.3
+check "tail -f: not the records not durable yet" test "$(wc -l <"$work/tf.out")" = 10
+cp "$(seg "$d" 1 idx)" "$(seg "$f" 1 idx)"
+check "tail -f: index entries written wake it: LSNs 11..20" lines 20
+cp "$(seg "$d" 21 idx)" "$(seg "$f" 21 idx)"
+cp "$(seg "$d" 21)" "$f/new.tmp" && mv "$f/new.tmp" "$(seg "$f" 21)"
+check "tail -f: a new segment wakes it: LSNs 21..40" lines 40
+kill -TERM "$tailpid"
+wait "$tailpid"
+check "tail -f: SIGTERM ends it with status 0" test "$?" = 0
+check "tail -f: every record once, in order, byte for byte" json_ok tf.out 1 40 1
 
 echo "1..$n"
 exit $failed

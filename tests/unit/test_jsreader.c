@@ -12,8 +12,9 @@
  * stream that is not a klog log, -EHOSTUNREACH where no server listens and
  * once the server a reader used is gone;
  * a range of thousands of records iterated once each, in order, and
- * stopped at a corrupt one; klog_verify_nats() on clean and damaged
- * streams.
+ * stopped at a corrupt one; klog_reader_wait() woken by a record published
+ * while it waits, timing out on one never published; klog_verify_nats()
+ * on clean and damaged streams.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -22,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <klog/klog.h>
@@ -430,6 +433,55 @@ START_TEST(verify_problems)
 }
 END_TEST
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* A record published 300 ms into the wait (by a child, on its own connection) wakes it. */
+START_TEST(wait_woken)
+{
+	char stream[KLOG_JS_STREAM_MAX];
+	struct klog_reader *r;
+	struct klog_js c;
+	double t0, took;
+	int status, err;
+	pid_t pid;
+
+	log_of(&c, "wait", stream, 5);
+	klog_js_close(&c);
+	r = reader(stream);
+	ck_assert_int_eq(klog_reader_wait(r, 5, 0), 0);
+	t0 = now_ms();
+	ck_assert_int_eq(klog_reader_wait(r, 6, 300), -ETIMEDOUT);
+	took = now_ms() - t0;
+	ck_assert_msg(took >= 300 && took < 1500, "timed out after %.0f ms, 300 asked", took);
+	ck_assert_msg(strstr(klog_reader_strerror(r), "LSN 6 not durable after 300 ms"), "%s",
+		      klog_reader_strerror(r));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		char why[256];
+
+		usleep(300 * 1000);
+		_exit(klog_js_connect(&c, server.url, stream, 5000, 0, why, sizeof(why)) ||
+		      jstest_publish(&c, 6, logbuild_len(6), LOG_ID, -1) ? 1 : 0);
+	}
+	t0 = now_ms();
+	err = klog_reader_wait(r, 6, 10000);
+	took = now_ms() - t0;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(status == 0, "the child did not publish LSN 6");
+	ck_assert_msg(!err, "%s", klog_reader_strerror(r));
+	ck_assert_msg(took >= 250 && took < 2000, "woke after %.0f ms, published at 300", took);
+	read_ok(r, 6, logbuild_len(6));
+	klog_reader_close(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("jsreader");
@@ -452,6 +504,7 @@ int main(void)
 	tcase_add_test(tc, server_gone);
 	tcase_add_test(tc, iterate_range);
 	tcase_add_test(tc, iterate_stops);
+	tcase_add_test(tc, wait_woken);
 	tcase_add_test(tc, verify_clean);
 	tcase_add_test(tc, verify_problems);
 	suite_add_tcase(s, tc);
