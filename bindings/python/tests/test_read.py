@@ -202,5 +202,5 @@ def test_long_poll_by_hand(bed, client):
     lsn = client.append(b"wakes the long poll", durable=True)
     h = protocol.decode(s.recv(65536))
     assert (h.opcode, h.lsn, h.request_id) == (klog.Op.RECORD, lsn, 9)
-    assert time.monotonic() - t < 1.0
+    assert time.monotonic() - t < 3.0  # not the 5 s of wait_ms
     s.close()
