@@ -16,7 +16,8 @@ KLOGD_ARGS = ["--window", "8"]
 
 def test_full_is_retried(bed, klogd):
     before = klogd.stat("nack_full_window")
-    with klog.Client(bed.server, max_outstanding=64) as c:
+    # Enough retries to wait out a drain slowed down by a loaded machine.
+    with klog.Client(bed.server, max_outstanding=64, retries=100) as c:
         lsns = c.append_many([b"z" * 1000] * 2000)
         assert sorted(lsns) == list(range(min(lsns), min(lsns) + 2000))
         assert c.retried > 0
