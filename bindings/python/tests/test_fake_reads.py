@@ -29,6 +29,7 @@ class FakeServer:
         self.port = self.sock.getsockname()[1]
         self.reads = 0
         self.corrupt = set()  # LSNs sent with a wrong CRC
+        self.corrupt_rate = 0.0  # and this share of all the others
         self.stop = False
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
@@ -84,7 +85,8 @@ class FakeServer:
             out.append((lsn, txid, data))
             total += len(data)
         for k, (lsn, txid, data) in enumerate(out):
-            crc = crc32c(data) ^ (1 if lsn in self.corrupt else 0)
+            bad = lsn in self.corrupt or self.rng.random() < self.corrupt_rate
+            crc = crc32c(data) ^ (1 if bad else 0)
             body = protocol.READ_REC.pack(crc, 0x1234) + data
             flags = F_LAST if k == len(out) - 1 else 0
             self.send(klog.Header(Op.RECORD, flags, h.client_id, 0, len(body), h.request_id,
@@ -153,9 +155,31 @@ def test_errors_and_crc(fake):
             list(c.read_range(20, 30))
         assert [r.lsn for r in c.read_range(20)] == [20, 21, 22, 23, 24]
         assert list(c.tail(25, follow=False)) == []
-        s.corrupt.add(7)
-        with pytest.raises(klog.CrcMismatch):
+    # A RECORD failing its CRC-32C is as if lost: asked for again, and named
+    # once the retries run out on it.
+    s.corrupt.add(7)
+    with klog.Client("127.0.0.1", s.port, timeout=0.05, retries=3) as c:
+        reads = s.reads
+        with pytest.raises(klog.CrcMismatch) as e:
             c.read(7)
+        assert e.value.lsn == 7 and str(e.value).startswith("CRC")
+        assert s.reads - reads == 4
+        got = []
+        with pytest.raises(klog.CrcMismatch):
+            for r in c.read_range(5, 10):
+                got.append(r.lsn)
+        assert got == [5, 6]
+        assert c.read(8).lsn == 8
+
+
+def test_read_range_with_loss_and_damage(fake):
+    """A fifth of the datagrams lost and a tenth of the RECORDs damaged (wrong CRC)."""
+    recs = _records(800)
+    s = fake(recs, loss=0.2, seed=10)
+    s.corrupt_rate = 0.1
+    with klog.Client("127.0.0.1", s.port, timeout=0.05, retries=50) as c:
+        got = list(c.read_range(1, 800))
+        assert [r.payload for r in got] == [d for _, d in recs]
 
 
 def test_timeout_without_answers():

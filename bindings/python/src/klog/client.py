@@ -413,10 +413,13 @@ class Client:
         """Send make(request_id) on the read socket until accept(header, datagram)
         returns something other than None (a fresh request id each time, since
         answers to older ones are ignored); UNAVAIL is retried with a doubling
-        pause.  accept may raise.  Timeout after the retries."""
+        pause.  accept may raise; a damaged answer (CrcMismatch, ProtocolError)
+        counts as lost, and is what is raised if the retries run out on one,
+        Timeout otherwise."""
         sock = self._read_sock()
         tries = 0
         while True:
+            damaged = None
             rid = self._read_id()
             self.read_requests += 1
             self._send(sock, make(rid))
@@ -430,11 +433,19 @@ class Client:
                         raise errors.Unavailable(f"after {tries} retries", lsn=h.lsn)
                     time.sleep(min(2 ** min(tries, 16) / 1000.0, self.timeout))
                     break
-                r = accept(h, dgram)
+                try:
+                    r = accept(h, dgram)
+                except (errors.CrcMismatch, errors.ProtocolError) as e:
+                    damaged = e  # as if lost: asked for again
+                    if h.flags & F_LAST:
+                        break
+                    continue
                 if r is not None:
                     return r
             tries += 1
             if tries > self.retries:
+                if damaged is not None:
+                    raise damaged
                 raise errors.Timeout(f"no answer from {self.host}:{self.port} after {tries} tries")
 
     def _recv_read(self, rid, end):
@@ -511,7 +522,9 @@ class Client:
         """One READ from start: yields records in LSN order, without a gap,
         as they arrive; records past a gap are kept until it fills.  Re-sent
         from the first LSN missing when an answer is incomplete (a RECORD lost)
-        or never comes.  Ends after the answer's LAST record (returns with
+        or never comes, or a RECORD is damaged (its CRC-32C: as if lost, and
+        CrcMismatch instead of Timeout if the retries run out on one, as
+        libklog does).  Ends after the answer's LAST record (returns with
         nothing yielded only on a NACK, which it raises)."""
         sock = self._read_sock()
         nxt = start
@@ -526,6 +539,7 @@ class Client:
             end = time.monotonic() + self.timeout + extra
             last = None
             progress = False
+            damaged = None
             while True:
                 h, dgram = self._recv_read(rid, end)
                 if h is None:
@@ -541,7 +555,14 @@ class Client:
                     raise errors.from_status(h.status, f"READ {nxt}", lsn=h.lsn)
                 if h.opcode != Op.RECORD:
                     continue
-                rec = self._record(h, dgram)
+                try:
+                    rec = self._record(h, dgram)
+                except (errors.CrcMismatch, errors.ProtocolError) as e:
+                    damaged = e  # as if lost: asked for again
+                    if h.flags & F_LAST:
+                        last = h.lsn
+                        break
+                    continue
                 if rec.lsn >= nxt:
                     held[rec.lsn] = rec
                 while nxt in held:
@@ -562,6 +583,8 @@ class Client:
             else:
                 tries += 1
             if tries > self.retries:
+                if damaged is not None:
+                    raise damaged
                 raise errors.Timeout(f"READ {nxt}: no answer from {self.host}:{self.port} "
                                      f"after {tries} tries", lsn=nxt)
             if to_lsn and nxt > to_lsn:
@@ -591,7 +614,7 @@ class Client:
         end, what is appended from now).  follow: at the durable end, long-poll
         (READ with wait_ms, at most 30 s) and go on for ever; otherwise stop
         there."""
-        wait_ms = max(0, min(int(wait_ms), READ_MAX_WAIT_MS)) if follow else 0
+        wait_ms = max(1, min(int(wait_ms), READ_MAX_WAIT_MS)) if follow else 0
         nxt = self.info().durable_lsn if from_lsn is None else from_lsn
         nxt = max(nxt, 1)
         while True:
