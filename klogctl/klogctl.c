@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * klogctl - append records to a klog server, and read them back by LSN from
- * a log directory or the JetStream stream klogd replicates it into.
+ * a log directory, the JetStream stream klogd replicates it into, or an
+ * export file.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,7 +25,8 @@ void ctl_usage(FILE *f)
 		"usage: klogctl append --server HOST[:PORT] [--txid N] [--durable] FILE...\n"
 		"       klogctl read SOURCE LSN\n"
 		"       klogctl dump SOURCE [--from LSN] [--to LSN] [--payload] [--json]\n"
-		"       klogctl tail SOURCE [--from LSN] [-f|--follow]\n"
+		"       klogctl export SOURCE [--from LSN] [--to LSN] [--output FILE]\n"
+		"       klogctl tail SOURCE [--from LSN] [-f|--follow] [--raw]\n"
 		"       klogctl info --server HOST[:PORT] [--json]\n"
 		"       klogctl bench --server HOST[:PORT] --count N [--size SPEC] [--seed N]\n"
 		"                     [--outstanding N] [--durable] [--json] [SOURCE]\n"
@@ -36,7 +38,8 @@ void ctl_usage(FILE *f)
 		"SOURCE  where the log is read: --dir DIR, a log directory;\n"
 		"        --nats URL[,URL...] --stream NAME, the NATS JetStream stream that\n"
 		"        klogd --backend jetstream replicates it into (URL: nats://HOST:PORT);\n"
-		"        or --server HOST[:PORT], klogd over UDP (READ, doc/protocol.md)\n"
+		"        --server HOST[:PORT], klogd over UDP (READ, doc/protocol.md); or\n"
+		"        --file FILE, an export file (klogctl export)\n"
 		"append  send each FILE (- for standard input) as one record, in order, and\n"
 		"        print the LSN of each, one per line, once the server has it in memory\n"
 		"        or, with --durable, once it is durable on disk; --txid gives the first\n"
@@ -49,10 +52,17 @@ void ctl_usage(FILE *f)
 		"        with a message and exit status 1 at the first record it cannot read;\n"
 		"        --payload adds the payload in base64; --json prints JSON lines\n"
 		"        {\"lsn\":N,\"txid\":N,\"len\":N,\"crc\":\"0x...\"[,\"payload\":\"BASE64\"]}\n"
+		"export  write LSNs --from (default the first) to --to (default the last\n"
+		"        durable when it starts) as one export file (doc/format.md) to --output\n"
+		"        FILE, synced, or to standard output if it is not a terminal; if a\n"
+		"        record of the range cannot be read, say why with its LSN and exit 1,\n"
+		"        leaving the file without the trailer that marks it complete\n"
 		"tail    the durable records from --from (default: the first kept) to the\n"
 		"        end as dump --json --payload prints them, flushed one by one; with\n"
 		"        --follow, then each record as it becomes durable, until SIGINT or\n"
-		"        SIGTERM (exit status 0)\n"
+		"        SIGTERM (exit status 0); --raw writes an export file instead (as\n"
+		"        export, open-ended, each frame at once), ended by a trailer when\n"
+		"        tail ends cleanly: read it with --file, check it with verify --file\n"
 		"info    what the server says of itself (INFO): protocol version, backend,\n"
 		"        port, max_record, block_size, max_read_bytes, log_id, first_lsn,\n"
 		"        durable_lsn, next_lsn; one \"name value\" per line, or with --json\n"
@@ -86,7 +96,9 @@ void ctl_usage(FILE *f)
 		"        and --seed: LSNs contiguous, each txid once, every byte as\n"
 		"        generated, and each acknowledged LSN (--acks), read by itself,\n"
 		"        holding its txid and its bytes; --from and --to check those LSNs only,\n"
-		"        --partial lets them hold a part of the txids (a bench that was killed)\n",
+		"        --partial lets them hold a part of the txids (a bench that was killed).\n"
+		"        In an export file (--file): its header, every frame's CRC, LSNs in\n"
+		"        order without a gap, and the trailer: without one it was cut short\n",
 		KLOG_DEDUP_WINDOW);
 }
 
@@ -179,9 +191,8 @@ static int cmd_append(int argc, char **argv)
 	return 0;
 }
 
-/* Parse the source and the options of read and dump (out NULL: read's, none). */
-static int src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, uint64_t *to,
-		    struct ctl_out *out)
+int ctl_src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, uint64_t *to,
+		 struct ctl_out *out, const char **output)
 {
 	static const struct option opts[] = {
 		CTL_SRC_OPTIONS,
@@ -190,13 +201,14 @@ static int src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, 
 		{ "to", required_argument, NULL, 't' },
 		{ "payload", no_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int o;
 
 	*src = (struct ctl_src){ 0 };
-	while ((o = getopt_long(argc, argv, CTL_SRC_SHORT "f:t:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, CTL_SRC_SHORT "f:t:o:h", opts, NULL)) != -1) {
 		if (ctl_src_opt(src, o, optarg))
 			continue;
 		switch (o) {
@@ -210,17 +222,24 @@ static int src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, 
 		case 'p':
 		case 'j':
 			if (!out) {
-				fprintf(stderr, "klogctl read: --%s is an option of dump\n",
+				fprintf(stderr, "klogctl: --%s is an option of dump\n",
 					o == 'p' ? "payload" : "json");
 				return 2;
 			}
 			*(o == 'p' ? &out->payload : &out->json) = true;
 			break;
+		case 'o':
+			if (!output) {
+				fprintf(stderr, "klogctl: --output is an option of export\n");
+				return 2;
+			}
+			*output = optarg;
+			break;
 		case 'h': ctl_usage(stdout); exit(0);
 		default: ctl_usage(stderr); return 2;
 		}
 	}
-	return ctl_src_check(src, from ? "dump" : "read", true);
+	return ctl_src_check(src, output ? "export" : from ? "dump" : "read", true);
 }
 
 static int cmd_read(int argc, char **argv)
@@ -231,7 +250,7 @@ static int cmd_read(int argc, char **argv)
 	uint64_t lsn;
 	int n, err;
 
-	if ((err = src_args(argc, argv, &src, NULL, NULL, NULL)))
+	if ((err = ctl_src_args(argc, argv, &src, NULL, NULL, NULL, NULL)))
 		return err;
 	if (optind + 1 != argc || klog_parse_u64(argv[optind], &lsn, false)) {
 		fprintf(stderr, "klogctl read: one LSN is required\n");
@@ -260,7 +279,7 @@ static int cmd_dump(int argc, char **argv)
 	struct ctl_src src;
 	int err;
 
-	if ((err = src_args(argc, argv, &src, &from, &to, &d)))
+	if ((err = ctl_src_args(argc, argv, &src, &from, &to, &d, NULL)))
 		return err;
 	if (optind != argc) {
 		fprintf(stderr, "klogctl dump: unexpected argument '%s'\n", argv[optind]);
@@ -312,6 +331,8 @@ int main(int argc, char **argv)
 		return cmd_tail(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "export"))
+		return cmd_export(argc - 1, argv + 1);
 	fprintf(stderr, "klogctl: unknown command '%s'\n", argv[1]);
 	ctl_usage(stderr);
 	return 2;

@@ -12,18 +12,20 @@ struct klog_reader;
 
 /*
  * Where a command reads a log: --dir DIR, --nats URL[,URL...] --stream
- * NAME, or --server HOST[:PORT] (source.c).
+ * NAME, --server HOST[:PORT], or --file FILE, an export (source.c).
  */
 struct ctl_src {
-	const char *dir, *nats, *stream, *server;
-	char name[96]; /* for messages: DIR, "stream NAME" or "server HOST" */
+	const char *dir, *nats, *stream, *server, *file;
+	char name[96]; /* for messages: DIR, "stream NAME", "server HOST" or FILE */
 };
 
-/* Their entries in a getopt_long table: 'd', 'N', 'T'. */
+/* Their entries in a getopt_long table: 'd', 'N', 'T', and --file alone (no short one). */
+#define CTL_SRC_FILE 0x100
 #define CTL_SRC_OPTIONS \
 	{ "dir", required_argument, NULL, 'd' }, \
 	{ "nats", required_argument, NULL, 'N' }, \
-	{ "stream", required_argument, NULL, 'T' }
+	{ "stream", required_argument, NULL, 'T' }, \
+	{ "file", required_argument, NULL, CTL_SRC_FILE }
 #define CTL_SRC_SHORT "d:N:T:"
 /*
  * --server as a source: apart, because bench's --server is where it
@@ -45,6 +47,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* How records are printed (output.c): dump's line, or a JSON line. */
 struct ctl_out {
@@ -60,6 +63,14 @@ struct ctl_out {
  * RETURN VALUE: 0; -EIO if standard output fails.
  */
 int ctl_print_record(const struct klog_record *rec, const void *payload, void *ctx);
+
+/*
+ * Parse SOURCE and the options of read (from NULL: none), dump (--from,
+ * --to; out not NULL: --payload, --json) and export (output not NULL:
+ * --output); -h exits.  Returns 0, or 2 after a usage message.
+ */
+int ctl_src_args(int argc, char **argv, struct ctl_src *src, uint64_t *from, uint64_t *to,
+		 struct ctl_out *out, const char **output);
 
 /* Print after lead why r could not read on (source and detail); returns 1, the exit status. */
 int ctl_read_fail(const struct ctl_src *src, struct klog_reader *r, const char *lead, int err);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * verify.c - the structural half of `klogctl verify`: klog_verify() on a
- * log directory, or klog_verify_nats() on a stream, one line per problem
- * and a summary.  (What bench sent is
+ * log directory, klog_verify_nats() on a stream, or klog_verify_file() on
+ * an export file, one line per problem and a summary.  (What bench sent is
  * checked in bench.c.)
  */
 #include <errno.h>
@@ -17,7 +17,7 @@
 
 static int print_problem(const struct klog_verify_problem *p, void *ctx)
 {
-	const char *where = ctx; /* the directory, or "stream NAME" */
+	const char *where = ctx; /* the directory, "stream NAME", or the export file */
 
 	printf("%s%s%s", where, p->file ? "/" : "", p->file ? p->file : "");
 	if (p->offset != UINT64_MAX)
@@ -33,15 +33,17 @@ int ctl_verify_log(const struct ctl_src *src, bool keep_going)
 	unsigned int flags = keep_going ? KLOG_VERIFY_KEEP_GOING : 0;
 	void *where = (void *)src->name;
 	struct klog_verify_summary sum;
-	int err = src->dir ? klog_verify(src->dir, flags, print_problem, where, &sum) :
-			     klog_verify_nats(src->nats, src->stream, flags, print_problem, where,
-					      &sum);
+	int err = src->file ? klog_verify_file(src->file, flags, print_problem, where, &sum) :
+		  src->dir  ? klog_verify(src->dir, flags, print_problem, where, &sum) :
+			      klog_verify_nats(src->nats, src->stream, flags, print_problem, where,
+					       &sum);
 
 	if (err && err != -EBADMSG) {
-		fprintf(stderr, "klogctl: %s: %s\n", src->name, ctl_src_err_str(src, err));
+		fprintf(stderr, "klogctl: %s: %s\n", src->name,
+			src->file ? strerror(-err) : ctl_src_err_str(src, err));
 		return 1;
 	}
-	/* A stream has no segments: it is named where a directory's count of them goes. */
+	/* A stream or a file has no segments: it is named where a directory's count of them goes. */
 	if (src->dir)
 		printf("%" PRIu64 " segment%s", sum.segments, sum.segments == 1 ? "" : "s");
 	else

@@ -19,12 +19,6 @@ _Static_assert(sizeof(struct klog_seg_hdr) == 48, "segment header is 48 bytes");
 _Static_assert(sizeof(struct klog_rec_hdr) == 40, "record header is 40 bytes");
 _Static_assert(sizeof(struct klog_rec_hdr) % KLOG_REC_ALIGN == 0, "payload stays aligned");
 
-static bool all_zero(const unsigned char *p, size_t n)
-{
-	/* Each byte equals the next and the first is 0; memcmp is the fast loop. */
-	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
-}
-
 static uint32_t seg_hdr_crc(struct klog_seg_hdr le)
 {
 	le.crc = 0;
@@ -73,7 +67,7 @@ int klog_seg_hdr_decode(const void *buf, size_t n, struct klog_seg_hdr *h)
 	if (le.flags)
 		return -EPROTO;
 	/* The rest of the block is outside the CRC: zeroes, or the block is damaged. */
-	if (!all_zero((const unsigned char *)buf + sizeof(le), KLOG_SEG_HDR_SIZE - sizeof(le)))
+	if (!klog_all_zero((const unsigned char *)buf + sizeof(le), KLOG_SEG_HDR_SIZE - sizeof(le)))
 		return -EBADMSG;
 	*h = (struct klog_seg_hdr){
 		.magic = KLOG_SEG_MAGIC,
@@ -143,7 +137,7 @@ static int rec_check(const unsigned char *p, size_t avail, uint64_t salt, const 
 	if (!f)
 		f = &dummy;
 	*f = (struct klog_rec_fault){ .why = "no record (zeroes or end of file)" };
-	if (avail < sizeof(le) || all_zero(p, sizeof(le)))
+	if (avail < sizeof(le) || klog_all_zero(p, sizeof(le)))
 		return -ENODATA;
 	memcpy(&le, p, sizeof(le));
 	len = le32toh(le.len);
@@ -176,7 +170,7 @@ static int rec_check(const unsigned char *p, size_t avail, uint64_t salt, const 
 	}
 	/* Padding is outside the CRC; anything but zeroes there is damage. */
 	*f = (struct klog_rec_fault){ .why = "non-zero padding" };
-	if (!all_zero(p + sizeof(le) + len, klog_rec_size(len) - sizeof(le) - len))
+	if (!klog_all_zero(p + sizeof(le) + len, klog_rec_size(len) - sizeof(le) - len))
 		return -EBADMSG;
 	f->why = NULL;
 	*rec = (struct klog_rec){
@@ -318,7 +312,7 @@ int klog_seg_scan(const void *seg, size_t n, size_t durable_end, uint32_t max_le
 	*out = (struct klog_scan){
 		.next_lsn = lsn,
 		.end = off,
-		.cut = !all_zero(p + off, limit - off),
+		.cut = !klog_all_zero(p + off, limit - off),
 	};
 	return 0;
 }

@@ -46,6 +46,15 @@ struct klog_rec_hdr {
 	uint32_t crc;   /* CRC-32C of this header (crc = 0) followed by the payload */
 };
 
+/* Whether the n bytes at p are all zero (padding, a header never written). */
+static inline bool klog_all_zero(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	/* Each byte equals the next and the first is 0; memcmp is the fast loop. */
+	return n == 0 || (b[0] == 0 && __builtin_memcmp(b, b + 1, n - 1) == 0);
+}
+
 /* A decoded record; payload points into the buffer it was decoded from. */
 struct klog_rec {
 	uint64_t lsn;

@@ -350,27 +350,30 @@ static int rdir_lookup(void *src, uint64_t lsn, struct klog_rec *rec)
 		     r->seg[r->nseg - 1].first + r->seg[r->nseg - 1].count);
 }
 
-/* One lookup per LSN: the records of a directory are mapped, so a read costs no system call. */
-static int rdir_iterate(void *src, uint64_t from, uint64_t to, klog_iter_fn fn, void *ctx)
+/* The id in the first segment header that decodes: every segment carries the log's. */
+static int rdir_log_id(void *src, uint64_t *id)
 {
 	struct klog_rdir *r = src;
+	int err;
 
-	for (uint64_t lsn = from; lsn <= to && lsn >= from; lsn++) {
-		struct klog_rec rec;
-		struct klog_record meta;
-		int ret = rdir_lookup(r, lsn, &rec);
+	if ((err = refresh(r)))
+		return err;
+	err = failf(r, -ENODATA, "%s: no segment yet", r->dir);
+	for (size_t i = 0; i < r->nseg; i++) {
+		struct klog_rseg_err e = { .off = 0 };
 
-		if (ret == -EAGAIN) {
+		if ((err = seg_use(r, i, false)))
+			continue; /* its detail stays, should no later one do */
+		if (!r->seg[i].bad) {
+			*id = r->seg[i].log_id;
 			r->msg[0] = 0;
 			return 0;
 		}
-		if (ret)
-			return ret;
-		meta = klog_rec_meta(&rec, lsn);
-		if ((ret = fn(&meta, rec.payload, ctx)))
-			return ret;
+		klog_seg_name(e.file, r->seg[i].first, false);
+		snprintf(e.why, sizeof(e.why), "%s", r->seg[i].bad);
+		err = seg_fail(r, i, -EBADMSG, &e);
 	}
-	return 0;
+	return err;
 }
 
 /* What changes in the directory when a record may have become durable, or trimmed. */
@@ -419,6 +422,6 @@ const struct klog_rsrc_ops klog_rdir_ops = {
 	.close = rdir_close,
 	.bounds = rdir_bounds,
 	.lookup = rdir_lookup,
-	.iterate = rdir_iterate,
+	.log_id = rdir_log_id,
 	.wait = rdir_wait,
 };

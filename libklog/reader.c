@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * reader.c - the reader's public calls (klog.h), each handed to the
- * reader's source (rsrc.h): a log directory, a JetStream stream or a server.
+ * reader's source (rsrc.h): a log directory, a JetStream stream, a server
+ * or an export file.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <klog/klog.h>
 
@@ -64,6 +66,21 @@ int klog_rsrc_left_ms(uint64_t deadline)
 	return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
+int klog_rsrc_poll(int (*lookup)(void *src, uint64_t lsn, struct klog_rec *rec), void *src,
+		   uint64_t lsn, int timeout_ms, int every_ms)
+{
+	uint64_t deadline = klog_rsrc_deadline(timeout_ms);
+	struct klog_rec rec;
+	int err, left;
+
+	while ((err = lookup(src, lsn, &rec)) == -EAGAIN) {
+		if (!(left = klog_rsrc_left_ms(deadline)))
+			return -ETIMEDOUT;
+		usleep(1000u * (unsigned int)(left < 0 || left > every_ms ? every_ms : left));
+	}
+	return err;
+}
+
 int klog_reader_open(struct klog_reader **r, const char *dir)
 {
 	return klog_reader_start(r, &klog_rdir_ops, dir, NULL);
@@ -103,8 +120,46 @@ int klog_read(struct klog_reader *r, uint64_t lsn, void *buf, size_t cap,
 	return (int)rec.len;
 }
 
+int klog_reader_open_file(struct klog_reader **r, const char *path)
+{
+	return klog_reader_start(r, &klog_rfile_ops, path, NULL);
+}
+
+int klog_reader_log_id(struct klog_reader *r, uint64_t *id)
+{
+	r->msg[0] = 0;
+	return r->ops->log_id ? r->ops->log_id(r->src, id) : -EOPNOTSUPP;
+}
+
+/*
+ * A range as one lookup per LSN, for the sources whose records are at hand
+ * (mapped, or one pread away), so that a read costs no more in a range.
+ */
+static int iterate_lookups(struct klog_reader *r, uint64_t from, uint64_t to, klog_iter_fn fn,
+			   void *ctx)
+{
+	for (uint64_t lsn = from; lsn <= to && lsn >= from; lsn++) {
+		struct klog_rec rec;
+		struct klog_record meta;
+		int ret = r->ops->lookup(r->src, lsn, &rec);
+
+		if (ret == -EAGAIN) {
+			r->msg[0] = 0;
+			return 0;
+		}
+		if (ret)
+			return ret;
+		meta = klog_rec_meta(&rec, lsn);
+		if ((ret = fn(&meta, rec.payload, ctx)))
+			return ret;
+	}
+	return 0;
+}
+
 int klog_iterate(struct klog_reader *r, uint64_t from, uint64_t to, klog_iter_fn fn, void *ctx)
 {
+	if (!r->ops->iterate)
+		return iterate_lookups(r, from, to, fn, ctx);
 	return r->ops->iterate(r->src, from, to, fn, ctx);
 }
 

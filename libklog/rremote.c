@@ -457,6 +457,18 @@ static int rremote_wait(void *src, uint64_t lsn, int timeout_ms)
 	}
 }
 
+/* The id the server's INFO gives. */
+static int rremote_log_id(void *src, uint64_t *id)
+{
+	struct klog_rremote *s = src;
+	struct klog_server_info in;
+	int err = info(s, &in);
+
+	if (!err)
+		*id = in.log_id;
+	return err;
+}
+
 static const struct klog_rsrc_ops rremote_ops = {
 	.open = rremote_open,
 	.close = rremote_close,
@@ -464,6 +476,7 @@ static const struct klog_rsrc_ops rremote_ops = {
 	.lookup = rremote_lookup,
 	.iterate = rremote_iterate,
 	.wait = rremote_wait,
+	.log_id = rremote_log_id,
 };
 
 int klog_reader_open_server(struct klog_reader **r, const char *server,

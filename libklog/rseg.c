@@ -99,6 +99,7 @@ static int read_header(struct klog_rseg *s, struct klog_rseg_err *e)
 		return 0;
 	}
 	s->salt = h.salt;
+	s->log_id = h.log_id;
 	s->seg_size = h.seg_size;
 	return 0;
 }

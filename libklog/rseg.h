@@ -24,6 +24,7 @@ struct klog_rseg {
 	uint64_t count;     /* durable records: valid entries in its index */
 	bool counted;       /* count was read from the index at least once */
 	uint64_t salt;
+	uint64_t log_id;    /* from the header */
 	uint64_t seg_size;  /* from the header: no record runs past it */
 	char *bad;          /* why its header is damaged (every read is -EBADMSG), or NULL */
 	int dirfd;          /* the reader's, borrowed */

@@ -269,6 +269,19 @@ static int rstream_iterate(void *src, uint64_t from, uint64_t to, klog_iter_fn f
 	return ret;
 }
 
+/* The id the stream's description names (read at the first look, else now). */
+static int rstream_log_id(void *src, uint64_t *id)
+{
+	struct klog_rstream *s = src;
+	struct klog_js_state st;
+	int err;
+
+	if (!s->log_id && (err = state(s, &st)))
+		return err;
+	*id = s->log_id;
+	return 0;
+}
+
 /*
  * JetStream tells no one waiting on a stream when a message is stored, short
  * of a consumer per waiter: look every KLOG_RSTREAM_WAIT_MS instead (a get,
@@ -276,19 +289,13 @@ static int rstream_iterate(void *src, uint64_t from, uint64_t to, klog_iter_fn f
  */
 static int rstream_wait(void *src, uint64_t lsn, int timeout_ms)
 {
-	uint64_t deadline = klog_rsrc_deadline(timeout_ms);
 	struct klog_rstream *s = src;
-	struct klog_rec rec;
-	int err, left;
+	int err = klog_rsrc_poll(rstream_lookup, s, lsn, timeout_ms, KLOG_RSTREAM_WAIT_MS);
 
-	while ((err = rstream_lookup(s, lsn, &rec)) == -EAGAIN) {
-		if (!(left = klog_rsrc_left_ms(deadline)))
-			return failf(s, -ETIMEDOUT, "stream %s: LSN %" PRIu64
-				     " not durable after %d ms", s->stream, lsn, timeout_ms);
-		usleep(1000u * (unsigned int)(left < 0 || left > KLOG_RSTREAM_WAIT_MS ?
-					      KLOG_RSTREAM_WAIT_MS : left));
-	}
 	release(s);
+	if (err == -ETIMEDOUT)
+		return failf(s, -ETIMEDOUT, "stream %s: LSN %" PRIu64 " not durable after %d ms",
+			     s->stream, lsn, timeout_ms);
 	return err;
 }
 
@@ -298,6 +305,7 @@ static const struct klog_rsrc_ops rstream_ops = {
 	.bounds = rstream_bounds,
 	.lookup = rstream_lookup,
 	.iterate = rstream_iterate,
+	.log_id = rstream_log_id,
 	.wait = rstream_wait,
 };
 

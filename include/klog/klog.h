@@ -65,8 +65,8 @@ KLOG_API const char *klog_status_str(unsigned int status);
 KLOG_API const char *klog_stat_name(unsigned int id);
 
 /* ------------------------------------------------------------------ */
-/* Reader: records back by LSN from a log directory, a JetStream        */
-/* stream (doc/format.md) or a klog server                              */
+/* Reader: records back by LSN from a log directory, a JetStream       */
+/* stream (doc/format.md), a klog server or an export file             */
 
 struct klog_reader;
 
@@ -135,6 +135,33 @@ struct klog_record {
 KLOG_API int klog_reader_open_nats(struct klog_reader **r, const char *urls, const char *stream);
 
 /*
+ * klog_reader_open_file - a reader of the export file at path (doc/format.md,
+ * "Export files"; klog_export_open()).  The first call walks the frames
+ * once and keeps their offsets (8 bytes a record); a read is one pread,
+ * checked again.  A file without a trailer may still be growing: a read past what
+ * was walked walks on.  The errors of the calls below on a file:
+ *   -ENOENT    the LSN is below the header's first
+ *   -EAGAIN    past the last LSN: the header's last, or the trailer's; or,
+ *              open-ended with no trailer yet, past the last whole frame
+ *   -EBADMSG   damaged: the header (every call fails), a frame (magic,
+ *              length, CRC, padding, cut short at the end of the file, an
+ *              LSN out of order or past the header's last), the trailer
+ *              (against the frames or the header, bytes after it); and,
+ *              for a header with a last LSN, the file ends before it
+ *   -ENOLINK   a gap: the frame after LSN N carries a later LSN than N + 1;
+ *              or the file cannot be read (EIO)
+ *   -EPROTO    the header is of another export format version
+ * Nothing after the first problem is returned, whatever it looks like.
+ * klog_reader_bounds() gives the header's range, or for an open-ended one
+ * the trailer's (or the frames' so far), including a damaged frame so that
+ * reading to the end stops at it; -ENODATA if there is no frame.
+ * klog_reader_strerror() says "PATH offset O LSN N: what".
+ * RETURN VALUE: 0; -ENOENT; -EINVAL if path is not a regular file (a pipe
+ * cannot be read by LSN); -ENOMEM; -errno of open.
+ */
+KLOG_API int klog_reader_open_file(struct klog_reader **r, const char *path);
+
+/*
  * klog_reader_open - open the log in dir for reading; safe while klogd
  * writes it.  Files in dir that are not segments (indexes, NAME.tmp,
  * klog.meta, klogd.lock) are not looked at.
@@ -162,6 +189,15 @@ KLOG_API const char *klog_reader_strerror(struct klog_reader *r);
  * -ENOMEM.
  */
 KLOG_API int klog_reader_bounds(struct klog_reader *r, uint64_t *first, uint64_t *last);
+
+/*
+ * klog_reader_log_id - the log's id: of the first segment header that
+ * decodes, the stream's description, the server's INFO, the export file's
+ * header.
+ * RETURN VALUE: 0; -ENODATA if a directory has no segment; -EOPNOTSUPP if
+ * the source cannot tell; the errors of klog_reader_bounds().
+ */
+KLOG_API int klog_reader_log_id(struct klog_reader *r, uint64_t *log_id);
 
 /*
  * klog_read - read record lsn: up to cap payload bytes into buf, its metadata
@@ -202,7 +238,8 @@ KLOG_API int klog_iterate(struct klog_reader *r, uint64_t from, uint64_t to, klo
  * each (5 s by default: a lost one costs no more), whose records are kept
  * for the klog_read() and klog_iterate() calls that follow; a JetStream
  * stream is looked at every 100 ms (JetStream tells no one of a new message
- * short of a consumer per waiter).
+ * short of a consumer per waiter), and so is an export file that has no
+ * trailer yet (one being written: klogctl export, tail --raw).
  * RETURN VALUE: 0 once it is durable; -ETIMEDOUT if it is not by the
  * timeout; the errors of klog_read() other than -EAGAIN (-ENOENT if it is
  * trimmed, ...); for a directory, -errno if inotify cannot watch it.
@@ -348,6 +385,69 @@ KLOG_API int klog_verify(const char *dir, unsigned int flags, klog_verify_fn fn,
  */
 KLOG_API int klog_verify_nats(const char *urls, const char *stream, unsigned int flags,
 			      klog_verify_fn fn, void *ctx, struct klog_verify_summary *sum);
+
+/*
+ * klog_verify_file - klog_verify() of the export file at path: its header,
+ * then every frame (CRC, padding, LSNs from the header's first in order
+ * without a gap, none past its last), then the trailer (the header's, the
+ * frames' count and last LSN, the header's last, nothing after it).  A file
+ * that ends without a trailer is incomplete: one problem, err -EPROTO,
+ * "no trailer: the export was cut short at LSN N" (N the first LSN
+ * missing), at the end of the file.  Problems carry file NULL (the file
+ * given), the offset in it and the LSN expected there (UINT64_MAX for the
+ * header).  With KLOG_VERIFY_KEEP_GOING it goes on past a gap, and past a
+ * damaged frame to the next whole one.  sum: segments 0, records the whole
+ * frames, first_lsn the header's, last_lsn the last frame's, log_id the
+ * header's.
+ * RETURN VALUE: as klog_verify(); -ENOENT if there is no such file; -EINVAL
+ * if it is not a regular file; -errno of reading it.
+ */
+KLOG_API int klog_verify_file(const char *path, unsigned int flags, klog_verify_fn fn, void *ctx,
+			      struct klog_verify_summary *sum);
+
+/* ------------------------------------------------------------------ */
+/* Export: a range of records as one file (doc/format.md)               */
+
+struct klog_export;
+
+/*
+ * klog_export_open - start an export of the log log_id's LSNs from..to
+ * (to 0: open-ended, a stream whose end is not known) on fd: the header is
+ * written at once.  Nothing is buffered: klog_export_add() writes each
+ * record's frame before it returns, so a reader at the other end of a pipe
+ * sees it at once.  fd stays the caller's: never closed, nor synced.
+ * RETURN VALUE: 0; -EINVAL if from is 0 or to is below it; -ENOMEM; -errno
+ * of write.
+ */
+KLOG_API int klog_export_open(struct klog_export **x, int fd, uint64_t log_id, uint64_t from,
+			      uint64_t to);
+
+/*
+ * klog_export_add - write record rec (its LSN, txid, length and stored CRC)
+ * with its rec->len bytes of payload.  Records come in LSN order without a
+ * gap: the first is from, each the one before + 1, none past to.
+ * RETURN VALUE: 0; -EINVAL for another LSN, a length above KLOG_MAX_RECORD
+ * or a NULL payload; -errno of write (then the file is torn and every call
+ * after fails with it, klog_export_close() too).
+ */
+KLOG_API int klog_export_add(struct klog_export *x, const struct klog_record *rec,
+			     const void *payload);
+
+/*
+ * klog_export_close - write the trailer, which makes the file complete,
+ * and free x.
+ * RETURN VALUE: 0; -EINVAL, with no trailer written, if the range has a
+ * last LSN that was not added; the error of an earlier write; -errno of
+ * write.
+ */
+KLOG_API int klog_export_close(struct klog_export *x);
+
+/*
+ * klog_export_abort - free x without writing a trailer: a stream cut short
+ * (klogctl tail --raw stopped), which klog_verify_file() reports as such.
+ * x may be NULL.
+ */
+KLOG_API void klog_export_abort(struct klog_export *x);
 
 /* ------------------------------------------------------------------ */
 /* Client: append records to a klog server over UDP                     */

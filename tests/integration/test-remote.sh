@@ -5,8 +5,9 @@
 #     the log id, the LSNs, the limits; an INFO to a port nobody serves
 #     times out with a message; [V6ADDR]:PORT and [V6ADDR] over IPv6;
 #   - read --server and dump --server --payload --json: byte for byte what
-#     the server's own directory holds (klogctl --dir); verify --server
-#     --count: every record bench sent;
+#     the server's own directory holds (klogctl --dir); export --server: a
+#     clean export file of the same records; verify --server --count: every
+#     record bench sent;
 #   - NOTYET and TRIMMED: messages naming the server and the LSN, exit 1;
 #   - tail -f --server prints the records appended after it started;
 #   - RECORDs damaged on the way (nftables sets a byte): the CRC-32C check
@@ -79,6 +80,12 @@ check "dump --server --payload --json: byte for byte dump --dir's ($count record
 "$klogctl" dump --dir "$dir" --from 100 --to 130 >"$work/local.txt"
 rctl part dump --server "$srv_ip" --from 100 --to 130
 check "dump --server --from 100 --to 130: as dump --dir" cmp -s "$work/local.txt" "$work/part.out"
+rctl rx export --server "$srv_ip" --from 100 --to 130 --output "$work/remote.kx"
+"$klogctl" verify --file "$work/remote.kx" >"$work/rxv.out"
+check "export --server: a clean export file, with the log's id from INFO" \
+	sh -c "test $rc = 0 && grep -qF '31 records, LSNs 100..130, log id $id: clean' '$work/rxv.out'"
+check "export --server, dump --file: as dump --dir" \
+	sh -c "'$klogctl' dump --file '$work/remote.kx' | cmp -s - '$work/local.txt'"
 same=1
 for l in 1 2 77 $count; do
 	"$klogctl" read --dir "$dir" "$l" >"$work/want"

@@ -1,6 +1,6 @@
 #!/bin/bash
-# test-klogctl-nats.sh KLOGCTL MKSTREAM - klogctl read, dump and verify with
-# --nats URL --stream NAME, on streams mkstream writes (records 1..N, log id
+# test-klogctl-nats.sh KLOGCTL MKSTREAM - klogctl read, dump, verify and
+# export with --nats URL --stream NAME, on streams mkstream writes (records 1..N, log id
 # 0x10c1d) in a nats-server this script starts on a free port and stops on
 # exit: the same output as for a directory, the reader's answers (trimmed,
 # not durable yet, corrupt, missing, not a klog log, unreachable) and the
@@ -45,6 +45,12 @@ check "dump --from --to" test "$rc" = 0 -a "$(wc -l <"$work/dump2.out")" = 6
 run rd read "${src[@]}" clean 47
 check "read: a clean record, exit 0" sh -c "test $rc = 0 && test -s '$work/rd.out'"
 check "--help shows --nats and --stream" sh -c "'$klogctl' --help | grep -q -- '--nats URL'"
+run ex export "${src[@]}" clean --output "$work/clean.kx"
+run vx verify --file "$work/clean.kx"
+check "export: a stream into a file, with the stream's log id" \
+	sh -c "test $rc = 0 && grep -qF '100 records, LSNs 1..100, log id 0x0000000000010c1d: clean' '$work/vx.out'"
+run dx dump --file "$work/clean.kx"
+check "dump --file of the stream's export: dump's lines" cmp -s "$work/dx.out" "$work/dump.out"
 
 # Trimmed, corrupt, another salt.
 "$mkstream" "$url" damaged 100 flip 47 salt 60 purge 11 || exit 1
@@ -92,7 +98,7 @@ check "dump: no server answers, exit 1" test "$rc" = 1
 run e1 read --nats "$url" 1
 check "usage: --nats without --stream" sh -c "test $rc = 2 && grep -q 'go together' '$work/e1.err'"
 run e2 dump --dir "$work" --nats "$url" --stream clean
-check "usage: --dir and --nats" sh -c "test $rc = 2 && grep -q 'one source: --dir, --nats with --stream, or --server' '$work/e2.err'"
+check "usage: --dir and --nats" sh -c "test $rc = 2 && grep -q 'one source: --dir, --nats with --stream, --server, or --file' '$work/e2.err'"
 run e3 verify --stream clean
 check "usage: --stream without --nats" test "$rc" = 2
 run e4 read 1

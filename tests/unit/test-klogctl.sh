@@ -4,8 +4,9 @@
 # damages: exit statuses and messages, which must name the file, offset and
 # LSN; 2,000 segments under a limit of 64 descriptors; dump --json and tail
 # (JSON lines, payloads byte for byte), and tail -f woken by records made
-# durable the way klogd does (index entries written, a segment renamed in).
-# TAP output.
+# durable the way klogd does (index entries written, a segment renamed in);
+# export files written by klogctl export, read back with --file and
+# damaged.  TAP output.
 set -u
 klogctl=$1 mklog=$2
 # shellcheck source=tests/unit/tap.sh
@@ -17,6 +18,12 @@ seg() { printf '%s/%020d.%s' "$1" "$2" "${3:-klog}"; } # seg DIR FIRST [idx]
 entry() { # entry DIR LSN: the index entry of LSN (segments of 20)
 	python3 -c 'import struct,sys; f=open(sys.argv[1],"rb"); f.seek(8*int(sys.argv[2])); print(struct.unpack("<Q",f.read(8))[0])' \
 		"$(seg "$1" $(( ($2 - 1) / 20 * 20 + 1 )) idx)" $(( ($2 - 1) % 20 ))
+}
+xframe() { # xframe FILE LSN: the offset of LSN's frame in an export (doc/format.md)
+	python3 -c 'import struct,sys
+f=open(sys.argv[1],"rb"); d=f.read(); off=40; lsn=struct.unpack_from("<Q",d,16)[0]
+while lsn < int(sys.argv[2]): off += (32 + struct.unpack_from("<I",d,off+4)[0] + 7) & ~7; lsn += 1
+print(off)' "$1" "$2"
 }
 flip() { # flip FILE OFFSET: one bit of the byte at OFFSET
 	python3 -c 'import sys; f=open(sys.argv[1],"r+b"); f.seek(int(sys.argv[2])); b=f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0]^1]))' "$1" "$2"
@@ -85,6 +92,50 @@ check "verify --keep-going: the gap" has v2.out "$(seg "$d" 61) LSN 41: gap: no 
 check "verify --keep-going: the other log id" \
 	has v2.out "$(seg "$d" 81) offset 32 LSN 81: log id 0x0000000000005eed expected 0x0000000000010c1d"
 check "verify --keep-going: the summary" has v2.out "5 segments, 100 records, LSNs 1..120, log id 0x0000000000010c1d: 3 problems"
+
+# Export files: written from a log, read back and checked with --file.
+d=$work/clean x=$work/all.kx
+run ex export --dir "$d" --output "$x"
+check "export: a whole log, exit 0" test "$rc" = 0
+run vx verify --file "$x"
+check "verify --file: a clean export, its range and log id" \
+	sh -c "test $rc = 0 && grep -qF '$x, 100 records, LSNs 1..100, log id 0x0000000000010c1d: clean' '$work/vx.out'"
+run dx dump --file "$x"
+run dd dump --dir "$d"
+check "dump --file: the same lines as dump --dir" \
+	sh -c "test $rc = 0 && test \$(wc -l <'$work/dx.out') = 100 && cmp -s '$work/dx.out' '$work/dd.out'"
+run rx read --file "$x" 47
+run rd read --dir "$d" 47
+check "read --file: the same payload as read --dir" \
+	sh -c "test $rc = 0 && cmp -s '$work/rx.out' '$work/rd.out'"
+check "export to a pipe, a sub-range: verify --file counts it" \
+	sh -c "'$klogctl' export --dir '$d' --from 30 --to 50 | cat >'$work/sub.kx' &&
+	       '$klogctl' verify --file '$work/sub.kx' | grep -qF '21 records, LSNs 30..50'"
+run rs read --file "$work/sub.kx" 29
+check "read --file: below the export" sh -c "test $rc = 1 && grep -q 'LSN 29: below the export' '$work/rs.err'"
+check "export: refuses a terminal" \
+	sh -c "script -qec \"'$klogctl' export --dir '$d'\" /dev/null | grep -q 'standard output is a terminal'"
+run et export --dir "$d" --from 90 --to 120 --output "$work/long.kx"
+check "export: --to past the log, exit 1 naming the LSN" \
+	sh -c "test $rc = 1 && grep -q 'LSN 101 .*not durable yet' '$work/et.err'"
+run vt verify --file "$work/long.kx"
+check "verify --file: the export cut short has no trailer" \
+	sh -c "test $rc = 1 && grep -qF 'LSN 101: no trailer: the export was cut short at LSN 101' '$work/vt.out'"
+cp "$x" "$work/bad.kx"
+off=$(xframe "$work/bad.kx" 47)
+flip "$work/bad.kx" $((off + 32))
+run vb verify --file "$work/bad.kx"
+check "verify --file: a corrupt export, exit 1, the line names offset and LSN" \
+	sh -c "test $rc = 1 && grep -qE '^$work/bad.kx offset $off LSN 47: frame: CRC 0x' '$work/vb.out'"
+run db dump --file "$work/bad.kx"
+check "dump --file: stops at the damage, exit 1" \
+	sh -c "test $rc = 1 && grep -q 'stopped at LSN 47 after 46 records: corrupt in the export file: .*offset $off LSN 47' '$work/db.err'"
+d=$work/xdamaged
+"$mklog" "$d" 5 20 || exit 1
+flip "$(seg "$d" 41)" $(( $(entry "$d" 47) + 40 ))
+run ed export --dir "$d" --output "$work/damaged.kx"
+check "export: a corrupt record in the range, exit 1 naming its LSN" \
+	sh -c "test $rc = 1 && grep -q 'LSN 47 .*corrupt on disk: .*$(seg "$d" 41) offset' '$work/ed.err'"
 
 # 2,000 segments, 64 descriptors.
 d=$work/many
@@ -160,6 +211,24 @@ kill -TERM "$tailpid"
 wait "$tailpid"
 check "tail -f: SIGTERM ends it with status 0" test "$?" = 0
 check "tail -f: every record once, in order, byte for byte" json_ok tf.out 1 40 1
+
+# tail --raw: an export file, open-ended; complete once tail ends cleanly.
+run tr tail --dir "$d" --from 3 --raw
+check "tail --raw: exit 0" test "$rc" = 0
+check "tail --raw: a complete export file (verify --file)" \
+	sh -c "'$klogctl' verify --file '$work/tr.out' >/dev/null"
+"$klogctl" dump --file "$work/tr.out" --json --payload >"$work/tr.json"
+check "tail --raw: LSNs 3..40, byte for byte (dump --file)" json_ok tr.json 3 40 1
+"$klogctl" tail --dir "$f" -f --raw >"$work/trf.out" 2>"$work/trf.err" &
+tailpid=$!
+sleep 0.5
+kill -TERM "$tailpid"
+wait "$tailpid"
+check "tail -f --raw: SIGTERM ends it with status 0" test "$?" = 0
+check "tail -f --raw: ended with a trailer: a complete file of LSNs 1..40" \
+	sh -c "'$klogctl' verify --file '$work/trf.out' | grep -q 'LSNs 1..40'"
+check "tail --raw: refuses a terminal" \
+	sh -c "script -qec \"'$klogctl' tail --dir '$d' --raw\" /dev/null | grep -q 'standard output is a terminal'"
 
 echo "1..$n"
 exit $failed
