@@ -6,6 +6,7 @@ pkgs=(
 	meson ninja-build pkg-config gcc libc6-dev
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	liburing-dev check python3
+	python3-pytest python3-venv python3-pip python3-setuptools
 	iproute2 ethtool nftables
 	nats-server libnats-dev
 )
