@@ -48,6 +48,21 @@ def test_read_by_lsn_byte_for_byte(client, bed):
         assert r.crc == crc32c(p)
 
 
+def test_read_in_order_reads_ahead(client, bed):
+    """read() LSN by LSN in order asks for ranges: far fewer READs than records,
+    every record still byte for byte; a jump back reads the one record."""
+    rng = random.Random(9)
+    payloads = [rng.randbytes(rng.randint(1, 200)) for _ in range(300)]
+    lsns = client.append_many(payloads, durable=True)
+    before = client.read_requests
+    for lsn, p in zip(lsns, payloads):
+        assert client.read(lsn).payload == p
+    assert client.read_requests - before <= 10, client.read_requests - before
+    before = client.read_requests
+    assert client.read(lsns[5]).payload == payloads[5]
+    assert client.read_requests - before == 1
+
+
 def test_read_range(client, bed):
     """Ranges across answers: more than 256 records, and more than 256 KiB."""
     rng = random.Random(8)

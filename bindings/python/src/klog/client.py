@@ -44,6 +44,10 @@ DGRAM_TRUESIZE = 8192 + 512
 BUF_PER_REQUEST = 2 * DGRAM_TRUESIZE
 # A READ's answer is up to 256 RECORDs at once.
 READ_RCVBUF = 2 * READ_MAX_RECORDS * DGRAM_TRUESIZE
+# read() past what it holds reads ahead this many records, if the LSN is
+# at most READ_AHEAD_GAP past the last one it read.
+READ_AHEAD = READ_MAX_RECORDS
+READ_AHEAD_GAP = 64
 
 _TRANSIENT = (Status.FULL, Status.BUSY, Status.NOTREADY)
 # Errors of send/recv that mean a datagram was (or may have been) lost.
@@ -158,6 +162,8 @@ class Client:
         self.retried = 0  # APPENDs sent again after FULL, BUSY or NOTREADY
         self.queries = 0  # QUERYs sent
         self.read_requests = 0  # READs sent (re-requests included)
+        self._ahead = {}  # LSN -> Record read ahead by read()
+        self._ahead_next = 0  # the LSN after the last one read() fetched
 
     # ------------------------------------------------------------------
     # Sockets
@@ -504,10 +510,28 @@ class Client:
 
     def read(self, lsn):
         """Record lsn (a klog.Record, its CRC-32C checked).  Raises NotYet,
-        Trimmed, Lost, Unavailable (after retries), Timeout."""
+        Trimmed, Lost, Unavailable (after retries), Timeout.  Just past the
+        records it read before, it reads ahead (up to READ_AHEAD records in
+        one READ, as libklog does), so that reading the log in order LSN by
+        LSN costs what read_range does."""
         if lsn < 1:
             raise ValueError("LSNs start at 1")
+        rec = self._ahead.get(lsn)
+        if rec is not None:
+            return rec
+        if self._ahead_next and 0 <= lsn - self._ahead_next < READ_AHEAD_GAP:
+            self._ahead = {}
+            for rec in self._read_answer(lsn, lsn + READ_AHEAD - 1, 0):
+                self._ahead[rec.lsn] = rec
+                self._ahead_next = rec.lsn + 1
+            return self._ahead[lsn]  # the answer's first, or _read_answer raised
+        rec = self._read_one(lsn)
+        self._ahead = {}
+        self._ahead_next = lsn + 1
+        return rec
 
+    def _read_one(self, lsn):
+        """READ of record lsn alone."""
         def accept(h, dgram):
             if h.opcode == Op.RECORD:
                 if h.lsn != lsn:
