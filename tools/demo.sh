@@ -2,7 +2,8 @@
 # The klog demo, as root on a fresh Debian 12 machine: install what is needed,
 # build, join two network namespaces with a veth pair, start klogd on the
 # server's end, stream records of mixed sizes from the client's end with a
-# live progress line, check every record on disk byte for byte by LSN, print a
+# live progress line, check every record on disk byte for byte by LSN, read
+# them all back again from the client's namespace through klogd, print a
 # summary, and clean up.  RECORDS=N changes how many (default 300000).
 # --backend jetstream: the log is a stream replicated by a local three-node
 # NATS JetStream cluster (tools/nats-cluster.sh) instead of a directory, and
@@ -89,6 +90,13 @@ sample=$((last / 2 + 1))
 echo "record $sample, read by LSN: $("${on[@]}" "$klogctl" read "${src[@]}" "$sample" | wc -c) bytes" \
      "($("${on[@]}" "$klogctl" dump "${src[@]}" --from "$sample" --to "$sample"))"
 
+echo "== reading every record back from $cli, through klogd (READ over UDP, no files)"
+t0=$(date +%s.%N)
+ip netns exec "$cli" "$klogctl" verify --server "$srv_ip" --count "$records" --size mix \
+	--acks "$work/acks" | tee "$work/remote.out"
+remote_s=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')
+ip netns exec "$cli" "$klogctl" info --server "$srv_ip"
+
 echo "== stopping klogd"
 testbed_stop_klogd klogd_pid || true
 tail -n 2 "$work/klogd.log"
@@ -105,6 +113,8 @@ printf '%-34s %s\n' "MB/s" "$mbs"
 printf '%-34s %s\n' "ack latency p50 / p99 (us)" "$p50 / $p99"
 printf '%-34s %s\n' "last LSN durable after the stream" "${lag} s"
 printf '%-34s %s\n' "records verified by LSN" "$(awk '/^verified / {print $2}' "$work/verify.out")"
+printf '%-34s %s\n' "read back via klogd (range, LSN)" \
+	"$(awk '/^verified / {print $2}' "$work/remote.out") records in $remote_s s"
 printf '%-34s %s\n' "log id" "$(sed -n 's/.*log id \(0x[0-9a-f]*\).*/\1/p' "$work/verify.out")"
 if [ "$backend" = jetstream ]; then
 	printf '%-34s %s\n' "log" "$where (JetStream, on 127.0.0.1 in $srv)"
