@@ -38,30 +38,31 @@ lost() { # datagrams the rules dropped so far, each way: "OUT IN"
 
 # --- C: klogctl, killed and restarted ---------------------------------------------
 size=uniform:1:$max
-# ip netns exec and env exec what they run: $! is the client itself, for the SIGKILL.
-bench() { # bench SEED ACKS: durable appends of COUNT records of SEED
-	ip netns exec "$cli" "$klogctl" bench --server "$srv_ip" --count "$count" --size "$size" \
-		--seed "$1" --durable --outstanding 64 --timeout 5 --retries 2000 --acks "$2"
-}
+# Durable appends of COUNT records of a --seed, their acks to --acks.  ip netns
+# exec and env exec what they run: $! of one in the background is the client.
+bench=(ip netns exec "$cli" "$klogctl" bench --server "$srv_ip" --count "$count" --size "$size"
+	--durable --outstanding 64 --timeout 5 --retries 2000)
 t0=$SECONDS
 took() { echo "# $1: $((SECONDS - t0)) s"; t0=$SECONDS; }
-ip netns exec "$cli" "$klogctl" bench --server "$srv_ip" --count "$count" --size "$size" \
-	--seed 21 --durable --outstanding 64 --timeout 5 --retries 2000 --acks "$work/acks-a" \
-	>"$work/bench-a.out" 2>&1 &
-pid_a=$!
-for _ in $(seq 3000); do
-	[ "$(wc -l <"$work/acks-a" 2>/dev/null || echo 0)" -ge $((count / 3)) ] && break
-	sleep 0.01
-done
-kill -KILL "$pid_a"
-wait "$pid_a" 2>/dev/null
-# A line the client was still writing is not an acknowledgement.
-head -n -1 "$work/acks-a" >"$work/acked-a"
-n_a=$(wc -l <"$work/acked-a")
-check "C: the client is killed (SIGKILL) after $n_a durable acks of $count" \
-	test "$n_a" -gt 0 -a "$n_a" -lt "$count"
+# kill_partway PID ACKS WHO: SIGKILL client PID once ACKS holds a third of
+# COUNT acknowledgements; the whole lines of ACKS go to ACKS.kept.
+kill_partway() {
+	for _ in $(seq 6000); do
+		[ "$(wc -l <"$2" 2>/dev/null || echo 0)" -ge $((count / 3)) ] && break
+		sleep 0.01
+	done
+	kill -KILL "$1"
+	wait "$1" 2>/dev/null
+	# A line the client was still writing is not an acknowledgement.
+	head -n -1 "$2" >"$2.kept"
+	n_a=$(wc -l <"$2.kept")
+	check "$3: the client is killed (SIGKILL) after $n_a durable acks of $count" \
+		test "$n_a" -gt 0 -a "$n_a" -lt "$count"
+}
+"${bench[@]}" --seed 21 --acks "$work/acks-a" >"$work/bench-a.out" 2>&1 &
+kill_partway $! "$work/acks-a" C
 took "C appends, killed"
-bench 22 "$work/acks-b" >"$work/bench-b.out" 2>&1
+"${bench[@]}" --seed 22 --acks "$work/acks-b" >"$work/bench-b.out" 2>&1
 check "C: restarted, the client appends $count more, every one acknowledged durable" \
 	test "$?" -eq 0 -a "$(wc -l <"$work/acks-b")" -eq "$count"
 first_b=$(sort -n "$work/acks-b" | head -n 1 | cut -d' ' -f1)
@@ -72,7 +73,7 @@ verify() { # a READ lost is asked again after 10 ms (the default 200 is for a WA
 		--retries 100 "$@"
 }
 check "C: a new process reads LSNs 1..$end_a back by range and each of the $n_a acknowledged by LSN, bytes as sent" \
-	verify --seed 21 --partial --from 1 --to "$end_a" --acks "$work/acked-a"
+	verify --seed 21 --partial --from 1 --to "$end_a" --acks "$work/acks-a.kept"
 check "C: ... and LSNs $first_b..$((end_a + count)) by range and each by LSN, all $count, bytes as sent" \
 	verify --seed 22 --from "$first_b" --to "$((end_a + count))" --acks "$work/acks-b"
 took "C reads"
@@ -80,33 +81,22 @@ read -r out in <<<"$(lost)"
 check "C: the link dropped datagrams both ways ($out out, $in in)" test "$out" -gt 0 -a "$in" -gt 0
 
 # --- Python: bindings/python, killed and restarted -----------------------------------
-pyrb=("$(dirname "$0")/pyreadback.py" "$srv_ip")
-py() { ip netns exec "$cli" env PYTHONPATH="$pysrc" /usr/bin/python3 "${pyrb[@]}" "$@"; }
+py=(ip netns exec "$cli" env PYTHONPATH="$pysrc" /usr/bin/python3
+	"$(dirname "$0")/pyreadback.py" "$srv_ip")
 base=$((end_a + count))
-ip netns exec "$cli" env PYTHONPATH="$pysrc" /usr/bin/python3 "${pyrb[@]}" append 31 "$count" \
-	"$max" "$work/pyacks-a" >"$work/py-a.out" 2>&1 &
-pid_a=$!
-for _ in $(seq 6000); do
-	[ "$(wc -l <"$work/pyacks-a" 2>/dev/null || echo 0)" -ge $((count / 3)) ] && break
-	sleep 0.01
-done
-kill -KILL "$pid_a"
-wait "$pid_a" 2>/dev/null
-head -n -1 "$work/pyacks-a" >"$work/pyacked-a"
-n_a=$(wc -l <"$work/pyacked-a")
-check "Python: the client is killed (SIGKILL) after $n_a durable acks of $count" \
-	test "$n_a" -gt 0 -a "$n_a" -lt "$count"
+"${py[@]}" append 31 "$count" "$max" "$work/pyacks-a" >"$work/py-a.out" 2>&1 &
+kill_partway $! "$work/pyacks-a" Python
 took "Python appends, killed"
-py append 32 "$count" "$max" "$work/pyacks-b" >"$work/py-b.out" 2>&1
+"${py[@]}" append 32 "$count" "$max" "$work/pyacks-b" >"$work/py-b.out" 2>&1
 check "Python: restarted, the client appends $count more, every one acknowledged durable" \
 	test "$?" -eq 0 -a "$(wc -l <"$work/pyacks-b")" -eq "$count"
 took "Python appends, restarted"
 first_b=$(sort -n "$work/pyacks-b" | head -n 1 | cut -d' ' -f1)
 end_a=$((first_b - 1))
 check "Python: a new process reads LSNs $((base + 1))..$end_a back by range and each of the $n_a acknowledged by LSN" \
-	py check 31 "$count" "$max" "$work/pyacked-a" "$((base + 1))" "$end_a" partial
+	"${py[@]}" check 31 "$count" "$max" "$work/pyacks-a.kept" "$((base + 1))" "$end_a" partial
 check "Python: ... and LSNs $first_b..$((end_a + count)), all $count, by range and by LSN" \
-	py check 32 "$count" "$max" "$work/pyacks-b" "$first_b" "$((end_a + count))"
+	"${py[@]}" check 32 "$count" "$max" "$work/pyacks-b" "$first_b" "$((end_a + count))"
 took "Python reads"
 read -r out2 in2 <<<"$(lost)"
 check "Python: the link dropped datagrams both ways ($((out2 - out)) out, $((in2 - in)) in)" \
