@@ -122,3 +122,7 @@ def test_lossy_link_appends_and_reads_back(bed, klogd, lossy):
         # Single reads too.
         for i in rng.sample(range(COUNT), 50):
             assert c.read(lsns[i]).payload == payloads[i]
+        # And every LSN in order with read(), reading ahead up to the durable
+        # end, where a lost LAST makes the next READ answer NOTYET.
+        for lsn in range(first, last + 1):
+            assert c.read(lsn).payload == payloads[index[lsn]]

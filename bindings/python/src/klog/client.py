@@ -521,10 +521,16 @@ class Client:
             return rec
         if self._ahead_next and 0 <= lsn - self._ahead_next < READ_AHEAD_GAP:
             self._ahead = {}
-            for rec in self._read_answer(lsn, lsn + READ_AHEAD - 1, 0):
-                self._ahead[rec.lsn] = rec
-                self._ahead_next = rec.lsn + 1
-            return self._ahead[lsn]  # the answer's first, or _read_answer raised
+            try:
+                for rec in self._read_answer(lsn, lsn + READ_AHEAD - 1, 0):
+                    self._ahead[rec.lsn] = rec
+                    self._ahead_next = rec.lsn + 1
+            except errors.KlogError:
+                # Past the durable end, or a record the server cannot send: the
+                # read ahead ends there, and only lsn's own error is raised.
+                if lsn not in self._ahead:
+                    raise
+            return self._ahead[lsn]
         rec = self._read_one(lsn)
         self._ahead = {}
         self._ahead_next = lsn + 1
