@@ -69,18 +69,23 @@ static int raw_start(struct klog_reader *r, const struct ctl_src *src, struct ta
 	return 0;
 }
 
-/* The LSN to start from: --from, or the first kept (the first LSN there is, if none is yet). */
+/*
+ * The LSN to start from: --from (a trimmed one is an error, as for dump:
+ * tail never skips a record silently), or the first kept (the first LSN
+ * there is, if none is yet).
+ */
 static int start_at(struct klog_reader *r, uint64_t from, uint64_t *next)
 {
 	uint64_t first, last;
-	int err = klog_reader_bounds(r, &first, &last);
+	int err;
 
-	if (err == -ENODATA) {
-		*next = from ? from : KLOG_FIRST_LSN;
+	if (from) {
+		*next = from;
 		return 0;
 	}
-	*next = from > first ? from : first;
-	return err;
+	err = klog_reader_bounds(r, &first, &last);
+	*next = err == -ENODATA ? KLOG_FIRST_LSN : first;
+	return err == -ENODATA ? 0 : err;
 }
 
 int cmd_tail(int argc, char **argv)

@@ -79,13 +79,18 @@ static void send_msgs(struct klogd_serve *s, const struct serve_req *q, unsigned
 		m->msg_control = ctl.buf;
 		m->msg_controllen = c->cmsg_len;
 	}
+	/*
+	 * Never blocking: the drain sends DURABLE notices on this socket, and
+	 * an answer stuck behind a slow route must not hold them.  What does
+	 * not fit the send buffer is lost, as on the wire: the client asks again.
+	 */
 	while (sent < n) {
-		int r = sendmmsg(p->fd, s->msgs + sent, n - sent, 0);
+		int r = sendmmsg(p->fd, s->msgs + sent, n - sent, MSG_DONTWAIT);
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			break; /* lost, as on the wire: the client asks again */
+			break;
 		sent += (unsigned int)r;
 	}
 }

@@ -32,14 +32,21 @@ struct klogd_notify {
 	uint64_t dropped;
 };
 
+/* Bytes of send buffer: a READ answer's 256 datagrams, and notices besides. */
+#define SEND_BUFFER (4 << 20)
+
 static int bound_socket(int family, uint16_t port)
 {
 	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0), one = 1, err;
+	int sndbuf = SEND_BUFFER;
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
 	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
 
 	if (fd < 0)
 		return -errno;
+	/* Room for a whole READ answer beside a batch of notices (serve.h); root may exceed wmem_max. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (family == AF_INET6)

@@ -306,11 +306,14 @@ static int fetch(struct klog_rremote *s, uint64_t from, uint64_t to, uint32_t wa
 				break;
 			}
 		}
+		/* What came is handed out; the error is the next call's, from there. */
 		if (ret < 0)
-			return ret;
+			return s->n ? 0 : ret;
 		if (last != UINT64_MAX && s->n && from + s->n > last)
 			return 0; /* the whole answer */
 		tries = s->n > before ? 0 : tries + 1;
+		if (tries > s->o.retries && s->n)
+			return 0;
 		if (tries > s->o.retries)
 			return failf(s, -ETIMEDOUT, "server %s: LSN %" PRIu64 ": no answer after %u "
 				     "resends, %u ms apart%s", s->server, from + s->n, s->o.retries,

@@ -184,6 +184,13 @@ check "tail --from 35: exit 0 at the durable end" test "$rc" = 0
 check "tail --from 35: LSNs 35..40 with their payloads" json_ok tl.out 35 40 1
 run ta tail --dir "$d"
 check "tail: from the first record kept" json_ok ta.out 1 40 1
+t=$work/trimmed
+mkdir "$t" && cp "$(seg "$d" 21)" "$(seg "$d" 21 idx)" "$t/" # LSNs 1..20 trimmed
+run tt tail --dir "$t" --from 5
+check "tail --from a trimmed LSN: exit 1, says trimmed, prints nothing" \
+	sh -c "test $rc = 1 && grep -q 'trimmed' '$work/tt.err' && test ! -s '$work/tt.out'"
+run tk tail --dir "$t"
+check "tail without --from: from the first kept (21)" test "$(head -c 9 "$work/tk.out")" = '{"lsn":21'
 run tx tail --dir "$d" --nats nats://x --stream s
 check "tail: one source only (status 2)" sh -c "test $rc = 2 && grep -q 'one source' '$work/tx.err'"
 
