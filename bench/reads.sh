@@ -159,14 +159,34 @@ for a in "${loads[@]}"; do
 		"$(fmt "$results/$a.ratio" 2)"
 done
 if [ -n "$json" ]; then
+	# Every figure as {"median", "min", "max"} over the rounds.
+	for side in dir server; do
+		jq -n --arg reader "$side" \
+			--argjson rate "$(stat_json "$results/$side.reads_per_s")" \
+			--argjson p50 "$(stat_json "$results/$side.p50_us")" \
+			--argjson p99 "$(stat_json "$results/$side.p99_us")" \
+			--argjson seq "$(stat_json "$results/$side.seq_records_per_s")" \
+			--argjson mbs "$(stat_json "$results/$side.seq_mb_per_s")" \
+			'{ reader: $reader, reads_per_s: $rate, p50_us: $p50, p99_us: $p99,
+			   iterate_records_per_s: $seq, iterate_mb_per_s: $mbs }'
+	done | jq -s . >"$results/readers.json"
 	{
-		printf '{"reads_per_s": {"dir": %s, "server": %s}' \
-			"$(jq -s . "$results/dir.reads_per_s")" "$(jq -s . "$results/server.reads_per_s")"
-		printf ', "appends_per_s": {"alone": %s' "$(jq -s . "$results/appends-alone.rate")"
-		for a in "${loads[@]}"; do printf ', "%s": %s' "$a" "$(jq -s . "$results/appends-$a.rate")"; done
-		printf '}, "ratio": {'
-		sep=
-		for a in "${loads[@]}"; do printf '%s"%s": %s' "$sep" "$a" "$(jq -s . "$results/$a.ratio")"; sep=", "; done
-		printf '}}\n'
-	} | jq . >"$json"
+		jq -n --argjson rate "$(stat_json "$results/appends-alone.rate")" \
+			'{ beside: "nothing", what: "nothing", appends_per_s: $rate }'
+		for a in "${loads[@]}"; do
+			jq -n --arg beside "$a" --arg what "${what[$a]}" \
+				--argjson rate "$(stat_json "$results/appends-$a.rate")" \
+				--argjson ratio "$(stat_json "$results/$a.ratio")" \
+				'{ beside: $beside, what: $what, appends_per_s: $rate, over_alone: $ratio }'
+		done
+	} | jq -s --slurpfile readers "$results/readers.json" --arg dir "$parent" \
+		--arg fstype "$fstype" --arg dev "$dev" --argjson rounds "$rounds" \
+		--argjson records "$records" --argjson reads "$reads" --argjson appends "$appends" \
+		--arg commit "$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+		--arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+		'{ commit: $commit, date: $date, loadavg_at_end: $load, dir: $dir, fstype: $fstype,
+		   dev: $dev, rounds: $rounds, records: $records, reads_per_run: $reads,
+		   appends_per_run: $appends, size: "mix", readers: $readers[0], appends: . }' >"$json"
 fi
+echo "reads.sh: done in $(($(date +%s) - start)) s" >&2

@@ -41,6 +41,12 @@ GOALS = [
     ("jetstream", "klog_js_r3_over_js_pub_r3_durable_64", 0.9,
      "klogd --backend jetstream R=3 ≥ 0.9× a plain libnats publisher's durable "
      "appends/s, R=3, 64 outstanding"),
+    # Issue 11: reads must not slow appends measurably.
+    ("reads", "appends_beside_follower_over_alone", 0.95,
+     "appends/s beside a remote reader following the log (klogctl tail --server -f) "
+     "≥ 0.95× alone"),
+    ("reads", "appends_beside_paced_reads_over_alone", 0.95,
+     "appends/s beside 5,000 remote reads by LSN per second ≥ 0.95× alone"),
 ]
 
 
@@ -449,6 +455,43 @@ def jetstream_section(rep, j):
             plot, ""]
 
 
+def reads_section(rep, j):
+    need(j.get("readers") and j.get("appends"), "reads.json: no readers or appends")
+    names = {"dir": "local (`--dir`)", "server": "remote (`--server`, over veth)"}
+    rows = []
+    for r in j["readers"]:
+        rows.append([names[r["reader"]], mmm(r["reads_per_s"]), mmm(r["p50_us"], 1),
+                     mmm(r["p99_us"], 1), mmm(r["iterate_records_per_s"]),
+                     mmm(r["iterate_mb_per_s"], 1)])
+        rep.figure(f"reads by LSN/s, {r['reader']}", r["reads_per_s"]["median"], "1/s")
+    by = {r["reader"]: r for r in j["readers"]}
+    remote_over_local = by["server"]["reads_per_s"]["median"] / by["dir"]["reads_per_s"]["median"]
+    arows = []
+    for a in j["appends"]:
+        ratio = a.get("over_alone")
+        arows.append([a["what"], mmm(a["appends_per_s"]), mmm(ratio, 2) if ratio else "1"])
+        if ratio and a["beside"] in ("follow", "paced"):
+            key = {"follow": "appends_beside_follower_over_alone",
+                   "paced": "appends_beside_paced_reads_over_alone"}[a["beside"]]
+            rep.ratios[key] = ratio["median"]
+    return ["## Remote reads (`bench/reads.sh`)", "",
+            rep.goals("reads", rep.ratios), "",
+            f"Measured at commit `{j.get('commit', '?')}`, {j.get('date', '?')} (load average "
+            f"at the end {j.get('loadavg_at_end', '?')}); klogd on {j['dir']} ({j['fstype']} on "
+            f"{j['dev']}); a log of {j['records']:,} records of the 75/25 mix; "
+            f"{j['reads_per_run']:,} random `klog_read()` one at a time per run, then one "
+            f"`klog_iterate()` of the whole log; {plural(j['rounds'], 'round')}, medians "
+            "(min–max).", "",
+            table(["reader", "reads by LSN/s", "p50 µs", "p99 µs", "iterate records/s",
+                   "iterate MB/s"], rows), "",
+            f"Remote reads by LSN run at {remote_over_local:.2f}× the local ones (median "
+            "over median): a round trip over the veth pair each.", "",
+            f"Appends (`klogctl bench --size mix --outstanding 64`, "
+            f"{j['appends_per_run']:,} records per run) beside each load, in the client's "
+            "namespace; the ratio is to the run alone in the same round:", "",
+            table(["beside", "appends/s", "÷ alone"], arows), ""]
+
+
 def header(meta):
     cmds = "\n".join("    " + c for c in meta["commands"])
     return [
@@ -479,7 +522,7 @@ def summary(rep, reads):
             rows.append([what, f"`{key}`", "not measured", "—"])
             continue
         rows.append([what, f"`{key}`", measured(key, v), "yes" if v >= least else "**no**"])
-    return ["## Goals (issues 5 and 10)", "",
+    return ["## Goals (issues 5, 10 and 11)", "",
             table(["goal", "figure", "measured", "met"], rows, ["l", "l", "r", "l"]), ""]
 
 
@@ -500,6 +543,9 @@ def build(doc, plotdir):
     js = load(data, "jetstream.json", required=False)
     if js:
         body += jetstream_section(rep, js) + rep.notes("jetstream")
+    rd = load(data, "reads.json", required=False)
+    if rd:
+        body += reads_section(rep, rd) + rep.notes("reads")
     md = header(meta) + summary(rep, reads) + ["## About these figures", ""]
     md += rep.notes("intro", heading=False) + body
     keys = [g[1] for g in GOALS if g[1] != "reads_by_lsn_per_s" and g[1] in rep.ratios]

@@ -4,7 +4,8 @@
 # run.sh - every benchmark of klog in one command: builds what they need,
 # runs the comparisons one after another in the same run (in-kernel append
 # cost, end to end over veth, kernel memory per record, the durable path
-# beside fio, commit latency, replication into NATS JetStream), each with its
+# beside fio, commit latency, replication into NATS JetStream, remote reads
+# beside local ones and beside appends), each with its
 # variants side by side in rounds, then writes doc/benchmarks.md (tables,
 # goals met or not, gnuplot plots in doc/benchmarks/, the hand-written notes
 # of bench/report/*.md) and
@@ -25,7 +26,7 @@ usage: bench/run.sh [--quick] [--rounds N] [--dir PARENT] [--build DIR]
                  append cost, durable and commit parts; bench/e2e.sh --quick)
   --rounds N     rounds of every part (default: each part's own)
   --dir PARENT   file system for the disk benchmarks (durable.sh, commit.sh,
-                 jetstream.sh):
+                 jetstream.sh, reads.sh):
                  their work files go under PARENT (default /var/tmp)
   --build DIR    meson build directory, set up when missing (default: build/
                  of this checkout)
@@ -121,6 +122,8 @@ part "commit latency" "$data/commit.json" \
 	bench/commit.sh "${q[@]}" "${r3[@]}" "${disk[@]}" --json "$data/commit.json"
 part "jetstream" "$data/jetstream.json" \
 	bench/jetstream.sh "${q[@]}" "${r3[@]}" "${disk[@]}" --json "$data/jetstream.json"
+part "remote reads" "$data/reads.json" \
+	bench/reads.sh "${q[@]}" "${r3[@]}" "${disk[@]}" --json "$data/reads.json"
 
 if [ -n "$rounds" ]; then
 	mode="$rounds rounds of every part"
