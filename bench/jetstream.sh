@@ -109,19 +109,12 @@ klogd_down() {
 	pins=
 }
 
-# cpu_s PID...: CPU seconds the processes have used so far.
-cpu_s() {
-	local p
-	for p; do cat "/proc/$p/stat"; done |
-		awk -v hz="$(getconf CLK_TCK)" '{ s += $14 + $15 } END { print s / hz + 0 }'
-}
-
 # server_cpu: "NATS KLOGD", the CPU seconds used so far by the NATS servers
 # and by klogd (0 when none runs): the server side, the clients left out.
 server_cpu() {
 	local p nats=()
 	for p in "$work"/nats/n*.pid; do nats+=("$(cat "$p")"); done
-	echo "$(cpu_s "${nats[@]}") $(if [ -n "$klogd_pid" ]; then cpu_s "$klogd_pid"; else echo 0; fi)"
+	echo "$(bench_cpu_s "${nats[@]}") $(if [ -n "$klogd_pid" ]; then bench_cpu_s "$klogd_pid"; else echo 0; fi)"
 }
 
 # measured V N CMD...: CMD, which leaves its JSON in $results/bench.json; its

@@ -130,6 +130,13 @@ bench_fmt() { # FILE DECIMALS: "median (min-max)", thousands separated when DECI
 }
 
 # The same as JSON, {"median": M, "min": A, "max": B} (jq keeps every digit).
+# bench_cpu_s PID...: CPU seconds (user and system) the processes have used so far.
+bench_cpu_s() {
+	local p
+	for p; do cat "/proc/$p/stat"; done |
+		awk -v hz="$(getconf CLK_TCK)" '{ s += $14 + $15 } END { print s / hz + 0 }'
+}
+
 stat_json() {
 	jq -s 'sort | { median: (if length % 2 == 1 then .[(length - 1) / 2]
 		else (.[length / 2 - 1] + .[length / 2]) / 2 end), min: .[0], max: .[-1] }' "$1"

@@ -8,12 +8,13 @@
 #     namespace through klogd (--server): klog_read of random LSNs one at a
 #     time (reads/s, p50/p99) and a sequential klog_iterate (records/s, MB/s);
 #   - `klogctl bench` appends at 64 outstanding alone, and beside a reader in
-#     the client's namespace: `klogctl tail --server -f` following the log
+#     the client's namespace: `klogctl tail --server -f --raw` following the log
 #     (what a replica or a consumer does), read_rate --server at 5,000 random
 #     reads/s, and read_rate --server as fast as it can; and beside a busy
 #     loop that reads nothing (the control: what any process taking a CPU
 #     costs on this machine).  The ratio of appends/s beside each to alone,
-#     within each round.
+#     within each round, and klogd's CPU time per append (its read thread
+#     included: what serving the reads costs the server).
 # One markdown table of medians (min-max) on stdout.  Run as root:
 #
 #     bench/reads.sh            # about a minute
@@ -98,14 +99,17 @@ appends() {
 	local rr=("$read_rate" --server "$srv_ip" --from 1 --to "$last" --seconds 600)
 	case $1 in
 	alone) ;;
-	follow) ip netns exec "$cli" "$klogctl" tail --server "$srv_ip" -f \
+	follow) ip netns exec "$cli" "$klogctl" tail --server "$srv_ip" -f --raw \
 		--from "$(bench_map_sum "$pins" klog_ctl durable_lsn)" >/dev/null & ;;
 	paced) ip netns exec "$cli" "${rr[@]}" --rate 5000 >/dev/null & ;;
 	flat) ip netns exec "$cli" "${rr[@]}" >/dev/null & ;;
 	busy) ip netns exec "$cli" timeout 600 sh -c 'while :; do :; done' & ;;
 	esac
 	[ "$1" = alone ] || { load=$!; sleep 0.3; }
+	c0=$(bench_cpu_s "$klogd_pid")
 	klog_bench_run "appends-$1" "$appends" 64
+	awk -v a="$c0" -v b="$(bench_cpu_s "$klogd_pid")" -v n="$appends" \
+		'BEGIN { print (b - a) * 1e6 / n }' >>"$results/appends-$1.cpu"
 	jq -r '.appends_per_s' "$results/bench.json" >>"$results/appends-$1.rate"
 	if [ -n "$load" ]; then
 		kill -TERM "$load" 2>/dev/null || true
@@ -145,18 +149,19 @@ for s in dir server; do
 		"$(fmt "$results/$s.seq_mb_per_s" 1)"
 done
 echo
-printf '| appends (klogctl bench, mix, 64 outstanding, %d records), beside | appends/s | / alone, per round |\n' "$appends"
-printf '|-----------------------------------------------------|----------:|---------:|\n'
-printf '| nothing | %s | 1 |\n' "$(fmt "$results/appends-alone.rate" 0)"
+printf '| appends (klogctl bench, mix, 64 outstanding, %d records), beside | appends/s | / alone, per round | klogd CPU µs per append |\n' "$appends"
+printf '|-----------------------------------------------------|----------:|---------:|---------:|\n'
+printf '| nothing | %s | 1 | %s |\n' "$(fmt "$results/appends-alone.rate" 0)" \
+	"$(fmt "$results/appends-alone.cpu" 2)"
 declare -A what=(
-	[follow]="klogctl tail --server -f (a follower)"
+	[follow]="klogctl tail --server -f --raw (a follower)"
 	[paced]="read_rate --server, 5,000 random reads/s"
 	[flat]="read_rate --server, random reads as fast as it can"
 	[busy]="a busy loop, no reads (the control)"
 )
 for a in "${loads[@]}"; do
-	printf '| %s | %s | %s |\n' "${what[$a]}" "$(fmt "$results/appends-$a.rate" 0)" \
-		"$(fmt "$results/$a.ratio" 2)"
+	printf '| %s | %s | %s | %s |\n' "${what[$a]}" "$(fmt "$results/appends-$a.rate" 0)" \
+		"$(fmt "$results/$a.ratio" 2)" "$(fmt "$results/appends-$a.cpu" 2)"
 done
 if [ -n "$json" ]; then
 	# Every figure as {"median", "min", "max"} over the rounds.
@@ -172,12 +177,16 @@ if [ -n "$json" ]; then
 	done | jq -s . >"$results/readers.json"
 	{
 		jq -n --argjson rate "$(stat_json "$results/appends-alone.rate")" \
-			'{ beside: "nothing", what: "nothing", appends_per_s: $rate }'
+			--argjson cpu "$(stat_json "$results/appends-alone.cpu")" \
+			'{ beside: "nothing", what: "nothing", appends_per_s: $rate,
+			   klogd_cpu_us_per_append: $cpu }'
 		for a in "${loads[@]}"; do
 			jq -n --arg beside "$a" --arg what "${what[$a]}" \
 				--argjson rate "$(stat_json "$results/appends-$a.rate")" \
 				--argjson ratio "$(stat_json "$results/$a.ratio")" \
-				'{ beside: $beside, what: $what, appends_per_s: $rate, over_alone: $ratio }'
+				--argjson cpu "$(stat_json "$results/appends-$a.cpu")" \
+				'{ beside: $beside, what: $what, appends_per_s: $rate, over_alone: $ratio,
+				   klogd_cpu_us_per_append: $cpu }'
 		done
 	} | jq -s --slurpfile readers "$results/readers.json" --arg dir "$parent" \
 		--arg fstype "$fstype" --arg dev "$dev" --argjson rounds "$rounds" \

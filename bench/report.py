@@ -469,7 +469,8 @@ def reads_section(rep, j):
     arows = []
     for a in j["appends"]:
         ratio = a.get("over_alone")
-        arows.append([a["what"], mmm(a["appends_per_s"]), mmm(ratio, 2) if ratio else "1"])
+        arows.append([a["what"], mmm(a["appends_per_s"]), mmm(ratio, 2) if ratio else "1",
+                      mmm(a["klogd_cpu_us_per_append"], 2)])
         if ratio and a["beside"] in ("follow", "paced"):
             key = {"follow": "appends_beside_follower_over_alone",
                    "paced": "appends_beside_paced_reads_over_alone"}[a["beside"]]
@@ -489,7 +490,7 @@ def reads_section(rep, j):
             f"Appends (`klogctl bench --size mix --outstanding 64`, "
             f"{j['appends_per_run']:,} records per run) beside each load, in the client's "
             "namespace; the ratio is to the run alone in the same round:", "",
-            table(["beside", "appends/s", "÷ alone"], arows), ""]
+            table(["beside", "appends/s", "÷ alone", "klogd CPU µs per append"], arows), ""]
 
 
 def header(meta):
