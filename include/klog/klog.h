@@ -269,7 +269,10 @@ KLOG_API int klog_reader_wait(struct klog_reader *r, uint64_t lsn, int timeout_m
  *              FLAGS: it does not serve reads) or answered out of protocol
  * klog_reader_bounds() is -ENODATA when the server holds no durable
  * record.  klog_reader_strerror() names the server and the LSN.  A reader
- * is not thread-safe.
+ * is not thread-safe.  The records of the last answer are kept: a
+ * klog_read() of one of them costs no request, and a klog_read() just past
+ * them (at most 64 LSNs on) asks for a range, so reading the log in LSN
+ * order costs what klog_iterate() does.
  */
 struct klog_remote_opts {
 	unsigned int timeout_ms; /* wait for an answer this long before resending; 0: 200 */
