@@ -328,23 +328,30 @@ class Client:
             select.select([self._sock], [], [], wait)
         return self._receive() + self._timers(time.monotonic())
 
+    def _recv_one(self, sock):
+        """One klog datagram waiting on sock, into self._buf: (header, length);
+        (None, 0) for a lost or malformed one; BlockingIOError when none waits."""
+        try:
+            n = sock.recv_into(self._buf)
+        except OSError as e:
+            if isinstance(e, BlockingIOError) or not _lost(e):
+                raise
+            return None, 0
+        try:
+            return decode(memoryview(self._buf)[:n]), n
+        except DecodeError:
+            return None, 0
+
     def _receive(self):
         done = 0
         # Bounded, so that a flood of strays cannot keep the timers waiting.
         for _ in range(4 * DEDUP_WINDOW + 64):
             try:
-                n = self._sock.recv_into(self._buf)
+                h, _ = self._recv_one(self._sock)
             except BlockingIOError:
                 break
-            except OSError as e:
-                if _lost(e):
-                    continue
-                raise
-            try:
-                h = decode(memoryview(self._buf)[:n])
-            except DecodeError:
-                continue
-            done += self._answer(h)
+            if h is not None:
+                done += self._answer(h)
         return done
 
     def _answer(self, h):
@@ -460,20 +467,14 @@ class Client:
         sock = self._rsock
         while True:
             try:
-                n = sock.recv_into(self._buf)
+                h, n = self._recv_one(sock)
             except BlockingIOError:
                 wait = end - time.monotonic()
                 if wait <= 0:
                     return None, None
                 select.select([sock], [], [], wait)
                 continue
-            except OSError as e:
-                if _lost(e):
-                    continue
-                raise
-            try:
-                h = decode(memoryview(self._buf)[:n])
-            except DecodeError:
+            if h is None:
                 continue
             if h.client_id != self.client_id or h.request_id != rid:
                 continue  # an older request's, or another client's
