@@ -161,48 +161,82 @@ static void refuse(struct klogd_serve *s, const struct serve_req *q, int err)
 		   q->from);
 }
 
+/* One answer being built: its records so far, in s's buffers. */
+struct answer {
+	struct klogd_serve *s;
+	const struct serve_req *q;
+	size_t used;    /* bytes of s->data */
+	unsigned int n; /* records */
+	int err;        /* why the first record could not go: -EMSGSIZE */
+};
+
+#define ANSWER_FULL 1 /* an add_record() return: the answer holds what it may */
+
+/* Take record rec (payload) into the answer, a klog_iter_fn; ANSWER_FULL once no more fits. */
+static int add_record(const struct klog_record *rec, const void *payload, void *ctx)
+{
+	struct answer *a = ctx;
+	struct klogd_serve *s = a->s;
+	struct serve_rhead *hd = &s->heads[a->n];
+	char *at = s->data + a->used;
+
+	if (a->q->budget && a->used + rec->len > a->q->budget) {
+		a->err = a->n ? 0 : -EMSGSIZE;
+		return ANSWER_FULL;
+	}
+	if (payload != at) /* klog_read() put it there already */
+		memcpy(at, payload, rec->len);
+	hd->h = reply_hdr(a->q, KLOG_OP_RECORD, KLOG_ST_OK, rec->txid, rec->lsn,
+			  sizeof(hd->r) + rec->len);
+	hd->r = (struct klog_read_rec){
+		.crc = htobe32(klog_crc32c(0, at, rec->len)),
+		.rec_crc = htobe32(rec->crc),
+	};
+	s->iov[2 * a->n] = (struct iovec){ .iov_base = hd, .iov_len = sizeof(*hd) };
+	s->iov[2 * a->n + 1] = (struct iovec){ .iov_base = at, .iov_len = rec->len };
+	s->msgs[a->n].msg_hdr = (struct msghdr){ .msg_iov = &s->iov[2 * a->n], .msg_iovlen = 2 };
+	a->used += rec->len;
+	return ++a->n == KLOG_READ_MAX_RECORDS ? ANSWER_FULL : 0;
+}
+
+/*
+ * Read q's records into an answer: one klog_read() for one record, else a
+ * klog_iterate(), which a stream serves through one consumer rather than a
+ * request per record.  RETURN VALUE: why the first record cannot go, or 0.
+ */
+static int gather(struct klogd_serve *s, const struct serve_req *q, struct answer *a)
+{
+	struct klog_record rec;
+	int ret;
+
+	*a = (struct answer){ .s = s, .q = q };
+	if (q->to == q->from) {
+		ret = klog_read(s->r, q->from, s->data, DATA_CAP, &rec);
+		return ret < 0 ? ret : add_record(&rec, s->data, a) == ANSWER_FULL ? a->err : 0;
+	}
+	ret = klog_iterate(s->r, q->from, q->to, add_record, a);
+	if (ret == ANSWER_FULL)
+		return a->err;
+	/* The durable end (0) before any record: not durable yet. */
+	return a->n ? 0 : ret ? ret : -EAGAIN;
+}
+
 int serve_read(struct klogd_serve *s, const struct serve_req *q, bool park)
 {
-	size_t used = 0;
-	unsigned int n = 0;
-	int err = 0;
+	struct answer a;
+	int err = gather(s, q, &a);
 
-	for (uint64_t lsn = q->from; n < KLOG_READ_MAX_RECORDS && lsn <= q->to; lsn++) {
-		struct serve_rhead *hd = &s->heads[n];
-		struct klog_record rec;
-		int len = klog_read(s->r, lsn, s->data + used, DATA_CAP - used, &rec);
-
-		if (len < 0) {
-			err = len;
-			break;
-		}
-		if (q->budget && used + (size_t)len > q->budget) {
-			err = n ? 0 : -EMSGSIZE;
-			break;
-		}
-		hd->h = reply_hdr(q, KLOG_OP_RECORD, KLOG_ST_OK, rec.txid, lsn,
-				  sizeof(hd->r) + (size_t)len);
-		hd->r = (struct klog_read_rec){
-			.crc = htobe32(klog_crc32c(0, s->data + used, (size_t)len)),
-			.rec_crc = htobe32(rec.crc),
-		};
-		s->iov[2 * n] = (struct iovec){ .iov_base = hd, .iov_len = sizeof(*hd) };
-		s->iov[2 * n + 1] = (struct iovec){ .iov_base = s->data + used, .iov_len = len };
-		s->msgs[n].msg_hdr = (struct msghdr){ .msg_iov = &s->iov[2 * n], .msg_iovlen = 2 };
-		used += (size_t)len;
-		n++;
-	}
-	if (!n) {
+	if (!a.n) {
 		if (err == -EAGAIN && park)
 			return -EAGAIN;
 		refuse(s, q, err);
 		return 0;
 	}
-	s->heads[n - 1].h.flags = htobe16(KLOG_F_LAST);
-	send_msgs(s, q, n);
+	s->heads[a.n - 1].h.flags = htobe16(KLOG_F_LAST);
+	send_msgs(s, q, a.n);
 	s->reads++;
-	s->records += n;
-	s->bytes += used;
+	s->records += a.n;
+	s->bytes += a.used;
 	return 0;
 }
 
