@@ -88,7 +88,7 @@ static inline __u64 loadgen_bucket_width(__u32 b)
 }
 
 /* NACK statuses counted one by one; a larger one counts as the last. */
-#define LOADGEN_STATUSES 16
+#define LOADGEN_STATUSES 24
 _Static_assert(KLOG_ST__MAX <= LOADGEN_STATUSES, "every status has its NACK counter");
 
 /* Per-CPU counters of the two programs; `bpftool map dump` prints them by name. */

@@ -7,6 +7,7 @@
 #ifndef KLOG_APPEND_BPF_H
 #define KLOG_APPEND_BPF_H
 
+#include "access.bpf.h"
 #include "dedup.bpf.h"
 #include "durable.bpf.h"
 #include "reply.bpf.h"
@@ -185,7 +186,7 @@ static __always_inline enum klog_stat_id klog_append(void *ctx, enum klog_hook h
 	    klog_waiter_set(klog_data(ctx, hook), klog_data_end(ctx, hook), pkt, *lsn))
 		klog_stat_add(KLOG_STAT_reply_errors, 1);
 	if (kerby_alloc_update(*lsn, s->idx[0], len, bpf_be64_to_cpu(h->txid),
-			       bpf_be64_to_cpu(h->request_id), bpf_ntohl(h->client_id)))
+			       bpf_be64_to_cpu(h->request_id), bpf_ntohl(h->client_id), 0, 0))
 		klog_stat_add(KLOG_STAT_reply_errors, 1);
 	klog_wake_drain(ctl, *lsn);
 	klog_stat_add(KLOG_STAT_bytes, len);

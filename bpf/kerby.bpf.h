@@ -288,7 +288,8 @@ static __always_inline struct klog_alloc_entry *kerby_alloc_slot(__u64 key)
  * lsn == lsn_tail == key holds the whole entry (doc/design.md).
  */
 static __always_inline int kerby_alloc_update(__u64 key, __u64 first, __u32 size, __u64 txid,
-					      __u64 request_id, __u32 client_id)
+					      __u64 request_id, __u32 client_id, __u16 flags,
+					      __u32 crc)
 {
 	struct klog_alloc_entry *e = kerby_alloc_slot(key);
 
@@ -299,7 +300,9 @@ static __always_inline int kerby_alloc_update(__u64 key, __u64 first, __u32 size
 	e->first_block = first;
 	e->client_id = client_id;
 	e->len = size;
-	__atomic_exchange_n(&e->lsn_tail, key, __ATOMIC_SEQ_CST);
+	e->flags = flags;
+	e->crc = crc;
+	__atomic_exchange_n(&e->lsn_tail, klog_lsn_tail(key), __ATOMIC_SEQ_CST);
 	WRITE_ONCE(e->lsn, key);
 	return 0;
 }

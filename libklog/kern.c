@@ -148,6 +148,9 @@ int klog_kern_open(struct klog_kern *k, struct bpf_object *obj)
 	k->waiters_fd = map_fd(obj, "klog_waiters");
 	k->clients_fd = map_fd(obj, "klog_clients");
 	k->wake_fd = map_fd(obj, "klog_wake");
+	k->local_fd = map_fd(obj, "klog_local");
+	k->allow_fd = map_fd(obj, "klog_allow");
+	k->corrupt_fd = map_fd(obj, "klog_corrupt");
 	int ring_fd = map_fd(obj, "kerby_ring"), hash_fd = map_fd(obj, "kerby_hash");
 
 	if (k->ctl_fd < 0 || k->index_fd < 0 || k->alloc_fd < 0 || k->stats_fd < 0 ||
@@ -259,7 +262,7 @@ static const struct klog_alloc_entry *published(const struct klog_kern *k, const
 			(const void *)((const char *)values + c * k->entry_stride);
 
 		/* Written last, after a barrier: both markers say the copy is whole. */
-		if (e->lsn == lsn && e->lsn_tail == lsn)
+		if (e->lsn == lsn && e->lsn_tail == klog_lsn_tail(lsn))
 			return e;
 	}
 	return NULL;
@@ -424,6 +427,7 @@ int klog_kern_read(struct klog_kern *k, uint64_t lsn, struct klog_kern_rec *rec,
 			.lsn = lsn, .txid = e->txid, .request_id = e->request_id,
 			.client_id = e->client_id, .len = e->len, .nblocks = nb,
 			.first_block = e->first_block, .last_block = e->first_block + nb - 1,
+			.flags = e->flags, .crc = e->crc,
 		};
 	if (!buf)
 		return (int)e->len;
@@ -463,7 +467,7 @@ int klog_kern_truncate(struct klog_kern *k, uint64_t upto)
 		e = committed_entry(k, lsn, &err);
 		if (!e)
 			return err;
-		for (uint32_t i = 0; i < KLOG_DIV_ROUND_UP(e->len, KLOG_BLOCK_SIZE); i++) {
+		for (uint32_t i = 0; i < KLOG_DIV_ROUND_UP((uint32_t)e->len, KLOG_BLOCK_SIZE); i++) {
 			__u64 idx = e->first_block + i;
 
 			bpf_map_delete_elem(k->pool_fd, &idx);
@@ -527,6 +531,38 @@ int klog_kern_expire_clients(struct klog_kern *k, uint64_t cutoff)
 		removed += !bpf_map_delete_elem(k->clients_fd, &old[i]);
 	free(old);
 	return removed;
+}
+
+void klog_addr_v4(struct klog_addr *a, const void *v4)
+{
+	memset(a->a, 0, 10);
+	a->a[10] = a->a[11] = 0xff;
+	memcpy(a->a + 12, v4, 4);
+}
+
+void klog_addr_v6(struct klog_addr *a, const void *v6)
+{
+	memcpy(a->a, v6, 16);
+}
+
+int klog_kern_local_add(struct klog_kern *k, const struct klog_addr *a)
+{
+	__u32 one = 1;
+
+	if (k->local_fd < 0)
+		return -ENOENT;
+	return bpf_map_update_elem(k->local_fd, a, &one, BPF_ANY) ? -errno : 0;
+}
+
+int klog_kern_allow_add(struct klog_kern *k, const struct klog_allow_key *key)
+{
+	__u32 one = 1;
+
+	if (k->allow_fd < 0)
+		return -ENOENT;
+	if (key->prefixlen > 128)
+		return -EINVAL;
+	return bpf_map_update_elem(k->allow_fd, key, &one, BPF_ANY) ? -errno : 0;
 }
 
 int klog_kern_next_block(struct klog_kern *k, uint64_t *next)

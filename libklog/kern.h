@@ -68,6 +68,7 @@ struct klog_kern {
 	struct klog_ctl *ctl;          /* mmap of the control map */
 	struct klog_waiter *waiters;   /* mmap of the durable waiters, window entries */
 	int waiters_fd, clients_fd, wake_fd;
+	int local_fd, allow_fd, corrupt_fd; /* access maps (bpf/access.bpf.h) */
 	const uint8_t *ring;           /* mmap of the ring pool, NULL for hash */
 	enum kerby_pool_kind pool;
 	uint32_t window;
@@ -90,6 +91,8 @@ struct klog_kern_rec {
 	uint32_t nblocks;
 	uint64_t first_block;
 	uint64_t last_block;
+	uint16_t flags; /* KLOG_AF_*: CRC-32C sent, or bytes damaged (a tombstone) */
+	uint32_t crc;   /* with KLOG_AF_CRC: the payload's CRC-32C as the client sent it */
 };
 
 /* Map the maps of a loaded object; sizes and pool kind are those it was configured with. */
@@ -168,5 +171,15 @@ int klog_kern_next_block(struct klog_kern *k, uint64_t *next);
 
 /* Number of blocks currently in the pool map (hash: live elements). */
 int klog_kern_pool_used(struct klog_kern *k, uint64_t *used);
+
+/* An IPv4 (4 bytes) or IPv6 (16 bytes) address in network order, as the access maps hold it. */
+void klog_addr_v4(struct klog_addr *a, const void *v4);
+void klog_addr_v6(struct klog_addr *a, const void *v6);
+
+/* Add one of this server's addresses (klog_local): datagrams to it may append. */
+int klog_kern_local_add(struct klog_kern *k, const struct klog_addr *a);
+
+/* Allow a source prefix (klog_allow); prefixlen 0 allows every source. */
+int klog_kern_allow_add(struct klog_kern *k, const struct klog_allow_key *key);
 
 #endif /* KLOG_KERN_H */

@@ -91,6 +91,8 @@ const char *klog_status_str(unsigned int status)
 		[KLOG_ST_TRIMMED] = "trimmed",
 		[KLOG_ST_LOST] = "lost by the server",
 		[KLOG_ST_UNAVAIL] = "unavailable",
+		[KLOG_ST_CORRUPT] = "corrupt (stored as a tombstone)",
+		[KLOG_ST_BADFIELD] = "a field that must be zero is not",
 	};
 
 	return status < KLOG_ST__MAX && names[status] ? names[status] : "unknown";

@@ -54,10 +54,17 @@ enum klog_opcode {
 #define KLOG_F_DURABLE 0x0001u
 /* Reply flag on an ACK: appended, not durable yet; a DURABLE will follow. */
 #define KLOG_F_PENDING 0x0002u
-/* Flags a request may carry; any other bit is refused. */
-#define KLOG_FLAGS_KNOWN KLOG_F_DURABLE
 /* RECORD flag: the last datagram of the answer to one READ. */
 #define KLOG_F_LAST 0x0004u
+/*
+ * APPEND flag: the header's lsn field carries the CRC-32C (Castagnoli, as
+ * klog_crc32c()) of the payload in its low 32 bits.  The server keeps it
+ * with the record and klogd checks it before the record may become durable
+ * (doc/security.md); libklog and the Python client always set it.
+ */
+#define KLOG_F_CRC 0x0008u
+/* Flags an APPEND may carry; any other bit is refused (QUERY: none). */
+#define KLOG_FLAGS_KNOWN (KLOG_F_DURABLE | KLOG_F_CRC)
 
 /*
  * Idempotent appends: the server remembers each client's last
@@ -83,6 +90,13 @@ enum klog_status {
 	KLOG_ST_TRIMMED = 13, /* READ: below the first record kept; lsn = that record's */
 	KLOG_ST_LOST = 14,    /* READ: the server's copy is missing or corrupt */
 	KLOG_ST_UNAVAIL = 15, /* READ, INFO: the server cannot read its log now: retry */
+	/*
+	 * The record's bytes were damaged before they were stored (they failed
+	 * the request's CRC-32C): its LSN holds a tombstone, never the bytes.
+	 * Answers a durable wait, a QUERY and a READ of that LSN.
+	 */
+	KLOG_ST_CORRUPT = 16,
+	KLOG_ST_BADFIELD = 17, /* a request field that must be zero is not */
 	KLOG_ST__MAX,
 };
 
@@ -97,11 +111,12 @@ struct klog_hdr {
 	__u8 opcode;       /* enum klog_opcode */
 	__be16 flags;      /* request flags */
 	__be32 client_id;  /* chosen by the client, echoed */
-	__be16 status;     /* reply: enum klog_status; request: 0 */
+	__be16 status;     /* reply: enum klog_status; request: 0 (else it is a reply: dropped) */
 	__be16 len;        /* request: payload bytes after the header; reply: 0 */
 	__be64 request_id; /* chosen by the client, echoed */
 	__be64 txid;       /* transaction id, stored with the record, echoed */
-	__be64 lsn;        /* reply: the record's LSN; QUERY: the LSN asked about */
+	__be64 lsn;        /* reply: the record's LSN; QUERY: the LSN asked about; */
+			   /* APPEND: 0, or with KLOG_F_CRC the payload's CRC-32C */
 };
 _Static_assert(sizeof(struct klog_hdr) == 40, "klog_hdr is 40 bytes on the wire");
 
@@ -224,9 +239,25 @@ struct klog_alloc_entry {
 	__u64 request_id;
 	__u64 first_block; /* blocks first_block .. first_block + nblocks(len) - 1 */
 	__u32 client_id;
-	__u32 len;
-	__u64 lsn_tail;
+	__u16 len;
+	__u16 flags;       /* KLOG_AF_* */
+	__u32 crc;         /* KLOG_AF_CRC: the CRC-32C the client sent with the payload */
+	__u32 lsn_tail;    /* the low 32 bits of lsn, written before it */
 };
+
+/* The request carried a CRC-32C (KLOG_F_CRC): klogd checks the bytes against crc. */
+#define KLOG_AF_CRC 0x0001u
+/*
+ * The kernel found the bytes damaged after the LSN was taken (the UDP
+ * checksum failed, or the copy did): the LSN must be stored as a tombstone.
+ */
+#define KLOG_AF_DAMAGED 0x0002u
+
+/* What a reader compares lsn_tail with: the low 32 bits of the LSN. */
+static inline __attribute__((always_inline)) __u32 klog_lsn_tail(__u64 lsn)
+{
+	return (__u32)lsn;
+}
 _Static_assert(sizeof(struct klog_alloc_entry) == 48, "klog_alloc_entry layout");
 
 /*
@@ -250,8 +281,35 @@ struct klog_ctl {
 	__u32 block_size;     /* KLOG_BLOCK_SIZE and */
 	__u32 max_record;     /* KLOG_MAX_RECORD of the build that created it */
 	__u32 pad;
+	/*
+	 * klogd: records stored as tombstones because their bytes were damaged
+	 * (KLOG_AF_DAMAGED, or the CRC-32C did not match).  While it is 0 the
+	 * programs skip the lookup in klog_corrupt.
+	 */
+	__u64 corrupt_records;
 };
-_Static_assert(sizeof(struct klog_ctl) == 80, "klog_ctl layout");
+_Static_assert(sizeof(struct klog_ctl) == 88, "klog_ctl layout");
+
+/*
+ * An address as the access maps hold it: IPv6, or IPv4 mapped into it
+ * (::ffff:a.b.c.d, RFC 4291 2.5.5.2), so one map serves both families.
+ */
+struct klog_addr {
+	__u8 a[16];
+};
+
+/* Key of klog_allow (LPM trie): an IPv4 prefix /n is stored as /(96 + n) of its mapped form. */
+struct klog_allow_key {
+	__u32 prefixlen;
+	struct klog_addr addr;
+};
+_Static_assert(sizeof(struct klog_allow_key) == 20, "klog_allow_key layout");
+
+/* Entries of the access maps (klogd's --bind and --allow lists). */
+#define KLOG_MAX_LOCAL_ADDRS 256
+#define KLOG_MAX_ALLOW 4096
+/* LSNs of tombstones the programs remember, to answer QUERY and retransmissions CORRUPT. */
+#define KLOG_MAX_CORRUPT 4096
 
 /*
  * Where to send the DURABLE notice of a record appended with KLOG_F_DURABLE
@@ -319,7 +377,13 @@ struct klog_client_state {
 	X(nack_conflict)    /* NACK CONFLICT */                                  \
 	X(nack_stale)       /* NACK STALE */                                     \
 	X(nack_nolsn)       /* NACK NOLSN */                                     \
-	X(wakeups)          /* notifications that woke a sleeping klogd */
+	X(wakeups)          /* notifications that woke a sleeping klogd */          \
+	X(pass_foreign)     /* klog port, not addressed to this server: passed on */ \
+	X(drop_refused)     /* source not in the allow-list: dropped unanswered */ \
+	X(drop_reply)       /* a reply, or from the service port: never answered */ \
+	X(drop_csum)        /* IPv4 header or UDP checksum wrong: dropped unanswered */ \
+	X(nack_badfield)    /* NACK BADFIELD */                                 \
+	X(nack_corrupt)     /* NACK CORRUPT: a QUERY or retransmission of a tombstone */
 
 #define KLOG_STAT_ID(name) KLOG_STAT_##name,
 enum klog_stat_id { KLOG_STATS(KLOG_STAT_ID) KLOG_STAT__MAX };

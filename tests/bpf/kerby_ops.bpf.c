@@ -39,7 +39,7 @@ int kerby_op(struct xdp_md *ctx)
 		ret = kerby_pool_update(ctx, KLOG_HOOK_XDP, 0, idx, len, &sum);
 		break;
 	case OP_ALLOC_UPDATE:
-		ret = kerby_alloc_update(key, idx[0], len, key + 100, key + 200, 7);
+		ret = kerby_alloc_update(key, idx[0], len, key + 100, key + 200, 7, 0, 0);
 		break;
 	case OP_ALLOC_DEL:
 		ret = kerby_alloc_del(key);

@@ -212,7 +212,7 @@ static void set_published(struct bed *t, uint64_t lsn, bool on)
 		struct klog_alloc_entry *e = (void *)(v + c * stride);
 
 		if (e->lsn == lsn)
-			e->lsn_tail = on ? lsn : 0;
+			e->lsn_tail = on ? klog_lsn_tail(lsn) : 0;
 	}
 	ck_assert_int_eq(bpf_map_update_elem(t->f.k.alloc_fd, &slot, v, BPF_ANY), 0);
 	free(v);
