@@ -35,102 +35,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
-
 #include "check_run.h"
-#include "harness.h"
+#include "pktfuzz.h"
+#include "pktview.h"
 
-#define N_CASES 4      /* ring and hash, UDP checksums verified and not */
-#define WINDOW 512
-#define BATCH 1000
-#define CLIENTS 4      /* valid clients: their dedup state is modelled exactly */
-#define HISTORY 16     /* appended requests a valid client may retransmit */
-/*
- * Clients of mutated frames: few, so the LRU client table evicts none.  The
- * targeted ones send only fresh, growing request ids (their requests are
- * new); random damage may give any id to the others.
- */
-#define TGT_CLIENT(z) (0x7a7a0000u + (uint32_t)rnd(z, 4))
-#define MUT_CLIENTS 16
-#define MUT_CLIENT_BASE 0x5a5a0000u
-#define MUT_CLIENT(z) (MUT_CLIENT_BASE + (uint32_t)rnd(z, MUT_CLIENTS))
-#define MAX_CORRUPT 2000
-#define FRAME_CAP 2048
-
-static uint64_t seed = 0x6b6c6f67, total = 100000;
-
-/* An appended record, as the model expects its entry. */
-struct mrec {
-	uint64_t lsn, txid, request_id, hash;
-	uint32_t client_id, len, crc;
-	uint16_t flags;
-};
-
-struct sent {
-	uint64_t req, lsn;
-	bool durable;
-	size_t n;
-	uint8_t frame[FRAME_CAP];
-};
-
-struct client {
-	uint32_t id;
-	uint64_t next_req, max_req; /* max_req: the newest id the programs claimed */
-	struct sent hist[HISTORY];
-	unsigned int nhist;
-};
-
-struct fuzz {
-	struct fixture f;
-	bool ring, verify;
-	int cas;
-	uint64_t rng, frame_no, frames, bytes, mut_req, batches;
-	uint64_t next, trunc, durable; /* the model's ctl */
-	struct mrec rec[WINDOW];       /* by lsn % WINDOW, for [trunc, next) */
-	uint8_t *corrupt;              /* bitmap by LSN */
-	unsigned int ncorrupt;
-	struct klog_stats st;
-	struct client cl[CLIENTS];
-	uint64_t tally[KLOG_STAT__MAX];
-	uint8_t payload[KLOG_MAX_RECORD + 64];
-};
-
-#define FAIL(z, ...) ck_abort_msg("seed %#llx case %d frame %llu: %s", \
-	(unsigned long long)seed, (z)->cas, (unsigned long long)(z)->frame_no, \
-	(snprintf(msgbuf, sizeof(msgbuf), __VA_ARGS__), msgbuf))
-#define CHECK(z, cond, ...) do { if (!(cond)) FAIL(z, __VA_ARGS__); } while (0)
-static char msgbuf[512];
-
-static const char *const stat_names[] = {
-#define KLOG_STAT_NAME(name) #name,
-	KLOG_STATS(KLOG_STAT_NAME)
-#undef KLOG_STAT_NAME
-};
-
-static uint64_t rnd(struct fuzz *z, uint64_t n)
-{
-	return n ? splitmix64(&z->rng) % n : 0;
-}
-
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
-}
-
-static bool is_corrupt(const struct fuzz *z, uint64_t lsn)
-{
-	return z->corrupt[lsn / 8] & (1u << (lsn % 8));
-}
-
-/* The counters of the identity: each frame adds 1 to exactly one. */
-static bool is_outcome(enum klog_stat_id id)
-{
-	return id != KLOG_STAT_bytes && id != KLOG_STAT_reply_errors && id != KLOG_STAT_wakeups;
-}
+uint64_t seed = 0x6b6c6f67;
+static uint64_t total = 100000;
 
 static bool is_pass(enum klog_stat_id id)
 {
@@ -163,124 +73,6 @@ static uint16_t status_of(enum klog_stat_id id)
 		if (map[i].id == id)
 			return map[i].st;
 	return 0xffff;
-}
-
-/* ---- a frame's headers, found independently of the programs' parser ---- */
-
-struct view {
-	size_t l3, l4, hdr, ihl;
-	bool v6;
-};
-
-/* Ethernet (one VLAN tag), IPv4 or IPv6, UDP and a whole klog header? */
-static bool view(const uint8_t *p, size_t n, struct view *v)
-{
-	size_t off = 14;
-	uint16_t et;
-
-	if (n < 14)
-		return false;
-	et = p[12] << 8 | p[13];
-	if (et == 0x8100 || et == 0x88a8) {
-		if (n < 18)
-			return false;
-		et = p[16] << 8 | p[17];
-		off = 18;
-	}
-	v->l3 = off;
-	if (et == 0x0800) {
-		if (n < off + 20 || p[off] >> 4 != 4 || p[off + 9] != IPPROTO_UDP)
-			return false;
-		v->ihl = (p[off] & 15) * 4u;
-		v->v6 = false;
-		if (v->ihl < 20)
-			return false;
-		off += v->ihl;
-	} else if (et == 0x86dd) {
-		if (n < off + 40 || p[off + 6] != IPPROTO_UDP)
-			return false;
-		v->v6 = true;
-		off += 40;
-	} else {
-		return false;
-	}
-	v->l4 = off;
-	v->hdr = off + 8;
-	return n >= v->hdr + sizeof(struct klog_hdr);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* The UDP length field if it fits the frame, else what the frame holds. */
-static size_t udp_len_of(const uint8_t *p, size_t n, const struct view *v)
-{
-	size_t l = get16(p + v->l4 + 4);
-
-	return l >= 8 && v->l4 + l <= n ? l : n - v->l4;
-}
-
-/* The UDP sum with the pseudo-header, folded: 0xffff when the checksum holds. */
-static uint16_t udp_sum(const uint8_t *p, const struct view *v, size_t len)
-{
-	uint32_t s = v->v6 ? csum16(p + v->l3 + 8, 32, 0) : csum16(p + v->l3 + 12, 8, 0);
-
-	return csum16(p + v->l4, len, s + IPPROTO_UDP + (uint32_t)len);
-}
-
-/* Recompute the IPv4 header and UDP checksums of a mutated frame, where it has them. */
-static void fix_csums(uint8_t *p, size_t n)
-{
-	struct view v;
-	size_t len;
-	uint16_t c;
-
-	if (!view(p, n, &v) || (!v.v6 && v.l3 + v.ihl > n))
-		return;
-	if (!v.v6) {
-		p[v.l3 + 10] = p[v.l3 + 11] = 0;
-		c = ~csum16(p + v.l3, v.ihl, 0);
-		p[v.l3 + 10] = c >> 8, p[v.l3 + 11] = c & 0xff;
-	}
-	len = udp_len_of(p, n, &v);
-	p[v.l4 + 6] = p[v.l4 + 7] = 0;
-	c = ~udp_sum(p, &v, len);
-	c = c ? c : 0xffff;
-	p[v.l4 + 6] = c >> 8, p[v.l4 + 7] = c & 0xff;
-}
-
-/* ---- the model's maps ---- */
-
-static struct mrec *rec_at(struct fuzz *z, uint64_t lsn)
-{
-	return &z->rec[lsn % WINDOW];
-}
-
-/* Record the entry the programs must have published for the request in frame p. */
-static void model_append(struct fuzz *z, const uint8_t *p, size_t n, uint16_t damaged)
-{
-	struct klog_hdr h;
-	struct view v;
-	struct mrec *m = rec_at(z, z->next);
-
-	CHECK(z, view(p, n, &v), "an appended frame does not parse");
-	memcpy(&h, p + v.hdr, sizeof(h));
-	*m = (struct mrec){
-		.lsn = z->next, .txid = be64toh(h.txid), .request_id = be64toh(h.request_id),
-		.client_id = be32toh(h.client_id), .len = be16toh(h.len),
-	};
-	CHECK(z, v.hdr + sizeof(h) + m->len <= n, "appended %u bytes beyond the frame", m->len);
-	m->hash = hash_bytes(p + v.hdr + sizeof(h), m->len);
-	if (be16toh(h.flags) & KLOG_F_CRC) {
-		m->flags = KLOG_AF_CRC;
-		m->crc = (uint32_t)be64toh(h.lsn);
-	}
-	m->flags |= damaged;
-	z->next++;
-	if (!damaged)
-		z->bytes += m->len;
 }
 
 /* ---- one frame ---- */
@@ -342,15 +134,15 @@ static void expect_answer(struct fuzz *z, enum klog_stat_id o, const struct klog
 static void check_reply(struct fuzz *z, enum klog_stat_id o, const uint8_t *in, size_t n,
 			const struct run *r, uint64_t next_before, uint64_t *lsn_out)
 {
-	struct view vi, vo;
+	struct pkt_view vi, vo;
 	struct klog_hdr rq, rp;
 	size_t alen, udp_len;
 	uint8_t op;
 	uint16_t flags, c_in;
 	uint64_t lsn;
 
-	CHECK(z, view(in, n, &vi), "%s answered a frame that does not parse", stat_names[o]);
-	CHECK(z, view(r->out, r->out_len, &vo), "the reply to %s does not parse", stat_names[o]);
+	CHECK(z, pkt_view(in, n, &vi), "%s answered a frame that does not parse", stat_names[o]);
+	CHECK(z, pkt_view(r->out, r->out_len, &vo), "the reply to %s does not parse", stat_names[o]);
 	CHECK(z, vo.l3 == vi.l3 && vo.v6 == vi.v6, "reply's link or IP version differ");
 	CHECK(z, !memcmp(r->out, in + 6, 6) && !memcmp(r->out + 6, in, 6), "MACs not swapped");
 	alen = vi.v6 ? 16 : 4;
@@ -364,19 +156,19 @@ static void check_reply(struct fuzz *z, enum klog_stat_id o, const uint8_t *in, 
 	if (!vo.v6) {
 		CHECK(z, vo.l3 + vo.ihl <= r->out_len &&
 			 csum16(r->out + vo.l3, vo.ihl, 0) == 0xffff, "reply's IPv4 checksum");
-		CHECK(z, get16(r->out + vo.l3 + 2) == r->out_len - vo.l3, "reply's IPv4 length");
+		CHECK(z, pkt_get16(r->out + vo.l3 + 2) == r->out_len - vo.l3, "reply's IPv4 length");
 	} else {
-		CHECK(z, get16(r->out + vo.l3 + 4) == r->out_len - vo.l4, "reply's IPv6 length");
+		CHECK(z, pkt_get16(r->out + vo.l3 + 4) == r->out_len - vo.l4, "reply's IPv6 length");
 	}
-	CHECK(z, get16(r->out + vo.l4) == get16(in + vi.l4 + 2) &&
-		 get16(r->out + vo.l4 + 2) == get16(in + vi.l4), "UDP ports not swapped");
-	udp_len = get16(r->out + vo.l4 + 4);
+	CHECK(z, pkt_get16(r->out + vo.l4) == pkt_get16(in + vi.l4 + 2) &&
+		 pkt_get16(r->out + vo.l4 + 2) == pkt_get16(in + vi.l4), "UDP ports not swapped");
+	udp_len = pkt_get16(r->out + vo.l4 + 4);
 	CHECK(z, udp_len == 8 + sizeof(rp) && vo.l4 + udp_len == r->out_len,
 	      "reply's UDP length %zu, frame %u", udp_len, r->out_len);
 	/* A request whose UDP checksum held gets a reply whose checksum holds. */
-	c_in = get16(in + vi.l4 + 6);
-	if (c_in && udp_sum(in, &vi, udp_len_of(in, n, &vi)) == 0xffff)
-		CHECK(z, udp_sum(r->out, &vo, udp_len) == 0xffff, "reply's UDP checksum");
+	c_in = pkt_get16(in + vi.l4 + 6);
+	if (c_in && pkt_udp_sum(in, &vi, pkt_udp_len(in, n, &vi)) == 0xffff)
+		CHECK(z, pkt_udp_sum(r->out, &vo, udp_len) == 0xffff, "reply's UDP checksum");
 
 	memcpy(&rq, in + vi.hdr, sizeof(rq));
 	memcpy(&rp, r->out + vo.hdr, sizeof(rp));
@@ -506,21 +298,6 @@ static int append_outcome(const struct fuzz *z)
 	return z->next - z->trunc >= WINDOW ? KLOG_STAT_nack_full_window : KLOG_STAT_appends;
 }
 
-/* Insert 4 bytes of IPv4 options (NOPs) after the header of an IPv4 frame. */
-static size_t add_ip_options(uint8_t *p, size_t n)
-{
-	struct view v;
-
-	if (!view(p, n, &v) || v.v6)
-		return n;
-	memmove(p + v.l4 + 4, p + v.l4, n - v.l4);
-	memset(p + v.l4, 1, 4);
-	p[v.l3] = 0x46;
-	p[v.l3 + 2] = (n - v.l3 + 4) >> 8, p[v.l3 + 3] = (n - v.l3 + 4) & 0xff;
-	fix_csums(p, n + 4);
-	return n + 4;
-}
-
 static void gen_append(struct fuzz *z, uint8_t *buf)
 {
 	struct client *c = &z->cl[rnd(z, CLIENTS)];
@@ -532,7 +309,7 @@ static void gen_append(struct fuzz *z, uint8_t *buf)
 	w.durable = be16toh(fr.hdr.flags) & KLOG_F_DURABLE;
 	n = build_frame(&fr, buf, FRAME_CAP);
 	if (!rnd(z, 16))
-		n = add_ip_options(buf, n);
+		n = pkt_add_ip_options(buf, n);
 	/* Claimed whatever the outcome: FULL frees the slot but max_request stays. */
 	c->max_req = c->next_req - 1;
 	run_frame(z, buf, n, &w);
@@ -545,7 +322,7 @@ static void gen_retransmit(struct fuzz *z, uint8_t *buf)
 	struct want w = { .stat = -1 };
 	const struct sent *s;
 	bool conflict = !rnd(z, 4);
-	struct view v;
+	struct pkt_view v;
 
 	if (!c->nhist) {
 		gen_append(z, buf);
@@ -556,11 +333,11 @@ static void gen_retransmit(struct fuzz *z, uint8_t *buf)
 	if (conflict) {
 		size_t at;
 
-		ck_assert(view(buf, s->n, &v));
+		ck_assert(pkt_view(buf, s->n, &v));
 		at = v.hdr + sizeof(struct klog_hdr);
 		at += rnd(z, s->n - at);
 		buf[at] ^= 1 + rnd(z, 255);
-		fix_csums(buf, s->n);
+		pkt_fix_csums(buf, s->n);
 	}
 	if (c->max_req - s->req >= KLOG_DEDUP_WINDOW) {
 		w.stat = KLOG_STAT_nack_stale;
@@ -768,14 +545,14 @@ static void gen_targeted(struct fuzz *z, uint8_t *buf)
 	struct frame fr;
 	struct want w = { .stat = -1 };
 	enum tgt t = rnd(z, T__N);
-	struct view v;
+	struct pkt_view v;
 	size_t n;
 
 	mut_base(z, &fr, TGT_CLIENT(z));
 	w.stat = gen_targeted_frame(z, &fr, t);
 	n = build_frame(&fr, buf, FRAME_CAP);
 	/* A damaged IPv4 checksum that came out 0 says "none": damage it another way. */
-	while (t == T_UDPCSUM && fr.ip != IP6 && view(buf, n, &v) && !get16(buf + v.l4 + 6)) {
+	while (t == T_UDPCSUM && fr.ip != IP6 && pkt_view(buf, n, &v) && !pkt_get16(buf + v.l4 + 6)) {
 		fr.udp_csum_xor ^= 0x0100;
 		n = build_frame(&fr, buf, FRAME_CAP);
 	}
@@ -787,7 +564,7 @@ static void gen_random(struct fuzz *z, uint8_t *buf)
 {
 	struct want w = { .stat = -1 };
 	struct frame fr;
-	struct view v;
+	struct pkt_view v;
 	bool fix;
 	size_t n;
 
@@ -807,10 +584,10 @@ static void gen_random(struct fuzz *z, uint8_t *buf)
 		fix = true;
 		break;
 	case 4: /* cut short, or a UDP length that lies */
-		if (rnd(z, 2) || !view(buf, n, &v)) {
+		if (rnd(z, 2) || !pkt_view(buf, n, &v)) {
 			n = 14 + rnd(z, n - 14);
 		} else {
-			size_t l = rnd(z, 2) ? rnd(z, 0x10000) : udp_len_of(buf, n, &v) + rnd(z, 9) - 4;
+			size_t l = rnd(z, 2) ? rnd(z, 0x10000) : pkt_udp_len(buf, n, &v) + rnd(z, 9) - 4;
 
 			buf[v.l4 + 4] = (l >> 8) & 0xff, buf[v.l4 + 5] = l & 0xff;
 		}
@@ -818,7 +595,7 @@ static void gen_random(struct fuzz *z, uint8_t *buf)
 		break;
 	default: /* noise after valid headers, or from the start */
 		n = 14 + rnd(z, 1500);
-		if (rnd(z, 2) && view(buf, n, &v)) {
+		if (rnd(z, 2) && pkt_view(buf, n, &v)) {
 			for (size_t i = v.hdr; i < n; i++)
 				buf[i] = (uint8_t)splitmix64(&z->rng);
 			fix = true;
@@ -830,13 +607,13 @@ static void gen_random(struct fuzz *z, uint8_t *buf)
 		}
 	}
 	/* Whatever the damage, the client is one of the few of random frames. */
-	if (view(buf, n, &v)) {
+	if (pkt_view(buf, n, &v)) {
 		uint32_t id = htobe32(MUT_CLIENT(z));
 
 		memcpy(buf + v.hdr + offsetof(struct klog_hdr, client_id), &id, sizeof(id));
 	}
 	if (fix)
-		fix_csums(buf, n);
+		pkt_fix_csums(buf, n);
 	run_frame(z, buf, n, &w);
 }
 
@@ -855,145 +632,6 @@ static void gen_one(struct fuzz *z)
 		gen_targeted(z, buf);
 	else
 		gen_random(z, buf);
-}
-
-/* ---- after a batch ---- */
-
-static void check_entries(struct fuzz *z)
-{
-	struct klog_kern *k = &z->f.k;
-	static uint8_t vals[64 * 64 * 8], buf[KLOG_MAX_RECORD];
-	uint64_t blocks = 0, end = 0, used, next_block;
-	struct klog_kern_rec rec;
-
-	ck_assert_uint_le(k->ncpus * k->entry_stride, sizeof(vals));
-	CHECK(z, k->ctl->next_lsn == z->next && k->ctl->truncated_lsn == z->trunc,
-	      "ctl next %llu truncated %llu, model %llu %llu",
-	      (unsigned long long)k->ctl->next_lsn, (unsigned long long)k->ctl->truncated_lsn,
-	      (unsigned long long)z->next, (unsigned long long)z->trunc);
-	for (uint64_t lsn = z->trunc; lsn < z->trunc + WINDOW; lsn++) {
-		uint32_t slot = lsn % WINDOW, nb;
-		const struct klog_alloc_entry *hit = NULL;
-		const struct mrec *m = rec_at(z, lsn);
-		int copies = 0;
-
-		CHECK(z, !bpf_map_lookup_elem(k->alloc_fd, &slot, vals), "alloc slot %u", slot);
-		for (int c = 0; c < k->ncpus; c++) {
-			const struct klog_alloc_entry *e = (const void *)(vals + c * k->entry_stride);
-
-			CHECK(z, e->lsn < z->next, "slot %u holds LSN %llu, next_lsn %llu", slot,
-			      (unsigned long long)e->lsn, (unsigned long long)z->next);
-			if (e->lsn == lsn)
-				copies++, hit = e;
-		}
-		if (lsn >= z->next)
-			continue;
-		CHECK(z, copies == 1, "LSN %llu published %d times", (unsigned long long)lsn, copies);
-		CHECK(z, m->lsn == lsn && hit->lsn_tail == klog_lsn_tail(lsn) && hit->len == m->len &&
-			 hit->txid == m->txid && hit->request_id == m->request_id &&
-			 hit->client_id == m->client_id && hit->flags == m->flags &&
-			 hit->crc == m->crc,
-		      "LSN %llu: entry len %u txid %#llx flags %#x crc %#x, sent len %u txid %#llx "
-		      "flags %#x crc %#x", (unsigned long long)lsn, hit->len,
-		      (unsigned long long)hit->txid, hit->flags, hit->crc, m->len,
-		      (unsigned long long)m->txid, m->flags, m->crc);
-		nb = KLOG_DIV_ROUND_UP(m->len, KLOG_BLOCK_SIZE);
-		blocks += nb;
-		if (z->ring) {
-			/* Ring blocks follow LSN order from the watermark, no gap, no overlap. */
-			CHECK(z, hit->first_block == (lsn == z->trunc ? k->ctl->pool_watermark : end),
-			      "LSN %llu's blocks start at %llu, not where the last ended (%llu)",
-			      (unsigned long long)lsn, (unsigned long long)hit->first_block,
-			      (unsigned long long)end);
-			end = hit->first_block + nb;
-		} else {
-			for (uint32_t b = 0; b < nb; b++) {
-				uint64_t idx = hit->first_block + b;
-				struct kerby_block blk;
-
-				CHECK(z, !bpf_map_lookup_elem(k->pool_fd, &idx, &blk),
-				      "LSN %llu's block %llu missing", (unsigned long long)lsn,
-				      (unsigned long long)idx);
-			}
-		}
-		if (m->flags & KLOG_AF_DAMAGED)
-			continue;
-		CHECK(z, klog_kern_read(k, lsn, &rec, buf, sizeof(buf)) == (int)m->len &&
-			 hash_bytes(buf, m->len) == m->hash,
-		      "LSN %llu's bytes are not those sent", (unsigned long long)lsn);
-	}
-	CHECK(z, !klog_kern_pool_used(k, &used) && used == blocks,
-	      "pool holds %llu blocks, the entries %llu", (unsigned long long)used,
-	      (unsigned long long)blocks);
-	if (z->ring) {
-		CHECK(z, !klog_kern_next_block(k, &next_block), "next block");
-		CHECK(z, next_block == (z->next > z->trunc ? end : k->ctl->pool_watermark),
-		      "ring's next block %llu, the last entry ends at %llu",
-		      (unsigned long long)next_block, (unsigned long long)end);
-	}
-}
-
-static void check_counters(struct fuzz *z)
-{
-	uint64_t sum = 0;
-
-	for (int i = 0; i < KLOG_STAT__MAX; i++)
-		if (is_outcome(i))
-			sum += ((uint64_t *)&z->st)[i];
-	CHECK(z, sum == z->frames, "outcome counters sum to %llu, %llu frames run",
-	      (unsigned long long)sum, (unsigned long long)z->frames);
-	CHECK(z, z->st.bytes == z->bytes, "bytes %llu, appended %llu",
-	      (unsigned long long)z->st.bytes, (unsigned long long)z->bytes);
-	CHECK(z, z->st.appends == z->tally[KLOG_STAT_appends], "appends");
-}
-
-/* As klogd would: records durable up to some LSN (tombstones and a few others corrupt), then freed. */
-static void drain(struct fuzz *z)
-{
-	struct klog_kern *k = &z->f.k;
-	uint64_t upto, durable;
-	uint32_t one = 1;
-
-	/*
-	 * Random damage gives the clients of random frames any request id (a
-	 * flipped high bit makes every later one STALE): forget them, as klogd
-	 * expires silent clients.
-	 */
-	for (uint32_t id = MUT_CLIENT_BASE; id < MUT_CLIENT_BASE + MUT_CLIENTS; id++)
-		bpf_map_delete_elem(k->clients_fd, &id);
-	/* Two batches in ten, and now and then, let the window fill: FULL is predicted. */
-	if (++z->batches % 10 == 3 || z->batches % 10 == 4 || !rnd(z, 16))
-		return;
-	/* Keep a few of the newest records: the window is never drained empty for long. */
-	upto = z->next - rnd(z, (z->next - z->trunc < 64 ? z->next - z->trunc : 64) + 1);
-	durable = upto + rnd(z, z->next - upto + 1);
-	for (uint64_t lsn = z->durable; lsn < durable; lsn++) {
-		if (z->ncorrupt >= MAX_CORRUPT ||
-		    (!(rec_at(z, lsn)->flags & KLOG_AF_DAMAGED) && rnd(z, 64)))
-			continue;
-		CHECK(z, !bpf_map_update_elem(k->corrupt_fd, &lsn, &one, BPF_ANY), "klog_corrupt");
-		z->corrupt[lsn / 8] |= 1u << (lsn % 8);
-		z->ncorrupt++;
-		k->ctl->corrupt_records = z->ncorrupt;
-	}
-	if (durable > z->durable)
-		__atomic_store_n(&k->ctl->durable_lsn, z->durable = durable, __ATOMIC_RELEASE);
-	CHECK(z, !klog_kern_truncate(k, upto), "truncate to %llu", (unsigned long long)upto);
-	z->trunc = upto;
-}
-
-/* The harness allowed every source; here only 10.77.0.0/24 and fd00::/64 may send. */
-static void restrict_sources(struct fuzz *z)
-{
-	struct klog_allow_key all = { .prefixlen = 0 }, k4 = { .prefixlen = 96 + 24 },
-			      k6 = { .prefixlen = 64 };
-	uint8_t a4[4] = { 10, 77, 0, 0 }, a6[16] = { 0xfd };
-
-	ck_assert_int_eq(bpf_map_delete_elem(z->f.k.allow_fd, &all), 0);
-	klog_addr_v4(&k4.addr, a4);
-	klog_addr_v6(&k6.addr, a6);
-	ck_assert_int_eq(klog_kern_allow_add(&z->f.k, &k4), 0);
-	ck_assert_int_eq(klog_kern_allow_add(&z->f.k, &k6), 0);
 }
 
 /* fuzz: _i = pool * 2 + verify. */
