@@ -28,7 +28,7 @@
 #define MUT_CLIENT_BASE 0x5a5a0000u
 #define MUT_CLIENT(z) (MUT_CLIENT_BASE + (uint32_t)rnd(z, MUT_CLIENTS))
 #define MAX_CORRUPT 2000
-#define FRAME_CAP 2048
+#define FRAME_CAP (KLOG_MAX_RECORD + 256) /* the largest request, damage and options */
 
 /* An appended record, as the model expects its entry. */
 struct mrec {
