@@ -18,9 +18,10 @@ cases (TAP lines), not programs.  Exit status 0 only if nothing failed.
 
   --sanitize  also build build-san/ with clang's AddressSanitizer,
               LeakSanitizer and UBSan (-Db_sanitize=address,undefined,
-              -fno-sanitize-recover=all) and run in it the unit suite and the
+              -fno-sanitize-recover=all) and run in it the unit suite, the
               klogd and serve integration tests (klogd's drain, DURABLE
-              notices and READ/INFO answers), with timeouts tripled.  Every
+              notices and READ/INFO answers) and the packet fuzzer (libklog's
+              map access under 100,000 frames), with timeouts tripled.  Every
               finding is fatal to the process that makes it, so it fails its
               test; the reports are also written to build-san/sanitizer-reports/,
               printed, and each counted as one failure in the final line.
@@ -85,7 +86,7 @@ for c in "${configs[@]}"; do
 	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
 	meson test -C "$dir" --print-errorlogs --timeout-multiplier 3 --suite unit \
 		--logbase testlog-unit || status=1
-	meson test -C "$dir" --print-errorlogs --timeout-multiplier 3 klogd serve \
+	meson test -C "$dir" --print-errorlogs --timeout-multiplier 3 klogd serve pktfuzz \
 		--logbase testlog-klogd || status=1
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 	logs+=("$dir/meson-logs/testlog-unit.json" "$dir/meson-logs/testlog-klogd.json")
