@@ -134,3 +134,10 @@ const char *klog_format_cidr(const struct klog_allow_key *k, char *buf, size_t n
 	snprintf(buf, n, "%s/%u", addr, v4 ? k->prefixlen - 96 : k->prefixlen);
 	return buf;
 }
+
+const char *klog_cidr_strerror(int err)
+{
+	return err == -EDOM ? "bits set beyond the prefix length (give the network's address, "
+			      "e.g. 10.0.0.0/8)"
+			    : "not an IPv4 or IPv6 address with an optional /LEN (0..32, 0..128)";
+}

@@ -42,6 +42,9 @@ int klog_parse_addr(const char *s, struct klog_addr *a, bool *v4);
  */
 int klog_parse_cidr(const char *s, struct klog_allow_key *k);
 
+/* What klog_parse_cidr's err means, for a message after the text given. */
+const char *klog_cidr_strerror(int err);
+
 /* Room for any address or prefix klog_format_* writes, with its NUL. */
 #define KLOG_CIDR_STRLEN 50
 
