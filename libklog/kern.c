@@ -116,6 +116,9 @@ int klog_kern_configure(struct bpf_object *obj, const struct klog_kern_opts *o)
 	    (err = set_rodata(obj, "klog_window_mask", &window_mask, sizeof(window_mask))) ||
 	    (err = set_rodata(obj, "kerby_pool_mask", &pool_mask, sizeof(pool_mask))))
 		return err;
+	if (rodata_var(obj, "klog_verify_udp", 1) &&
+	    (err = set_rodata(obj, "klog_verify_udp", &(uint8_t){ o->verify_udp }, 1)))
+		return err;
 	return set_rodata(obj, "klog_port", &o->port, sizeof(o->port));
 }
 

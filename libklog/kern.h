@@ -22,6 +22,7 @@ struct klog_kern_opts {
 	enum kerby_pool_kind pool;
 	uint16_t port;
 	uint32_t clients;     /* clients whose requests are deduplicated */
+	bool verify_udp;      /* check request UDP checksums (not where a peer offloads them) */
 };
 
 #define KLOG_KERN_OPTS_DEFAULT                                                  \
