@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Description: who may send to klogd's port (doc/klogd.md, "Protecting the
 # port"), over the veth pair, with requests sent by hand (rawreq.py) from
-# two client addresses, 10.97.0.2 (allowed) and 10.97.0.3 (not):
+# two client addresses, 10.97.0.2 (allowed) and 10.97.0.3 (not), and
+# likewise fd00:98::2 and fd00:98::3:
 #   - --allow: a refused source's APPEND, READ and INFO get no answer and
 #     append nothing (drop_refused counted), the allowed source's work;
 #   - klogctl allow add lets the refused source in live, del shuts it out
@@ -14,7 +15,7 @@
 #   - a fragmented APPEND answered NACK TOOBIG by klogd, and not answered
 #     when it comes from a refused source or to an address not bound;
 #   - a NACK, and an APPEND, sent from port 7070: not answered (drop_reply).
-# Usage: test-access.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD   (TAP; needs root)
+# Usage: test-port.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD   (TAP; needs root)
 klogd=$1 klogctl=$2 xdp_pass=$3 max=$4
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -31,9 +32,13 @@ acked() { [[ "$1" == "2 0 "* ]]; } # an ACK
 none() { [ "$1" = NONE ]; }
 
 ip -n "$cli" addr add 10.97.0.3/24 dev "$vc"
+ip -n "$srv" addr add fd00:98::1/64 dev "$vs" nodad
+ip -n "$cli" addr add fd00:98::2/64 dev "$vc" nodad && ip -n "$cli" addr add fd00:98::3/64 dev "$vc" nodad
 dir=$work/log log=$work/klogd.log
-check "klogd starts with --allow 10.97.0.2" start_klogd "$log" --dir "$dir" --allow 10.97.0.2
-check "it logs the allowed sources" grep -q "sources allowed (--allow): 10.97.0.2/32" "$log"
+check "klogd starts with --allow 10.97.0.2 --allow fd00:98::2" \
+	start_klogd "$log" --dir "$dir" --allow 10.97.0.2 --allow fd00:98::2
+check "it logs the allowed sources" \
+	grep -q "sources allowed (--allow): 10.97.0.2/32, fd00:98::2/128" "$log"
 check "it logs the addresses it takes appends at (the interface's, followed)" \
 	grep -q "appends accepted at the addresses of the interface (followed): .*10.97.0.1" "$log"
 
@@ -47,14 +52,22 @@ check "READ from a refused source: no answer" none "$(req "$srv_ip" 6 --src 10.9
 check "INFO from a refused source: no answer" none "$(req "$srv_ip" 8 --src 10.97.0.3)"
 check "INFO from the allowed source: answered" \
 	eval '[[ "$(req "$srv_ip" 8 --src 10.97.0.2)" == "9 0 "* ]]'
+check "IPv6: APPEND from the allowed fd00:98::2: ACK" acked "$(append fd00:98::1 --src fd00:98::2)"
+check "IPv6: APPEND from fd00:98::3: no answer" none "$(append fd00:98::1 --src fd00:98::3)"
 
 # --- (b) klogctl allow, live ------------------------------------------------------
 check "klogctl allow add 10.97.0.3: exit 0" "$klogctl" allow add --name "$name" 10.97.0.3
 check "APPEND from 10.97.0.3 after allow add: ACK" acked "$(append "$srv_ip" --src 10.97.0.3)"
 check "allow list: one CIDR per line, sorted" \
-	test "$("$klogctl" allow list --name "$name")" = $'10.97.0.2/32\n10.97.0.3/32'
-check "allow list --json" \
-	test "$("$klogctl" allow list --name "$name" --json)" = '{"allow":["10.97.0.2/32","10.97.0.3/32"]}'
+	test "$("$klogctl" allow list --name "$name")" = $'10.97.0.2/32\n10.97.0.3/32\nfd00:98::2/128'
+check "allow list --json" test "$("$klogctl" allow list --name "$name" --json)" = \
+	'{"allow":["10.97.0.2/32","10.97.0.3/32","fd00:98::2/128"]}'
+check "klogctl allow add fd00:98::/64: exit 0" "$klogctl" allow add --name "$name" fd00:98::/64
+check "IPv6: APPEND from fd00:98::3 after allow add of its /64: ACK" \
+	acked "$(append fd00:98::1 --src fd00:98::3)"
+"$klogctl" allow del --name "$name" fd00:98::/64
+check "IPv6: APPEND from fd00:98::3 after allow del: no answer" \
+	none "$(append fd00:98::1 --src fd00:98::3)"
 check "klogctl allow del 10.97.0.3: exit 0" "$klogctl" allow del --name "$name" 10.97.0.3
 check "APPEND from 10.97.0.3 after allow del: no answer" none "$(append "$srv_ip" --src 10.97.0.3)"
 out=$("$klogctl" allow add --name "$name" 10.97.0.3/8 2>&1); rc=$?
@@ -66,8 +79,9 @@ check "allow del of a prefix not in the list: exit 1, says so" \
 out=$("$klogctl" allow list --name klogt-no-such-log 2>&1); rc=$?
 check "allow list of an unknown --name: exit 1, says so" \
 	eval '[ $rc = 1 ] && [[ "$out" == *"no access maps pinned under /sys/fs/bpf/klog/klogt-no-such-log"* ]]'
-check "bind list: the interface's IPv4 address" \
-	eval '"$klogctl" bind list --name "$name" | grep -qx 10.97.0.1'
+check "bind list: the interface's addresses, IPv4 and IPv6" \
+	eval '"$klogctl" bind list --name "$name" | grep -qx 10.97.0.1 &&
+	      "$klogctl" bind list --name "$name" | grep -qx fd00:98::1'
 
 # --- (c) not addressed to the server ----------------------------------------------
 # 10.98.0.1 is routed to the server's veth (its MAC by hand) but is none of its addresses.
@@ -98,6 +112,8 @@ got=$(append "$srv_ip" --src 10.97.0.2 --payload 3000)
 check "a fragmented APPEND (3000 bytes over a 1500-byte MTU): NACK TOOBIG from klogd" \
 	test "$got" = "3 3 0"
 check "... not appended" test "$(next_lsn)" = "$before"
+check "klogd logged the first one, with its source" \
+	grep -q "an APPEND from 10.97.0.2 reached klogd's socket (fragmented" "$log"
 check "a fragmented APPEND from a refused source: no answer" \
 	none "$(append "$srv_ip" --src 10.97.0.3 --payload 3000)"
 check "a fragmented APPEND to the broadcast address: no answer" \
