@@ -11,7 +11,8 @@
 #     and to the subnet's broadcast: not appended, not answered (pass_foreign);
 #   - without --bind, an address added to the interface while klogd runs is
 #     taken (rtnetlink), and no longer once removed; with --bind, another
-#     address of the interface is not;
+#     address of the interface is not, and one not (yet) on it is bound
+#     with a warning; a restart re-applies the options over klogctl's changes;
 #   - a fragmented APPEND answered NACK TOOBIG by klogd, and not answered
 #     when it comes from a refused source or to an address not bound;
 #   - a NACK, and an APPEND, sent from port 7070: not answered (drop_reply).
@@ -133,13 +134,16 @@ check "its stop line counts the TOOBIG answer" \
 # --- --bind, and a restart re-applying the options -------------------------------
 ip -n "$srv" addr add 10.97.0.6/24 dev "$vs"
 "$klogctl" allow add --name "$name" 10.97.0.3 # undone by the restart
-check "klogd restarts with --bind 10.97.0.1 and no --allow" \
-	restart_adopting "$log" --dir "$dir" --bind 10.97.0.1
+check "klogd restarts with --bind 10.97.0.1 --bind 10.97.0.99 and no --allow" \
+	restart_adopting "$log" --dir "$dir" --bind 10.97.0.1 --bind 10.97.0.99
 check "it warns that every source may append" \
 	grep -q "warning: no --allow: every source may append" "$log.restart"
+check "it warns that 10.97.0.99 is not on the interface, and binds it anyway" \
+	grep -q "warning: --bind 10.97.0.99 is not an address of $vs (yet)" "$log.restart"
 check "allow list after the restart: ::/0 alone (the live change undone)" \
 	test "$("$klogctl" allow list --name "$name")" = "::/0"
-check "bind list: 10.97.0.1 alone" test "$("$klogctl" bind list --name "$name")" = 10.97.0.1
+check "bind list: the two --bind addresses alone" \
+	test "$("$klogctl" bind list --name "$name")" = $'10.97.0.1\n10.97.0.99'
 check "APPEND from 10.97.0.3 (every source allowed now): ACK" \
 	acked "$(append "$srv_ip" --src 10.97.0.3)"
 check "APPEND to 10.97.0.6, an address of the interface but not bound: no answer" \
