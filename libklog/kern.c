@@ -536,38 +536,6 @@ int klog_kern_expire_clients(struct klog_kern *k, uint64_t cutoff)
 	return removed;
 }
 
-void klog_addr_v4(struct klog_addr *a, const void *v4)
-{
-	memset(a->a, 0, 10);
-	a->a[10] = a->a[11] = 0xff;
-	memcpy(a->a + 12, v4, 4);
-}
-
-void klog_addr_v6(struct klog_addr *a, const void *v6)
-{
-	memcpy(a->a, v6, 16);
-}
-
-int klog_kern_local_add(struct klog_kern *k, const struct klog_addr *a)
-{
-	__u32 one = 1;
-
-	if (k->local_fd < 0)
-		return -ENOENT;
-	return bpf_map_update_elem(k->local_fd, a, &one, BPF_ANY) ? -errno : 0;
-}
-
-int klog_kern_allow_add(struct klog_kern *k, const struct klog_allow_key *key)
-{
-	__u32 one = 1;
-
-	if (k->allow_fd < 0)
-		return -ENOENT;
-	if (key->prefixlen > 128)
-		return -EINVAL;
-	return bpf_map_update_elem(k->allow_fd, key, &one, BPF_ANY) ? -errno : 0;
-}
-
 int klog_kern_next_block(struct klog_kern *k, uint64_t *next)
 {
 	struct kerby_index ix;
