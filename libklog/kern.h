@@ -182,4 +182,13 @@ int klog_kern_local_add(struct klog_kern *k, const struct klog_addr *a);
 /* Allow a source prefix (klog_allow); prefixlen 0 allows every source. */
 int klog_kern_allow_add(struct klog_kern *k, const struct klog_allow_key *key);
 
+/*
+ * Tell the programs that lsn holds a tombstone: put it in klog_corrupt and
+ * count it in ctl->corrupt_records (klogd is the only writer of both), so a
+ * QUERY or a retransmission of it is answered CORRUPT once it is durable.
+ * Must come before durable_lsn passes lsn.
+ * RETURN VALUE: 0; -ENOENT without the map; -errno of the update.
+ */
+int klog_kern_corrupt_add(struct klog_kern *k, uint64_t lsn);
+
 #endif /* KLOG_KERN_H */

@@ -74,9 +74,22 @@ struct klog_reader;
 struct klog_record {
 	uint64_t lsn;
 	uint64_t txid;
-	uint32_t len; /* payload bytes */
-	uint32_t crc; /* CRC-32C of the on-disk record (doc/format.md) */
+	uint32_t len;   /* payload bytes; 0 for a tombstone */
+	uint32_t crc;   /* CRC-32C of the on-disk record (doc/format.md) */
+	uint32_t flags; /* KLOG_RECORD_CORRUPT or 0 */
+	uint32_t pad;
 };
+
+/*
+ * A tombstone (doc/format.md, "Tombstones"): the LSN was given out, but the
+ * bytes the client sent were damaged on the way (they failed the request's
+ * CRC-32C, KLOG_F_CRC, or the kernel saw the damage), so the log keeps the
+ * LSN with no payload and this flag, and never the bytes.  klog_read() of
+ * it returns -EILSEQ with rec filled in (len 0, this flag); klog_iterate()
+ * passes it to fn with this flag and payload NULL and goes on.  A remote
+ * reader gets it as the server's CORRUPT answer (doc/protocol.md).
+ */
+#define KLOG_RECORD_CORRUPT 0x1u
 
 /*
  * A reader never skips what it cannot read.  Segment files are opened when
@@ -209,19 +222,26 @@ KLOG_API int klog_reader_log_id(struct klog_reader *r, uint64_t *log_id);
  * the reader could not open or find); -ENOLINK if
  * the segment or index holding it is missing or unreadable, or no segment
  * holds it though later ones exist (a hole); -EBADMSG if it is corrupt on
- * disk; -EMFILE, -ENFILE, -ENOMEM; -ENOSPC if cap is too small (rec->len
- * then says how much is needed).  klog_reader_strerror() tells more.
+ * disk; -EILSEQ if the LSN holds a tombstone (KLOG_RECORD_CORRUPT: rec is
+ * filled in, with len 0, and nothing is copied to buf); -EMFILE, -ENFILE,
+ * -ENOMEM; -ENOSPC if cap is too small (rec->len then says how much is
+ * needed).  klog_reader_strerror() tells more.
  */
 KLOG_API int klog_read(struct klog_reader *r, uint64_t lsn, void *buf, size_t cap,
 		       struct klog_record *rec);
 
-/* Called by klog_iterate for each record; a non-zero return stops it and is returned. */
+/*
+ * Called by klog_iterate for each record; a non-zero return stops it and is
+ * returned.  For a tombstone rec->flags has KLOG_RECORD_CORRUPT, rec->len is
+ * 0 and payload is NULL.
+ */
 typedef int (*klog_iter_fn)(const struct klog_record *rec, const void *payload, void *ctx);
 
 /*
  * klog_iterate - call fn for every durable record from LSN from to LSN to,
  * inclusive, in order.  Stops at the first LSN it cannot read, never skips
- * one.  RETURN VALUE: 0 once the range or the durable log ends (-EAGAIN is
+ * one; a tombstone is not an error: fn gets it (KLOG_RECORD_CORRUPT) and the
+ * iteration goes on.  RETURN VALUE: 0 once the range or the durable log ends (-EAGAIN is
  * not an error: it ends the range early), fn's non-zero return, or the
  * first error of klog_read (-ENOENT, -ENOLINK, -EBADMSG, ...), with
  * klog_reader_strerror() saying where.
@@ -427,10 +447,11 @@ KLOG_API int klog_export_open(struct klog_export **x, int fd, uint64_t log_id, u
 
 /*
  * klog_export_add - write record rec (its LSN, txid, length and stored CRC)
- * with its rec->len bytes of payload.  Records come in LSN order without a
+ * with its rec->len bytes of payload; a tombstone (rec->flags
+ * KLOG_RECORD_CORRUPT, len 0, payload may be NULL) is kept as one.  Records come in LSN order without a
  * gap: the first is from, each the one before + 1, none past to.
- * RETURN VALUE: 0; -EINVAL for another LSN, a length above KLOG_MAX_RECORD
- * or a NULL payload; -errno of write (then the file is torn and every call
+ * RETURN VALUE: 0; -EINVAL for another LSN, a length above KLOG_MAX_RECORD,
+ * a NULL payload, an unknown flag or a tombstone with a length; -errno of write (then the file is torn and every call
  * after fails with it, klog_export_close() too).
  */
 KLOG_API int klog_export_add(struct klog_export *x, const struct klog_record *rec,
