@@ -175,11 +175,21 @@ static int cmd_append(int argc, char **argv)
 			klog_client_close(c);
 			return ctl_fail(argv[i], err == -EMSGSIZE ? -EFBIG : err);
 		}
+		if (!len) {
+			klog_client_close(c);
+			fprintf(stderr, "klogctl: %s: empty: a record is 1 byte at least (the server "
+				"refuses an empty one, BADLEN)\n", argv[i]);
+			return 1;
+		}
 		err = durable ? klog_client_append_durable(c, buf, len, txid, &lsn) :
 				klog_client_append(c, buf, len, txid, &lsn);
 		if (err) {
 			klog_client_close(c);
-			if (durable && lsn) /* appended, but no DURABLE came back */
+			if (err == -EILSEQ) /* NACK CORRUPT: the LSN holds a tombstone */
+				fprintf(stderr, "klogctl: %s: LSN %" PRIu64 " holds a tombstone: the "
+					"server's check of the bytes failed (CORRUPT): damaged on "
+					"the way, not stored\n", argv[i], lsn);
+			else if (durable && lsn) /* appended, but no DURABLE came back */
 				fprintf(stderr, "klogctl: %s: appended at LSN %" PRIu64
 					", durability not confirmed: %s\n", argv[i], lsn,
 					strerror(-err));
@@ -302,6 +312,12 @@ static int cmd_dump(int argc, char **argv)
 	}
 	d.next = from > first ? from : first;
 	err = klog_iterate(r, d.next, to < last ? to : last, ctl_print_record, &d);
+	if (d.tombstones) {
+		fflush(stdout);
+		fprintf(stderr, "klogctl dump: %" PRIu64 " tombstone%s (CORRUPT: the records' bytes "
+			"were damaged before they were stored)\n", d.tombstones,
+			d.tombstones == 1 ? "" : "s");
+	}
 	if (err) {
 		char lead[96];
 

@@ -349,9 +349,15 @@ KLOG_API size_t klog_max_record(void);
 /* ------------------------------------------------------------------ */
 /* Verify: check a whole log directory against the format               */
 
-/* One problem klog_verify() found. */
+/*
+ * One problem klog_verify() found; or, with err -EILSEQ, a tombstone it
+ * passed (KLOG_RECORD_CORRUPT: a record whose bytes were damaged before
+ * they were stored), which is not a problem of the log: it is not counted
+ * in problems, does not make the check fail and does not stop it.
+ */
 struct klog_verify_problem {
-	int err;          /* -EBADMSG damaged, -ENOLINK missing or unreadable, -EPROTO other format */
+	int err;          /* -EBADMSG damaged, -ENOLINK missing or unreadable, -EPROTO other
+			   * format; -EILSEQ a tombstone */
 	const char *file; /* the file's name in the directory; NULL: the directory */
 	uint64_t offset;  /* in file; UINT64_MAX: none */
 	uint64_t lsn;     /* the LSN concerned (the first of a range); UINT64_MAX: none */
@@ -366,6 +372,8 @@ struct klog_verify_summary {
 	uint64_t last_lsn;  /* the last record indexed; first_lsn - 1 if none */
 	uint64_t log_id;    /* of the first segment whose header decodes; 0 if none */
 	uint64_t problems;  /* reported to the callback */
+	uint64_t tombstones; /* records that are tombstones (KLOG_RECORD_CORRUPT), each
+			      * also passed to the callback, err -EILSEQ */
 };
 
 /* Called for each problem; its strings live until it returns; non-zero stops klog_verify(). */
