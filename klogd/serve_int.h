@@ -52,6 +52,10 @@ struct klogd_serve {
 	struct mmsghdr *msgs;
 	/* for the line at stop */
 	uint64_t reads, records, bytes, long_polls, infos, nacks, ignored, lost_logged;
+	/* requests not answered: to another address, from a refused source, replies */
+	uint64_t foreign, refused, replies;
+	/* requests the programs should have taken: APPEND (TOOBIG), QUERY (OPCODE) */
+	uint64_t appends, queries;
 };
 
 int serve_answer_init(struct klogd_serve *s);
