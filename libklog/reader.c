@@ -116,8 +116,8 @@ int klog_read(struct klog_reader *r, uint64_t lsn, void *buf, size_t cap,
 	if (out)
 		*out = klog_rec_meta(&rec, lsn);
 	if (rec.flags & KLOG_REC_F_TOMBSTONE)
-		return klog_rsrc_fail(r->msg, -EILSEQ, "LSN %" PRIu64 ": a tombstone: the "
-				      "record's bytes were damaged before they were stored", lsn);
+		return klog_rsrc_fail(r->msg, -EILSEQ, "LSN %" PRIu64 ": txid %" PRIu64 ", stored "
+				      "CRC 0x%08" PRIx32 ": no bytes kept", lsn, rec.txid, rec.crc);
 	if (cap < rec.len)
 		return -ENOSPC;
 	memcpy(buf, rec.payload, rec.len);
