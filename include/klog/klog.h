@@ -33,7 +33,8 @@ struct klog_msg {
 };
 
 /*
- * klog_encode_append - write an APPEND datagram (header + payload) to buf.
+ * klog_encode_append - write an APPEND datagram (header + payload) to buf,
+ * with KLOG_F_CRC and the payload's CRC-32C in the lsn field.
  * RETURN VALUE: the datagram's length; -EINVAL if len is 0 or above
  * KLOG_MAX_RECORD, -ENOSPC if cap is too small.
  */
@@ -105,6 +106,8 @@ struct klog_record {
  *              segment header; an index entry past the end of the file)
  *   -EMFILE, -ENFILE, -ENOMEM   out of resources even with other segments
  *              closed; nothing is wrong with the log
+ *   -EILSEQ    (klog_read()) the LSN holds a tombstone (KLOG_RECORD_CORRUPT):
+ *              not an error of the log; every source answers it so
  * After any of them klog_reader_strerror() names the file, the offset and
  * the LSNs.
  */
@@ -371,7 +374,7 @@ struct klog_verify_summary {
 	uint64_t first_lsn; /* the first segment's first LSN */
 	uint64_t last_lsn;  /* the last record indexed; first_lsn - 1 if none */
 	uint64_t log_id;    /* of the first segment whose header decodes; 0 if none */
-	uint64_t problems;  /* reported to the callback */
+	uint64_t problems;  /* reported to the callback (tombstones are not problems) */
 	uint64_t tombstones; /* records that are tombstones (KLOG_RECORD_CORRUPT), each
 			      * also passed to the callback, err -EILSEQ */
 };
@@ -540,10 +543,15 @@ struct klog_client_opts {
  *               acknowledgements), or an unknown status
  *   -ENOENT     NOLSN: the server answered a QUERY that it never gave out
  *               that LSN (the log the record was appended to is gone)
+ *   -EILSEQ     CORRUPT: the server's check of the bytes against the
+ *               CRC-32C the client sent (KLOG_F_CRC, always set) failed:
+ *               they were damaged on the way and the LSN holds a tombstone
+ *               (doc/protocol.md, "Integrity"); lsn is that LSN.  A durable
+ *               append learns it; a plain one completed on its ACK before.
  *   -errno      sending failed for a reason other than a lost datagram
  * On an error, lsn is 0, except for a durable append that got its
  * ACK+PENDING: then it is the LSN the record was appended at, durability
- * unconfirmed.  The callback may call klog_client_submit(); it must not call
+ * unconfirmed; and for -EILSEQ, the tombstone's LSN.  The callback may call klog_client_submit(); it must not call
  * klog_client_poll(), klog_client_flush(), klog_client_append*() or
  * klog_client_close() (the first three return -EDEADLK if it does).
  */
@@ -578,8 +586,8 @@ KLOG_API void klog_client_close(struct klog_client *c);
 KLOG_API int klog_client_fd(struct klog_client *c);
 
 /*
- * klog_client_submit - send one APPEND of len payload bytes with txid and
- * return without waiting; cb(arg, err, lsn) is called when it completes (cb
+ * klog_client_submit - send one APPEND of len payload bytes with txid, and
+ * their CRC-32C (KLOG_F_CRC), and return without waiting; cb(arg, err, lsn) is called when it completes (cb
  * may be NULL).  flags: 0 (complete on ACK: the record is in kernel memory)
  * or KLOG_APPEND_DURABLE (complete on DURABLE: on disk).  At most
  * max_outstanding requests are in flight, and the one submitted
@@ -639,7 +647,8 @@ KLOG_API int klog_client_append(struct klog_client *c, const void *payload, size
  * the server says the record is durable on disk (KLOG_APPEND_DURABLE).
  * RETURN VALUE: 0 with *lsn set; the errors of klog_client_append().  After
  * -ETIMEDOUT or -ENOENT, *lsn is the LSN the record was appended at if it
- * was (durability unconfirmed), else 0.
+ * was (durability unconfirmed), else 0; after -EILSEQ (CORRUPT), the LSN
+ * that holds the tombstone.
  */
 KLOG_API int klog_client_append_durable(struct klog_client *c, const void *payload, size_t len,
 					uint64_t txid, uint64_t *lsn);
