@@ -80,6 +80,12 @@ run_backend() {
 		"1 12;2 0 CORRUPT;3 19;4 0 CORRUPT;5 11;" \
 		eval 'awk "{print \$1, \$2 (\$5 ? \" \" \$5 : \"\")}" <<<"$out" | tr "\n" ";"'
 	check "$kind: dump says how many tombstones" grep -q "klogctl dump: 2 tombstones" "$work/dump.err"
+	expect "$kind: tail --from 2 (JSON lines, to the end): 2 and 4 corrupt, no payload" "2 CORRUPT;3 ;4 CORRUPT;5 ;" \
+		eval 'log_ctl tail --from 2 2>/dev/null | sed -n "s/^{\"lsn\":\([0-9]*\),.*\"corrupt\":true}\$/\1 CORRUPT/p; s/^{\"lsn\":\([0-9]*\),.*\"payload\":\"[^\"]*\"}\$/\1 /p" | tr "\n" ";"'
+	log_ctl tail --from 1 --raw >"$work/tail.kexp" 2>/dev/null
+	expect "$kind: tail --raw keeps the tombstones: read --file 4 fails saying so" \
+		"klogctl: LSN 4: a tombstone: the record's bytes were damaged before they were stored (corrupt)" \
+		eval '"$klogctl" read --file "$work/tail.kexp" 4 2>&1 | sed "s/: LSN 4: txid 5, stored CRC 0x[0-9a-f]*: no bytes kept\$//"'
 	out=$(log_ctl dump --json --payload 2>/dev/null | grep '"lsn":2,')
 	check "$kind: dump --json: LSN 2 len 0, corrupt true, no payload" \
 		eval '[[ "$out" == "{\"lsn\":2,\"txid\":5,\"len\":0,\"crc\":\"0x"????????"\",\"corrupt\":true}" ]]'
@@ -138,6 +144,13 @@ PY
 expect "dir: Python client: Corrupt for LSN 6, then a good append at 7" \
 	"CORRUPT 6"$'\n'"DURABLE 7" echo "$out"
 check "dir: klog_ctl.corrupt_records is 3" test "$(ctl_map klog_ctl corrupt_records)" = 3
+
+: >"$work/empty"
+expect "dir: klogctl append of an empty file: refused before sending (1)" \
+	"klogctl: $work/empty: empty: a record is 1 byte at least (the server refuses an empty one, BADLEN)"$'\n'"1" \
+	eval 'cli "$klogctl" append --server "$srv_ip" "$work/empty" 2>&1; echo $?'
+check "dir: nothing appended for it: the next LSN is still 8" \
+	test "$(ctl_map klog_ctl next_lsn)" = 8
 
 "$klogctl" export --dir "$dir" --output "$work/x.kexp" 2>"$work/export.err"
 check "dir: export of LSNs 1..7 written" test -s "$work/x.kexp"

@@ -202,6 +202,17 @@ def test_crc32c_same_as_libklog():
             assert h.lsn == crc32c(p) == _bitwise_crc32c(p), (n, off)
 
 
+def test_empty_record_refused_before_sending():
+    """Zero-length records are refused everywhere (doc/format.md): the server
+    says BADLEN, so the client does not send one."""
+    c = klog.Client("127.0.0.1", port=9, retries=0)
+    with pytest.raises(klog.BadLen):
+        c.append(b"")
+    with pytest.raises(klog.BadLen):
+        c.submit(b"", durable=True)
+    assert not c._inflight  # nothing was sent
+
+
 def test_errors_carry_the_status_name():
     from klog import errors
     for st, cls in ((1, klog.Full), (3, klog.TooBig), (9, klog.Conflict), (10, klog.Stale),
