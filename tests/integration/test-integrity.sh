@@ -139,10 +139,17 @@ except klog.Corrupt as e:
     print("CORRUPT", e.lsn)
 protocol.crc32c = real
 print("DURABLE", c.append(b"python good", durable=True))
+try:
+    print("READ", c.read(6))
+except klog.Corrupt as e:
+    print("READ CORRUPT", e.lsn)
+print("RANGE", " ".join(f"{r.lsn}:{int(r.corrupt)}:{r.payload.decode()}"
+                        for r in c.read_range(5, 7)))
 PY
 )
-expect "dir: Python client: Corrupt for LSN 6, then a good append at 7" \
-	"CORRUPT 6"$'\n'"DURABLE 7" echo "$out"
+expect "dir: Python client: Corrupt for LSN 6, a good append at 7; read(6) raises Corrupt, read_range marks it" \
+	"CORRUPT 6"$'\n'"DURABLE 7"$'\n'"READ CORRUPT 6"$'\n'"RANGE 5:0:no crc sent 6:1: 7:0:python good" \
+	echo "$out"
 check "dir: klog_ctl.corrupt_records is 3" test "$(ctl_map klog_ctl corrupt_records)" = 3
 
 : >"$work/empty"
