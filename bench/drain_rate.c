@@ -461,8 +461,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if ((err = klog_kern_configure(skel->obj, &ko)) || (err = klog__load(skel)) ||
-	    (err = klog_kern_open(&k, skel->obj)) || (err = klog_kern_init(&k, KLOG_FIRST_LSN, 1)) ||
-	    (err = frame_open_access(&k))) {
+	    (err = klog_kern_open(&k, skel->obj)) || (err = klog_kern_init(&k, KLOG_FIRST_LSN, 1))) {
 		fprintf(stderr, "drain_rate: loading the klog programs: %s%s\n", strerror(-err),
 			geteuid() ? " (run as root)" : "");
 		klog__destroy(skel);

@@ -138,8 +138,6 @@ static int klog_design(enum kerby_pool_kind pool, uint64_t n, struct design *d)
 	if (!err && !(err = klog_kern_open(&k, skel->obj))) {
 		err = klog_kern_init(&k, KLOG_FIRST_LSN, 1);
 		if (!err)
-			err = frame_open_access(&k);
-		if (!err)
 			err = fill(bpf_program__fd(skel->progs.klog_xdp_append), n, d);
 		if (!err)
 			err = account_maps(bpf_program__fd(skel->progs.klog_xdp_append), d);

@@ -16,6 +16,7 @@
 
 #include "kern.h"
 #include "log.h"
+#include "parse.h"
 #include "serve.h"
 #include "serve_int.h"
 
@@ -121,6 +122,18 @@ static bool admit(struct klogd_serve *s, const struct serve_req *q)
 	return true;
 }
 
+/* The operator hears of the first APPEND the programs left to the stack; the rest are counted. */
+static void first_toobig(const struct serve_req *q)
+{
+	char src[KLOG_CIDR_STRLEN];
+	struct klog_addr a;
+
+	peer_addr(&q->peer, false, &a);
+	klogd_log("an APPEND from %s reached klogd's socket (fragmented, or headers the programs "
+		  "do not parse): answered TOOBIG, not appended; further ones are only counted",
+		  klog_format_addr(&a, src, sizeof(src)));
+}
+
 /*
  * Decode a request into q.  RETURN VALUE: 0 to answer it; a status to
  * NACK it with; -1 to ignore it (not klog, another version, a reply, or
@@ -143,7 +156,8 @@ static int parse(struct klogd_serve *s, const void *buf, size_t n, struct serve_
 	 * It was not appended and never will be: the client hears so at once.
 	 */
 	if (h->opcode == KLOG_OP_APPEND) {
-		s->appends++;
+		if (!s->appends++)
+			first_toobig(q);
 		return KLOG_ST_TOOBIG;
 	}
 	if (h->opcode == KLOG_OP_QUERY) {

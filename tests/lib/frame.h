@@ -35,14 +35,6 @@ struct frame {
 };
 
 void frame_default(struct frame *fr, enum ipver ip, const uint8_t *payload, size_t len);
-
-struct klog_kern;
-/*
- * Make frame_default()'s destinations (IPv4 and IPv6) this server's
- * addresses and allow every source, so that the programs take its requests
- * (frame_access.c; links klog_kern).  RETURN VALUE: 0 or -errno.
- */
-int frame_open_access(struct klog_kern *k);
 /* Write the frame to buf; returns its length, or 0 if cap is too small. */
 size_t frame_build(const struct frame *fr, uint8_t *buf, size_t cap);
 /* The reply the server must send for request fr. */
