@@ -523,10 +523,10 @@ class Client:
     def read(self, lsn):
         """Record lsn (a klog.Record, its CRC-32C checked).  Raises NotYet,
         Trimmed, Lost, Unavailable (after retries), Timeout; Corrupt if lsn
-        holds a tombstone (its bytes were damaged before they were stored).  Just past the
-        records it read before, it reads ahead (up to READ_AHEAD records in
-        one READ, as libklog does), so that reading the log in order LSN by
-        LSN costs what read_range does."""
+        holds a tombstone (its bytes were damaged before they were stored).
+        Just past the records it read before, it reads ahead (up to
+        READ_AHEAD records in one READ, as libklog does), so that reading the
+        log in order LSN by LSN costs what read_range does."""
         rec = self._read_any(lsn)
         if rec.corrupt:
             raise errors.Corrupt(f"READ {lsn}: a tombstone", lsn=lsn)
