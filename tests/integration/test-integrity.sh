@@ -16,7 +16,10 @@
 #     summary counts them; a QUERY of a tombstone's LSN and a retransmission
 #     of its APPEND answer NACK CORRUPT (the programs' klog_corrupt map);
 #   - the Python client raises Corrupt for its durable append when its bytes
-#     do not match the CRC it sent;
+#     do not match the CRC it sent, and for read() of it, and read_range()
+#     marks it; klogctl append --durable (libklog) whose datagram nftables
+#     changes in flight says which LSN holds the tombstone; an empty file is
+#     refused before anything is sent;
 #   - the same with the log in a JetStream stream.
 # Usage: test-integrity.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD   (TAP; needs root)
 klogd=$1 klogctl=$2 xdp_pass=$3 max=$4
@@ -152,26 +155,46 @@ expect "dir: Python client: Corrupt for LSN 6, a good append at 7; read(6) raise
 	echo "$out"
 check "dir: klog_ctl.corrupt_records is 3" test "$(ctl_map klog_ctl corrupt_records)" = 3
 
+# klogctl's own durable append (libklog) with its first payload byte changed on the wire by
+# nftables on the client's way out: the CRC-32C it sent no longer matches.
+cli nft -f - <<NFT
+table netdev klogt_flip {
+	chain out {
+		type filter hook egress device "$vc" priority 0;
+		udp dport 7070 @th,384,8 set 0x58 counter
+	}
+}
+NFT
+printf 'a record damaged in flight' >"$work/flip"
+expect "dir: klogctl append --durable, a byte changed in flight: CORRUPT, LSN 8 named (1)" \
+	"klogctl: $work/flip: LSN 8 holds a tombstone: the server's check of the bytes failed (CORRUPT): damaged on the way, not stored"$'\n'"1" \
+	eval 'cli "$klogctl" append --server "$srv_ip" --durable "$work/flip" 2>&1; echo $?'
+cli nft delete table netdev klogt_flip
+expect "dir: LSN 8 is a tombstone" \
+	"klogctl: LSN 8: a tombstone: the record's bytes were damaged before they were stored (corrupt)" \
+	eval '"$klogctl" read --dir "$dir" 8 2>&1 | sed "s/: LSN 8: txid 0, stored CRC 0x[0-9a-f]*: no bytes kept\$//"'
+
 : >"$work/empty"
 expect "dir: klogctl append of an empty file: refused before sending (1)" \
 	"klogctl: $work/empty: empty: a record is 1 byte at least (the server refuses an empty one, BADLEN)"$'\n'"1" \
 	eval 'cli "$klogctl" append --server "$srv_ip" "$work/empty" 2>&1; echo $?'
-check "dir: nothing appended for it: the next LSN is still 8" \
-	test "$(ctl_map klog_ctl next_lsn)" = 8
+check "dir: nothing appended for it: the next LSN is still 9" \
+	test "$(ctl_map klog_ctl next_lsn)" = 9
 
 "$klogctl" export --dir "$dir" --output "$work/x.kexp" 2>"$work/export.err"
-check "dir: export of LSNs 1..7 written" test -s "$work/x.kexp"
+check "dir: export of LSNs 1..8 written" test -s "$work/x.kexp"
 out=$("$klogctl" read --file "$work/x.kexp" 2 2>&1)
 check "dir: the export keeps the tombstone: read 2 fails saying so" \
 	eval '[[ "$out" == "klogctl: LSN 2: a tombstone"* ]]'
 expect "dir: the export: read 3, the bytes sent" "the neighbour after" \
 	"$klogctl" read --file "$work/x.kexp" 3
 out=$("$klogctl" verify --file "$work/x.kexp")
-check "dir: verify --file: clean, 3 tombstones" \
-	eval '[[ "$out" == *"7 records, LSNs 1..7, 3 tombstones (CORRUPT), log id "*": clean" ]]'
+check "dir: verify --file: clean, 4 tombstones" \
+	eval '[[ "$out" == *"8 records, LSNs 1..8, 4 tombstones (CORRUPT), log id "*": clean" ]]'
 
+check "dir: klog_ctl.corrupt_records is 4" test "$(ctl_map klog_ctl corrupt_records)" = 4
 check "dir: klogd stops cleanly" stop_klogd
-check "dir: its stop summary counts 3 tombstones" grep -q "in [0-9]* commits, 3 tombstones" "$log"
+check "dir: its stop summary counts 4 tombstones" grep -q "in [0-9]* commits, 4 tombstones" "$log"
 remove_log
 
 # --- a JetStream stream -----------------------------------------------------
