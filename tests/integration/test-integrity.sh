@@ -169,7 +169,15 @@ printf 'a record damaged in flight' >"$work/flip"
 expect "dir: klogctl append --durable, a byte changed in flight: CORRUPT, LSN 8 named (1)" \
 	"klogctl: $work/flip: LSN 8 holds a tombstone: the server's check of the bytes failed (CORRUPT): damaged on the way, not stored"$'\n'"1" \
 	eval 'cli "$klogctl" append --server "$srv_ip" --durable "$work/flip" 2>&1; echo $?'
+out=$(cli "$klogctl" bench --server "$srv_ip" --count 1 --size fixed:16 --durable 2>&1 >/dev/null
+      echo "exit $?")
+check "dir: klogctl bench --durable, a byte changed in flight: CORRUPT at LSN 9, exit 1" \
+	eval '[[ "$out" == *"klogctl: record 0: LSN 9 holds a tombstone: the server'"'"'s check of the bytes failed (CORRUPT)"*"exit 1" ]]'
 cli nft delete table netdev klogt_flip
+out=$("$klogctl" verify --dir "$dir" --count 1 --size fixed:16 --from 9 --to 9 2>&1)
+check "dir: klogctl verify --count of what bench sent reports the tombstone, exit 1" \
+	eval '! "$klogctl" verify --dir "$dir" --count 1 --size fixed:16 --from 9 --to 9 >/dev/null 2>&1 &&
+	      [[ "$out" == *"klogctl: LSN 9 (txid 0): a tombstone: the record'"'"'s bytes were damaged before they were stored (corrupt)"* ]]'
 expect "dir: LSN 8 is a tombstone" \
 	"klogctl: LSN 8: a tombstone: the record's bytes were damaged before they were stored (corrupt)" \
 	eval '"$klogctl" read --dir "$dir" 8 2>&1 | sed "s/: LSN 8: txid 0, stored CRC 0x[0-9a-f]*: no bytes kept\$//"'
@@ -178,23 +186,23 @@ expect "dir: LSN 8 is a tombstone" \
 expect "dir: klogctl append of an empty file: refused before sending (1)" \
 	"klogctl: $work/empty: empty: a record is 1 byte at least (the server refuses an empty one, BADLEN)"$'\n'"1" \
 	eval 'cli "$klogctl" append --server "$srv_ip" "$work/empty" 2>&1; echo $?'
-check "dir: nothing appended for it: the next LSN is still 9" \
-	test "$(ctl_map klog_ctl next_lsn)" = 9
+check "dir: nothing appended for it: the next LSN is still 10" \
+	test "$(ctl_map klog_ctl next_lsn)" = 10
 
 "$klogctl" export --dir "$dir" --output "$work/x.kexp" 2>"$work/export.err"
-check "dir: export of LSNs 1..8 written" test -s "$work/x.kexp"
+check "dir: export of LSNs 1..9 written" test -s "$work/x.kexp"
 out=$("$klogctl" read --file "$work/x.kexp" 2 2>&1)
 check "dir: the export keeps the tombstone: read 2 fails saying so" \
 	eval '[[ "$out" == "klogctl: LSN 2: a tombstone"* ]]'
 expect "dir: the export: read 3, the bytes sent" "the neighbour after" \
 	"$klogctl" read --file "$work/x.kexp" 3
 out=$("$klogctl" verify --file "$work/x.kexp")
-check "dir: verify --file: clean, 4 tombstones" \
-	eval '[[ "$out" == *"8 records, LSNs 1..8, 4 tombstones (CORRUPT), log id "*": clean" ]]'
+check "dir: verify --file: clean, 5 tombstones" \
+	eval '[[ "$out" == *"9 records, LSNs 1..9, 5 tombstones (CORRUPT), log id "*": clean" ]]'
 
-check "dir: klog_ctl.corrupt_records is 4" test "$(ctl_map klog_ctl corrupt_records)" = 4
+check "dir: klog_ctl.corrupt_records is 5" test "$(ctl_map klog_ctl corrupt_records)" = 5
 check "dir: klogd stops cleanly" stop_klogd
-check "dir: its stop summary counts 4 tombstones" grep -q "in [0-9]* commits, 4 tombstones" "$log"
+check "dir: its stop summary counts 5 tombstones" grep -q "in [0-9]* commits, 5 tombstones" "$log"
 remove_log
 
 # --- a JetStream stream -----------------------------------------------------
