@@ -18,7 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "append_bench.skel.h"
-#include "frame.h"
+#include "frame_kern.h"
 #include "kern.h"
 #include "parse.h"
 #include "stats.h"
@@ -105,7 +105,8 @@ static int setup(struct variant *v)
 	if (!v->skel)
 		return -errno;
 	if ((err = klog_kern_configure(v->skel->obj, &o)) || (err = append_bench__load(v->skel)) ||
-	    (err = klog_kern_open(&v->k, v->skel->obj)) || (err = klog_kern_init(&v->k, KLOG_FIRST_LSN, 1)))
+	    (err = klog_kern_open(&v->k, v->skel->obj)) || (err = frame_kern_serve(&v->k, true)) ||
+	    (err = klog_kern_init(&v->k, KLOG_FIRST_LSN, 1)))
 		return err;
 	v->npt = points_of(v->sizes, v->pt);
 	for (int i = 0; i < v->npt; i++) {

@@ -35,7 +35,7 @@
 #include "drain.h"
 #include "durable.h"
 #include "format.h"
-#include "frame.h"
+#include "frame_kern.h"
 #include "kern.h"
 #include "klog.skel.h"
 #include "parse.h"
@@ -461,7 +461,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if ((err = klog_kern_configure(skel->obj, &ko)) || (err = klog__load(skel)) ||
-	    (err = klog_kern_open(&k, skel->obj)) || (err = klog_kern_init(&k, KLOG_FIRST_LSN, 1))) {
+	    (err = klog_kern_open(&k, skel->obj)) || (err = frame_kern_serve(&k, true)) ||
+	    (err = klog_kern_init(&k, KLOG_FIRST_LSN, 1))) {
 		fprintf(stderr, "drain_rate: loading the klog programs: %s%s\n", strerror(-err),
 			geteuid() ? " (run as root)" : "");
 		klog__destroy(skel);

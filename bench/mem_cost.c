@@ -24,7 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include "fixed_load.h"
-#include "frame.h"
+#include "frame_kern.h"
 #include "kern.h"
 #include "klog.skel.h"
 #include "parse.h"
@@ -136,7 +136,9 @@ static int klog_design(enum kerby_pool_kind pool, uint64_t n, struct design *d)
 	if (!err)
 		err = klog__load(skel);
 	if (!err && !(err = klog_kern_open(&k, skel->obj))) {
-		err = klog_kern_init(&k, KLOG_FIRST_LSN, 1);
+		err = frame_kern_serve(&k, true);
+		if (!err)
+			err = klog_kern_init(&k, KLOG_FIRST_LSN, 1);
 		if (!err)
 			err = fill(bpf_program__fd(skel->progs.klog_xdp_append), n, d);
 		if (!err)

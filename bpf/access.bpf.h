@@ -13,6 +13,7 @@
 /* This server's addresses on the interface: klogd keeps them current. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, KLOG_MAX_LOCAL_ADDRS);
 	__type(key, struct klog_addr);
 	__type(value, __u32);

@@ -14,13 +14,15 @@ _Static_assert((KLOG_DEDUP_WINDOW & (KLOG_DEDUP_WINDOW - 1)) == 0,
 
 /*
  * Dedup state per client; pinned, so it outlives klogd.  Sized at load; klogd
- * removes clients silent for longer than its --client-ttl.  An LRU map: when
- * it is full (a flood of client ids), a new client takes the place of the
- * least recently seen one instead of being refused until klogd expires it.
- * The evicted client's retransmissions would be appended again (doc/security.md).
+ * removes clients silent for longer than its --client-ttl.  Not preallocated:
+ * the kernel holds memory for the clients there are, not for --clients.
+ * When it is full (a flood of client ids), a new client takes the place of
+ * the least recently seen of a sample (klog_client_evict), so nobody is
+ * locked out until klogd expires the flood.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct klog_client_state);
@@ -54,6 +56,63 @@ static __always_inline __u32 klog_fingerprint(__u32 sum, const struct klog_hdr *
 	       (__u32)(h->lsn >> 32) * 0x85ebca6bu;
 }
 
+/* Clients looked at to choose one to evict from a full table. */
+#define KLOG_EVICT_SAMPLE 64
+
+/* The walk's findings, kept in a map value: the verifier tracks no value
+ * there, so the walk's states agree from one element to the next. */
+struct klog_evict {
+	__u64 oldest;
+	__u32 victim, seen;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct klog_evict);
+} klog_evict SEC(".maps");
+
+struct klog_evict_ctx {
+	struct klog_evict *e;
+};
+
+static long klog_evict_cb(struct bpf_map *map, __u32 *key, struct klog_client_state *st,
+			  struct klog_evict_ctx *c)
+{
+	struct klog_evict *e = c->e;
+	__u64 t = READ_ONCE(st->last_seen);
+
+	if (!e->seen || t < e->oldest) {
+		e->oldest = t;
+		e->victim = *key;
+	}
+	return ++e->seen >= KLOG_EVICT_SAMPLE;
+}
+
+/*
+ * Make room in a full table: forget the least recently seen of the first
+ * clients the walk meets.  A flood of one-shot ids is what goes (a client
+ * that keeps sending is seen more recently); a client forgotten loses only
+ * its dedup memory: a retransmission from before would be appended again.
+ * A global function, so the verifier checks it once, not on every path of
+ * the append that reaches it.
+ */
+__noinline int klog_client_evict(void)
+{
+	__u32 zero = 0;
+	struct klog_evict_ctx c = { .e = bpf_map_lookup_elem(&klog_evict, &zero) };
+
+	if (!c.e)
+		return 0;
+	c.e->seen = 0;
+	bpf_for_each_map_elem(&klog_clients, klog_evict_cb, &c, 0);
+	if (!c.e->seen || bpf_map_delete_elem(&klog_clients, &c.e->victim))
+		return 0;
+	klog_stat_add(KLOG_STAT_client_evictions, 1);
+	return 1;
+}
+
 static __always_inline struct klog_client_state *klog_client_get(__u32 client_id)
 {
 	struct klog_client_state *st = bpf_map_lookup_elem(&klog_clients, &client_id);
@@ -61,7 +120,9 @@ static __always_inline struct klog_client_state *klog_client_get(__u32 client_id
 	if (st)
 		return st;
 	/* NOEXIST: two CPUs may race to create it; either way one exists after. */
-	bpf_map_update_elem(&klog_clients, &client_id, &klog_client_zero, BPF_NOEXIST);
+	if (bpf_map_update_elem(&klog_clients, &client_id, &klog_client_zero, BPF_NOEXIST) ==
+	    -E2BIG && klog_client_evict())
+		bpf_map_update_elem(&klog_clients, &client_id, &klog_client_zero, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&klog_clients, &client_id);
 }
 

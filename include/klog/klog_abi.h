@@ -309,7 +309,7 @@ _Static_assert(sizeof(struct klog_allow_key) == 20, "klog_allow_key layout");
 #define KLOG_MAX_LOCAL_ADDRS 256
 #define KLOG_MAX_ALLOW 4096
 /* LSNs of tombstones the programs remember, to answer QUERY and retransmissions CORRUPT. */
-#define KLOG_MAX_CORRUPT 4096
+#define KLOG_MAX_CORRUPT 1024
 
 /*
  * Where to send the DURABLE notice of a record appended with KLOG_F_DURABLE
@@ -383,7 +383,8 @@ struct klog_client_state {
 	X(drop_reply)       /* a reply, or from the service port: never answered */ \
 	X(drop_csum)        /* IPv4 header or UDP checksum wrong: dropped unanswered */ \
 	X(nack_badfield)    /* NACK BADFIELD */                                 \
-	X(nack_corrupt)     /* NACK CORRUPT: a QUERY or retransmission of a tombstone */
+	X(nack_corrupt)     /* NACK CORRUPT: a QUERY or retransmission of a tombstone */ \
+	X(client_evictions) /* clients forgotten to make room in a full client table */
 
 #define KLOG_STAT_ID(name) KLOG_STAT_##name,
 enum klog_stat_id { KLOG_STATS(KLOG_STAT_ID) KLOG_STAT__MAX };

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "frame_kern.h"
 #include "harness.h"
 
 #define TC_ACT_OK 0
@@ -38,19 +39,9 @@ void fixture_load(struct fixture *f, const struct klog_kern_opts *o, bool init)
 
 void fixture_access(struct fixture *f, bool allow_all)
 {
-	struct klog_allow_key all = { .prefixlen = 0 };
-	struct klog_addr a;
-	struct frame fr;
+	int err = frame_kern_serve(&f->k, allow_all);
 
-	/* The server's addresses are those frame_default() sends to. */
-	frame_default(&fr, IP4, NULL, 0);
-	klog_addr_v4(&a, &fr.daddr);
-	ck_assert_int_eq(klog_kern_local_add(&f->k, &a), 0);
-	frame_default(&fr, IP6, NULL, 0);
-	klog_addr_v6(&a, &fr.daddr);
-	ck_assert_int_eq(klog_kern_local_add(&f->k, &a), 0);
-	if (allow_all)
-		ck_assert_int_eq(klog_kern_allow_add(&f->k, &all), 0);
+	ck_assert_msg(!err, "frame_kern_serve: %s", strerror(-err));
 }
 
 void fixture_destroy(struct fixture *f)

@@ -305,6 +305,7 @@ START_TEST(client_id_flood)
 		ck_assert_int_eq(klog_kern_truncate(&f.k, lsn), 0);
 	}
 	ck_assert_uint_eq(stat_of(&f, KLOG_STAT_nack_busy), 0);
+	ck_assert_uint_ge(stat_of(&f, KLOG_STAT_client_evictions), flood - table);
 	/* The steady client's last request (16 floods ago) is still known: not appended again. */
 	request(&fr, 1, mine, 0, 0);
 	expect_reply(&f, _i, &fr, KLOG_OP_ACK, 0, KLOG_ST_OK, lsn - 17);

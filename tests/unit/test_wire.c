@@ -124,7 +124,7 @@ START_TEST(names)
 		ck_assert_ptr_nonnull(klog_status_str(s));
 	ck_assert_str_eq(klog_stat_name(KLOG_STAT_appends), "appends");
 	ck_assert_str_eq(klog_stat_name(KLOG_STAT_nack_full_pool), "nack_full_pool");
-	ck_assert_str_eq(klog_stat_name(KLOG_STAT__MAX - 1), "nack_corrupt");
+	ck_assert_str_eq(klog_stat_name(KLOG_STAT__MAX - 1), "client_evictions");
 	ck_assert_ptr_null(klog_stat_name(KLOG_STAT__MAX));
 }
 END_TEST
