@@ -277,6 +277,7 @@ struct flow_result {
 	uint64_t done, bytes, max_lsn;
 	int err;              /* the first failure */
 	uint64_t err_txid;
+	uint64_t err_lsn; /* CORRUPT: the tombstone's LSN */
 };
 
 struct bench {
@@ -296,6 +297,7 @@ static void bench_done(void *arg, int err, uint64_t lsn)
 		if (!res->err) {
 			res->err = err;
 			res->err_txid = q->txid;
+			res->err_lsn = lsn;
 		}
 	} else {
 		b->lat[q->txid] = now_s() - q->start;
@@ -453,7 +455,11 @@ static void run_flow(const struct gen_args *a, unsigned int first, unsigned int 
 	}
 	/* After a failure, still collect (and record in --acks) what was in flight. */
 	klog_client_flush(c, -1);
-	if (res->err)
+	if (res->err == -EILSEQ)
+		fprintf(stderr, "\nklogctl: record %" PRIu64 ": LSN %" PRIu64 " holds a tombstone: "
+			"the server's check of the bytes failed (CORRUPT)\n", res->err_txid,
+			res->err_lsn);
+	else if (res->err)
 		fprintf(stderr, "\nklogctl: record %" PRIu64 ": %s\n", res->err_txid,
 			strerror(-res->err));
 	if (show)
@@ -571,6 +577,11 @@ static int verify_one(const struct klog_record *rec, const void *payload, void *
 	}
 	v->next_lsn++;
 	v->records++;
+	if (rec->flags & KLOG_RECORD_CORRUPT) {
+		fprintf(stderr, "klogctl: LSN %" PRIu64 " (txid %" PRIu64 "): %s\n", rec->lsn,
+			rec->txid, CTL_TOMBSTONE);
+		return -EILSEQ;
+	}
 	if (rec->txid >= v->a->count || v->seen[rec->txid]++) {
 		fprintf(stderr, "klogctl: LSN %" PRIu64 ": txid %" PRIu64 " %s\n", rec->lsn,
 			rec->txid, rec->txid >= v->a->count ? "was never sent" : "appears twice");
@@ -651,7 +662,8 @@ static int verify_acks(struct klog_reader *r, const struct gen_args *a, uint8_t 
 			const char *detail = klog_reader_strerror(r);
 
 			fprintf(stderr, "klogctl: acknowledged LSN %" PRIu64 " (txid %" PRIu64
-				"): %s%s%s\n", lsn, txid, err < 0 ? strerror(-err)
+				"): %s%s%s\n", lsn, txid, err == -EILSEQ ? CTL_TOMBSTONE
+				: err < 0 ? strerror(-err)
 				: rec.txid != txid ? "other txid" : "bytes differ",
 				*detail ? ": " : "", detail);
 			free(acks);

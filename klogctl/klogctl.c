@@ -48,14 +48,19 @@ void ctl_usage(FILE *f)
 		"        print the LSN of each, one per line, once the server has it in memory\n"
 		"        or, with --durable, once it is durable on disk; --txid gives the first\n"
 		"        record's transaction id, the next ones count up (default 0). HOST may\n"
-		"        be an IPv6 address in brackets: [fd00::1]:7070.\n"
+		"        be an IPv6 address in brackets: [fd00::1]:7070. An empty FILE is\n"
+		"        refused (a record is 1 byte at least); a durable append whose bytes\n"
+		"        were damaged on the way (CORRUPT) names the LSN of its tombstone\n"
 		"read    write the payload of record LSN to standard output; if it cannot,\n"
-		"        say why (trimmed, not durable yet, missing from the log, corrupt)\n"
+		"        say why (trimmed, not durable yet, missing from the log, corrupt,\n"
+		"        a tombstone: bytes damaged before they were stored)\n"
 		"        with the file, offset and LSNs, and exit 1\n"
 		"dump    one line per durable record: LSN, length, txid, CRC-32C; stops\n"
 		"        with a message and exit status 1 at the first record it cannot read;\n"
 		"        --payload adds the payload in base64; --json prints JSON lines\n"
-		"        {\"lsn\":N,\"txid\":N,\"len\":N,\"crc\":\"0x...\"[,\"payload\":\"BASE64\"]}\n"
+		"        {\"lsn\":N,\"txid\":N,\"len\":N,\"crc\":\"0x...\"[,\"payload\":\"BASE64\"]};\n"
+		"        a tombstone is \"LSN 0 TXID CRC CORRUPT\" ({...,\"corrupt\":true}), and\n"
+		"        their count goes to standard error\n"
 		"export  write LSNs --from (default the first) to --to (default the last\n"
 		"        durable when it starts) as one export file (doc/format.md) to --output\n"
 		"        FILE, synced, or to standard output if it is not a terminal; if a\n"
@@ -93,7 +98,8 @@ void ctl_usage(FILE *f)
 		"        last is that LSN's record sealed with it, none missing; one line per\n"
 		"        problem (file, offset, LSN; or stream, LSN), stopping at the first\n"
 		"        unless --keep-going, then a summary line (segments or the stream,\n"
-		"        records, LSNs, log id); exit status 0 only\n"
+		"        records, LSNs, tombstones, log id); a tombstone is listed, counted\n"
+		"        and not a problem; exit status 0 only\n"
 		"        if the log is clean (not with --server: the files are the server's).\n"
 		"        With --count, then also that the log holds\n"
 		"        exactly the records bench generated with the same --count, --size\n"
@@ -186,11 +192,21 @@ static int cmd_append(int argc, char **argv)
 			klog_client_close(c);
 			return ctl_fail(argv[i], err == -EMSGSIZE ? -EFBIG : err);
 		}
+		if (!len) {
+			klog_client_close(c);
+			fprintf(stderr, "klogctl: %s: empty: a record is 1 byte at least (the server "
+				"refuses an empty one, BADLEN)\n", argv[i]);
+			return 1;
+		}
 		err = durable ? klog_client_append_durable(c, buf, len, txid, &lsn) :
 				klog_client_append(c, buf, len, txid, &lsn);
 		if (err) {
 			klog_client_close(c);
-			if (durable && lsn) /* appended, but no DURABLE came back */
+			if (err == -EILSEQ) /* NACK CORRUPT: the LSN holds a tombstone */
+				fprintf(stderr, "klogctl: %s: LSN %" PRIu64 " holds a tombstone: the "
+					"server's check of the bytes failed (CORRUPT): damaged on "
+					"the way, not stored\n", argv[i], lsn);
+			else if (durable && lsn) /* appended, but no DURABLE came back */
 				fprintf(stderr, "klogctl: %s: appended at LSN %" PRIu64
 					", durability not confirmed: %s\n", argv[i], lsn,
 					strerror(-err));
@@ -313,6 +329,12 @@ static int cmd_dump(int argc, char **argv)
 	}
 	d.next = from > first ? from : first;
 	err = klog_iterate(r, d.next, to < last ? to : last, ctl_print_record, &d);
+	if (d.tombstones) {
+		fflush(stdout);
+		fprintf(stderr, "klogctl dump: %" PRIu64 " tombstone%s (CORRUPT: the records' bytes "
+			"were damaged before they were stored)\n", d.tombstones,
+			d.tombstones == 1 ? "" : "s");
+	}
 	if (err) {
 		char lead[96];
 

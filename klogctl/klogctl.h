@@ -57,11 +57,18 @@ struct ctl_out {
 	bool payload;     /* with the payload, base64 */
 	uint64_t next;    /* the LSN after the last one printed */
 	uint64_t printed;
+	uint64_t tombstones; /* of those printed */
 };
+
+/* What klogctl says of a tombstone (KLOG_RECORD_CORRUPT, klog_read()'s -EILSEQ). */
+#define CTL_TOMBSTONE \
+	"a tombstone: the record's bytes were damaged before they were stored (corrupt)"
 
 /*
  * Print one record as out (ctx) says, a klog_iter_fn: text "LSN LEN TXID
  * CRC [BASE64]", or {"lsn":N,"txid":N,"len":N,"crc":"0x...","payload":"..."}.
+ * A tombstone is "LSN 0 TXID CRC CORRUPT", or {...,"len":0,"crc":"0x...",
+ * "corrupt":true} with no payload, and counted in out->tombstones.
  * RETURN VALUE: 0; -EIO if standard output fails.
  */
 int ctl_print_record(const struct klog_record *rec, const void *payload, void *ctx);

@@ -33,15 +33,20 @@ int ctl_print_record(const struct klog_record *rec, const void *payload, void *c
 {
 	struct ctl_out *out = ctx;
 
+	bool tomb = rec->flags & KLOG_RECORD_CORRUPT;
+
 	out->next = rec->lsn + 1;
 	out->printed++;
+	out->tombstones += tomb;
 	if (out->json)
 		printf("{\"lsn\":%" PRIu64 ",\"txid\":%" PRIu64 ",\"len\":%" PRIu32
 		       ",\"crc\":\"0x%08" PRIx32 "\"", rec->lsn, rec->txid, rec->len, rec->crc);
 	else
 		printf("%" PRIu64 " %" PRIu32 " %" PRIu64 " %08" PRIx32, rec->lsn, rec->len,
 		       rec->txid, rec->crc);
-	if (out->payload) {
+	if (tomb)
+		fputs(out->json ? ",\"corrupt\":true" : " CORRUPT", stdout);
+	else if (out->payload) {
 		fputs(out->json ? ",\"payload\":\"" : " ", stdout);
 		put_base64(stdout, payload, rec->len);
 		if (out->json)

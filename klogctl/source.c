@@ -79,6 +79,7 @@ static const char *file_err_str(int err)
 	case -ENOLINK: return "missing from the export (a gap between its frames, or unreadable)";
 	case -EBADMSG: return "corrupt in the export file";
 	case -EPROTO: return "an export of another format version";
+	case -EILSEQ: return CTL_TOMBSTONE;
 	default: return strerror(-err);
 	}
 }
@@ -101,6 +102,7 @@ const char *ctl_src_err_str(const struct ctl_src *s, int err)
 	case -ETIMEDOUT:
 		return s->server ? "the server does not answer" : strerror(ETIMEDOUT);
 	case -EPROTO: return "not a klog log";
+	case -EILSEQ: return CTL_TOMBSTONE;
 	default: return strerror(-err);
 	}
 }

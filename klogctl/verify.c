@@ -51,6 +51,9 @@ int ctl_verify_log(const struct ctl_src *src, bool keep_going)
 	printf(", %" PRIu64 " record%s", sum.records, sum.records == 1 ? "" : "s");
 	if (sum.records)
 		printf(", LSNs %" PRIu64 "..%" PRIu64, sum.first_lsn, sum.last_lsn);
+	if (sum.tombstones)
+		printf(", %" PRIu64 " tombstone%s (CORRUPT)", sum.tombstones,
+		       sum.tombstones == 1 ? "" : "s");
 	printf(", log id 0x%016" PRIx64 ": ", sum.log_id);
 	if (!err)
 		printf("clean\n");

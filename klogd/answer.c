@@ -172,7 +172,11 @@ struct answer {
 
 #define ANSWER_FULL 1 /* an add_record() return: the answer holds what it may */
 
-/* Take record rec (payload) into the answer, a klog_iter_fn; ANSWER_FULL once no more fits. */
+/*
+ * Take record rec (payload) into the answer, a klog_iter_fn; ANSWER_FULL
+ * once no more fits.  A tombstone goes as a RECORD of status CORRUPT with
+ * no bytes (doc/protocol.md, "Reading"): the answer goes on past it.
+ */
 static int add_record(const struct klog_record *rec, const void *payload, void *ctx)
 {
 	struct answer *a = ctx;
@@ -184,10 +188,11 @@ static int add_record(const struct klog_record *rec, const void *payload, void *
 		a->err = a->n ? 0 : -EMSGSIZE;
 		return ANSWER_FULL;
 	}
-	if (payload != at) /* klog_read() put it there already */
+	if (payload && payload != at) /* klog_read() put it there already */
 		memcpy(at, payload, rec->len);
-	hd->h = reply_hdr(a->q, KLOG_OP_RECORD, KLOG_ST_OK, rec->txid, rec->lsn,
-			  sizeof(hd->r) + rec->len);
+	hd->h = reply_hdr(a->q, KLOG_OP_RECORD,
+			  rec->flags & KLOG_RECORD_CORRUPT ? KLOG_ST_CORRUPT : KLOG_ST_OK,
+			  rec->txid, rec->lsn, sizeof(hd->r) + rec->len);
 	hd->r = (struct klog_read_rec){
 		.crc = htobe32(klog_crc32c(0, at, rec->len)),
 		.rec_crc = htobe32(rec->crc),
@@ -212,6 +217,8 @@ static int gather(struct klogd_serve *s, const struct serve_req *q, struct answe
 	*a = (struct answer){ .s = s, .q = q };
 	if (q->to == q->from) {
 		ret = klog_read(s->r, q->from, s->data, DATA_CAP, &rec);
+		if (ret == -EILSEQ) /* a tombstone: answered as one */
+			ret = 0;
 		return ret < 0 ? ret : add_record(&rec, s->data, a) == ANSWER_FULL ? a->err : 0;
 	}
 	ret = klog_iterate(s->r, q->from, q->to, add_record, a);

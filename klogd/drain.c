@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* drain.c - kernel log to disk (see drain.h). */
 #include <errno.h>
+#include <string.h>
+#include <time.h>
 
 #include "drain.h"
+#include "format.h"
 #include "log.h"
+
+/* Tombstones logged in full per second; the rest are counted (stop summary). */
+#define TOMB_LOG_PER_SEC 10
 
 /* Records staged between looks at the commit in flight. */
 #define STAGE_CHUNK 256u
@@ -22,7 +28,8 @@ static void publish(struct klogd_drain *d, uint64_t durable)
  * read now, while the record is still in the kernel log: once truncated, its
  * slot may be reused.
  */
-static void queue_notice(struct klogd_drain *d, uint64_t lsn, const struct klog_kern_rec *rec)
+static void queue_notice(struct klogd_drain *d, uint64_t lsn, const struct klog_kern_rec *rec,
+			 uint16_t status)
 {
 	const struct klog_waiter *w;
 
@@ -30,7 +37,75 @@ static void queue_notice(struct klogd_drain *d, uint64_t lsn, const struct klog_
 		return;
 	w = &d->k->waiters[lsn % d->k->window];
 	if (__atomic_load_n(&w->lsn, __ATOMIC_ACQUIRE) == lsn)
-		klogd_notify_add(d->notify, w, lsn, rec->client_id, rec->request_id, rec->txid);
+		klogd_notify_add(d->notify, w, lsn, rec->client_id, rec->request_id, rec->txid,
+				 status);
+}
+
+/*
+ * Whether record lsn's n payload bytes at p may be stored: not if the kernel
+ * saw them damaged (KLOG_AF_DAMAGED), nor if they fail the CRC-32C the
+ * client sent (KLOG_AF_CRC).  The segment's CRC would only seal the damage.
+ */
+static bool damaged(const struct klog_kern_rec *rec, const void *p, int n)
+{
+	if (rec->flags & KLOG_AF_DAMAGED)
+		return true;
+	return (rec->flags & KLOG_AF_CRC) && klog_crc32c(0, p, (size_t)n) != rec->crc;
+}
+
+/* One line per tombstone, at most TOMB_LOG_PER_SEC a second (all are counted). */
+static void log_tombstone(struct klogd_drain *d, uint64_t lsn, const struct klog_kern_rec *rec,
+			  const void *p, int n)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if ((uint64_t)ts.tv_sec != d->tomb_sec) {
+		d->tomb_sec = (uint64_t)ts.tv_sec;
+		d->tomb_logged = 0;
+	}
+	if (d->tomb_logged++ >= TOMB_LOG_PER_SEC)
+		return;
+	if (rec->flags & KLOG_AF_DAMAGED)
+		klogd_log("LSN %llu (client %u request %llu, %d bytes): damaged in the kernel "
+			  "(UDP checksum): stored as a tombstone%s", (unsigned long long)lsn,
+			  rec->client_id, (unsigned long long)rec->request_id, n,
+			  d->tomb_logged == TOMB_LOG_PER_SEC ? " (more this second only counted)" : "");
+	else
+		klogd_log("LSN %llu (client %u request %llu, %d bytes): CRC-32C 0x%08x, the client "
+			  "sent 0x%08x: stored as a tombstone%s", (unsigned long long)lsn,
+			  rec->client_id, (unsigned long long)rec->request_id, n,
+			  klog_crc32c(0, p, (size_t)n), rec->crc,
+			  d->tomb_logged == TOMB_LOG_PER_SEC ? " (more this second only counted)" : "");
+}
+
+/*
+ * Stage record lsn (n bytes at p, reserved in the store): as it is, or as a
+ * tombstone, which the programs learn of now, before durable_lsn can pass it.
+ */
+static int store_record(struct klogd_drain *d, uint64_t lsn, const struct klog_kern_rec *rec,
+			const void *p, int n)
+{
+	int err;
+
+	if (!damaged(rec, p, n)) {
+		if ((err = klogd_store_append(d->s, lsn, rec->txid, (uint32_t)n, 0)))
+			return err;
+		queue_notice(d, lsn, rec, KLOG_ST_OK);
+		d->bytes += (uint64_t)n;
+		return 0;
+	}
+	log_tombstone(d, lsn, rec, p, n);
+	if ((err = klogd_store_append(d->s, lsn, rec->txid, 0, KLOG_REC_F_TOMBSTONE)))
+		return err;
+	if ((err = klog_kern_corrupt_add(d->k, lsn))) {
+		klogd_log("LSN %llu: cannot record the tombstone in klog_corrupt: %s",
+			  (unsigned long long)lsn, strerror(-err));
+		return err;
+	}
+	queue_notice(d, lsn, rec, KLOG_ST_CORRUPT);
+	d->tombstones++;
+	return 0;
 }
 
 int klogd_drain_reconcile(struct klogd_drain *d)
@@ -146,10 +221,8 @@ static int stage(struct klogd_drain *d, bool *caught_up, int *done)
 			break; /* reserved, still being written: the rest waits */
 		if (n < 0)
 			return n;
-		if ((err = klogd_store_append(d->s, lsn, rec.txid, (uint32_t)n)))
+		if ((err = store_record(d, lsn, &rec, p, n)))
 			return err;
-		queue_notice(d, lsn, &rec);
-		d->bytes += n;
 		lsn++;
 	}
 	return 0;

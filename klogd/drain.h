@@ -26,6 +26,9 @@ struct klogd_drain {
 	uint64_t records;    /* totals since start: made durable, */
 	uint64_t bytes;      /* payload bytes staged, */
 	uint64_t commits;    /* batches made durable */
+	uint64_t tombstones; /* records stored as tombstones: their bytes were damaged */
+	uint64_t tomb_logged; /* tombstones logged in the current second, */
+	uint64_t tomb_sec;    /* which began at this CLOCK_MONOTONIC second */
 	uint64_t commit_end; /* LSN after the batch in flight (0: none), for commits */
 	int err;             /* found after records were published: for the next call */
 	bool stalled;        /* the store waited and still has records pending */

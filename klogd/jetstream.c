@@ -237,15 +237,16 @@ static void *js_reserve(struct klogd_store *store, uint32_t max_len, int *err)
 	return e->data + sizeof(struct klog_rec_hdr);
 }
 
-static int js_append(struct klogd_store *store, uint64_t lsn, uint64_t txid, uint32_t len)
+static int js_append(struct klogd_store *store, uint64_t lsn, uint64_t txid, uint32_t len,
+		     uint32_t flags)
 {
 	struct js_store *s = S(store);
 	struct slot *e = slot_of(s, lsn);
 
-	if (len >= s->reserved || lsn != s->next)
+	if (len >= s->reserved || lsn != s->next || !klog_rec_flags_ok(flags, len))
 		return -EINVAL;
 	s->reserved = 0;
-	e->size = (uint32_t)klog_rec_seal(e->data, lsn, txid, 0, s->log_id, len);
+	e->size = (uint32_t)klog_rec_seal(e->data, lsn, txid, flags, s->log_id, len);
 	e->lsn = lsn;
 	e->acked = false;
 	e->sent_ns = 0;

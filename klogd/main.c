@@ -601,9 +601,11 @@ static int run(const struct config *c, int sfd)
 			fatal_io(&d, err);
 		goto out;
 	}
-	klogd_log("stopped: %llu records, %llu bytes drained in %llu commits; durable up to "
-		  "LSN %llu", (unsigned long long)d.records, (unsigned long long)d.bytes,
-		  (unsigned long long)d.commits, (unsigned long long)klogd_store_durable(s) - 1);
+	klogd_log("stopped: %llu records, %llu bytes drained in %llu commits, %llu tombstones "
+		  "(bytes damaged before they were stored); durable up to LSN %llu",
+		  (unsigned long long)d.records, (unsigned long long)d.bytes,
+		  (unsigned long long)d.commits, (unsigned long long)d.tombstones,
+		  (unsigned long long)klogd_store_durable(s) - 1);
 out:
 	klogd_access_stop(access);
 	klogd_serve_stop(serve);

@@ -128,7 +128,7 @@ void klogd_notify_fds(const struct klogd_notify *n, int *fd4, int *fd6)
 }
 
 void klogd_notify_add(struct klogd_notify *n, const struct klog_waiter *w, uint64_t lsn,
-		      uint32_t client_id, uint64_t request_id, uint64_t txid)
+		      uint32_t client_id, uint64_t request_id, uint64_t txid, uint16_t status)
 {
 	uint32_t *count = w->ipv6 ? &n->n6 : &n->n4;
 	struct notice *q = (w->ipv6 ? n->q6 : n->q4) + *count;
@@ -140,8 +140,9 @@ void klogd_notify_add(struct klogd_notify *n, const struct klog_waiter *w, uint6
 	(*count)++;
 	q->hdr = (struct klog_hdr){
 		.magic = htobe32(KLOG_MAGIC), .version = KLOG_VERSION_1,
-		.opcode = KLOG_OP_DURABLE, .client_id = htobe32(client_id),
-		.status = htobe16(KLOG_ST_OK), .request_id = htobe64(request_id),
+		.opcode = status == KLOG_ST_OK ? KLOG_OP_DURABLE : KLOG_OP_NACK,
+		.client_id = htobe32(client_id),
+		.status = htobe16(status), .request_id = htobe64(request_id),
 		.txid = htobe64(txid), .lsn = htobe64(lsn),
 	};
 	memset(&q->to, 0, sizeof(q->to));

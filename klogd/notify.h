@@ -27,9 +27,14 @@ void klogd_notify_close(struct klogd_notify *n);
 /* The sockets, for the read thread (serve.h) to receive on; -1: that family has none. */
 void klogd_notify_fds(const struct klogd_notify *n, int *fd4, int *fd6);
 
-/* Queue the notice for record lsn, to the client waiter w names. */
+/*
+ * Queue the notice for record lsn, to the client waiter w names: a DURABLE
+ * for status KLOG_ST_OK; for KLOG_ST_CORRUPT (the LSN holds a tombstone) a
+ * NACK CORRUPT with the LSN, the answer to the client's durable wait
+ * (doc/protocol.md).
+ */
 void klogd_notify_add(struct klogd_notify *n, const struct klog_waiter *w, uint64_t lsn,
-		      uint32_t client_id, uint64_t request_id, uint64_t txid);
+		      uint32_t client_id, uint64_t request_id, uint64_t txid, uint16_t status);
 
 /*
  * Send the queued notices of records below durable (they are on disk now);

@@ -30,8 +30,13 @@ struct klogd_store_ops {
 	 * failure.
 	 */
 	void *(*reserve)(struct klogd_store *s, uint32_t max_len, int *err);
-	/* Seal the reserved record lsn (the store's next LSN) of len bytes. */
-	int (*append)(struct klogd_store *s, uint64_t lsn, uint64_t txid, uint32_t len);
+	/*
+	 * Seal the reserved record lsn (the store's next LSN) of len bytes,
+	 * with record flags (format.h: KLOG_REC_F_TOMBSTONE, len 0, for a
+	 * record whose bytes were damaged; else 0).
+	 */
+	int (*append)(struct klogd_store *s, uint64_t lsn, uint64_t txid, uint32_t len,
+		      uint32_t flags);
 	/* Start making every record appended so far durable. */
 	int (*commit_start)(struct klogd_store *s);
 	/*
@@ -68,9 +73,9 @@ static inline void *klogd_store_reserve(struct klogd_store *s, uint32_t max_len,
 }
 
 static inline int klogd_store_append(struct klogd_store *s, uint64_t lsn, uint64_t txid,
-				     uint32_t len)
+				     uint32_t len, uint32_t flags)
 {
-	return s->ops->append(s, lsn, txid, len);
+	return s->ops->append(s, lsn, txid, len, flags);
 }
 
 static inline int klogd_store_commit_start(struct klogd_store *s)

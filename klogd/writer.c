@@ -393,18 +393,24 @@ void *klog_writer_reserve(struct klog_writer *w, uint32_t max_len, int *err)
 	return w->buf + w->fill + sizeof(struct klog_rec_hdr);
 }
 
-int klog_writer_append(struct klog_writer *w, uint64_t lsn, uint64_t txid, uint32_t len)
+int klog_writer_seal(struct klog_writer *w, uint64_t lsn, uint64_t txid, uint32_t len,
+		     uint32_t flags)
 {
 	int err;
 
-	if (len >= w->reserved || lsn != w->next)
+	if (len >= w->reserved || lsn != w->next || !klog_rec_flags_ok(flags, len))
 		return -EINVAL;
 	if ((err = writer_push_pend(w, w->base + w->fill)))
 		return err;
-	w->fill += klog_rec_seal(w->buf + w->fill, lsn, txid, 0, w->salt, len);
+	w->fill += klog_rec_seal(w->buf + w->fill, lsn, txid, flags, w->salt, len);
 	w->reserved = 0;
 	w->next++;
 	return 0;
+}
+
+int klog_writer_append(struct klog_writer *w, uint64_t lsn, uint64_t txid, uint32_t len)
+{
+	return klog_writer_seal(w, lsn, txid, len, 0);
 }
 
 const char *klog_writer_error(const struct klog_writer *w)
@@ -431,9 +437,10 @@ static void *store_reserve(struct klogd_store *s, uint32_t max_len, int *err)
 	return klog_writer_reserve(W(s), max_len, err);
 }
 
-static int store_append(struct klogd_store *s, uint64_t lsn, uint64_t txid, uint32_t len)
+static int store_append(struct klogd_store *s, uint64_t lsn, uint64_t txid, uint32_t len,
+			uint32_t flags)
 {
-	return klog_writer_append(W(s), lsn, txid, len);
+	return klog_writer_seal(W(s), lsn, txid, len, flags);
 }
 
 static int store_commit_start(struct klogd_store *s)

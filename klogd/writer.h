@@ -76,12 +76,16 @@ void klog_writer_close(struct klog_writer *w);
 /*
  * Stage the record lsn (which must be the writer's next LSN) for the next
  * commit: klog_writer_reserve returns where up to max_len payload bytes go,
- * and klog_writer_append seals the len bytes put there (header, CRC).
+ * and klog_writer_append seals the len bytes put there (header, CRC);
+ * klog_writer_seal does with record flags (KLOG_REC_F_TOMBSTONE: len 0).
  * Staged bytes may be written before the commit, but only a commit makes
- * them durable.
+ * them durable.  RETURN VALUE: 0; -EINVAL for another LSN, a length above
+ * the reservation, an unknown flag or a tombstone with a length.
  */
 void *klog_writer_reserve(struct klog_writer *w, uint32_t max_len, int *err);
 int klog_writer_append(struct klog_writer *w, uint64_t lsn, uint64_t txid, uint32_t len);
+int klog_writer_seal(struct klog_writer *w, uint64_t lsn, uint64_t txid, uint32_t len,
+		     uint32_t flags);
 
 /*
  * Write what is staged, make it durable (one datasync), then index it.

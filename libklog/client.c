@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <klog/klog.h>
+#include "format.h"
 
 #include "udp.h"
 
@@ -124,6 +125,7 @@ static int status_err(unsigned int status)
 	case KLOG_ST_CONFLICT: return -EEXIST;
 	case KLOG_ST_STALE: return -ESTALE;
 	case KLOG_ST_NOLSN: return -ENOENT;
+	case KLOG_ST_CORRUPT: return -EILSEQ;
 	default: return -EPROTO; /* VERSION, OPCODE, FLAGS, unknown */
 	}
 }
@@ -210,6 +212,13 @@ static int handle_reply(struct klog_client *c, const struct klog_msg *m, uint64_
 		return 0;
 	case KLOG_OP_NACK:
 		err = status_err(m->status);
+		if (m->status == KLOG_ST_CORRUPT) {
+			/* The record's LSN holds a tombstone: the answer names it. */
+			if (s->state == SLOT_PENDING && m->lsn != s->lsn)
+				return 0;
+			complete(c, s, err, m->lsn);
+			return 1;
+		}
 		if (transient_status(m->status)) {
 			/*
 			 * PENDING: the record has its LSN; a late answer to an
@@ -324,7 +333,7 @@ int klog_client_submit(struct klog_client *c, const void *payload, size_t len, u
 	struct slot *s = &c->slots[request_id % c->opts.max_outstanding];
 	struct klog_msg m = {
 		.opcode = KLOG_OP_APPEND,
-		.flags = flags & KLOG_APPEND_DURABLE ? KLOG_F_DURABLE : 0,
+		.flags = KLOG_F_CRC | (flags & KLOG_APPEND_DURABLE ? KLOG_F_DURABLE : 0),
 		.client_id = c->opts.client_id,
 		.len = (uint16_t)len,
 		.request_id = request_id,
@@ -336,6 +345,8 @@ int klog_client_submit(struct klog_client *c, const void *payload, size_t len, u
 		return -EINVAL;
 	if (len > KLOG_MAX_RECORD)
 		return -EMSGSIZE;
+	/* The server checks the bytes against it before they may be durable. */
+	m.lsn = klog_crc32c(0, payload, len);
 	if (s->state != SLOT_FREE)
 		return -EAGAIN;
 	n = klog_encode(s->dgram, sizeof(s->dgram), &m, payload);

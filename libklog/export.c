@@ -79,11 +79,13 @@ int klog_export_add(struct klog_export *x, const struct klog_record *rec, const 
 	if (x->err)
 		return x->err;
 	if (rec->lsn != x->next || (x->h.last_lsn && rec->lsn > x->h.last_lsn) ||
-	    rec->len > KLOG_MAX_RECORD || (rec->len && !payload))
+	    rec->len > KLOG_MAX_RECORD || (rec->len && !payload) ||
+	    (rec->flags & ~KLOG_RECORD_CORRUPT) || ((rec->flags & KLOG_RECORD_CORRUPT) && rec->len))
 		return -EINVAL;
 	if (rec->len)
 		memcpy(x->buf + KLOG_XFRAME_HDR_SIZE, payload, rec->len);
-	size = klog_xframe_seal(x->buf, rec->lsn, rec->txid, rec->crc, rec->len);
+	size = klog_xframe_seal(x->buf, rec->lsn, rec->txid, rec->crc,
+				rec->flags & KLOG_RECORD_CORRUPT, rec->len);
 	if (write_all(x, x->buf, size))
 		return x->err;
 	x->next++;

@@ -168,6 +168,16 @@ static int rec_check(const unsigned char *p, size_t avail, uint64_t salt, const 
 					      .crc_stored = le32toh(le.crc), .crc_computed = crc };
 		return -EBADMSG;
 	}
+	/* A flag this reader does not know, under a good CRC, is another writer's record. */
+	*f = (struct klog_rec_fault){ .why = "unknown flags", .values = true, .hex = true,
+				      .found = le32toh(le.flags),
+				      .expected = le32toh(le.flags) & KLOG_REC_FLAGS_KNOWN };
+	if (le32toh(le.flags) & ~KLOG_REC_FLAGS_KNOWN)
+		return -EBADMSG;
+	*f = (struct klog_rec_fault){ .why = "tombstone with a payload", .values = true,
+				      .found = len, .expected = 0 };
+	if ((le32toh(le.flags) & KLOG_REC_F_TOMBSTONE) && len)
+		return -EBADMSG;
 	/* Padding is outside the CRC; anything but zeroes there is damage. */
 	*f = (struct klog_rec_fault){ .why = "non-zero padding" };
 	if (!klog_all_zero(p + sizeof(le) + len, klog_rec_size(len) - sizeof(le) - len))

@@ -42,9 +42,26 @@ struct klog_rec_hdr {
 	uint64_t lsn;
 	uint64_t txid;
 	uint64_t salt;  /* the segment's salt: bytes left by an older file never match */
-	uint32_t flags; /* 0 in v1 */
+	uint32_t flags; /* KLOG_REC_F_*; 0 for a record of bytes */
 	uint32_t crc;   /* CRC-32C of this header (crc = 0) followed by the payload */
 };
+
+/*
+ * Record flag: a tombstone.  The LSN was taken, but the bytes the client
+ * sent were damaged before they could be stored (their CRC-32C failed, or
+ * the kernel saw the damage): the record keeps the LSN (the log stays
+ * gap-free) with len 0 and no payload, and every reader reports it as
+ * corrupt, never as data.  The same bit as klog.h's KLOG_RECORD_CORRUPT.
+ */
+#define KLOG_REC_F_TOMBSTONE 0x1u
+/* Every record flag this version knows; a record with another is refused. */
+#define KLOG_REC_FLAGS_KNOWN KLOG_REC_F_TOMBSTONE
+
+/* Whether a writer may seal a record of len bytes with flags. */
+static inline bool klog_rec_flags_ok(uint32_t flags, uint32_t len)
+{
+	return !(flags & ~KLOG_REC_FLAGS_KNOWN) && (!(flags & KLOG_REC_F_TOMBSTONE) || !len);
+}
 
 /* Whether the n bytes at p are all zero (padding, a header never written). */
 static inline bool klog_all_zero(const void *p, size_t n)
@@ -109,7 +126,8 @@ size_t klog_rec_encode(void *dst, uint64_t lsn, uint64_t txid, uint32_t flags, u
  * RETURN VALUE: 0 with rec filled; -ENODATA where the log ends (avail is less
  * than a header, or the header's bytes are all zero); -EBADMSG when the bytes
  * are there but are not that record (magic, salt, LSN, length beyond
- * max_len or beyond avail, CRC).
+ * max_len or beyond avail, CRC, an unknown flag, a tombstone with a
+ * payload).  A tombstone decodes (rec->flags says so).
  */
 int klog_rec_decode(const void *buf, size_t avail, uint64_t salt, uint64_t lsn,
 		    uint32_t max_len, struct klog_rec *rec);

@@ -50,6 +50,8 @@ static int walk(struct klog_js *c, const struct klog_js_state *st, struct klog_v
 		    klog_js_decode(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
 				   st->log_id, seq, &rec, why, sizeof(why)))
 			klog_vreport(v, -EBADMSG, NULL, UINT64_MAX, seq, "%s", why);
+		else if (seq <= st->last && (rec.flags & KLOG_REC_F_TOMBSTONE))
+			klog_vtombstone(v, NULL, UINT64_MAX, seq);
 		natsMsg_Destroy(m);
 		lsn = seq + 1;
 	}

@@ -536,6 +536,20 @@ int klog_kern_expire_clients(struct klog_kern *k, uint64_t cutoff)
 	return removed;
 }
 
+int klog_kern_corrupt_add(struct klog_kern *k, uint64_t lsn)
+{
+	__u64 key = lsn;
+	__u32 one = 1;
+
+	if (k->corrupt_fd < 0)
+		return -ENOENT;
+	if (bpf_map_update_elem(k->corrupt_fd, &key, &one, BPF_ANY))
+		return -errno;
+	/* After the entry: a program that sees the count finds the LSN. */
+	__atomic_fetch_add(&k->ctl->corrupt_records, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
 int klog_kern_next_block(struct klog_kern *k, uint64_t *next)
 {
 	struct kerby_index ix;

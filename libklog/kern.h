@@ -220,4 +220,13 @@ bool klog_kern_allowed(const struct klog_kern *k, const struct klog_addr *src);
 int klog_kern_access_open(struct klog_kern *k, const char *name);
 void klog_kern_access_close(struct klog_kern *k);
 
+/*
+ * Tell the programs that lsn holds a tombstone: put it in klog_corrupt and
+ * count it in ctl->corrupt_records (klogd is the only writer of both), so a
+ * QUERY or a retransmission of it is answered CORRUPT once it is durable.
+ * Must come before durable_lsn passes lsn.
+ * RETURN VALUE: 0; -ENOENT without the map; -errno of the update.
+ */
+int klog_kern_corrupt_add(struct klog_kern *k, uint64_t lsn);
+
 #endif /* KLOG_KERN_H */

@@ -5,6 +5,7 @@
  * or an export file.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,9 @@ int klog_read(struct klog_reader *r, uint64_t lsn, void *buf, size_t cap,
 		return err;
 	if (out)
 		*out = klog_rec_meta(&rec, lsn);
+	if (rec.flags & KLOG_REC_F_TOMBSTONE)
+		return klog_rsrc_fail(r->msg, -EILSEQ, "LSN %" PRIu64 ": txid %" PRIu64 ", stored "
+				      "CRC 0x%08" PRIx32 ": no bytes kept", lsn, rec.txid, rec.crc);
 	if (cap < rec.len)
 		return -ENOSPC;
 	memcpy(buf, rec.payload, rec.len);
@@ -150,7 +154,7 @@ static int iterate_lookups(struct klog_reader *r, uint64_t from, uint64_t to, kl
 		if (ret)
 			return ret;
 		meta = klog_rec_meta(&rec, lsn);
-		if ((ret = fn(&meta, rec.payload, ctx)))
+		if ((ret = fn(&meta, klog_rec_payload(&rec), ctx)))
 			return ret;
 	}
 	return 0;

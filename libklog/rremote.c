@@ -50,6 +50,7 @@ struct slot {
 	uint64_t txid;
 	uint32_t len;
 	uint32_t crc; /* rec_crc: the stored record's */
+	uint32_t flags; /* KLOG_REC_F_TOMBSTONE: the server answered CORRUPT */
 	uint8_t bytes[KLOG_MAX_RECORD];
 };
 
@@ -233,7 +234,11 @@ static int take(struct klog_rremote *s, const struct klog_msg *m, size_t len)
 	struct klog_read_rec rr;
 	struct slot *sl;
 
-	if (m->status != KLOG_ST_OK || len < sizeof(struct klog_hdr) + sizeof(rr))
+	if ((m->status != KLOG_ST_OK && m->status != KLOG_ST_CORRUPT) ||
+	    len < sizeof(struct klog_hdr) + sizeof(rr))
+		return TOOK_NOTHING;
+	/* A tombstone carries no bytes; one that does is out of protocol: as if lost. */
+	if (m->status == KLOG_ST_CORRUPT && bytes)
 		return TOOK_NOTHING;
 	if (bytes > KLOG_MAX_RECORD)
 		return failf(s, -EMSGSIZE, "server %s: LSN %" PRIu64 ": a record of %zu bytes, "
@@ -250,6 +255,7 @@ static int take(struct klog_rremote *s, const struct klog_msg *m, size_t len)
 	sl->txid = m->txid;
 	sl->len = (uint32_t)bytes;
 	sl->crc = be32toh(rr.rec_crc);
+	sl->flags = m->status == KLOG_ST_CORRUPT ? KLOG_REC_F_TOMBSTONE : 0;
 	memcpy(sl->bytes, p + sizeof(rr), bytes);
 	s->have[at] = true;
 	while (s->n < KLOG_READ_MAX_RECORDS && s->have[s->n])
@@ -331,7 +337,7 @@ static const struct slot *cached(const struct klog_rremote *s, uint64_t lsn)
 static struct klog_rec rec_of(const struct slot *sl, uint64_t lsn)
 {
 	return (struct klog_rec){ .lsn = lsn, .txid = sl->txid, .len = sl->len, .crc = sl->crc,
-				  .payload = sl->bytes };
+				  .flags = sl->flags, .payload = sl->bytes };
 }
 
 static int rremote_lookup(void *src, uint64_t lsn, struct klog_rec *rec)
@@ -371,7 +377,7 @@ static int rremote_iterate(void *src, uint64_t from, uint64_t to, klog_iter_fn f
 		}
 		rec = rec_of(cached(s, lsn), lsn);
 		meta = klog_rec_meta(&rec, lsn);
-		if ((ret = fn(&meta, rec.payload, ctx)))
+		if ((ret = fn(&meta, klog_rec_payload(&rec), ctx)))
 			return ret;
 	}
 	return 0;

@@ -16,6 +16,14 @@
 
 #include "format.h"
 
+_Static_assert(KLOG_REC_F_TOMBSTONE == KLOG_RECORD_CORRUPT, "one bit marks a tombstone");
+
+/* A tombstone's payload, as fn sees it: NULL. */
+static inline const void *klog_rec_payload(const struct klog_rec *rec)
+{
+	return (rec->flags & KLOG_REC_F_TOMBSTONE) ? NULL : rec->payload;
+}
+
 #define KLOG_READER_MSG 512 /* bytes of klog_reader_strerror()'s detail */
 
 /*
@@ -68,7 +76,7 @@ int klog_rsrc_poll(int (*lookup)(void *src, uint64_t lsn, struct klog_rec *rec),
 static inline struct klog_record klog_rec_meta(const struct klog_rec *rec, uint64_t lsn)
 {
 	return (struct klog_record){ .lsn = lsn, .txid = rec->txid, .len = rec->len,
-				     .crc = rec->crc };
+				     .crc = rec->crc, .flags = rec->flags & KLOG_RECORD_CORRUPT };
 }
 
 #endif /* KLOG_RSRC_H */

@@ -257,7 +257,7 @@ static int rstream_iterate(void *src, uint64_t from, uint64_t to, klog_iter_fn f
 		if ((ret = next_msg(s, &it, lsn, &m)) || (ret = decode(s, m, lsn, &rec)))
 			break;
 		meta = klog_rec_meta(&rec, lsn);
-		ret = fn(&meta, rec.payload, ctx);
+		ret = fn(&meta, klog_rec_payload(&rec), ctx);
 		natsMsg_Destroy(m);
 		m = NULL;
 		if (ret || lsn == to)

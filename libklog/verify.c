@@ -201,6 +201,9 @@ static uint64_t walk(struct verify *v, const struct vseg *s)
 		}
 		if (!klog_rec_explain(s->map + off, s->size - off, s->h.salt, lsn,
 				      KLOG_MAX_RECORD, &rec, why, sizeof(why))) {
+			if (i < s->nix && (rec.flags & KLOG_REC_F_TOMBSTONE) &&
+			    klog_vtombstone(&v->rep, s->name, off, lsn))
+				break;
 			off += klog_rec_size(rec.len);
 			continue;
 		}

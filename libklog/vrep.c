@@ -6,6 +6,23 @@
 
 #include "vrep.h"
 
+bool klog_vtombstone(struct klog_vrep *v, const char *file, uint64_t off, uint64_t lsn)
+{
+	struct klog_verify_problem p = {
+		.err = -EILSEQ, .file = file, .offset = off, .lsn = lsn,
+		.what = "tombstone: the record's bytes were damaged before they were stored "
+			"(they failed the client's CRC-32C)",
+	};
+	int ret;
+
+	v->sum->tombstones++;
+	if (v->fn && (ret = v->fn(&p, v->ctx))) {
+		v->ret = ret;
+		v->stop = true;
+	}
+	return v->stop;
+}
+
 bool klog_vreport(struct klog_vrep *v, int err, const char *file, uint64_t off, uint64_t lsn,
 		  const char *fmt, ...)
 {

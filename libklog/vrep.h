@@ -29,4 +29,12 @@ struct klog_vrep {
 bool klog_vreport(struct klog_vrep *v, int err, const char *file, uint64_t off, uint64_t lsn,
 		  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/*
+ * Report the tombstone at lsn (file and offset as for a problem) to fn with
+ * err -EILSEQ and count it in sum->tombstones: not a problem (the log is as
+ * klogd meant to write it), but never passed over in silence.
+ * RETURN VALUE: true when the check must stop (fn's non-zero return).
+ */
+bool klog_vtombstone(struct klog_vrep *v, const char *file, uint64_t off, uint64_t lsn);
+
 #endif /* KLOG_VREP_H */

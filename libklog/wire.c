@@ -6,6 +6,8 @@
 
 #include <klog/klog.h>
 
+#include "format.h"
+
 int klog_encode(void *buf, size_t cap, const struct klog_msg *m, const void *payload)
 {
 	struct klog_hdr h = {
@@ -36,6 +38,7 @@ int klog_encode_append(void *buf, size_t cap, uint32_t client_id, uint64_t reque
 {
 	struct klog_msg m = {
 		.opcode = KLOG_OP_APPEND,
+		.flags = KLOG_F_CRC,
 		.client_id = client_id,
 		.len = (uint16_t)len,
 		.request_id = request_id,
@@ -44,6 +47,7 @@ int klog_encode_append(void *buf, size_t cap, uint32_t client_id, uint64_t reque
 
 	if (len == 0 || len > KLOG_MAX_RECORD)
 		return -EINVAL;
+	m.lsn = klog_crc32c(0, payload, len);
 	return klog_encode(buf, cap, &m, payload);
 }
 

@@ -123,12 +123,13 @@ static uint32_t frame_crc(const struct xframe_le *le, const void *payload, uint3
 	return klog_crc32c(part_crc(le, sizeof(*le)), payload, len);
 }
 
-size_t klog_xframe_seal(void *frame, uint64_t lsn, uint64_t txid, uint32_t rec_crc, uint32_t len)
+size_t klog_xframe_seal(void *frame, uint64_t lsn, uint64_t txid, uint32_t rec_crc,
+			uint32_t flags, uint32_t len)
 {
 	unsigned char *p = frame;
 	size_t size = klog_xframe_size(len);
 	struct xframe_le le = {
-		.magic = htole32(KLOG_XFRAME_MAGIC),
+		.magic = htole32(flags & KLOG_REC_F_TOMBSTONE ? KLOG_XTOMB_MAGIC : KLOG_XFRAME_MAGIC),
 		.len = htole32(len),
 		.lsn = htole64(lsn),
 		.txid = htole64(txid),
@@ -146,7 +147,11 @@ int64_t klog_xframe_len(const void *buf, uint32_t max_len, char *why, size_t wn)
 	struct xframe_le le;
 
 	memcpy(&le, buf, sizeof(le));
-	if (le32toh(le.magic) != KLOG_XFRAME_MAGIC) {
+	if (le32toh(le.magic) == KLOG_XTOMB_MAGIC && le.len) {
+		snprintf(why, wn, "frame: a tombstone of length %" PRIu32, le32toh(le.len));
+		return -EBADMSG;
+	}
+	if (le32toh(le.magic) != KLOG_XFRAME_MAGIC && le32toh(le.magic) != KLOG_XTOMB_MAGIC) {
 		snprintf(why, wn, "frame: bad magic: 0x%08" PRIx32 " found, 0x%08x expected",
 			 le32toh(le.magic), KLOG_XFRAME_MAGIC);
 		return -EBADMSG;
@@ -189,6 +194,7 @@ int klog_xframe_decode(const void *buf, size_t avail, uint32_t max_len, struct k
 	}
 	*rec = (struct klog_rec){ .lsn = le64toh(le.lsn), .txid = le64toh(le.txid),
 				  .len = (uint32_t)len, .crc = le32toh(le.rec_crc),
+				  .flags = le32toh(le.magic) == KLOG_XTOMB_MAGIC ? KLOG_REC_F_TOMBSTONE : 0,
 				  .payload = p + sizeof(le) };
 	return 0;
 }

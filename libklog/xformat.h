@@ -17,6 +17,11 @@
 
 #define KLOG_X_MAGIC 0x5058454bu     /* bytes "KEXP" */
 #define KLOG_XFRAME_MAGIC 0x5246584bu /* bytes "KXFR" */
+/*
+ * A tombstone's frame (len 0): its own magic, so that a reader that
+ * predates tombstones refuses it as damage rather than read an empty record.
+ */
+#define KLOG_XTOMB_MAGIC 0x4254584bu /* bytes "KXTB" */
 #define KLOG_XEND_MAGIC 0x444e454bu  /* bytes "KEND" */
 #define KLOG_X_VERSION 1
 #define KLOG_XHDR_SIZE 40
@@ -54,21 +59,25 @@ size_t klog_xframe_size(uint32_t len);
 /*
  * Seal the frame whose len payload bytes are already at frame +
  * KLOG_XFRAME_HDR_SIZE: write its header and CRC and zero its padding.
- * rec_crc is the CRC of the record as the log stored it.  Returns
+ * rec_crc is the CRC of the record as the log stored it; flags
+ * KLOG_REC_F_TOMBSTONE makes a tombstone's frame (len must be 0).  Returns
  * klog_xframe_size(len).
  */
-size_t klog_xframe_seal(void *frame, uint64_t lsn, uint64_t txid, uint32_t rec_crc, uint32_t len);
+size_t klog_xframe_seal(void *frame, uint64_t lsn, uint64_t txid, uint32_t rec_crc,
+			uint32_t flags, uint32_t len);
 
 /*
  * The length a frame header at buf (KLOG_XFRAME_HDR_SIZE bytes) gives, or
- * -EBADMSG if its magic is not a frame's or the length is above max_len.
+ * -EBADMSG if its magic is not a frame's or the length is above max_len
+ * (or not 0 for a tombstone's).
  */
 int64_t klog_xframe_len(const void *buf, uint32_t max_len, char *why, size_t wn);
 
 /*
  * Decode the whole frame at buf (avail bytes, at least its
  * klog_xframe_size()): rec gets its LSN, txid, length, the stored record's
- * CRC (rec->crc) and payload (pointing into buf).  The LSN is not checked.
+ * CRC (rec->crc), flags (KLOG_REC_F_TOMBSTONE for a tombstone's frame) and
+ * payload (pointing into buf).  The LSN is not checked.
  * RETURN VALUE: 0; -EBADMSG for a bad magic, length, CRC or padding.
  */
 int klog_xframe_decode(const void *buf, size_t avail, uint32_t max_len, struct klog_rec *rec,

@@ -39,6 +39,9 @@ static int walk(struct klog_xfile *f, struct klog_vrep *v)
 			if (s.rec.lsn > v->sum->last_lsn)
 				v->sum->last_lsn = s.rec.lsn;
 		}
+		if (s.kind == KLOG_XK_FRAME && (s.rec.flags & KLOG_REC_F_TOMBSTONE) &&
+		    klog_vtombstone(v, NULL, off, s.rec.lsn))
+			return 0;
 		if (s.kind == KLOG_XK_BAD &&
 		    (klog_vreport(v, s.err, NULL, s.off, expect, "%s", s.why) || s.final))
 			return 0;

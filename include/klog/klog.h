@@ -33,7 +33,8 @@ struct klog_msg {
 };
 
 /*
- * klog_encode_append - write an APPEND datagram (header + payload) to buf.
+ * klog_encode_append - write an APPEND datagram (header + payload) to buf,
+ * with KLOG_F_CRC and the payload's CRC-32C in the lsn field.
  * RETURN VALUE: the datagram's length; -EINVAL if len is 0 or above
  * KLOG_MAX_RECORD, -ENOSPC if cap is too small.
  */
@@ -74,9 +75,22 @@ struct klog_reader;
 struct klog_record {
 	uint64_t lsn;
 	uint64_t txid;
-	uint32_t len; /* payload bytes */
-	uint32_t crc; /* CRC-32C of the on-disk record (doc/format.md) */
+	uint32_t len;   /* payload bytes; 0 for a tombstone */
+	uint32_t crc;   /* CRC-32C of the on-disk record (doc/format.md) */
+	uint32_t flags; /* KLOG_RECORD_CORRUPT or 0 */
+	uint32_t pad;
 };
+
+/*
+ * A tombstone (doc/format.md, "Tombstones"): the LSN was given out, but the
+ * bytes the client sent were damaged on the way (they failed the request's
+ * CRC-32C, KLOG_F_CRC, or the kernel saw the damage), so the log keeps the
+ * LSN with no payload and this flag, and never the bytes.  klog_read() of
+ * it returns -EILSEQ with rec filled in (len 0, this flag); klog_iterate()
+ * passes it to fn with this flag and payload NULL and goes on.  A remote
+ * reader gets it as the server's CORRUPT answer (doc/protocol.md).
+ */
+#define KLOG_RECORD_CORRUPT 0x1u
 
 /*
  * A reader never skips what it cannot read.  Segment files are opened when
@@ -92,6 +106,8 @@ struct klog_record {
  *              segment header; an index entry past the end of the file)
  *   -EMFILE, -ENFILE, -ENOMEM   out of resources even with other segments
  *              closed; nothing is wrong with the log
+ *   -EILSEQ    (klog_read()) the LSN holds a tombstone (KLOG_RECORD_CORRUPT):
+ *              not an error of the log; every source answers it so
  * After any of them klog_reader_strerror() names the file, the offset and
  * the LSNs.
  */
@@ -209,19 +225,26 @@ KLOG_API int klog_reader_log_id(struct klog_reader *r, uint64_t *log_id);
  * the reader could not open or find); -ENOLINK if
  * the segment or index holding it is missing or unreadable, or no segment
  * holds it though later ones exist (a hole); -EBADMSG if it is corrupt on
- * disk; -EMFILE, -ENFILE, -ENOMEM; -ENOSPC if cap is too small (rec->len
- * then says how much is needed).  klog_reader_strerror() tells more.
+ * disk; -EILSEQ if the LSN holds a tombstone (KLOG_RECORD_CORRUPT: rec is
+ * filled in, with len 0, and nothing is copied to buf); -EMFILE, -ENFILE,
+ * -ENOMEM; -ENOSPC if cap is too small (rec->len then says how much is
+ * needed).  klog_reader_strerror() tells more.
  */
 KLOG_API int klog_read(struct klog_reader *r, uint64_t lsn, void *buf, size_t cap,
 		       struct klog_record *rec);
 
-/* Called by klog_iterate for each record; a non-zero return stops it and is returned. */
+/*
+ * Called by klog_iterate for each record; a non-zero return stops it and is
+ * returned.  For a tombstone rec->flags has KLOG_RECORD_CORRUPT, rec->len is
+ * 0 and payload is NULL.
+ */
 typedef int (*klog_iter_fn)(const struct klog_record *rec, const void *payload, void *ctx);
 
 /*
  * klog_iterate - call fn for every durable record from LSN from to LSN to,
  * inclusive, in order.  Stops at the first LSN it cannot read, never skips
- * one.  RETURN VALUE: 0 once the range or the durable log ends (-EAGAIN is
+ * one; a tombstone is not an error: fn gets it (KLOG_RECORD_CORRUPT) and the
+ * iteration goes on.  RETURN VALUE: 0 once the range or the durable log ends (-EAGAIN is
  * not an error: it ends the range early), fn's non-zero return, or the
  * first error of klog_read (-ENOENT, -ENOLINK, -EBADMSG, ...), with
  * klog_reader_strerror() saying where.
@@ -329,9 +352,15 @@ KLOG_API size_t klog_max_record(void);
 /* ------------------------------------------------------------------ */
 /* Verify: check a whole log directory against the format               */
 
-/* One problem klog_verify() found. */
+/*
+ * One problem klog_verify() found; or, with err -EILSEQ, a tombstone it
+ * passed (KLOG_RECORD_CORRUPT: a record whose bytes were damaged before
+ * they were stored), which is not a problem of the log: it is not counted
+ * in problems, does not make the check fail and does not stop it.
+ */
 struct klog_verify_problem {
-	int err;          /* -EBADMSG damaged, -ENOLINK missing or unreadable, -EPROTO other format */
+	int err;          /* -EBADMSG damaged, -ENOLINK missing or unreadable, -EPROTO other
+			   * format; -EILSEQ a tombstone */
 	const char *file; /* the file's name in the directory; NULL: the directory */
 	uint64_t offset;  /* in file; UINT64_MAX: none */
 	uint64_t lsn;     /* the LSN concerned (the first of a range); UINT64_MAX: none */
@@ -345,7 +374,9 @@ struct klog_verify_summary {
 	uint64_t first_lsn; /* the first segment's first LSN */
 	uint64_t last_lsn;  /* the last record indexed; first_lsn - 1 if none */
 	uint64_t log_id;    /* of the first segment whose header decodes; 0 if none */
-	uint64_t problems;  /* reported to the callback */
+	uint64_t problems;  /* reported to the callback (tombstones are not problems) */
+	uint64_t tombstones; /* records that are tombstones (KLOG_RECORD_CORRUPT), each
+			      * also passed to the callback, err -EILSEQ */
 };
 
 /* Called for each problem; its strings live until it returns; non-zero stops klog_verify(). */
@@ -427,10 +458,11 @@ KLOG_API int klog_export_open(struct klog_export **x, int fd, uint64_t log_id, u
 
 /*
  * klog_export_add - write record rec (its LSN, txid, length and stored CRC)
- * with its rec->len bytes of payload.  Records come in LSN order without a
+ * with its rec->len bytes of payload; a tombstone (rec->flags
+ * KLOG_RECORD_CORRUPT, len 0, payload may be NULL) is kept as one.  Records come in LSN order without a
  * gap: the first is from, each the one before + 1, none past to.
- * RETURN VALUE: 0; -EINVAL for another LSN, a length above KLOG_MAX_RECORD
- * or a NULL payload; -errno of write (then the file is torn and every call
+ * RETURN VALUE: 0; -EINVAL for another LSN, a length above KLOG_MAX_RECORD,
+ * a NULL payload, an unknown flag or a tombstone with a length; -errno of write (then the file is torn and every call
  * after fails with it, klog_export_close() too).
  */
 KLOG_API int klog_export_add(struct klog_export *x, const struct klog_record *rec,
@@ -511,10 +543,15 @@ struct klog_client_opts {
  *               acknowledgements), or an unknown status
  *   -ENOENT     NOLSN: the server answered a QUERY that it never gave out
  *               that LSN (the log the record was appended to is gone)
+ *   -EILSEQ     CORRUPT: the server's check of the bytes against the
+ *               CRC-32C the client sent (KLOG_F_CRC, always set) failed:
+ *               they were damaged on the way and the LSN holds a tombstone
+ *               (doc/protocol.md, "Integrity"); lsn is that LSN.  A durable
+ *               append learns it; a plain one completed on its ACK before.
  *   -errno      sending failed for a reason other than a lost datagram
  * On an error, lsn is 0, except for a durable append that got its
  * ACK+PENDING: then it is the LSN the record was appended at, durability
- * unconfirmed.  The callback may call klog_client_submit(); it must not call
+ * unconfirmed; and for -EILSEQ, the tombstone's LSN.  The callback may call klog_client_submit(); it must not call
  * klog_client_poll(), klog_client_flush(), klog_client_append*() or
  * klog_client_close() (the first three return -EDEADLK if it does).
  */
@@ -549,8 +586,8 @@ KLOG_API void klog_client_close(struct klog_client *c);
 KLOG_API int klog_client_fd(struct klog_client *c);
 
 /*
- * klog_client_submit - send one APPEND of len payload bytes with txid and
- * return without waiting; cb(arg, err, lsn) is called when it completes (cb
+ * klog_client_submit - send one APPEND of len payload bytes with txid, and
+ * their CRC-32C (KLOG_F_CRC), and return without waiting; cb(arg, err, lsn) is called when it completes (cb
  * may be NULL).  flags: 0 (complete on ACK: the record is in kernel memory)
  * or KLOG_APPEND_DURABLE (complete on DURABLE: on disk).  At most
  * max_outstanding requests are in flight, and the one submitted
@@ -610,7 +647,8 @@ KLOG_API int klog_client_append(struct klog_client *c, const void *payload, size
  * the server says the record is durable on disk (KLOG_APPEND_DURABLE).
  * RETURN VALUE: 0 with *lsn set; the errors of klog_client_append().  After
  * -ETIMEDOUT or -ENOENT, *lsn is the LSN the record was appended at if it
- * was (durability unconfirmed), else 0.
+ * was (durability unconfirmed), else 0; after -EILSEQ (CORRUPT), the LSN
+ * that holds the tombstone.
  */
 KLOG_API int klog_client_append_durable(struct klog_client *c, const void *payload, size_t len,
 					uint64_t txid, uint64_t *lsn);

@@ -12,7 +12,11 @@
  *    reopened on a healthy backend, reconciled and drained, puts every record
  *    on disk exactly once, LSNs contiguous;
  *  - short writes on several submits: the drain succeeds, every byte right;
- *  - reconcile refuses a disk behind the kernel's truncation or ahead of it.
+ *  - reconcile refuses a disk behind the kernel's truncation or ahead of it;
+ *  - tombstones: a record whose bytes fail the CRC-32C its request carried,
+ *    and (ring pool) one whose UDP checksum failed after its LSN was taken,
+ *    are stored as tombstones, put in klog_corrupt and counted, and a QUERY
+ *    of their LSN is answered NACK CORRUPT by the programs.
  * Where a fault goes (the nth submit or sync) depends on the record sizes
  * (KLOG_MAX_RECORD), the buffer and the segment size: it is found by a dry
  * run of the same records (struct profile), never counted by hand.
@@ -34,6 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <klog/klog.h>
 
 #include "backend.h"
@@ -107,12 +112,13 @@ struct env {
 	struct klogd_drain d;
 };
 
-static void env_load(struct env *e, int i)
+static void env_load_udp(struct env *e, int i, bool verify_udp)
 {
 	struct klog_kern_opts o = KLOG_KERN_OPTS_DEFAULT;
 	static unsigned int seq;
 
 	memset(e, 0, sizeof(*e));
+	o.verify_udp = verify_udp;
 	o.pool = pools[i / 2 % 2];
 	o.window = 1024;
 	o.pool_blocks = (uint64_t)N * KLOG_MAX_BLOCKS + 64;
@@ -122,6 +128,11 @@ static void env_load(struct env *e, int i)
 	e->lag = i / 4 % 2;
 	ck_assert_int_lt(snprintf(e->dir, sizeof(e->dir), "%s/log-%d-%u", scratch_dir(),
 				  (int)getpid(), seq++), (int)sizeof(e->dir));
+}
+
+static void env_load(struct env *e, int i)
+{
+	env_load_udp(e, i, false);
 }
 
 /* Append count records through the XDP program; each is ACKed with the next LSN. */
@@ -380,6 +391,118 @@ static void setup(void)
 /* Cases                                                                */
 
 /* Two rounds of appends, each drained in batches; then a restart finds it all. */
+/* Run frame fr through the XDP program: the reply's header, or opcode 0 if none came. */
+static struct klog_msg send_frame(struct env *e, const struct frame *fr)
+{
+	static uint8_t in[MAXR + 128];
+	static struct run r;
+	struct klog_msg m = { 0 };
+
+	run_prog(e->prog, in, build_frame(fr, in, sizeof(in)), &r);
+	if (r.retval == verdict_reply(HOOK_XDP))
+		ck_assert_int_eq(klog_decode(r.out + 42, r.out_len - 42, &m), 0);
+	return m;
+}
+
+/*
+ * LSN 1 with its CRC-32C, 2 with a wrong one, 3 without the flag, and on
+ * the ring pool 4 whose UDP checksum fails after its LSN is taken (the hash
+ * pool checks before: dropped, no LSN).  Drained: 2 (and 4) are tombstones
+ * on disk, in klog_corrupt and counted; 1 and 3 intact; a QUERY of 2 is
+ * NACK CORRUPT, of 1 DURABLE.
+ */
+START_TEST(tombstones)
+{
+	static const uint8_t good[] = "bytes as sent", bad[] = "bytes gone bad";
+	bool ring = pools[_i / 2 % 2] == KERBY_POOL_RING;
+	uint64_t tombs = ring ? 2 : 1, key;
+	struct klog_reader *r;
+	struct env e;
+	struct klog_record rec;
+	struct klog_msg m;
+	struct frame fr;
+	uint8_t buf[MAXR];
+	uint64_t rid;
+	uint32_t one;
+
+	env_load_udp(&e, _i, true);
+	open_writer(&e, NULL, 0, BIG_BUF);
+	ck_assert_int_eq(klogd_drain_reconcile(&e.d), 0);
+	frame_default(&fr, IP4, good, sizeof(good));
+	rid = be64toh(fr.hdr.request_id);
+	fr.hdr.flags = htobe16(KLOG_F_CRC);
+	fr.hdr.lsn = htobe64(klog_crc32c(0, good, sizeof(good)));
+	m = send_frame(&e, &fr);
+	ck_assert_msg(m.opcode == KLOG_OP_ACK, "LSN 1: opcode %u %s", m.opcode,
+		      klog_status_str(m.status));
+	ck_assert_uint_eq(m.lsn, 1);
+	frame_default(&fr, IP4, bad, sizeof(bad));
+	fr.hdr.request_id = htobe64(rid + 1);
+	fr.hdr.flags = htobe16(KLOG_F_CRC);
+	fr.hdr.lsn = htobe64(klog_crc32c(0, bad, sizeof(bad)) ^ 0x10);
+	m = send_frame(&e, &fr);
+	ck_assert_msg(m.opcode == KLOG_OP_ACK, "LSN 2: opcode %u %s", m.opcode,
+		      klog_status_str(m.status)); /* the kernel does not look: klogd does */
+	ck_assert_uint_eq(m.lsn, 2);
+	frame_default(&fr, IP4, good, sizeof(good));
+	fr.hdr.request_id = htobe64(rid + 2);
+	m = send_frame(&e, &fr);
+	ck_assert_msg(m.opcode == KLOG_OP_ACK, "LSN 3: opcode %u %s", m.opcode,
+		      klog_status_str(m.status));
+	ck_assert_uint_eq(m.lsn, 3);
+	frame_default(&fr, IP4, good, sizeof(good));
+	fr.hdr.request_id = htobe64(rid + 3);
+	fr.hdr.flags = htobe16(KLOG_F_CRC);
+	fr.hdr.lsn = htobe64(klog_crc32c(0, good, sizeof(good)));
+	fr.udp_csum_xor = 0x0101;
+	m = send_frame(&e, &fr);
+	ck_assert_uint_eq(m.opcode, 0); /* dropped unanswered */
+	e.n = ring ? 4 : 3;
+	ck_assert_uint_eq(e.f.k.ctl->next_lsn, e.n + 1);
+	ck_assert_uint_eq(e.f.k.ctl->corrupt_records, 0);
+
+	while (klog_writer_durable(e.w) < e.f.k.ctl->next_lsn)
+		ck_assert_int_gt(klogd_drain_once(&e.d), 0);
+	ck_assert_uint_eq(e.d.tombstones, tombs);
+	ck_assert_uint_eq(e.d.bytes, 2 * sizeof(good));
+	ck_assert_uint_eq(e.f.k.ctl->corrupt_records, tombs);
+	for (key = 1; key <= e.n; key++) {
+		bool tomb = key == 2 || key == 4;
+
+		one = 0;
+		ck_assert_int_eq(bpf_map_lookup_elem(e.f.k.corrupt_fd, &key, &one) ? -errno : 0,
+				 tomb ? 0 : -ENOENT);
+		ck_assert_uint_eq(one, tomb ? 1 : 0);
+	}
+	ck_assert_int_eq(klog_reader_open(&r, e.dir), 0);
+	ck_assert_int_eq(klog_read(r, 1, buf, sizeof(buf), &rec), (int)sizeof(good));
+	ck_assert_mem_eq(buf, good, sizeof(good));
+	ck_assert_int_eq(klog_read(r, 2, buf, sizeof(buf), &rec), -EILSEQ);
+	ck_assert_uint_eq(rec.flags, KLOG_RECORD_CORRUPT);
+	ck_assert_int_eq(klog_read(r, 3, buf, sizeof(buf), &rec), (int)sizeof(good));
+	if (ring)
+		ck_assert_int_eq(klog_read(r, 4, buf, sizeof(buf), &rec), -EILSEQ);
+	klog_reader_close(r);
+
+	/* The programs now answer for the tombstone. */
+	frame_default(&fr, IP4, NULL, 0);
+	fr.hdr.opcode = KLOG_OP_QUERY;
+	fr.hdr.request_id = htobe64(rid + 1);
+	fr.hdr.lsn = htobe64(2);
+	m = send_frame(&e, &fr);
+	ck_assert_uint_eq(m.opcode, KLOG_OP_NACK);
+	ck_assert_uint_eq(m.status, KLOG_ST_CORRUPT);
+	ck_assert_uint_eq(m.lsn, 2);
+	fr.hdr.request_id = htobe64(rid);
+	fr.hdr.lsn = htobe64(1);
+	m = send_frame(&e, &fr);
+	ck_assert_uint_eq(m.opcode, KLOG_OP_DURABLE);
+	ck_assert_uint_eq(m.lsn, 1);
+	close_writer(&e);
+	fixture_destroy(&e.f);
+}
+END_TEST
+
 START_TEST(healthy)
 {
 	uint64_t firsts[MAX_SEGS];
@@ -737,7 +860,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("drain");
-	TCase *tc = tcase_create("drain");
+	TCase *tc = tcase_create("drain"), *tt;
 
 	tcase_add_unchecked_fixture(tc, setup, scratch_teardown);
 	tcase_set_timeout(tc, 120);
@@ -750,5 +873,10 @@ int main(void)
 	tcase_add_loop_test(tc, short_writes, 0, 16);
 	tcase_add_loop_test(tc, reconcile_stale, 0, 2);
 	suite_add_tcase(s, tc);
+	/* Its own case, so that CK_RUN_CASE=tombstone runs it alone. */
+	tt = tcase_create("tombstone");
+	tcase_add_unchecked_fixture(tt, setup, scratch_teardown);
+	tcase_add_loop_test(tt, tombstones, 0, 4);
+	suite_add_tcase(s, tt);
 	return run_suite(s);
 }

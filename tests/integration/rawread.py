@@ -4,6 +4,7 @@
 Written from doc/protocol.md alone, so that the server is checked against the
 document, not against libklog.  One line per datagram received:
   RECORD LSN TXID LEN CRC_OK LAST SHA256    a record of the answer
+  CORRUPT LSN TXID LEN LAST                 a tombstone in the answer (status CORRUPT)
   NACK STATUS LSN                           a refusal
   INFO field=value ...                      the answer to INFO
   NONE                                      nothing within the timeout
@@ -106,6 +107,13 @@ def main(argv):
         _, ver, opc, fl, cid, st, ln, rq, txid, rlsn = h
         if cid != 99 or rq != rid:
             print("STRAY", opc, cid, rq)
+            continue
+        if opc == 7 and st == 16:
+            # A tombstone: status CORRUPT, no bytes; the answer goes on past it.
+            last = int(bool(fl & 4))
+            print("CORRUPT", rlsn, txid, len(d) - 48, last)
+            if last:
+                return
             continue
         if opc == 7:
             crc, _rec_crc = struct.unpack(">II", d[40:48])

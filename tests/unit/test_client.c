@@ -257,18 +257,18 @@ START_TEST(request_on_the_wire)
 	ck_assert_int_le(ms, 200);
 	ck_assert_int_eq(peer_recv(&p, &m, payload, 1000), HDR + 8);
 	ck_assert_uint_eq(m.opcode, KLOG_OP_APPEND);
-	ck_assert_uint_eq(m.flags, 0);
+	ck_assert_uint_eq(m.flags, KLOG_F_CRC);
 	ck_assert_uint_eq(m.client_id, CLIENT_ID);
 	ck_assert_uint_eq(m.status, 0);
 	ck_assert_uint_eq(m.len, 8);
 	ck_assert_uint_eq(m.txid, 0x1122334455667788ull);
-	ck_assert_uint_eq(m.lsn, 0);
+	ck_assert_uint_eq(m.lsn, 0x116b663d); /* CRC-32C of "record 5" */
 	ck_assert_mem_eq(payload, "record 5", 8);
 	/* The next request has the next id, and a durable one the DURABLE flag. */
 	ck_assert_int_eq(submit(c, 6, 1, KLOG_APPEND_DURABLE), 0);
 	ck_assert_int_gt(peer_recv(&p, &m2, NULL, 1000), 0);
 	ck_assert_uint_eq(m2.request_id, m.request_id + 1);
-	ck_assert_uint_eq(m2.flags, KLOG_F_DURABLE);
+	ck_assert_uint_eq(m2.flags, KLOG_F_DURABLE | KLOG_F_CRC);
 	ck_assert_int_eq(klog_client_outstanding(c, NULL), 2);
 	klog_client_close(c);
 	close(p.fd);
@@ -416,7 +416,7 @@ START_TEST(durable_pending_then_durable)
 	c = client(&p, 200, 2, 0);
 	ck_assert_int_eq(submit(c, 1, 77, KLOG_APPEND_DURABLE), 0);
 	ck_assert_int_gt(peer_recv(&p, &m, NULL, 1000), 0);
-	ck_assert_uint_eq(m.flags, KLOG_F_DURABLE);
+	ck_assert_uint_eq(m.flags, KLOG_F_DURABLE | KLOG_F_CRC);
 	peer_reply(&p, &m, KLOG_OP_ACK, KLOG_F_PENDING, KLOG_ST_OK, 7);
 	/* In memory is not durable: it waits on. */
 	ck_assert_int_eq(klog_client_poll(c, 30), 0);
@@ -541,6 +541,40 @@ START_TEST(durable_without_pending)
 	ack(&p, &m, 32);
 	ck_assert_int_eq(klog_client_poll(c, 30), 0);
 	ck_assert_int_eq(klog_client_outstanding(c, NULL), 1);
+	klog_client_close(c);
+	close(p.fd);
+}
+END_TEST
+
+/*
+ * The server's check of the bytes failed: a NACK CORRUPT naming the LSN ends
+ * the durable wait with -EILSEQ and that LSN; one naming another LSN (a
+ * stray) does not.  Without a PENDING first (a retransmission of a record
+ * tombstoned by now), the same.
+ */
+START_TEST(durable_corrupt)
+{
+	struct peer p;
+	struct klog_client *c;
+	struct klog_msg m;
+
+	peer_bind(&p, 0);
+	c = client(&p, 500, 3, 0);
+	ck_assert_int_eq(submit(c, 1, 1, KLOG_APPEND_DURABLE), 0);
+	ck_assert_int_gt(peer_recv(&p, &m, NULL, 1000), 0);
+	peer_reply(&p, &m, KLOG_OP_ACK, KLOG_F_PENDING, KLOG_ST_OK, 40);
+	peer_reply(&p, &m, KLOG_OP_NACK, 0, KLOG_ST_CORRUPT, 41);
+	ck_assert_int_eq(klog_client_poll(c, 50), 0);
+	peer_reply(&p, &m, KLOG_OP_NACK, 0, KLOG_ST_CORRUPT, 40);
+	poll_until(c, 1, 1000);
+	ck_assert_int_eq(got.err[0], -EILSEQ);
+	ck_assert_uint_eq(got.lsn[0], 40);
+	ck_assert_int_eq(submit(c, 2, 2, KLOG_APPEND_DURABLE), 0);
+	ck_assert_int_gt(peer_recv(&p, &m, NULL, 1000), 0);
+	peer_reply(&p, &m, KLOG_OP_NACK, 0, KLOG_ST_CORRUPT, 42);
+	poll_until(c, 2, 1000);
+	ck_assert_int_eq(got.err[1], -EILSEQ);
+	ck_assert_uint_eq(got.lsn[1], 42);
 	klog_client_close(c);
 	close(p.fd);
 }
@@ -947,6 +981,7 @@ int main(void)
 	tcase_add_test(tc, durable_query_nolsn);
 	tcase_add_test(tc, durable_never_confirmed);
 	tcase_add_test(tc, durable_without_pending);
+	tcase_add_test(tc, durable_corrupt);
 	tcase_add_loop_test(tc, nack_final, 0, sizeof(final_nacks) / sizeof(final_nacks[0]));
 	tcase_add_loop_test(tc, nack_transient_retried, 0,
 			    sizeof(transient_nacks) / sizeof(transient_nacks[0]));

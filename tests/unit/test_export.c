@@ -473,7 +473,7 @@ START_TEST(lsn_gap)
 			continue;
 		}
 		logbuild_fill(buf + KLOG_XFRAME_HDR_SIZE, lsn);
-		n = klog_xframe_seal(buf, lsn, lsn, 0, logbuild_len(lsn));
+		n = klog_xframe_seal(buf, lsn, lsn, 0, 0, logbuild_len(lsn));
 		ck_assert_int_eq(write(fd, buf, n), (ssize_t)n);
 	}
 	klog_xend_encode(buf, &(struct klog_xend){ .count = 10, .last_lsn = 10, .hdr_crc = h.crc });

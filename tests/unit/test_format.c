@@ -391,7 +391,8 @@ static const uint32_t rt_lens[] = { 0, 1, 7, 8, 9, 1400, 9000 };
 
 START_TEST(rec_round_trip)
 {
-	uint32_t len = rt_lens[_i], flags = 0x80000000u | len;
+	/* The empty record is a tombstone: no record of bytes is empty. */
+	uint32_t len = rt_lens[_i], flags = len ? 0 : KLOG_REC_F_TOMBSTONE;
 	size_t size = klog_rec_size(len);
 	uint8_t *payload = random_buf(len + 1, len), *buf = malloc(size + 16);
 	struct klog_rec rec;
@@ -416,6 +417,46 @@ START_TEST(rec_round_trip)
 	ck_assert_ptr_eq(rec.payload, buf + REC_HDR);
 	free(payload);
 	free(buf);
+}
+END_TEST
+
+/*
+ * A record flag this version does not know, or a tombstone with bytes, under
+ * a good CRC, is not a record to return: refused, and said why.
+ */
+START_TEST(rec_flags)
+{
+	static const struct { uint32_t flags, len; const char *why; } bad[] = {
+		{ 0x2, 8, "unknown flags" },
+		{ 0x80000000u | KLOG_REC_F_TOMBSTONE, 0, "unknown flags" },
+		{ KLOG_REC_F_TOMBSTONE, 1, "tombstone with a payload" },
+	};
+	uint8_t buf[128] = { 0 }, payload[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct klog_rec_fault f;
+	struct klog_rec rec;
+
+	ck_assert(klog_rec_flags_ok(0, 8));
+	ck_assert(klog_rec_flags_ok(KLOG_REC_F_TOMBSTONE, 0));
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		size_t size = klog_rec_encode(buf, FIRST_LSN, 1, bad[i].flags, SALT, payload,
+					      bad[i].len);
+
+		ck_assert(!klog_rec_flags_ok(bad[i].flags, bad[i].len));
+		ck_assert_int_eq(klog_rec_decode(buf, size, SALT, FIRST_LSN, MAX_LEN, &rec),
+				 -EBADMSG);
+		klog_rec_diagnose(buf, size, SALT, FIRST_LSN, MAX_LEN, &f);
+		ck_assert_str_eq(f.why, bad[i].why);
+	}
+	/* The tombstone decodes, flag and all, and its CRC covers the flag. */
+	ck_assert_uint_eq(klog_rec_encode(buf, FIRST_LSN, 9, KLOG_REC_F_TOMBSTONE, SALT, NULL, 0),
+			  klog_rec_size(0));
+	ck_assert_int_eq(klog_rec_decode(buf, klog_rec_size(0), SALT, FIRST_LSN, MAX_LEN, &rec), 0);
+	ck_assert_uint_eq(rec.flags, KLOG_REC_F_TOMBSTONE);
+	ck_assert_uint_eq(rec.len, 0);
+	ck_assert_uint_eq(rec.txid, 9);
+	buf[32] = 0; /* the flag cleared: an empty record of bytes that fails its CRC */
+	ck_assert_int_eq(klog_rec_decode(buf, klog_rec_size(0), SALT, FIRST_LSN, MAX_LEN, &rec),
+			 -EBADMSG);
 }
 END_TEST
 
@@ -893,6 +934,7 @@ int main(void)
 	tcase_add_loop_test(rec, rec_round_trip, 0, ARRAY_SIZE(rt_lens));
 	tcase_add_loop_test(rec, rec_seal, 0, ARRAY_SIZE(rt_lens));
 	tcase_add_test(rec, rec_end_of_log);
+	tcase_add_test(rec, rec_flags);
 	tcase_add_loop_test(rec, rec_refuses, 0, ARRAY_SIZE(rec_bad));
 	suite_add_tcase(s, rec);
 

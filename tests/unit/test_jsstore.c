@@ -123,7 +123,7 @@ static void append(struct klogd_store *s, uint64_t first, uint64_t last)
 
 		ck_assert_msg(p, "reserving LSN %llu: %d", (unsigned long long)lsn, err);
 		jstest_fill(p, lsn, len);
-		ck_assert_int_eq(klogd_store_append(s, lsn, lsn + 1000, len), 0);
+		ck_assert_int_eq(klogd_store_append(s, lsn, lsn + 1000, len, 0), 0);
 		ck_assert_int_eq(klogd_store_commit_start(s), 0);
 	}
 }

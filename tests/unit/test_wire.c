@@ -13,6 +13,7 @@
 #include <klog/klog.h>
 
 #include "check_run.h"
+#include "format.h"
 
 START_TEST(abi_layout)
 {
@@ -36,11 +37,11 @@ START_TEST(encode_bytes)
 {
 	uint8_t buf[64], payload[3] = { 'a', 'b', 'c' };
 	static const uint8_t want[] = {
-		'K', 'L', 'O', 'G', 1, KLOG_OP_APPEND, 0, 0,  /* magic, version, op, flags */
+		'K', 'L', 'O', 'G', 1, KLOG_OP_APPEND, 0, 8,  /* magic, version, op, flags: CRC */
 		0x01, 0x02, 0x03, 0x04, 0, 0, 0, 3,           /* client id, status, len */
 		0, 0, 0, 0, 0, 0, 0, 9,                       /* request id */
 		0x10, 0, 0, 0, 0, 0, 0, 0x20,                 /* txid */
-		0, 0, 0, 0, 0, 0, 0, 0,                       /* lsn */
+		0, 0, 0, 0, 0x36, 0x4b, 0x3f, 0xb7,           /* lsn: CRC-32C of "abc" */
 		'a', 'b', 'c',
 	};
 
@@ -66,6 +67,8 @@ START_TEST(round_trip)
 	ck_assert_uint_eq(m.request_id, 8);
 	ck_assert_uint_eq(m.txid, 9);
 	ck_assert_uint_eq(m.len, KLOG_MAX_RECORD);
+	ck_assert_uint_eq(m.flags, KLOG_F_CRC);
+	ck_assert_uint_eq(m.lsn, klog_crc32c_sw(0, payload, KLOG_MAX_RECORD));
 	ck_assert_mem_eq(buf + sizeof(struct klog_hdr), payload, KLOG_MAX_RECORD);
 }
 END_TEST

@@ -71,6 +71,7 @@ def test_constants_match_klog_abi_h():
     assert define("KLOG_F_DURABLE") == protocol.F_DURABLE
     assert define("KLOG_F_PENDING") == protocol.F_PENDING
     assert define("KLOG_F_LAST") == protocol.F_LAST
+    assert define("KLOG_F_CRC") == protocol.F_CRC
     assert define("KLOG_READ_MAX_RECORDS") == protocol.READ_MAX_RECORDS
     assert define("KLOG_READ_MAX_WAIT_MS") == protocol.READ_MAX_WAIT_MS
     assert "(256u * 1024)" in re.search(r"#define KLOG_READ_MAX_BYTES.*", text).group(0)
@@ -131,8 +132,13 @@ def test_append_and_query_encoding():
     b = protocol.encode_append(0xA0B0C0D0, 99, b"payload", txid=42, durable=True)
     h = protocol.decode(b)
     assert (h.opcode, h.flags, h.client_id, h.len, h.request_id, h.txid, h.lsn) == \
-        (klog.Op.APPEND, 1, 0xA0B0C0D0, 7, 99, 42, 0)
+        (klog.Op.APPEND, protocol.F_CRC | protocol.F_DURABLE, 0xA0B0C0D0, 7, 99, 42,
+         crc32c(b"payload"))
+    assert b[32:40] == bytes(4) + crc32c(b"payload").to_bytes(4, "big")
     assert b[40:] == b"payload"
+    assert protocol.decode(protocol.encode_append(1, 2, b"x")).flags == protocol.F_CRC
+    with pytest.raises(ValueError):
+        protocol.encode_append(1, 2, b"")
     q = protocol.decode(protocol.encode_query(0xA0B0C0D0, 99, 1234, txid=42))
     assert (q.opcode, q.flags, q.len, q.request_id, q.lsn) == (klog.Op.QUERY, 0, 0, 99, 1234)
 
@@ -160,7 +166,8 @@ def test_same_bytes_as_libklog():
     m = _Msg(0, klog.Op.QUERY, 0, 0xCAFEF00D, 0, 0, 2**40 + 5, 77, 123456)
     n = lib.klog_encode(buf, ctypes.c_size_t(2048), ctypes.byref(m), None)
     assert buf.raw[:n] == protocol.encode_query(0xCAFEF00D, 2**40 + 5, 123456, txid=77)
-    m = _Msg(0, klog.Op.APPEND, 1, 9, 0, 5, 10, 11, 0)
+    m = _Msg(0, klog.Op.APPEND, protocol.F_DURABLE | protocol.F_CRC, 9, 0, 5, 10, 11,
+             0x9A71BB4C)  # CRC-32C of b"hello", as libklog's own tests
     n = lib.klog_encode(buf, ctypes.c_size_t(2048), ctypes.byref(m), b"hello")
     assert buf.raw[:n] == protocol.encode_append(9, 10, b"hello", txid=11, durable=True)
     # and decodes what Python encodes
@@ -171,11 +178,47 @@ def test_same_bytes_as_libklog():
         (klog.Op.NACK, 2, 3, 9, 4, 5, 6)
 
 
+def test_crc32c_same_as_libklog():
+    """libklog's appends carry its CRC-32C of the payload (KLOG_F_CRC): the
+    same as this module's, for every length up to a few blocks and odd
+    alignments, and for the largest record."""
+    so = os.environ.get("KLOG_TEST_LIBKLOG")
+    if not so:
+        pytest.fail("KLOG_TEST_LIBKLOG (libklog.so) not set: run under run-tests.sh")
+    lib = ctypes.CDLL(so)
+    lib.klog_max_record.restype = ctypes.c_size_t
+    buf = ctypes.create_string_buffer(16384)
+    data = os.urandom(lib.klog_max_record() + 3)
+    lens = list(range(1, 70)) + [127, 128, 129, 1000, lib.klog_max_record()]
+    for n in lens:
+        for off in (0, 1, 3):
+            p = data[off:off + n]
+            got = lib.klog_encode_append(buf, ctypes.c_size_t(len(buf)), ctypes.c_uint32(1),
+                                         ctypes.c_uint64(2), ctypes.c_uint64(3), p,
+                                         ctypes.c_size_t(len(p)))
+            assert got == 40 + len(p)
+            h = protocol.decode(buf.raw[:got])
+            assert h.flags == protocol.F_CRC
+            assert h.lsn == crc32c(p) == _bitwise_crc32c(p), (n, off)
+
+
+def test_empty_record_refused_before_sending():
+    """Zero-length records are refused everywhere (doc/format.md): the server
+    says BADLEN, so the client does not send one."""
+    c = klog.Client("127.0.0.1", port=9, retries=0)
+    with pytest.raises(klog.BadLen):
+        c.append(b"")
+    with pytest.raises(klog.BadLen):
+        c.submit(b"", durable=True)
+    assert not c._inflight  # nothing was sent
+
+
 def test_errors_carry_the_status_name():
     from klog import errors
     for st, cls in ((1, klog.Full), (3, klog.TooBig), (9, klog.Conflict), (10, klog.Stale),
                     (12, klog.NotYet), (13, klog.Trimmed), (14, klog.Lost),
-                    (15, klog.Unavailable), (7, klog.Busy), (8, klog.NotReady)):
+                    (15, klog.Unavailable), (7, klog.Busy), (8, klog.NotReady),
+                    (16, klog.Corrupt), (17, klog.BadField)):
         e = errors.from_status(st, "what", lsn=5)
         assert type(e) is cls and isinstance(e, klog.KlogError)
         assert e.status == st and e.lsn == 5

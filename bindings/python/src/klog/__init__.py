@@ -10,7 +10,8 @@ See README.md and doc/protocol.md.
 """
 from .client import Append, Client
 from .crc32c import crc32c
-from .errors import (BadLen, Busy, Conflict, CrcMismatch, FlagsError, Full, KlogError, Lost,
+from .errors import (BadField, BadLen, Busy, Conflict, Corrupt, CrcMismatch, FlagsError, Full,
+                     KlogError, Lost,
                      NoLsn, NotReady, NotYet, OpcodeError, ProtocolError, Stale, Timeout,
                      TooBig, Trimmed, Unavailable, VersionError)
 from .protocol import Header, Info, Op, Record, Status, status_name
@@ -21,5 +22,5 @@ __all__ = [
     "Append", "Client", "crc32c", "Header", "Info", "Op", "Record", "Status", "status_name",
     "KlogError", "BadLen", "Busy", "Conflict", "CrcMismatch", "FlagsError", "Full", "Lost",
     "NoLsn", "NotReady", "NotYet", "OpcodeError", "ProtocolError", "Stale", "Timeout", "TooBig",
-    "Trimmed", "Unavailable", "VersionError",
+    "Trimmed", "Unavailable", "VersionError", "BadField", "Corrupt",
 ]

@@ -374,6 +374,12 @@ class Client:
                 a.deadline = now + self.timeout
             return 0
         if h.opcode == Op.NACK:
+            if h.status == Status.CORRUPT:
+                # The LSN holds a tombstone: the answer names it.
+                if a.state == PENDING and h.lsn != a.lsn:
+                    return 0
+                return self._complete(a, exc=errors.Corrupt(
+                    f"request {a.request_id}: stored as a tombstone at LSN {h.lsn}", lsn=h.lsn))
             if h.status in _TRANSIENT:
                 # PENDING: a late answer to an earlier resend, or a QUERY refused
                 # for now: the next QUERY asks again.  BACKOFF: a retry is due.
@@ -503,6 +509,11 @@ class Client:
                                        lsn=h.lsn)
         crc, rec_crc = READ_REC.unpack_from(body)
         payload = body[READ_REC.size:]
+        if h.status == Status.CORRUPT:
+            if payload:
+                raise errors.ProtocolError(f"RECORD of LSN {h.lsn}: a tombstone with "
+                                           f"{len(payload)} bytes", lsn=h.lsn)
+            return Record(h.lsn, h.txid, b"", crc, rec_crc, corrupt=True)
         got = crc32c(payload)
         if got != crc:
             raise errors.CrcMismatch(f"LSN {h.lsn}: CRC-32C {got:#010x}, the RECORD says "
@@ -511,10 +522,18 @@ class Client:
 
     def read(self, lsn):
         """Record lsn (a klog.Record, its CRC-32C checked).  Raises NotYet,
-        Trimmed, Lost, Unavailable (after retries), Timeout.  Just past the
-        records it read before, it reads ahead (up to READ_AHEAD records in
-        one READ, as libklog does), so that reading the log in order LSN by
-        LSN costs what read_range does."""
+        Trimmed, Lost, Unavailable (after retries), Timeout; Corrupt if lsn
+        holds a tombstone (its bytes were damaged before they were stored).
+        Just past the records it read before, it reads ahead (up to
+        READ_AHEAD records in one READ, as libklog does), so that reading the
+        log in order LSN by LSN costs what read_range does."""
+        rec = self._read_any(lsn)
+        if rec.corrupt:
+            raise errors.Corrupt(f"READ {lsn}: a tombstone", lsn=lsn)
+        return rec
+
+    def _read_any(self, lsn):
+        """read() of lsn, a tombstone returned as one."""
         if lsn < 1:
             raise ValueError("LSNs start at 1")
         rec = self._ahead.get(lsn)
@@ -625,7 +644,8 @@ class Client:
         """A generator of the records from_lsn..to_lsn (inclusive) in order,
         without a gap, each CRC-checked; to_lsn None: up to the durable end
         as the server sees it now.  Lost datagrams are asked for again from
-        the first LSN missing.  Raises Trimmed, Lost, Unavailable, Timeout;
+        the first LSN missing.  A tombstone is yielded as a Record whose
+        corrupt is True and payload b"".  Raises Trimmed, Lost, Unavailable, Timeout;
         NotYet if to_lsn is given and a record in the range is not durable."""
         if from_lsn < 1:
             raise ValueError("LSNs start at 1")

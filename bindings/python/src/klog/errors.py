@@ -40,6 +40,11 @@ NotYet = _sub("NotYet", Status.NOTYET, "READ: not durable yet; lsn is the first 
 Trimmed = _sub("Trimmed", Status.TRIMMED, "READ: below the first record kept; lsn is that record's.")
 Lost = _sub("Lost", Status.LOST, "READ: the server's copy is missing or damaged.")
 Unavailable = _sub("Unavailable", Status.UNAVAIL, "READ, INFO: the server cannot read its log now.")
+Corrupt = _sub("Corrupt", Status.CORRUPT,
+               "The record's bytes were damaged before they were stored (they failed "
+               "the CRC-32C the client sent): its LSN holds a tombstone, never the "
+               "bytes; lsn is that LSN.  A durable append's answer, or a READ's.")
+BadField = _sub("BadField", Status.BADFIELD, "A request field that must be zero is not.")
 
 
 class Timeout(KlogError):
@@ -60,7 +65,7 @@ class ProtocolError(KlogError):
 
 _BY_STATUS = {c.status: c for c in (Full, BadLen, TooBig, VersionError, OpcodeError, FlagsError,
                                     Busy, NotReady, Conflict, Stale, NoLsn, NotYet, Trimmed,
-                                    Lost, Unavailable)}
+                                    Lost, Unavailable, Corrupt, BadField)}
 
 
 def from_status(status, message=None, lsn=0):

@@ -9,6 +9,8 @@ import enum
 import struct
 from dataclasses import dataclass
 
+from .crc32c import crc32c
+
 MAGIC = 0x4B4C4F47  # "KLOG"
 VERSION = 1
 DEFAULT_PORT = 7070
@@ -48,6 +50,8 @@ class Status(enum.IntEnum):
     TRIMMED = 13
     LOST = 14
     UNAVAIL = 15
+    CORRUPT = 16  # the LSN holds a tombstone: its bytes were damaged before they were stored
+    BADFIELD = 17  # a request field that must be zero is not
 
 
 def status_name(status):
@@ -62,6 +66,7 @@ def status_name(status):
 F_DURABLE = 0x0001  # request: answer DURABLE once on disk
 F_PENDING = 0x0002  # ACK: appended, not durable yet
 F_LAST = 0x0004  # RECORD: the last datagram of one READ's answer
+F_CRC = 0x0008  # APPEND: lsn carries the payload's CRC-32C (always set by this client)
 
 HEADER = struct.Struct(">IBBHIHHQQQ")  # struct klog_hdr
 READ_REQ = struct.Struct(">QII")  # struct klog_read_req
@@ -109,10 +114,15 @@ def decode(buf):
 
 
 def encode_append(client_id, request_id, payload, txid=0, durable=False):
-    """An APPEND datagram."""
+    """An APPEND datagram, with KLOG_F_CRC: its lsn field carries the payload's
+    CRC-32C, which the server checks before the record may become durable.
+    Raises ValueError for an empty payload (the server refuses it: BADLEN)."""
     payload = bytes(payload)
-    return Header(Op.APPEND, F_DURABLE if durable else 0, client_id, 0, len(payload),
-                  request_id, txid, 0).encode(payload)
+    if not payload:
+        raise ValueError("an APPEND needs 1 byte of payload at least")
+    flags = F_CRC | (F_DURABLE if durable else 0)
+    return Header(Op.APPEND, flags, client_id, 0, len(payload),
+                  request_id, txid, crc32c(payload)).encode(payload)
 
 
 def encode_query(client_id, request_id, lsn, txid=0):
@@ -173,3 +183,6 @@ class Record:
     payload: bytes
     crc: int
     rec_crc: int = 0
+    # A tombstone (the server answered CORRUPT): the record's bytes were damaged
+    # before they were stored; payload is b"" (read_range yields it, read raises Corrupt).
+    corrupt: bool = False
