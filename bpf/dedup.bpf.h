@@ -62,7 +62,7 @@ static __always_inline __u32 klog_fingerprint(__u32 sum, const struct klog_hdr *
 /* The walk's findings, kept in a map value: the verifier tracks no value
  * there, so the walk's states agree from one element to the next. */
 struct klog_evict {
-	__u64 oldest;
+	__u64 score; /* the victim's: the smallest seen */
 	__u32 victim, seen;
 };
 
@@ -81,10 +81,16 @@ static long klog_evict_cb(struct bpf_map *map, __u32 *key, struct klog_client_st
 			  struct klog_evict_ctx *c)
 {
 	struct klog_evict *e = c->e;
-	__u64 t = READ_ONCE(st->last_seen);
+	__u64 req = READ_ONCE(st->max_request);
+	/*
+	 * Least recently seen first, to the second (the clock a client is
+	 * stamped with is coarse); then the one that sent the fewest requests:
+	 * a one-shot id of a flood goes before a client that keeps sending.
+	 */
+	__u64 score = READ_ONCE(st->last_seen) >> 30 << 32 | (req > 0xffffffff ? 0xffffffff : req);
 
-	if (!e->seen || t < e->oldest) {
-		e->oldest = t;
+	if (!e->seen || score < e->score) {
+		e->score = score;
 		e->victim = *key;
 	}
 	return ++e->seen >= KLOG_EVICT_SAMPLE;
@@ -93,10 +99,10 @@ static long klog_evict_cb(struct bpf_map *map, __u32 *key, struct klog_client_st
 /*
  * Make room in a full table: forget the least recently seen of the first
  * clients the walk meets.  A flood of one-shot ids is what goes (a client
- * that keeps sending is seen more recently); a client forgotten loses only
- * its dedup memory: a retransmission from before would be appended again.
- * A global function, so the verifier checks it once, not on every path of
- * the append that reaches it.
+ * that keeps sending is seen more recently, and has sent more); a client
+ * forgotten loses only its dedup memory: a retransmission from before would
+ * be appended again.  A global function, so the verifier checks it once,
+ * not on every path of the append that reaches it.
  */
 __noinline int klog_client_evict(void)
 {

@@ -9,6 +9,7 @@
 #ifndef KLOGD_ACCESS_H
 #define KLOGD_ACCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "kern.h"
@@ -33,5 +34,12 @@ int klogd_access_start(struct klogd_access **a, struct klog_kern *k,
 
 /* Stop following (NULL is fine); the maps keep what they hold. */
 void klogd_access_stop(struct klogd_access *a);
+
+/*
+ * --udp-csum auto: whether the programs can verify request UDP checksums on
+ * iface.  Not on a veth: a sender on this host leaves a partial checksum to
+ * an offload that never runs, and XDP cannot tell (doc/security.md).
+ */
+bool klogd_udp_csum_auto(const char *iface);
 
 #endif

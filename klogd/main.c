@@ -35,6 +35,7 @@
 struct config {
 	struct klogd_loader_opts load;
 	struct klogd_access_cfg access;
+	const char *udp_csum; /* auto, on or off */
 	struct klogd_store_cfg store;
 	char stream[80];  /* the default --stream: klog-NAME */
 	uint32_t batch;
@@ -63,6 +64,10 @@ static void usage(FILE *f)
 		"                          default ::/0, every source, with a warning); others\n"
 		"                          get no answer (drop_refused). klogctl allow changes\n"
 		"                          the list live; a restart re-applies these options\n"
+		"      --udp-csum MODE     verify request UDP checksums: auto (default: on\n"
+		"                          but on a veth, where a local sender's offload\n"
+		"                          leaves them partial), on or off. A failed one is\n"
+		"                          dropped (drop_csum), its LSN stored as a tombstone\n"
 		"  -n, --name NAME         instance name: pins under /sys/fs/bpf/klog/NAME\n"
 		"                          (default \"default\")\n"
 		"  -w, --window N          LSNs the kernel holds before it answers FULL\n"
@@ -181,6 +186,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "replicas", required_argument, NULL, 'R' },
 		{ "bind", required_argument, NULL, 'A' },
 		{ "allow", required_argument, NULL, 'C' },
+		{ "udp-csum", required_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -196,7 +202,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 	*c = (struct config){
 		.load = { .name = "default", .mode = KLOGD_MODE_XDP, .kern = KLOG_KERN_OPTS_DEFAULT },
 		.store = { .backend = "uring", .seg_size = KLOG_DEFAULT_SEG_SIZE, .replicas = 3 },
-		.batch = 4096, .client_ttl_s = 600,
+		.batch = 4096, .client_ttl_s = 600, .udp_csum = "auto",
 	};
 	while ((o = getopt_long(argc, argv, "i:d:m:p:n:w:b:P:c:B:s:vh", opts, NULL)) != -1) {
 		switch (o) {
@@ -208,6 +214,13 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case 'B': c->store.backend = optarg; break;
 		case 'v': c->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
+		case 'U':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				fprintf(stderr, "klogd: --udp-csum %s: auto, on or off\n", optarg);
+				return -EINVAL;
+			}
+			c->udp_csum = optarg;
+			break;
 		case 'A':
 		case 'C':
 			if (add_access(&c->access, o == 'A', optarg))
@@ -287,7 +300,11 @@ bad:
 			opts[strchr("idmpnwbPcBsTLNSR", o) - "idmpnwbPcBsTLNSR"].name, optarg);
 		return -EINVAL;
 	}
-	return check_args(argc, c);
+	if (check_args(argc, c))
+		return -EINVAL;
+	c->load.kern.verify_udp = !strcmp(c->udp_csum, "on") ||
+				  (!strcmp(c->udp_csum, "auto") && klogd_udp_csum_auto(c->load.iface));
+	return 0;
 }
 /* What no single option can tell: the options needed, and the ones that go together. */
 static int check_args(int argc, struct config *c)
@@ -564,10 +581,12 @@ static int run(const struct config *c, int sfd)
 		goto out;
 	}
 	keep = true;
-	klogd_log("ready: %s on %s port %u, %s pool of %llu blocks, window %u, %s backend%s, "
-		  "%s from LSN %llu%s%s", klogd_mode_name(l.mode), c->load.iface, l.kern.port,
+	klogd_log("ready: %s on %s port %u, %s pool of %llu blocks, window %u, UDP checksums %s, "
+		  "%s backend%s, %s from LSN %llu%s%s", klogd_mode_name(l.mode), c->load.iface,
+		  l.kern.port,
 		  l.kern.pool == KERBY_POOL_RING ? "ring" : "hash",
 		  (unsigned long long)l.kern.pool_blocks, l.kern.window,
+		  l.kern.verify_udp ? "verified" : "not verified",
 		  b ? b->ops->name : s->ops->name, info.direct ? " (O_DIRECT)" : "", where,
 		  (unsigned long long)klogd_store_next(s),
 		  l.adopted ? ", adopted the pinned log" : "",

@@ -24,10 +24,10 @@ raw="$(dirname "$0")/rawreq.py"
 req() { cli python3 "$raw" "$@"; } # req DST OPCODE [options]: "OPCODE STATUS LSN" or NONE
 stat() { ctl_map klog_stats "$1"; }
 next_lsn() { ctl_map klog_ctl next_lsn; }
-rid=100
-append() { # append DST [options]: an APPEND with a request id of its own
-	rid=$((rid + 1))
-	req "$1" 1 --payload 64 --rid "$rid" "${@:2}"
+# A request id of its own (growing, as the dedup window wants): append runs in $(...),
+# where a counter's increment would be lost and every APPEND a retransmission.
+append() { # append DST [options]
+	req "$1" 1 --payload 64 --rid "$(date +%s%N)" "${@:2}"
 }
 acked() { [[ "$1" == "2 0 "* ]]; } # an ACK
 none() { [ "$1" = NONE ]; }
@@ -158,4 +158,26 @@ out=$(nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --dir "$work/x"
 check "--bind with a prefix: refused at start, exit 2" \
 	eval '[ $rc = 2 ] && [[ "$out" == *"--bind 10.97.0.0/24: not an IPv4 or IPv6 address"* ]]'
 check "klogd stops cleanly again" stop_klogd
+
+# UDP checksums (doc/security.md): on a veth, a sender on this host leaves
+# a partial checksum to an offload that never runs, so auto does not verify.
+check "default (--udp-csum auto) on a veth: checksums not verified, said at start" \
+	eval 'grep -q "UDP checksums not verified" "$log"'
+log=$work/klogd-csum.log
+check "klogd --udp-csum on starts" start_klogd "$log" --dir "$dir" --udp-csum on
+check "... and says it verifies them" eval 'grep -q "UDP checksums verified" "$log"'
+before=$(next_lsn) dropped=$(stat drop_csum)
+check "APPEND with the client's checksum offload on (a partial sum): no answer" \
+	none "$(append "$srv_ip" --src 10.97.0.2)"
+check "... dropped as a bad checksum (drop_csum)" test "$(stat drop_csum)" -gt "$dropped"
+check "... its LSN taken (the ring had reserved it): a tombstone, never its bytes" \
+	test "$(next_lsn)" -gt "$before"
+cli ethtool -K "$vc" tx off >/dev/null
+check "APPEND with the client's offload off (a full checksum, verified): ACK" \
+	acked "$(append "$srv_ip" --src 10.97.0.2)"
+cli ethtool -K "$vc" tx on >/dev/null
+check "klogd stops cleanly" stop_klogd
+out=$("$klogd" --iface "$vs" --dir "$work/x" --udp-csum maybe 2>&1); rc=$?
+check "--udp-csum maybe: refused, exit 2" \
+	eval '[ $rc = 2 ] && [[ "$out" == *"--udp-csum maybe: auto, on or off"* ]]'
 finish
