@@ -20,8 +20,9 @@
  * The counter identity (bpf/append.bpf.h, klog_process): every frame adds 1
  * to exactly one of passed, pass_foreign, drop_csum, drop_refused, drop_short,
  * drop_magic, drop_reply, appends, retransmits, queries and the nack_*
- * counters; bytes, reply_errors and wakeups are counted beside.  So their sum
- * is the number of frames run, and bytes the sum of appended lengths.
+ * counters; bytes, reply_errors, wakeups and client_evictions are counted
+ * beside.  So their sum is the number of frames run, and bytes the sum of
+ * appended lengths.
  *
  * KLOG_FUZZ_SEED (default 0x6b6c6f67) and KLOG_FUZZ_FRAMES (default 100000,
  * over the four cases) reproduce or scale a run; the seed is printed, and
