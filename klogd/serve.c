@@ -62,12 +62,7 @@ static bool recv_one(int fd, bool v6, struct serve_req *q, void *buf, size_t cap
 	return true;
 }
 
-/*
- * Decode a request into q.  RETURN VALUE: 0 to answer it; a status to
- * NACK it with; -1 to ignore it (not klog, another version, or not a
- * request: a reply is never answered, so two servers cannot bounce one).
- */
-static int parse(const void *buf, size_t n, struct serve_req *q)
+int serve_parse(const void *buf, size_t n, struct serve_req *q)
 {
 	const struct klog_hdr *h = buf;
 	struct klog_read_req rr;
@@ -133,7 +128,7 @@ static void drain_socket(struct klogd_serve *s, int fd, bool v6)
 	int st;
 
 	while (recv_one(fd, v6, &q, buf, sizeof(buf), &n)) {
-		st = parse(buf, n, &q);
+		st = serve_parse(buf, n, &q);
 		if (st < 0)
 			s->ignored++;
 		else if (st > 0)

@@ -54,6 +54,14 @@ struct klogd_serve {
 	uint64_t reads, records, bytes, long_polls, infos, nacks, ignored, lost_logged;
 };
 
+/*
+ * Decode the request of n bytes at buf into q (all but q->peer).  RETURN
+ * VALUE: 0 to answer it; a status to NACK it with; -1 to ignore it (not
+ * klog, another version, or not a request: a reply is never answered, so
+ * two servers cannot bounce one).  Not static for tests/fuzz/fuzz_wire.c.
+ */
+int serve_parse(const void *buf, size_t n, struct serve_req *q);
+
 int serve_answer_init(struct klogd_serve *s);
 void serve_answer_free(struct klogd_serve *s);
 
