@@ -17,6 +17,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +130,9 @@ static int read_all(const struct files *f, const char *dir)
 		read_one(r, f, last);
 		read_one(r, f, last + 1);
 	}
+	if (getenv("FUZZ_VERBOSE"))
+		fprintf(stderr, "reader: %d %s; %" PRIu64 " records\n", err,
+			klog_reader_strerror(r), c.count);
 	klog_reader_close(r);
 	return err;
 }
@@ -194,6 +198,10 @@ static int recover(const char *dir)
 	FUZZ_CHECK(!klog_backend_psync.open(&b, &bo), "psync backend");
 	err = klog_writer_open(&w, &o, b, &rec);
 	FUZZ_CHECK(!err || rec.fault.msg[0], "refused (%d) without saying why", err);
+	if (getenv("FUZZ_VERBOSE"))
+		fprintf(stderr, "recovery: %d %s; next LSN %" PRIu64 ", reindexed %" PRIu64
+			", cut %" PRIu64 " bytes\n", err, rec.fault.msg, rec.next_lsn, rec.reindexed,
+			rec.cut_bytes);
 	klog_writer_close(w);
 	b->ops->close(b);
 	return err;
@@ -210,6 +218,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_clear();
 	write_files(&f, &in);
 	clean = klog_verify(dir, KLOG_VERIFY_KEEP_GOING, problem, NULL, &sum);
+	if (getenv("FUZZ_VERBOSE"))
+		fprintf(stderr, "verify: %d, %" PRIu64 " problems\n", clean, sum.problems);
 	FUZZ_CHECK((clean == 0) == (sum.problems == 0), "verify %d with %" PRIu64 " problems",
 		   clean, sum.problems);
 	err = read_all(&f, dir);
