@@ -53,6 +53,10 @@ static __always_inline __u16 klog_outcome_status(enum klog_stat_id id)
 		return KLOG_ST_STALE;
 	case KLOG_STAT_nack_nolsn:
 		return KLOG_ST_NOLSN;
+	case KLOG_STAT_nack_badfield:
+		return KLOG_ST_BADFIELD;
+	case KLOG_STAT_nack_corrupt:
+		return KLOG_ST_CORRUPT;
 	default:
 		return KLOG_ST_BUSY;
 	}
@@ -80,6 +84,10 @@ static __always_inline enum klog_stat_id klog_validate(const struct klog_hdr *h,
 		return KLOG_STAT_nack_opcode;
 	if (h->flags & ~bpf_htons(h->opcode == KLOG_OP_APPEND ? KLOG_FLAGS_KNOWN : 0))
 		return KLOG_STAT_nack_flags;
+	/* An APPEND's lsn is 0, or carries the payload's CRC-32C in its low half. */
+	if (h->opcode == KLOG_OP_APPEND &&
+	    (bpf_be64_to_cpu(h->lsn) >> (h->flags & bpf_htons(KLOG_F_CRC) ? 32 : 0)))
+		return KLOG_STAT_nack_badfield;
 	if (len > KLOG_MAX_RECORD)
 		return KLOG_STAT_nack_toobig;
 	/* The payload must fill the datagram exactly; a QUERY has none. */
@@ -149,6 +157,8 @@ static __always_inline enum klog_stat_id klog_append(void *ctx, enum klog_hook h
 	struct klog_ctl *ctl = klog_ctl_get();
 	__u32 zero = 0, len = bpf_ntohs(h->len), nb = kerby_nblocks(len);
 	struct klog_scratch *s = bpf_map_lookup_elem(&klog_scratch, &zero);
+	bool crc = h->flags & bpf_htons(KLOG_F_CRC);
+	__u16 flags = crc ? KLOG_AF_CRC : 0;
 	enum klog_stat_id res;
 
 	if (!ctl || !s)
@@ -168,6 +178,10 @@ static __always_inline enum klog_stat_id klog_append(void *ctx, enum klog_hook h
 			kerby_free(s->idx, nb);
 			return KLOG_STAT_nack_busy;
 		}
+		if (!klog_udp_csum_ok(klog_data(ctx, hook), klog_data_end(ctx, hook), pkt, *sum)) {
+			kerby_free(s->idx, nb);
+			return KLOG_STAT_drop_csum;
+		}
 	}
 	res = klog_reserve(ctl, nb, s->idx, lsn);
 	if (res != KLOG_STAT_appends) {
@@ -176,21 +190,34 @@ static __always_inline enum klog_stat_id klog_append(void *ctx, enum klog_hook h
 	}
 	/*
 	 * The LSN is taken: from here the record must commit.  Offsets and
-	 * lengths were checked against the packet and the slots exist, so these
-	 * calls cannot fail; if one ever did, the entry is still published so a
-	 * reader never waits on a hole, and the failure is counted.
+	 * lengths were checked against the packet and the slots exist, so the
+	 * copy cannot fail; if it ever did, the entry is still published so a
+	 * reader never waits on a hole, marked damaged so klogd stores a
+	 * tombstone, and the failure is counted.  So is a datagram whose UDP
+	 * checksum fails: its LSN is spent, its bytes never stored as good.
 	 */
-	if (kerby_is_ring() && kerby_pool_update(ctx, hook, off, s->idx, len, sum))
-		klog_stat_add(KLOG_STAT_reply_errors, 1);
-	if ((h->flags & bpf_htons(KLOG_F_DURABLE)) &&
+	if (kerby_is_ring()) {
+		if (kerby_pool_update(ctx, hook, off, s->idx, len, sum)) {
+			klog_stat_add(KLOG_STAT_reply_errors, 1);
+			flags |= KLOG_AF_DAMAGED;
+		} else if (!klog_udp_csum_ok(klog_data(ctx, hook), klog_data_end(ctx, hook), pkt,
+					     *sum)) {
+			res = KLOG_STAT_drop_csum;
+			flags |= KLOG_AF_DAMAGED;
+		}
+	}
+	/* A dropped datagram gets no notice: its sender retransmits. */
+	if (res == KLOG_STAT_appends && (h->flags & bpf_htons(KLOG_F_DURABLE)) &&
 	    klog_waiter_set(klog_data(ctx, hook), klog_data_end(ctx, hook), pkt, *lsn))
 		klog_stat_add(KLOG_STAT_reply_errors, 1);
 	if (kerby_alloc_update(*lsn, s->idx[0], len, bpf_be64_to_cpu(h->txid),
-			       bpf_be64_to_cpu(h->request_id), bpf_ntohl(h->client_id), 0, 0))
+			       bpf_be64_to_cpu(h->request_id), bpf_ntohl(h->client_id), flags,
+			       crc ? (__u32)bpf_be64_to_cpu(h->lsn) : 0))
 		klog_stat_add(KLOG_STAT_reply_errors, 1);
 	klog_wake_drain(ctl, *lsn);
-	klog_stat_add(KLOG_STAT_bytes, len);
-	return KLOG_STAT_appends;
+	if (res == KLOG_STAT_appends)
+		klog_stat_add(KLOG_STAT_bytes, len);
+	return res;
 }
 
 /* How a request is answered. */
@@ -215,19 +242,27 @@ static __always_inline void klog_answer(struct klog_outcome *o, enum klog_stat_i
 	o->opcode = KLOG_OP_ACK;
 	if (!durable || !ctl)
 		return;
-	if (lsn < READ_ONCE(ctl->durable_lsn))
-		o->opcode = KLOG_OP_DURABLE;
-	else
+	if (lsn >= READ_ONCE(ctl->durable_lsn)) {
 		o->flags = KLOG_F_PENDING;
+	} else if (klog_is_corrupt(ctl, lsn)) {
+		o->stat = KLOG_STAT_nack_corrupt;
+		o->opcode = KLOG_OP_NACK;
+	} else {
+		o->opcode = KLOG_OP_DURABLE;
+	}
 }
 
 /* QUERY: is record h->lsn durable yet? */
-static __always_inline void klog_query(const struct klog_hdr *h, struct klog_outcome *o)
+static __always_inline void klog_query(void *ctx, enum klog_hook hook, const struct klog_pkt *pkt,
+				       const struct klog_hdr *h, struct klog_outcome *o)
 {
 	struct klog_ctl *ctl = klog_ctl_get();
 	__u64 lsn = bpf_be64_to_cpu(h->lsn);
 
-	if (!ctl || lsn < KLOG_FIRST_LSN || lsn >= READ_ONCE(ctl->next_lsn))
+	/* No payload: the headers are all the checksum covers (the negated sum of nothing). */
+	if (!klog_udp_csum_ok(klog_data(ctx, hook), klog_data_end(ctx, hook), pkt, 0))
+		o->stat = KLOG_STAT_drop_csum;
+	else if (!ctl || lsn < KLOG_FIRST_LSN || lsn >= READ_ONCE(ctl->next_lsn))
 		o->stat = KLOG_STAT_nack_nolsn;
 	else
 		klog_answer(o, KLOG_STAT_queries, lsn, true);
@@ -252,8 +287,13 @@ static __always_inline void klog_append_once(void *ctx, enum klog_hook hook,
 	case KLOG_DEDUP_SEEN: {
 		__u32 now;
 
-		if (klog_packet_fingerprint(ctx, hook, pkt->hdr_off + sizeof(*h), h, &now))
+		if (klog_pkt_csum_neg(ctx, hook, pkt->hdr_off + sizeof(*h), bpf_ntohs(h->len), &sum))
 			return;
+		if (!klog_udp_csum_ok(klog_data(ctx, hook), klog_data_end(ctx, hook), pkt, sum)) {
+			o->stat = KLOG_STAT_drop_csum;
+			return;
+		}
+		now = klog_fingerprint(sum, h);
 		if (now == fp)
 			klog_answer(o, KLOG_STAT_retransmits, lsn, durable);
 		else
@@ -294,6 +334,20 @@ static __always_inline enum klog_verdict klog_process(void *ctx, enum klog_hook 
 		klog_stat_add(KLOG_STAT_passed, 1);
 		return KLOG_V_PASS;
 	}
+	if (!klog_to_us(data, data_end, pkt)) {
+		klog_stat_add(KLOG_STAT_pass_foreign, 1);
+		return KLOG_V_PASS;
+	}
+	/* Neither answered nor counted by source when the header may be lying. */
+	if (!klog_ip_csum_ok(data, data_end, pkt)) {
+		klog_stat_add(KLOG_STAT_drop_csum, 1);
+		return KLOG_V_DROP;
+	}
+	/* A refused source learns nothing, not even that the port is klog's. */
+	if (!klog_allowed(data, data_end, pkt)) {
+		klog_stat_add(KLOG_STAT_drop_refused, 1);
+		return KLOG_V_DROP;
+	}
 	h = data + (pkt->hdr_off & 0xff);
 	/* A datagram that claims more bytes than the packet has is cut short. */
 	if (v == KLOG_V_DROP_SHORT || (void *)(h + 1) > data_end ||
@@ -305,6 +359,10 @@ static __always_inline enum klog_verdict klog_process(void *ctx, enum klog_hook 
 		klog_stat_add(KLOG_STAT_drop_magic, 1);
 		return KLOG_V_DROP_MAGIC;
 	}
+	if (klog_is_reply(data, data_end, pkt, h)) {
+		klog_stat_add(KLOG_STAT_drop_reply, 1);
+		return KLOG_V_DROP;
+	}
 	/* klogd's socket on the same port answers reads from its durable log. */
 	if (klog_for_daemon(h)) {
 		klog_stat_add(KLOG_STAT_passed, 1);
@@ -314,11 +372,14 @@ static __always_inline enum klog_verdict klog_process(void *ctx, enum klog_hook 
 	o.stat = klog_validate(reply, pkt);
 	if (o.stat == KLOG_STAT_appends) {
 		if (reply->opcode == KLOG_OP_QUERY)
-			klog_query(reply, &o);
+			klog_query(ctx, hook, pkt, reply, &o);
 		else
 			klog_append_once(ctx, hook, pkt, reply, &o);
 	}
 	klog_stat_add(o.stat, 1);
+	/* The checksum failed: like the stack, drop it; the sender retransmits. */
+	if (o.stat == KLOG_STAT_drop_csum)
+		return KLOG_V_DROP;
 
 	reply->version = KLOG_VERSION_1;
 	reply->opcode = o.opcode;

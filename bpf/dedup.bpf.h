@@ -14,12 +14,13 @@ _Static_assert((KLOG_DEDUP_WINDOW & (KLOG_DEDUP_WINDOW - 1)) == 0,
 
 /*
  * Dedup state per client; pinned, so it outlives klogd.  Sized at load; klogd
- * removes clients silent for longer than its --client-ttl.  Not preallocated:
- * the kernel holds memory for the clients there are, not for --clients.
+ * removes clients silent for longer than its --client-ttl.  An LRU map: when
+ * it is full (a flood of client ids), a new client takes the place of the
+ * least recently seen one instead of being refused until klogd expires it.
+ * The evicted client's retransmissions would be appended again (doc/security.md).
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct klog_client_state);
@@ -38,9 +39,9 @@ enum klog_dedup_verdict {
 /*
  * A request's fingerprint: its payload's one's-complement sum (negated, as
  * bpf_csum_diff gives it when the bytes are "from"), folded to 16 bits so
- * sums taken over differently cut pieces agree, with its length and txid.
- * Two payloads whose sums agree (e.g. two words swapped) look alike: it
- * guards against a client reusing ids by mistake.
+ * sums taken over differently cut pieces agree, with its length, txid and
+ * CRC-32C (KLOG_F_CRC; else 0).  Two payloads whose sums and CRCs agree
+ * look alike: it guards against a client reusing ids by mistake.
  */
 static __always_inline __u32 klog_fingerprint(__u32 sum, const struct klog_hdr *h)
 {
@@ -49,19 +50,8 @@ static __always_inline __u32 klog_fingerprint(__u32 sum, const struct klog_hdr *
 
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
-	return (sum & 0xffff) ^ (len * 0x9e3779b1u) ^ (__u32)txid ^ (__u32)(txid >> 32);
-}
-
-/* The fingerprint of the request in the packet (for a suspected retransmission). */
-static __always_inline int klog_packet_fingerprint(void *ctx, enum klog_hook hook, __u32 off,
-						   const struct klog_hdr *h, __u32 *fp)
-{
-	__u32 sum;
-
-	if (klog_pkt_csum_neg(ctx, hook, off, bpf_ntohs(h->len), &sum))
-		return -1;
-	*fp = klog_fingerprint(sum, h);
-	return 0;
+	return (sum & 0xffff) ^ (len * 0x9e3779b1u) ^ (__u32)txid ^ (__u32)(txid >> 32) ^
+	       (__u32)(h->lsn >> 32) * 0x85ebca6bu;
 }
 
 static __always_inline struct klog_client_state *klog_client_get(__u32 client_id)

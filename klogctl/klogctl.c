@@ -35,7 +35,10 @@ void ctl_usage(FILE *f)
 		"       klogctl verify SOURCE [--keep-going]\n"
 		"                      [--count N [--size SPEC] [--seed N] [--acks FILE]\n"
 		"                       [--from LSN] [--to LSN] [--partial]]\n"
-		"                      [--timeout MS] [--retries N]   (with --server)\n\n"
+		"                      [--timeout MS] [--retries N]   (with --server)\n"
+		"       klogctl allow add|del [--name NAME] CIDR...\n"
+		"       klogctl allow list [--name NAME] [--json]\n"
+		"       klogctl bind list [--name NAME] [--json]\n\n"
 		"SOURCE  where the log is read: --dir DIR, a log directory;\n"
 		"        --nats URL[,URL...] --stream NAME, the NATS JetStream stream that\n"
 		"        klogd --backend jetstream replicates it into (URL: nats://HOST:PORT);\n"
@@ -101,7 +104,15 @@ void ctl_usage(FILE *f)
 		"        killed); with --server, --timeout and --retries say when a READ is\n"
 		"        sent again and how often (200 ms, 10).\n"
 		"        In an export file (--file): its header, every frame's CRC, LSNs in\n"
-		"        order without a gap, and the trailer: without one it was cut short\n",
+		"        order without a gap, and the trailer: without one it was cut short\n"
+		"allow   the sources the running klogd of --name (default \"default\") takes\n"
+		"        requests from, changed live (klogd --allow sets them at start; a\n"
+		"        restart re-applies its options): add or del each CIDR (10.0.0.0/8,\n"
+		"        fd00::/8, a bare address is /32 or /128; bits set beyond the prefix\n"
+		"        are refused); list prints one CIDR per line, or with --json\n"
+		"        {\"allow\":[\"CIDR\",...]}. A source no prefix matches gets no answer\n"
+		"bind    list the addresses requests are taken at (klogd --bind, or the\n"
+		"        interface's, followed), one per line, or {\"bind\":[...]}\n",
 		KLOG_DEDUP_WINDOW);
 }
 
@@ -336,6 +347,8 @@ int main(int argc, char **argv)
 		return cmd_info(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "export"))
 		return cmd_export(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "allow") || !strcmp(argv[1], "bind"))
+		return cmd_allow(argc - 1, argv + 1);
 	fprintf(stderr, "klogctl: unknown command '%s'\n", argv[1]);
 	ctl_usage(stderr);
 	return 2;

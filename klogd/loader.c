@@ -25,6 +25,8 @@
 static const char *const pinned_maps[] = {
 	"klog_ctl", "klog_stats", "kerby_index", "kerby_ring", "kerby_hash", "kerby_alloc",
 	"klog_waiters", "klog_clients",
+	/* kept across restarts only so that klogctl allow can change them live */
+	"klog_local", "klog_allow",
 };
 #define N_PINNED (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 
@@ -212,12 +214,12 @@ int klogd_load(struct klogd_loader *l, const struct klogd_loader_opts *opts, con
 		*why = "mounting bpffs on " BPFFS;
 		return err;
 	}
-	snprintf(l->pin_dir, sizeof(l->pin_dir), BPFFS "/klog");
+	snprintf(l->pin_dir, sizeof(l->pin_dir), KLOG_PIN_ROOT);
 	if ((err = mkdir_p(l->pin_dir))) {
-		*why = "creating " BPFFS "/klog";
+		*why = "creating " KLOG_PIN_ROOT;
 		return err;
 	}
-	snprintf(l->pin_dir, sizeof(l->pin_dir), BPFFS "/klog/%s", opts->name);
+	snprintf(l->pin_dir, sizeof(l->pin_dir), KLOG_PIN_ROOT "/%s", opts->name);
 	if ((err = mkdir_p(l->pin_dir))) {
 		*why = "creating the pin directory";
 		return err;

@@ -21,6 +21,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "access.h"
 #include "backend.h"
 #include "drain.h"
 #include "format.h"
@@ -33,6 +34,7 @@
 
 struct config {
 	struct klogd_loader_opts load;
+	struct klogd_access_cfg access;
 	struct klogd_store_cfg store;
 	char stream[80];  /* the default --stream: klog-NAME */
 	uint32_t batch;
@@ -52,6 +54,15 @@ static void usage(FILE *f)
 		"                          created if missing)\n"
 		"  -m, --mode MODE         xdp (native, default), xdpgeneric or tc (ingress)\n"
 		"  -p, --port N            UDP port of the protocol (default %d)\n"
+		"      --bind ADDR         take requests sent to ADDR only (repeatable, IPv4\n"
+		"                          or IPv6); default: every address of IF, followed\n"
+		"                          as addresses come and go. Datagrams to any other\n"
+		"                          address are passed on untouched (pass_foreign)\n"
+		"      --allow CIDR        take requests from sources in CIDR only\n"
+		"                          (repeatable: 10.0.0.0/8, fd00::/8, a bare address;\n"
+		"                          default ::/0, every source, with a warning); others\n"
+		"                          get no answer (drop_refused). klogctl allow changes\n"
+		"                          the list live; a restart re-applies these options\n"
 		"  -n, --name NAME         instance name: pins under /sys/fs/bpf/klog/NAME\n"
 		"                          (default \"default\")\n"
 		"  -w, --window N          LSNs the kernel holds before it answers FULL\n"
@@ -83,6 +94,8 @@ static void usage(FILE *f)
 		"--mode is detached, one in the same mode replaced atomically.\n"
 		"SIGINT or SIGTERM detaches, drains what is committed, syncs and exits,\n"
 		"keeping the maps pinned: the dedup state and the log's identity survive.\n"
+		"Netfilter does not see what the programs take: --bind and --allow are the\n"
+		"port's filter (doc/klogd.md, \"Protecting the port\").\n"
 		"To remove a log: stop klogd, then rm -r /sys/fs/bpf/klog/NAME and DIR.\n"
 		"With jetstream, klogd waits (with a backoff) for NATS at start and keeps\n"
 		"records in the kernel while the stream cannot take them (clients get FULL\n"
@@ -115,6 +128,38 @@ static int parse_range(const char *opt, const char *arg, bool suffix, uint64_t l
 
 static int check_args(int argc, struct config *c);
 
+/* Take --bind ADDR (bind) or --allow CIDR into the lists, or say what is wrong with it. */
+static int add_access(struct klogd_access_cfg *a, bool bind, const char *arg)
+{
+	size_t *n = bind ? &a->nbind : &a->nallow;
+	size_t max = bind ? KLOG_MAX_LOCAL_ADDRS : KLOG_MAX_ALLOW, size = bind ? sizeof(*a->bind)
+									 : sizeof(*a->allow);
+	void *list = (void *)(bind ? (const void *)a->bind : (const void *)a->allow);
+	bool v4;
+	int err;
+
+	if (*n == max) {
+		fprintf(stderr, "klogd: more than %zu --%s\n", max, bind ? "bind" : "allow");
+		return -E2BIG;
+	}
+	if (!(list = realloc(list, (*n + 1) * size)))
+		return -ENOMEM;
+	if (bind) {
+		a->bind = list;
+		err = klog_parse_addr(arg, &((struct klog_addr *)list)[*n], &v4);
+	} else {
+		a->allow = list;
+		err = klog_parse_cidr(arg, &((struct klog_allow_key *)list)[*n]);
+	}
+	if (err) {
+		fprintf(stderr, "klogd: --%s %s: %s\n", bind ? "bind" : "allow", arg,
+			bind ? "not an IPv4 or IPv6 address" : klog_cidr_strerror(err));
+		return err;
+	}
+	(*n)++;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct config *c)
 {
 	static const struct option opts[] = {
@@ -134,6 +179,8 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "nats", required_argument, NULL, 'N' },
 		{ "stream", required_argument, NULL, 'S' },
 		{ "replicas", required_argument, NULL, 'R' },
+		{ "bind", required_argument, NULL, 'A' },
+		{ "allow", required_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -161,6 +208,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case 'B': c->store.backend = optarg; break;
 		case 'v': c->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
+		case 'A':
+		case 'C':
+			if (add_access(&c->access, o == 'A', optarg))
+				return -EINVAL;
+			break;
 		case 'm':
 			if (klogd_mode_parse(optarg, &c->load.mode))
 				goto bad;
@@ -453,6 +505,8 @@ static int run(const struct config *c, int sfd)
 	struct klogd_prefetch *prefetch = NULL;
 	struct klogd_serve *serve = NULL;
 	struct klogd_serve_cfg scfg;
+	struct klogd_access *access = NULL;
+	struct klogd_access_cfg access_cfg;
 	struct klogd_drain d;
 	const char *why = "";
 	char buf[96];
@@ -486,7 +540,7 @@ static int run(const struct config *c, int sfd)
 	}
 	scfg = (struct klogd_serve_cfg){ .dir = c->store.dir, .nats = c->store.nats,
 					 .stream = c->store.stream, .ctl = l.k.ctl,
-					 .port = l.kern.port };
+					 .k = &l.k, .port = l.kern.port };
 	klogd_notify_fds(notify, &scfg.fd4, &scfg.fd6);
 	if ((err = klogd_serve_start(&serve, &scfg)))
 		goto out; /* logged */
@@ -501,6 +555,10 @@ static int run(const struct config *c, int sfd)
 			  c->load.name);
 		goto out;
 	}
+	access_cfg = c->access;
+	access_cfg.iface = c->load.iface;
+	if ((err = klogd_access_start(&access, &l.k, &access_cfg)))
+		goto out; /* logged */
 	if ((err = klogd_attach(&l, &why))) {
 		klogd_log("%s on %s: %s", why, c->load.iface, strerror(-err));
 		goto out;
@@ -547,6 +605,7 @@ static int run(const struct config *c, int sfd)
 		  "LSN %llu", (unsigned long long)d.records, (unsigned long long)d.bytes,
 		  (unsigned long long)d.commits, (unsigned long long)klogd_store_durable(s) - 1);
 out:
+	klogd_access_stop(access);
 	klogd_serve_stop(serve);
 	klogd_prefetch_stop(prefetch);
 	ring_buffer__free(wake);

@@ -14,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kern.h"
 #include "log.h"
+#include "parse.h"
 #include "serve.h"
 #include "serve_int.h"
 
@@ -62,16 +64,94 @@ static bool recv_one(int fd, bool v6, struct serve_req *q, void *buf, size_t cap
 	return true;
 }
 
-int serve_parse(const void *buf, size_t n, struct serve_req *q)
+/* An address of a socket or a pktinfo, as the access maps hold it (IPv4 mapped). */
+static void peer_addr(const struct serve_peer *p, bool dst, struct klog_addr *a)
+{
+	if (!p->v6)
+		klog_addr_v4(a, dst ? (const void *)&p->dst.v4.ipi_spec_dst
+				    : (const void *)&((const struct sockaddr_in *)&p->addr)->sin_addr);
+	else
+		klog_addr_v6(a, dst ? (const void *)&p->dst.v6.ipi6_addr
+				    : (const void *)&((const struct sockaddr_in6 *)&p->addr)->sin6_addr);
+}
+
+static uint16_t peer_port(const struct serve_peer *p)
+{
+	return be16toh(p->v6 ? ((const struct sockaddr_in6 *)&p->addr)->sin6_port
+			     : ((const struct sockaddr_in *)&p->addr)->sin_port);
+}
+
+/* Opcodes only a server sends: never answered, so that two servers cannot bounce one. */
+static bool is_reply(const struct klog_hdr *h)
+{
+	switch (h->opcode) {
+	case KLOG_OP_ACK:
+	case KLOG_OP_NACK:
+	case KLOG_OP_DURABLE:
+	case KLOG_OP_RECORD:
+	case KLOG_OP_INFO_REPLY:
+		return true;
+	}
+	return h->status != 0;
+}
+
+/*
+ * Whether to look at a klog request at all, by the programs' rules
+ * (bpf/access.bpf.h): sent to one of this server's addresses, from an
+ * allowed source, not a reply nor from the service port.  Counts what it
+ * turns away.
+ */
+static bool admit(struct klogd_serve *s, const struct serve_req *q)
+{
+	struct klog_addr a;
+
+	if (is_reply(&q->hdr) || peer_port(&q->peer) == s->cfg.port) {
+		s->replies++;
+		return false;
+	}
+	peer_addr(&q->peer, true, &a);
+	if (!klog_kern_is_local(s->cfg.k, &a)) {
+		s->foreign++;
+		return false;
+	}
+	peer_addr(&q->peer, false, &a);
+	if (!klog_kern_allowed(s->cfg.k, &a)) {
+		s->refused++;
+		return false;
+	}
+	return true;
+}
+
+/* The operator hears of the first APPEND the programs left to the stack; the rest are counted. */
+static void first_toobig(const struct serve_req *q)
+{
+	char src[KLOG_CIDR_STRLEN];
+	struct klog_addr a;
+
+	peer_addr(&q->peer, false, &a);
+	klogd_log("an APPEND from %s reached klogd's socket (fragmented, or headers the programs "
+		  "do not parse): answered TOOBIG, not appended; further ones are only counted",
+		  klog_format_addr(&a, src, sizeof(src)));
+}
+
+int serve_header(const void *buf, size_t n, struct serve_req *q)
 {
 	const struct klog_hdr *h = buf;
+
+	if (n < sizeof(*h) || h->magic != htobe32(KLOG_MAGIC) || h->version != KLOG_VERSION_1)
+		return -1;
+	q->hdr = *h;
+	return 0;
+}
+
+int serve_decode(const void *buf, size_t n, struct serve_req *q)
+{
+	const struct klog_hdr *h = &q->hdr;
 	struct klog_read_req rr;
 	uint32_t len;
 
-	if (n < sizeof(*h) || h->magic != htobe32(KLOG_MAGIC) || h->version != KLOG_VERSION_1 ||
-	    (h->opcode != KLOG_OP_READ && h->opcode != KLOG_OP_INFO))
+	if (h->opcode != KLOG_OP_READ && h->opcode != KLOG_OP_INFO)
 		return -1;
-	q->hdr = *h;
 	len = be16toh(h->len);
 	if (h->flags)
 		return KLOG_ST_FLAGS;
@@ -102,6 +182,34 @@ int serve_parse(const void *buf, size_t n, struct serve_req *q)
 	return 0;
 }
 
+/*
+ * Decode a request into q.  RETURN VALUE: 0 to answer it; a status to
+ * NACK it with; -1 to ignore it (not klog, another version, a reply, or
+ * not a request); -2 if turned away by admit().
+ */
+static int parse(struct klogd_serve *s, const void *buf, size_t n, struct serve_req *q)
+{
+	if (serve_header(buf, n, q))
+		return -1;
+	if (!admit(s, q))
+		return -2;
+	/*
+	 * The programs take every APPEND and QUERY they can parse: one here came
+	 * fragmented, too big for the hook, or with headers they do not follow.
+	 * It was not appended and never will be: the client hears so at once.
+	 */
+	if (q->hdr.opcode == KLOG_OP_APPEND) {
+		if (!s->appends++)
+			first_toobig(q);
+		return KLOG_ST_TOOBIG;
+	}
+	if (q->hdr.opcode == KLOG_OP_QUERY) {
+		s->queries++;
+		return KLOG_ST_OPCODE;
+	}
+	return serve_decode(buf, n, q);
+}
+
 /* Answer q, or park it while it waits for its LSN. */
 static void serve_req(struct klogd_serve *s, const struct serve_req *q)
 {
@@ -128,9 +236,11 @@ static void drain_socket(struct klogd_serve *s, int fd, bool v6)
 	int st;
 
 	while (recv_one(fd, v6, &q, buf, sizeof(buf), &n)) {
-		st = serve_parse(buf, n, &q);
-		if (st < 0)
+		st = parse(s, buf, n, &q);
+		if (st == -1)
 			s->ignored++;
+		else if (st < 0)
+			continue; /* counted by admit() */
 		else if (st > 0)
 			serve_nack(s, &q, (uint16_t)st, be64toh(q.hdr.lsn));
 		else
@@ -264,6 +374,13 @@ void klogd_serve_stop(struct klogd_serve *s)
 			  (unsigned long long)s->reads, (unsigned long long)s->records,
 			  (unsigned long long)s->bytes, (unsigned long long)s->long_polls,
 			  (unsigned long long)s->infos, (unsigned long long)s->nacks);
+	if (s->appends || s->queries || s->foreign || s->refused || s->replies)
+		klogd_log("on the service port: %llu appends answered TOOBIG (fragmented or too "
+			  "big for the hook), %llu queries answered OPCODE; not answered: %llu to "
+			  "another address, %llu from refused sources, %llu replies",
+			  (unsigned long long)s->appends, (unsigned long long)s->queries,
+			  (unsigned long long)s->foreign, (unsigned long long)s->refused,
+			  (unsigned long long)s->replies);
 	close(s->efd);
 	klog_reader_close(s->r);
 	serve_answer_free(s);

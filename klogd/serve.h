@@ -3,8 +3,11 @@
  * serve.h - klogd's answers to READ and INFO (doc/protocol.md, "Reading").
  * The programs pass those requests to the stack; a thread of klogd receives
  * them on the service port's sockets (the ones DURABLE notices leave from)
- * and answers from the durable log through libklog's reader, the same code
- * that reads the log on the server.  It never touches the drain's state:
+ * and answers, under the programs' rules (only requests to this server's
+ * addresses, from allowed sources, never a reply), from the durable log through libklog's reader, the same code
+ * that reads the log on the server.  An APPEND or QUERY reaching it was not
+ * taken by the programs (fragmented, or headers they do not parse): it gets
+ * NACK TOOBIG or OPCODE, so the client learns that it never will be.  It never touches the drain's state:
  * the drain only kicks it when the durable LSN moves, so that long polls
  * are answered at once.
  */
@@ -16,12 +19,14 @@
 #include <klog/klog_abi.h>
 
 struct klogd_serve;
+struct klog_kern;
 
 struct klogd_serve_cfg {
 	int fd4, fd6;              /* the service port's sockets; -1: none of that family */
 	const char *dir;           /* the log directory, or */
 	const char *nats, *stream; /* the JetStream stream */
 	const struct klog_ctl *ctl; /* durable_lsn, next_lsn and log_id, as published */
+	const struct klog_kern *k;  /* its access maps: whom to answer (access.c) */
 	uint16_t port;
 };
 

@@ -52,15 +52,23 @@ struct klogd_serve {
 	struct mmsghdr *msgs;
 	/* for the line at stop */
 	uint64_t reads, records, bytes, long_polls, infos, nacks, ignored, lost_logged;
+	/* requests not answered: to another address, from a refused source, replies */
+	uint64_t foreign, refused, replies;
+	/* requests the programs should have taken: APPEND (TOOBIG), QUERY (OPCODE) */
+	uint64_t appends, queries;
 };
 
 /*
- * Decode the request of n bytes at buf into q (all but q->peer).  RETURN
- * VALUE: 0 to answer it; a status to NACK it with; -1 to ignore it (not
- * klog, another version, or not a request: a reply is never answered, so
- * two servers cannot bounce one).  Not static for tests/fuzz/fuzz_wire.c.
+ * The two steps of klogd's parse of a request that need no server (the
+ * admission to the access maps comes between them); not static for
+ * tests/fuzz/fuzz_wire.c.  serve_header: whether the n bytes at buf are a
+ * klog v1 datagram; its header into q->hdr.  RETURN VALUE: 0; -1 to ignore
+ * it.  serve_decode: a READ or INFO of it (after serve_header) into q's
+ * LSN range, budget and deadline.  RETURN VALUE: 0 to answer it; a status
+ * to NACK it with; -1 to ignore it (not READ or INFO).
  */
-int serve_parse(const void *buf, size_t n, struct serve_req *q);
+int serve_header(const void *buf, size_t n, struct serve_req *q);
+int serve_decode(const void *buf, size_t n, struct serve_req *q);
 
 int serve_answer_init(struct klogd_serve *s);
 void serve_answer_free(struct klogd_serve *s);

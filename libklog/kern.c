@@ -116,6 +116,9 @@ int klog_kern_configure(struct bpf_object *obj, const struct klog_kern_opts *o)
 	    (err = set_rodata(obj, "klog_window_mask", &window_mask, sizeof(window_mask))) ||
 	    (err = set_rodata(obj, "kerby_pool_mask", &pool_mask, sizeof(pool_mask))))
 		return err;
+	if (rodata_var(obj, "klog_verify_udp", 1) &&
+	    (err = set_rodata(obj, "klog_verify_udp", &(uint8_t){ o->verify_udp }, 1)))
+		return err;
 	return set_rodata(obj, "klog_port", &o->port, sizeof(o->port));
 }
 
@@ -531,38 +534,6 @@ int klog_kern_expire_clients(struct klog_kern *k, uint64_t cutoff)
 		removed += !bpf_map_delete_elem(k->clients_fd, &old[i]);
 	free(old);
 	return removed;
-}
-
-void klog_addr_v4(struct klog_addr *a, const void *v4)
-{
-	memset(a->a, 0, 10);
-	a->a[10] = a->a[11] = 0xff;
-	memcpy(a->a + 12, v4, 4);
-}
-
-void klog_addr_v6(struct klog_addr *a, const void *v6)
-{
-	memcpy(a->a, v6, 16);
-}
-
-int klog_kern_local_add(struct klog_kern *k, const struct klog_addr *a)
-{
-	__u32 one = 1;
-
-	if (k->local_fd < 0)
-		return -ENOENT;
-	return bpf_map_update_elem(k->local_fd, a, &one, BPF_ANY) ? -errno : 0;
-}
-
-int klog_kern_allow_add(struct klog_kern *k, const struct klog_allow_key *key)
-{
-	__u32 one = 1;
-
-	if (k->allow_fd < 0)
-		return -ENOENT;
-	if (key->prefixlen > 128)
-		return -EINVAL;
-	return bpf_map_update_elem(k->allow_fd, key, &one, BPF_ANY) ? -errno : 0;
 }
 
 int klog_kern_next_block(struct klog_kern *k, uint64_t *next)

@@ -22,6 +22,7 @@ struct klog_kern_opts {
 	enum kerby_pool_kind pool;
 	uint16_t port;
 	uint32_t clients;     /* clients whose requests are deduplicated */
+	bool verify_udp;      /* check request UDP checksums (not where a peer offloads them) */
 };
 
 #define KLOG_KERN_OPTS_DEFAULT                                                  \
@@ -172,14 +173,51 @@ int klog_kern_next_block(struct klog_kern *k, uint64_t *next);
 /* Number of blocks currently in the pool map (hash: live elements). */
 int klog_kern_pool_used(struct klog_kern *k, uint64_t *used);
 
+/*
+ * The access maps (access.c, bpf/access.bpf.h): klog_local, this server's
+ * addresses (datagrams to any other are passed on untouched), and
+ * klog_allow, the source prefixes that may send requests.  klogd pins both
+ * under KLOG_PIN_ROOT/NAME, where klogctl changes them while it runs.
+ */
+#define KLOG_PIN_ROOT "/sys/fs/bpf/klog"
+
 /* An IPv4 (4 bytes) or IPv6 (16 bytes) address in network order, as the access maps hold it. */
 void klog_addr_v4(struct klog_addr *a, const void *v4);
 void klog_addr_v6(struct klog_addr *a, const void *v6);
 
-/* Add one of this server's addresses (klog_local): datagrams to it may append. */
+/*
+ * Add, remove one of this server's addresses; make klog_local hold exactly
+ * a[0..n) (the new ones are added before the old ones go: no moment in
+ * between refuses an address both lists hold).  RETURN VALUE: 0; -ENOENT
+ * (del) if it was not there, or no such map; -E2BIG once the map is full.
+ */
 int klog_kern_local_add(struct klog_kern *k, const struct klog_addr *a);
+int klog_kern_local_del(struct klog_kern *k, const struct klog_addr *a);
+int klog_kern_local_set(struct klog_kern *k, const struct klog_addr *a, size_t n);
 
-/* Allow a source prefix (klog_allow); prefixlen 0 allows every source. */
+/* As the local ones, for klog_allow's prefixes; -EINVAL for a prefixlen over 128. */
 int klog_kern_allow_add(struct klog_kern *k, const struct klog_allow_key *key);
+int klog_kern_allow_del(struct klog_kern *k, const struct klog_allow_key *key);
+int klog_kern_allow_set(struct klog_kern *k, const struct klog_allow_key *keys, size_t n);
+
+/*
+ * The map's entries, sorted by address (then prefix length), into out (cap
+ * of them).  RETURN VALUE: how many the map holds (more than cap: only cap
+ * written), or -errno.
+ */
+int klog_kern_local_list(const struct klog_kern *k, struct klog_addr *out, size_t cap);
+int klog_kern_allow_list(const struct klog_kern *k, struct klog_allow_key *out, size_t cap);
+
+/* Is a one of this server's addresses; is a source at a allowed (the programs' lookups)? */
+bool klog_kern_is_local(const struct klog_kern *k, const struct klog_addr *a);
+bool klog_kern_allowed(const struct klog_kern *k, const struct klog_addr *src);
+
+/*
+ * Open only the access maps that the klogd of log name pinned (klogctl);
+ * the other descriptors of k are unset.  RETURN VALUE: 0; -ENOENT if the
+ * log has no such pins (no such --name, or a klogd older than them).
+ */
+int klog_kern_access_open(struct klog_kern *k, const char *name);
+void klog_kern_access_close(struct klog_kern *k);
 
 #endif /* KLOG_KERN_H */

@@ -28,10 +28,29 @@ void fixture_load(struct fixture *f, const struct klog_kern_opts *o, bool init)
 	ck_assert_msg(!err, "klog__load: %s", strerror(-err));
 	err = klog_kern_open(&f->k, f->skel->obj);
 	ck_assert_msg(!err, "klog_kern_open: %s", strerror(-err));
+	if (f->k.local_fd >= 0)
+		fixture_access(f, true);
 	if (init) {
 		err = klog_kern_init(&f->k, KLOG_FIRST_LSN, 1);
 		ck_assert_msg(!err, "klog_kern_init: %s", strerror(-err));
 	}
+}
+
+void fixture_access(struct fixture *f, bool allow_all)
+{
+	struct klog_allow_key all = { .prefixlen = 0 };
+	struct klog_addr a;
+	struct frame fr;
+
+	/* The server's addresses are those frame_default() sends to. */
+	frame_default(&fr, IP4, NULL, 0);
+	klog_addr_v4(&a, &fr.daddr);
+	ck_assert_int_eq(klog_kern_local_add(&f->k, &a), 0);
+	frame_default(&fr, IP6, NULL, 0);
+	klog_addr_v6(&a, &fr.daddr);
+	ck_assert_int_eq(klog_kern_local_add(&f->k, &a), 0);
+	if (allow_all)
+		ck_assert_int_eq(klog_kern_allow_add(&f->k, &all), 0);
 }
 
 void fixture_destroy(struct fixture *f)

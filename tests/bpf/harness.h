@@ -27,6 +27,12 @@ struct fixture {
 
 /* Open, configure, load and initialise (unless init is false). Aborts the test on error. */
 void fixture_load(struct fixture *f, const struct klog_kern_opts *o, bool init);
+/*
+ * Make the frames of frame_default() the server's: its addresses in
+ * klog_local and, with allow_all, every source in klog_allow (::/0).
+ * fixture_load() does this; tests of the access maps change them after.
+ */
+void fixture_access(struct fixture *f, bool allow_all);
 void fixture_destroy(struct fixture *f);
 int fixture_prog(struct fixture *f, enum hook h);
 

@@ -5,6 +5,7 @@
  * reject path, and FULL at the window and pool limits with the maps unchanged.
  * Every reply is compared byte for byte with the frame it must be.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <endian.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ static struct klog_kern_opts small_opts(enum kerby_pool_kind pool, uint32_t wind
 	o.pool = pool;
 	o.window = window;
 	o.pool_blocks = blocks;
+	o.verify_udp = true;
 	return o;
 }
 
@@ -55,6 +57,7 @@ static void expect_record(struct fixture *f, uint64_t lsn, const struct frame *r
 	ck_assert_uint_eq(rec.request_id, be64toh(req->hdr.request_id));
 	ck_assert_uint_eq(rec.client_id, be32toh(req->hdr.client_id));
 	ck_assert_uint_eq(rec.nblocks, KLOG_DIV_ROUND_UP(req->payload_len, KLOG_BLOCK_SIZE));
+	ck_assert_uint_eq(rec.flags, 0);
 }
 
 /* accepts: _i = ((hook * N_POOLS + pool) * N_IPS + ip) * N_SIZES + size */
@@ -103,7 +106,28 @@ static void m_short(struct frame *fr) { fr->no_klog_hdr = true; fr->payload_len 
 static void m_udp_long(struct frame *fr) { fr->udp_len_delta = 100; }
 static void m_magic(struct frame *fr) { fr->hdr.magic = htobe32(0x12345678); }
 static void m_version(struct frame *fr) { fr->hdr.version = 2; }
-static void m_opcode(struct frame *fr) { fr->hdr.opcode = KLOG_OP_ACK; }
+static void m_opcode(struct frame *fr) { fr->hdr.opcode = 42; }
+static void m_ack(struct frame *fr) { fr->hdr.opcode = KLOG_OP_ACK; }
+static void m_nack(struct frame *fr) { fr->hdr.opcode = KLOG_OP_NACK; }
+static void m_durable(struct frame *fr) { fr->hdr.opcode = KLOG_OP_DURABLE; }
+static void m_record(struct frame *fr) { fr->hdr.opcode = KLOG_OP_RECORD; }
+static void m_info_reply(struct frame *fr) { fr->hdr.opcode = KLOG_OP_INFO_REPLY; }
+static void m_status(struct frame *fr) { fr->hdr.status = htobe16(KLOG_ST_FULL); }
+static void m_from_port(struct frame *fr) { fr->sport = KLOG_DEFAULT_PORT; }
+static void m_lsn(struct frame *fr) { fr->hdr.lsn = htobe64(1); }
+static void m_crc_high(struct frame *fr)
+{
+	fr->hdr.flags = htobe16(KLOG_F_CRC);
+	fr->hdr.lsn = htobe64(1ull << 32);
+}
+static void m_foreign(struct frame *fr)
+{
+	inet_pton(fr->ip == IP6 ? AF_INET6 : AF_INET, fr->ip == IP6 ? "fd00::3" : "10.77.0.3",
+		  &fr->daddr);
+}
+static void m_bcast(struct frame *fr) { inet_pton(AF_INET, "255.255.255.255", &fr->daddr); }
+static void m_mcast(struct frame *fr) { inet_pton(AF_INET, "224.0.0.1", &fr->daddr); }
+static void m_ip_csum(struct frame *fr) { fr->ip_csum_xor = 0x0100; }
 static void m_flags(struct frame *fr) { fr->hdr.flags = htobe16(0x8000); }
 static void m_len_zero(struct frame *fr) { fr->payload_len = 0; fr->hdr.len = 0; }
 static void m_len_long(struct frame *fr) { fr->hdr.len = htobe16(fr->payload_len + 1); }
@@ -122,7 +146,24 @@ static const struct reject_case rejects[] = {
 	{ "udp length beyond packet", m_udp_long, OUT_DROP, 0, KLOG_STAT_drop_short },
 	{ "wrong magic", m_magic, OUT_DROP, 0, KLOG_STAT_drop_magic },
 	{ "wrong version", m_version, OUT_NACK, KLOG_ST_VERSION, KLOG_STAT_nack_version },
-	{ "not an append", m_opcode, OUT_NACK, KLOG_ST_OPCODE, KLOG_STAT_nack_opcode },
+	{ "unknown opcode", m_opcode, OUT_NACK, KLOG_ST_OPCODE, KLOG_STAT_nack_opcode },
+	/* Replies are never answered: two servers would bounce NACKs forever. */
+	{ "an ACK", m_ack, OUT_DROP, 0, KLOG_STAT_drop_reply },
+	{ "a NACK", m_nack, OUT_DROP, 0, KLOG_STAT_drop_reply },
+	{ "a DURABLE", m_durable, OUT_DROP, 0, KLOG_STAT_drop_reply },
+	{ "a RECORD", m_record, OUT_DROP, 0, KLOG_STAT_drop_reply },
+	{ "an INFO_REPLY", m_info_reply, OUT_DROP, 0, KLOG_STAT_drop_reply },
+	{ "non-zero status", m_status, OUT_DROP, 0, KLOG_STAT_drop_reply },
+	{ "from the service port", m_from_port, OUT_DROP, 0, KLOG_STAT_drop_reply },
+	{ "append with an lsn", m_lsn, OUT_NACK, KLOG_ST_BADFIELD, KLOG_STAT_nack_badfield },
+	{ "crc beyond 32 bits", m_crc_high, OUT_NACK, KLOG_ST_BADFIELD, KLOG_STAT_nack_badfield },
+	/* Only datagrams addressed to this server are its to take. */
+	{ "another host's address", m_foreign, OUT_PASS, 0, KLOG_STAT_pass_foreign },
+	{ "another host's address, ipv6", m_foreign, OUT_PASS, 0, KLOG_STAT_pass_foreign, 0,
+	  false, IP6 },
+	{ "broadcast", m_bcast, OUT_PASS, 0, KLOG_STAT_pass_foreign },
+	{ "multicast", m_mcast, OUT_PASS, 0, KLOG_STAT_pass_foreign },
+	{ "ipv4 header checksum", m_ip_csum, OUT_DROP, 0, KLOG_STAT_drop_csum },
 	{ "unknown flag", m_flags, OUT_NACK, KLOG_ST_FLAGS, KLOG_STAT_nack_flags },
 	{ "zero length", m_len_zero, OUT_NACK, KLOG_ST_BADLEN, KLOG_STAT_nack_badlen },
 	{ "length beyond packet", m_len_long, OUT_NACK, KLOG_ST_BADLEN, KLOG_STAT_nack_badlen },

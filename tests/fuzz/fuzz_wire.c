@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * fuzz_wire - the protocol's header codec (libklog/wire.c) and klogd's
- * parse of a READ or INFO request (klogd/serve.c, serve_parse()), on the
+ * parse of a READ or INFO request (klogd/serve.c: serve_header() and
+ * serve_decode(), the steps before and after the access check), on the
  * input as one datagram.  A finding: a crash; a header klog_decode() takes
  * that klog_encode() does not give back byte for byte; a request
- * serve_parse() answers whose length, range or budget break its contract.
+ * klogd answers whose length, range or budget break its contract.
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -37,10 +38,12 @@ static void request(const uint8_t *data, size_t size)
 	int st;
 
 	memset(&q, 0, sizeof(q));
-	st = serve_parse(data, size, &q);
-	if (st < 0)
+	if (serve_header(data, size, &q))
 		return;
-	FUZZ_CHECK(size >= sizeof(struct klog_hdr), "a short datagram answered");
+	FUZZ_CHECK(size >= sizeof(struct klog_hdr) && !memcmp(&q.hdr, data, sizeof(q.hdr)),
+		   "a header taken from a short datagram, or not as sent");
+	if ((st = serve_decode(data, size, &q)) < 0)
+		return;
 	FUZZ_CHECK(q.hdr.opcode == KLOG_OP_READ || q.hdr.opcode == KLOG_OP_INFO,
 		   "opcode %u answered", q.hdr.opcode);
 	if (st) {

@@ -193,19 +193,28 @@ def remote(msgs, recs):
         write("remote", f"flip-{name}", flipped(data))
 
 
+def parse():
+    """fuzz_parse: what klogd --allow and --bind, klogctl allow and --server take."""
+    for i, text in enumerate(("10.0.0.0/8", "0.0.0.0/0", "::/0", "192.168.1.7", "fe80::/10",
+                              "2001:db8::1/128", "::ffff:10.1.2.3", "10.1.2.3/8", "1.2.3.4/33",
+                              "[::1]:7070", "host:7070", "64k", "0x10", "3G", "1.2.3.4/")):
+        write("parse", f"seed-{i}", text.encode())
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: mkcorpus.py BUILD_DIR")
     build = sys.argv[1]
     mklog = os.path.join(build, "tests", "mklog")
     klogctl = os.path.join(build, "klogctl", "klogctl")
-    for t in ("segdir", "export", "wire", "client", "remote"):
+    for t in ("segdir", "export", "wire", "client", "remote", "parse"):
         shutil.rmtree(os.path.join(HERE, "corpus", t), ignore_errors=True)
     with tempfile.TemporaryDirectory() as work:
         export(segdir(mklog, klogctl, work))
     msgs, recs = wire()
     client(msgs)
     remote(msgs, recs)
+    parse()
 
 
 if __name__ == "__main__":

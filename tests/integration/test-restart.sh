@@ -195,11 +195,11 @@ check "and nothing is attached" test -z "$(klog_progs)"
 # --- a pinned log of another build (block size, largest record) -------------------
 rm -rf "/sys/fs/bpf/klog/$name-old"
 mkdir -p "/sys/fs/bpf/klog/$name-old"
-bpftool map create "/sys/fs/bpf/klog/$name-old/klog_ctl" type array key 4 value 80 \
+bpftool map create "/sys/fs/bpf/klog/$name-old/klog_ctl" type array key 4 value 88 \
 	entries 1 name klog_ctl flags 1024
 # next_lsn 1, window 16, pool_blocks 64, block_size 32, max_record 100 (struct klog_ctl)
 bpftool map update pinned "/sys/fs/bpf/klog/$name-old/klog_ctl" key 0 0 0 0 value \
-	$(python3 -c 'import struct; print(*struct.pack("<7Q6I", 1, 0, 0, 0, 0, 9, 64, 0, 16, 0, 32, 100, 0))')
+	$(python3 -c 'import struct; print(*struct.pack("<7Q6IQ", 1, 0, 0, 0, 0, 9, 64, 0, 16, 0, 32, 100, 0, 0))')
 timeout 20 nsenter --net=/var/run/netns/"$srv" "$klogd" --iface "$vs" --name "$name-old" \
 	--dir "$work/old" 2>"$work/err"
 rc=$?

@@ -99,6 +99,20 @@ static const char *stats_str(struct fixture *f)
 	return out;
 }
 
+/* The server's veth address: the programs append only what is sent to one of theirs. */
+static void add_local(struct fixture *f, int family, const char *text)
+{
+	uint8_t b[16];
+	struct klog_addr a;
+
+	ck_assert_int_eq(inet_pton(family, text, b), 1);
+	if (family == AF_INET)
+		klog_addr_v4(&a, b);
+	else
+		klog_addr_v6(&a, b);
+	ck_assert_int_eq(klog_kern_local_add(&f->k, &a), 0);
+}
+
 /* veth: _i = (hook * 2 + ipv6) * 2 + offload */
 START_TEST(veth)
 {
@@ -129,6 +143,8 @@ START_TEST(veth)
 	sh("ip netns exec %s ethtool -K %s tx %s >/dev/null", cli, vc, offload ? "on" : "off");
 
 	fixture_load(&f, &o, true);
+	add_local(&f, AF_INET, "10.99.0.1");
+	add_local(&f, AF_INET6, "fd99::1");
 	enter_ns(srv);
 	attach(&f, h, if_nametoindex(vs));
 

@@ -94,7 +94,7 @@ size_t frame_build(const struct frame *fr, uint8_t *buf, size_t cap)
 		buf[l3 + 9] = proto;
 		memcpy(buf + l3 + 12, &fr->saddr, 4);
 		memcpy(buf + l3 + 16, &fr->daddr, 4);
-		uint16_t c = ~csum16(buf + l3, 20, 0);
+		uint16_t c = ~csum16(buf + l3, 20, 0) ^ fr->ip_csum_xor;
 		buf[l3 + 10] = c >> 8, buf[l3 + 11] = c & 0xff;
 		l4 = l3 + 20;
 	}
@@ -131,6 +131,7 @@ size_t frame_build(const struct frame *fr, uint8_t *buf, size_t cap)
 
 	if (c == 0)
 		c = 0xffff;
+	c = fr->no_udp_csum ? 0 : c ^ fr->udp_csum_xor;
 	buf[l4 + 6] = c >> 8, buf[l4 + 7] = c & 0xff;
 	return off;
 }

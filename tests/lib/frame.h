@@ -28,6 +28,8 @@ struct frame {
 	int udp_len_delta;   /* added to the UDP length field */
 	bool no_klog_hdr;    /* UDP payload is the payload bytes alone */
 	struct klog_hdr hdr; /* wire order */
+	uint16_t ip_csum_xor, udp_csum_xor; /* damage a checksum after it is computed */
+	bool no_udp_csum;    /* send 0: "no checksum" (IPv4 only) */
 	const uint8_t *payload;
 	size_t payload_len;
 };
