@@ -9,9 +9,9 @@ usage: tools/fuzz.sh [--seconds N] [--jobs N] [--build DIR] [--keep DIR] [TARGET
 
 Build the fuzz targets with clang, libFuzzer, ASan and UBSan (a meson build
 directory configured with -Dfuzz=enabled, set up if missing), then run each
-TARGET (default: all of tests/fuzz/fuzz_*.c: client export parse remote segdir
-wire)
-for N seconds over a scratch copy of its seed corpus (tests/fuzz/corpus/TARGET).
+TARGET (default: every tests/fuzz/fuzz_*.c: client export parse remote segdir
+wire) for N seconds over a scratch copy of its seed corpus
+(tests/fuzz/corpus/TARGET).
 Prints one line per target, TAP-like:
   ok 1 - fuzz segdir: 412345 execs in 60 s, cov 612 ft 1893, corpus 35 -> 180
   not ok 2 - fuzz export: crash, input saved as DIR/fuzz-findings/export/crash-...
