@@ -76,15 +76,15 @@ findings="$build/fuzz-findings"
 
 # Run target $1 for $seconds over a copy of its corpus; its log in $work/$1.log.
 run() {
-	local t=$1 dict=()
+	local t=$1 dict=() rc=0
 	mkdir -p "$work/$t.corpus" "$findings/$t"
 	cp tests/fuzz/corpus/"$t"/* "$work/$t.corpus/"
 	[ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
 	# ASan's leak check runs at exit; UBSan aborts (-fno-sanitize-recover).
 	"$build/tests/fuzz/fuzz-$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
 		-print_final_stats=1 -artifact_prefix="$findings/$t/" "${dict[@]}" \
-		"$work/$t.corpus" >"$work/$t.log" 2>&1
-	echo $? >"$work/$t.rc"
+		"$work/$t.corpus" >"$work/$t.log" 2>&1 || rc=$?
+	echo $rc >"$work/$t.rc"
 }
 
 running=0
