@@ -134,36 +134,22 @@ static void first_toobig(const struct serve_req *q)
 		  klog_format_addr(&a, src, sizeof(src)));
 }
 
-/*
- * Decode a request into q.  RETURN VALUE: 0 to answer it; a status to
- * NACK it with; -1 to ignore it (not klog, another version, a reply, or
- * turned away by admit()).
- */
-static int parse(struct klogd_serve *s, const void *buf, size_t n, struct serve_req *q)
+int serve_header(const void *buf, size_t n, struct serve_req *q)
 {
 	const struct klog_hdr *h = buf;
-	struct klog_read_req rr;
-	uint32_t len;
 
 	if (n < sizeof(*h) || h->magic != htobe32(KLOG_MAGIC) || h->version != KLOG_VERSION_1)
 		return -1;
 	q->hdr = *h;
-	if (!admit(s, q))
-		return -2;
-	/*
-	 * The programs take every APPEND and QUERY they can parse: one here came
-	 * fragmented, too big for the hook, or with headers they do not follow.
-	 * It was not appended and never will be: the client hears so at once.
-	 */
-	if (h->opcode == KLOG_OP_APPEND) {
-		if (!s->appends++)
-			first_toobig(q);
-		return KLOG_ST_TOOBIG;
-	}
-	if (h->opcode == KLOG_OP_QUERY) {
-		s->queries++;
-		return KLOG_ST_OPCODE;
-	}
+	return 0;
+}
+
+int serve_decode(const void *buf, size_t n, struct serve_req *q)
+{
+	const struct klog_hdr *h = &q->hdr;
+	struct klog_read_req rr;
+	uint32_t len;
+
 	if (h->opcode != KLOG_OP_READ && h->opcode != KLOG_OP_INFO)
 		return -1;
 	len = be16toh(h->len);
@@ -194,6 +180,34 @@ static int parse(struct klogd_serve *s, const void *buf, size_t n, struct serve_
 	if (q->to < q->from)
 		q->to = q->from;
 	return 0;
+}
+
+/*
+ * Decode a request into q.  RETURN VALUE: 0 to answer it; a status to
+ * NACK it with; -1 to ignore it (not klog, another version, a reply, or
+ * not a request); -2 if turned away by admit().
+ */
+static int parse(struct klogd_serve *s, const void *buf, size_t n, struct serve_req *q)
+{
+	if (serve_header(buf, n, q))
+		return -1;
+	if (!admit(s, q))
+		return -2;
+	/*
+	 * The programs take every APPEND and QUERY they can parse: one here came
+	 * fragmented, too big for the hook, or with headers they do not follow.
+	 * It was not appended and never will be: the client hears so at once.
+	 */
+	if (q->hdr.opcode == KLOG_OP_APPEND) {
+		if (!s->appends++)
+			first_toobig(q);
+		return KLOG_ST_TOOBIG;
+	}
+	if (q->hdr.opcode == KLOG_OP_QUERY) {
+		s->queries++;
+		return KLOG_ST_OPCODE;
+	}
+	return serve_decode(buf, n, q);
 }
 
 /* Answer q, or park it while it waits for its LSN. */

@@ -58,6 +58,18 @@ struct klogd_serve {
 	uint64_t appends, queries;
 };
 
+/*
+ * The two steps of klogd's parse of a request that need no server (the
+ * admission to the access maps comes between them); not static for
+ * tests/fuzz/fuzz_wire.c.  serve_header: whether the n bytes at buf are a
+ * klog v1 datagram; its header into q->hdr.  RETURN VALUE: 0; -1 to ignore
+ * it.  serve_decode: a READ or INFO of it (after serve_header) into q's
+ * LSN range, budget and deadline.  RETURN VALUE: 0 to answer it; a status
+ * to NACK it with; -1 to ignore it (not READ or INFO).
+ */
+int serve_header(const void *buf, size_t n, struct serve_req *q);
+int serve_decode(const void *buf, size_t n, struct serve_req *q);
+
 int serve_answer_init(struct klogd_serve *s);
 void serve_answer_free(struct klogd_serve *s);
 

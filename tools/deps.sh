@@ -5,6 +5,8 @@ set -euo pipefail
 pkgs=(
 	meson ninja-build pkg-config gcc libc6-dev
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
+	# libFuzzer, ASan and UBSan of Debian 12's clang (tools/fuzz.sh)
+	libclang-rt-14-dev
 	liburing-dev check python3
 	python3-pytest python3-venv python3-pip python3-setuptools
 	iproute2 ethtool nftables

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run klog's whole test suite on this machine, as root: install the Debian
 # packages it needs, build two configurations (the default, and 64-byte blocks
-# with 3000-byte records), run every suite of each, and end with one line
+# with 3000-byte records), run every suite of each, run each libFuzzer target
+# for 10 seconds (tools/fuzz.sh), and end with one line
 # "N passed, N failed" counting test cases (TAP lines), not programs.
 # --sanitize adds a third configuration, built with ASan and UBSan (see usage).
 set -euo pipefail
@@ -100,11 +101,22 @@ done
 findings=0
 [ "$sanitize" = 1 ] && findings=$(find build-san/sanitizer-reports -type f | wc -l)
 
+# Each libFuzzer target for a few seconds (tests/fuzz, doc/fuzzing.md): a clang build of the
+# fuzz targets only, in build-fuzz; its TAP lines count in the summary below.
+echo "== tools/fuzz.sh --seconds 10"
+tools/fuzz.sh --seconds 10 --jobs 2 --build build-fuzz | tee build/fuzz.tap || status=1
+logs+=(build/fuzz.tap)
+
 python3 - "$findings" "${logs[@]}" <<'PY'
 import json, re, sys
 passed = skipped = 0
 failed = int(sys.argv[1])  # sanitizer reports
 for path in sys.argv[2:]:
+    if path.endswith(".tap"):  # tools/fuzz.sh: one line per target; none means it failed
+        oks = re.findall(r"^(not ok|ok)\b", open(path).read(), re.M)
+        passed += oks.count("ok")
+        failed += oks.count("not ok") or (0 if oks else 1)
+        continue
     for line in open(path):
         t = json.loads(line)
         out = t.get("stdout") or ""

@@ -87,6 +87,15 @@ int logbuild_write(const char *dir, const struct logbuild *b)
 		err = -errno;
 	for (unsigned int s = 0; s < b->segments && !err; s++, first += b->per_seg)
 		err = put_segment(dir, first, b, seg, idx);
+	/* klog.meta, as klogd keeps it: the log's id and its newest segment. */
+	if (!err && b->segments && b->log_id) {
+		uint8_t meta[KLOG_META_SIZE];
+		char path[PATH_MAX];
+
+		klog_meta_encode(meta, &(struct klog_meta){ b->log_id, first - b->per_seg });
+		snprintf(path, sizeof(path), "%s/%s", dir, KLOG_META_NAME);
+		err = put_file(path, meta, sizeof(meta));
+	}
 	free(seg);
 	free(idx);
 	return err;

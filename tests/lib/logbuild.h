@@ -30,7 +30,8 @@ void logbuild_fill(uint8_t *p, uint64_t lsn);
 /* The salt of the segment starting at first. */
 uint64_t logbuild_salt(uint64_t first);
 
-/* Make dir (it must not exist) and write the log b describes into it. */
+/* Make dir (it must not exist) and write the log b describes into it, with its klog.meta
+ * (when log_id is set), as klogd leaves a directory. */
 int logbuild_write(const char *dir, const struct logbuild *b);
 
 #endif
