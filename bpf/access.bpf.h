@@ -146,17 +146,7 @@ static __always_inline bool klog_is_reply(void *data, void *data_end, const stru
 {
 	struct udphdr *udp = data + (pkt->l4_off & 0xff);
 
-	if ((void *)(udp + 1) > data_end || udp->source == udp->dest)
-		return true;
-	switch (h->opcode) {
-	case KLOG_OP_ACK:
-	case KLOG_OP_NACK:
-	case KLOG_OP_DURABLE:
-	case KLOG_OP_RECORD:
-	case KLOG_OP_INFO_REPLY:
-		return true;
-	}
-	return h->status != 0;
+	return (void *)(udp + 1) > data_end || udp->source == udp->dest || klog_hdr_is_reply(h);
 }
 
 /* Record lsn, asked about as durable, was stored as a tombstone (klogd says so). */

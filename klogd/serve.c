@@ -81,20 +81,6 @@ static uint16_t peer_port(const struct serve_peer *p)
 			     : ((const struct sockaddr_in *)&p->addr)->sin_port);
 }
 
-/* Opcodes only a server sends: never answered, so that two servers cannot bounce one. */
-static bool is_reply(const struct klog_hdr *h)
-{
-	switch (h->opcode) {
-	case KLOG_OP_ACK:
-	case KLOG_OP_NACK:
-	case KLOG_OP_DURABLE:
-	case KLOG_OP_RECORD:
-	case KLOG_OP_INFO_REPLY:
-		return true;
-	}
-	return h->status != 0;
-}
-
 /*
  * Whether to look at a klog request at all, by the programs' rules
  * (bpf/access.bpf.h): sent to one of this server's addresses, from an
@@ -105,7 +91,7 @@ static bool admit(struct klogd_serve *s, const struct serve_req *q)
 {
 	struct klog_addr a;
 
-	if (is_reply(&q->hdr) || peer_port(&q->peer) == s->cfg.port) {
+	if (klog_hdr_is_reply(&q->hdr) || peer_port(&q->peer) == s->cfg.port) {
 		s->replies++;
 		return false;
 	}

@@ -121,6 +121,23 @@ struct klog_hdr {
 _Static_assert(sizeof(struct klog_hdr) == 40, "klog_hdr is 40 bytes on the wire");
 
 /*
+ * A reply: an opcode only a server sends, or a status set.  Never answered
+ * (by the programs or by klogd), so that two servers cannot bounce one.
+ */
+static inline __attribute__((always_inline)) int klog_hdr_is_reply(const struct klog_hdr *h)
+{
+	switch (h->opcode) {
+	case KLOG_OP_ACK:
+	case KLOG_OP_NACK:
+	case KLOG_OP_DURABLE:
+	case KLOG_OP_RECORD:
+	case KLOG_OP_INFO_REPLY:
+		return 1;
+	}
+	return h->status != 0;
+}
+
+/*
  * READ's optional payload (len 0 or 16; doc/protocol.md, "Reading").
  * Without it a READ asks for record lsn alone and does not wait.
  */

@@ -34,7 +34,7 @@ static void check_frame(const struct ctx *c, const struct klog_record *rec, cons
 
 	FUZZ_CHECK(f, "out of memory");
 	memcpy(f + KLOG_XFRAME_HDR_SIZE, payload, rec->len);
-	klog_xframe_seal(f, rec->lsn, rec->txid, rec->crc, rec->len);
+	klog_xframe_seal(f, rec->lsn, rec->txid, rec->crc, rec->flags & KLOG_RECORD_CORRUPT, rec->len);
 	for (size_t off = KLOG_XHDR_SIZE; !found && off + n <= c->size; off += KLOG_REC_ALIGN)
 		found = !memcmp(c->data + off, f, n);
 	free(f);
