@@ -14,7 +14,8 @@ usage: tools/test.sh [--sanitize]
 
 As root: install the Debian packages the tests need (tools/deps.sh), build
 build/ (defaults) and build-large/ (-Dblock_size=64 -Dmax_record=3000), run
-every suite of each, and end with one line "N passed, N failed" counting test
+every suite of each (build-large: the integration tests that carry records),
+run each libFuzzer target for 10 s, and end with one line "N passed, N failed" counting test
 cases (TAP lines), not programs.  Exit status 0 only if nothing failed.
 
   --sanitize  also build build-san/ with clang's AddressSanitizer,

@@ -108,17 +108,21 @@ ip -n "$cli" neigh replace 10.97.0.5 lladdr "$mac" dev "$vc" # reaches the serve
 check "once removed, it takes none" none "$(append 10.97.0.5 --src 10.97.0.2)"
 
 # --- (e) fragments ----------------------------------------------------------------
+# A record of the largest size, from a client whose link MTU is too small for it: it
+# leaves in IPv4 fragments, which the programs pass to the stack, and reaches klogd.
+cli ip link set dev "$vc" mtu 1280
 before=$(next_lsn)
-got=$(append "$srv_ip" --src 10.97.0.2 --payload 3000)
-check "a fragmented APPEND (3000 bytes over a 1500-byte MTU): NACK TOOBIG from klogd" \
+got=$(append "$srv_ip" --src 10.97.0.2 --payload "$max")
+check "a fragmented APPEND ($max bytes over a 1280-byte MTU): NACK TOOBIG from klogd" \
 	test "$got" = "3 3 0"
 check "... not appended" test "$(next_lsn)" = "$before"
 check "klogd logged the first one, with its source" \
 	grep -q "an APPEND from 10.97.0.2 reached klogd's socket (fragmented" "$log"
 check "a fragmented APPEND from a refused source: no answer" \
-	none "$(append "$srv_ip" --src 10.97.0.3 --payload 3000)"
+	none "$(append "$srv_ip" --src 10.97.0.3 --payload "$max")"
 check "a fragmented APPEND to the broadcast address: no answer" \
-	none "$(append 10.97.0.255 --src 10.97.0.2 --payload 3000)"
+	none "$(append 10.97.0.255 --src 10.97.0.2 --payload "$max")"
+cli ip link set dev "$vc" mtu "$mtu"
 
 # --- (f) replies are never answered -----------------------------------------------
 reply=$(stat drop_reply)
