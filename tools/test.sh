@@ -2,7 +2,7 @@
 # Run klog's whole test suite on this machine, as root: install the Debian
 # packages it needs, build two configurations (the default, and 64-byte blocks
 # with 3000-byte records), run every suite of each, run each libFuzzer target
-# for 10 seconds (tools/fuzz.sh), and end with one line
+# for 5 seconds (tools/fuzz.sh), and end with one line
 # "N passed, N failed" counting test cases (TAP lines), not programs.
 # --sanitize adds a third configuration, built with ASan and UBSan (see usage).
 set -euo pipefail
@@ -15,8 +15,8 @@ usage: tools/test.sh [--sanitize]
 As root: install the Debian packages the tests need (tools/deps.sh), build
 build/ (defaults) and build-large/ (-Dblock_size=64 -Dmax_record=3000), run
 every suite of each (build-large: the integration tests that carry records),
-run each libFuzzer target for 10 s, and end with one line "N passed, N failed" counting test
-cases (TAP lines), not programs.  Exit status 0 only if nothing failed.
+run each libFuzzer target for 5 s, and end with one line "N passed, N failed"
+counting test cases (TAP lines), not programs.  Exit status 0 only if nothing failed.
 
   --sanitize  also build build-san/ with clang's AddressSanitizer,
               LeakSanitizer and UBSan (-Db_sanitize=address,undefined,
@@ -104,8 +104,8 @@ findings=0
 
 # Each libFuzzer target for a few seconds (tests/fuzz, doc/fuzzing.md): a clang build of the
 # fuzz targets only, in build-fuzz; its TAP lines count in the summary below.
-echo "== tools/fuzz.sh --seconds 10"
-tools/fuzz.sh --seconds 10 --jobs 2 --build build-fuzz | tee build/fuzz.tap || status=1
+echo "== tools/fuzz.sh --seconds 5"
+tools/fuzz.sh --seconds 5 --jobs 2 --build build-fuzz | tee build/fuzz.tap || status=1
 logs+=(build/fuzz.tap)
 
 python3 - "$findings" "${logs[@]}" <<'PY'
