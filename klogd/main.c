@@ -644,19 +644,24 @@ out:
 	return err;
 }
 
-int main(int argc, char **argv)
+/* The --bind and --allow lists parse_args grew, also after it failed. */
+static void free_config(struct config *c)
 {
-	struct config c;
+	free((void *)c->access.bind);
+	free((void *)c->access.allow);
+}
+
+/* Everything after the options: 0 or the exit status. */
+static int klogd_main(struct config *c)
+{
 	sigset_t set;
 	int sfd;
 
-	if (parse_args(argc, argv, &c))
-		return 2;
-	if (!c.verbose)
+	if (!c->verbose)
 		libbpf_set_print(libbpf_quiet);
 	if (geteuid() != 0)
 		klogd_log("warning: not running as root; loading BPF programs will likely fail");
-	if (take_locks(&c))
+	if (take_locks(c))
 		return 1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -667,5 +672,14 @@ int main(int argc, char **argv)
 		klogd_log("signalfd: %s", strerror(errno));
 		return 1;
 	}
-	return run(&c, sfd) ? 1 : 0;
+	return run(c, sfd) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config c;
+	int status = parse_args(argc, argv, &c) ? 2 : klogd_main(&c);
+
+	free_config(&c);
+	return status;
 }

@@ -92,7 +92,8 @@ static int map_list(struct amap m, void *out, size_t cap)
 	}
 	if (errno != ENOENT)
 		return -errno;
-	qsort(out, n < cap ? n : cap, m.key_size, m.cmp);
+	if (out && cap)
+		qsort(out, n < cap ? n : cap, m.key_size, m.cmp);
 	return (int)n;
 }
 
@@ -114,9 +115,10 @@ static int map_set(struct amap m, const void *keys, size_t n, size_t max)
 	if (err || (err = nold = map_list(m, old, max)) < 0)
 		goto out;
 	err = 0;
-	if (n)
+	if (n) {
 		memcpy(want, keys, n * m.key_size);
-	qsort(want, n, m.key_size, m.cmp);
+		qsort(want, n, m.key_size, m.cmp);
+	}
 	for (int i = 0; i < nold && (size_t)i < max && !err; i++) {
 		const void *key = (char *)old + (size_t)i * m.key_size;
 
