@@ -25,6 +25,8 @@
 static const char *const pinned_maps[] = {
 	"klog_ctl", "klog_stats", "kerby_index", "kerby_ring", "kerby_hash", "kerby_alloc",
 	"klog_waiters", "klog_clients",
+	/* the tombstones QUERY answers CORRUPT for, once they left the kernel log */
+	"klog_corrupt",
 	/* kept across restarts only so that klogctl allow can change them live */
 	"klog_local", "klog_allow",
 };

@@ -203,6 +203,11 @@ check "dir: verify --file: clean, 5 tombstones" \
 check "dir: klog_ctl.corrupt_records is 5" test "$(ctl_map klog_ctl corrupt_records)" = 5
 check "dir: klogd stops cleanly" stop_klogd
 check "dir: its stop summary counts 5 tombstones" grep -q "in [0-9]* commits, 5 tombstones" "$log"
+# The tombstones are durable and out of the kernel log: a restarted klogd's
+# programs must still know them (klog_corrupt is pinned with the log).
+check "dir: klogd restarts, adopting the pinned log" restart_adopting "$log" --dir "$dir"
+expect "dir: after the restart, QUERY of LSN 2: still NACK CORRUPT" "NACK 16 2" ra query 1001 2
+check "dir: klogd stops cleanly again" stop_klogd
 remove_log
 
 # --- a JetStream stream -----------------------------------------------------
