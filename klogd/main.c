@@ -31,12 +31,14 @@
 #include "serve.h"
 #include "parse.h"
 #include "log.h"
+#include "retain.h"
 
 struct config {
 	struct klogd_loader_opts load;
 	struct klogd_access_cfg access;
 	const char *udp_csum; /* auto, on or off */
 	struct klogd_store_cfg store;
+	struct klogd_retain_cfg retain; /* a log directory's; zeros: keep everything */
 	char stream[80];  /* the default --stream: klog-NAME */
 	uint32_t batch;
 	uint64_t client_ttl_s;

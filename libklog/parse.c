@@ -32,6 +32,35 @@ int klog_parse_u64(const char *s, uint64_t *v, bool suffix)
 	return 0;
 }
 
+int klog_parse_duration(const char *s, uint64_t *seconds)
+{
+	static const struct { char unit; uint64_t mul; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	unsigned long long x;
+	uint64_t mul = 1;
+	char *end;
+	size_t i;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end) {
+		for (i = 0; i < sizeof(units) / sizeof(units[0]) && units[i].unit != *end; i++)
+			;
+		if (i == sizeof(units) / sizeof(units[0]) || end[1])
+			return -EINVAL;
+		mul = units[i].mul;
+	}
+	if (x > UINT64_MAX / mul)
+		return -EINVAL;
+	*seconds = x * mul;
+	return 0;
+}
+
 void klog_split_server(char *s, char **host, char **port)
 {
 	char *colon;

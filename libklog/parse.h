@@ -20,6 +20,13 @@
 int klog_parse_u64(const char *s, uint64_t *v, bool suffix);
 
 /*
+ * A duration in whole seconds: decimal digits with an optional unit, s
+ * (the default), m, h or d: 90, 90s, 15m, 12h, 7d.  RETURN VALUE: 0;
+ * -EINVAL for anything else, a sign or an overflow.
+ */
+int klog_parse_duration(const char *s, uint64_t *seconds);
+
+/*
  * Split a server, HOST[:PORT] or [V6ADDR]:PORT, in place into host and port
  * (NULL if none given): what klog_client_open() takes.
  */

@@ -11,6 +11,8 @@ pkgs=(
 	python3-pytest python3-venv python3-pip python3-setuptools
 	iproute2 ethtool nftables
 	nats-server libnats-dev
+	# klogd --metrics, sd_notify; man pages; the C++ consumer test; systemd-analyze
+	libmicrohttpd-dev libsystemd-dev scdoc g++ systemd
 )
 missing=()
 for p in "${pkgs[@]}"; do
