@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "health.h"
 #include "kern.h"
 #include "notify.h"
 #include "prefetch.h"
@@ -32,6 +33,7 @@ struct klogd_drain {
 	uint64_t commit_end; /* LSN after the batch in flight (0: none), for commits */
 	int err;             /* found after records were published: for the next call */
 	bool stalled;        /* the store waited and still has records pending */
+	struct klogd_health health; /* kept by the drain loop; read by status and metrics */
 };
 
 /*
