@@ -3,9 +3,9 @@
  * klog_abi.h - every structure that both the BPF programs and userspace see:
  * the wire protocol, the map values and the statistics counters.
  *
- * Included from BPF code (after vmlinux.h) and from userspace (after the
- * generated klog_config.h).  Wire fields are big-endian; map values are in
- * host byte order.
+ * Included from BPF code (after vmlinux.h) and from userspace; the build's
+ * geometry comes from the generated klog/klog_config.h, installed beside it.
+ * Wire fields are big-endian; map values are in host byte order.
  */
 #ifndef KLOG_ABI_H
 #define KLOG_ABI_H
@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#include "klog_config.h"
+#include <klog/klog_config.h>
 
 /* ------------------------------------------------------------------ */
 /* Build-time geometry (meson options block_size and max_record)       */
