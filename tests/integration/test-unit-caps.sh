@@ -21,6 +21,7 @@ attached() { # the names of the programs attached to the server's veth (XDP and 
 		bpftool prog show id "$id" | sed -n 's/^[0-9]*: [a-z_]*  name \([a-z_]*\) .*/\1/p'
 	done | sort | paste -sd' '
 }
+# shellcheck disable=SC2317 # run through check
 append() { cli "$klogctl" append --server "$srv_ip" "$work/rec" >/dev/null; }
 echo "a record" >"$work/rec"
 dir=$work/log log=$work/klogd.log
@@ -41,6 +42,6 @@ kill_klogd
 with_caps "${caps//,+sys_admin/}"
 start_klogd "$log.4" --dir "$dir" >/dev/null 2>&1
 check "without CAP_SYS_ADMIN the TC program left behind stays attached" \
-	eval '[[ "$(attached)" == *klog_tc_append* ]]'
+	grep -q klog_tc_append <<<"$(attached)"
 stop_klogd >/dev/null 2>&1
 finish

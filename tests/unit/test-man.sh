@@ -4,6 +4,7 @@
 # klogctl --help (and of each command's --help) in klogctl.1.scd, every function of
 # klog.h in libklog.3.scd; and --version says VERSION on both tools.  TAP output.
 set -u
+# shellcheck disable=SC2034 # read as ${!tool}
 klogd=$1 klogctl=$2 man=$3 klog_h=$4 version=$5
 # shellcheck source=tests/unit/tap.sh
 . "$(dirname "$0")/tap.sh"
