@@ -38,7 +38,8 @@ void ctl_usage(FILE *f)
 		"                      [--timeout MS] [--retries N]   (with --server)\n"
 		"       klogctl allow add|del [--name NAME] CIDR...\n"
 		"       klogctl allow list [--name NAME] [--json]\n"
-		"       klogctl bind list [--name NAME] [--json]\n\n"
+		"       klogctl bind list [--name NAME] [--json]\n"
+		"       klogctl --version\n\n"
 		"SOURCE  where the log is read: --dir DIR, a log directory;\n"
 		"        --nats URL[,URL...] --stream NAME, the NATS JetStream stream that\n"
 		"        klogd --backend jetstream replicates it into (URL: nats://HOST:PORT);\n"
@@ -352,6 +353,10 @@ int main(int argc, char **argv)
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		ctl_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("klogctl %s\n", KLOG_VERSION);
+		return 0;
 	}
 	if (!strcmp(argv[1], "append"))
 		return cmd_append(argc - 1, argv + 1);

@@ -94,7 +94,8 @@ static void usage(FILE *f)
 		"                          1M..1024G)\n"
 		"      --batch N           most records per datasync (default 4096)\n"
 		"  -v, --verbose           libbpf's messages too\n"
-		"  -h, --help              this text\n\n"
+		"  -h, --help              this text\n"
+		"  -V, --version           print klogd's version and exit\n\n"
 		"The log's maps stay pinned under /sys/fs/bpf/klog/NAME across restarts;\n"
 		"the window, pool and clients they were made with win over the options\n"
 		"(a differing option is told). A klog program left attached in another\n"
@@ -191,6 +192,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "udp-csum", required_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	char pool_why[160];
@@ -206,7 +208,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		.store = { .backend = "uring", .seg_size = KLOG_DEFAULT_SEG_SIZE, .replicas = 3 },
 		.batch = 4096, .client_ttl_s = 600, .udp_csum = "auto",
 	};
-	while ((o = getopt_long(argc, argv, "i:d:m:p:n:w:b:P:c:B:s:vh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "i:d:m:p:n:w:b:P:c:B:s:vhV", opts, NULL)) != -1) {
 		switch (o) {
 		case 'i': c->load.iface = optarg; break;
 		case 'd': c->store.dir = optarg; break;
@@ -216,6 +218,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case 'B': c->store.backend = optarg; break;
 		case 'v': c->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
+		case 'V': printf("klogd %s\n", KLOG_VERSION); exit(0);
 		case 'U':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "on") && strcmp(optarg, "off")) {
 				fprintf(stderr, "klogd: --udp-csum %s: auto, on or off\n", optarg);

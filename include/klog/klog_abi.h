@@ -3,9 +3,9 @@
  * klog_abi.h - every structure that both the BPF programs and userspace see:
  * the wire protocol, the map values and the statistics counters.
  *
- * Included from BPF code (after vmlinux.h) and from userspace (after the
- * generated klog_config.h).  Wire fields are big-endian; map values are in
- * host byte order.
+ * Included from BPF code (after vmlinux.h) and from userspace; the build's
+ * geometry comes from the generated klog/klog_config.h, installed beside it.
+ * Wire fields are big-endian; map values are in host byte order.
  */
 #ifndef KLOG_ABI_H
 #define KLOG_ABI_H
@@ -14,7 +14,15 @@
 #include <linux/types.h>
 #endif
 
-#include "klog_config.h"
+#include <klog/klog_config.h>
+
+/* C++ (a consumer of klog.h) spells C11's _Static_assert static_assert. */
+#ifdef __cplusplus
+#define KLOG_STATIC_ASSERT(e, msg) static_assert(e, msg)
+extern "C" {
+#else
+#define KLOG_STATIC_ASSERT(e, msg) _Static_assert(e, msg)
+#endif
 
 /* ------------------------------------------------------------------ */
 /* Build-time geometry (meson options block_size and max_record)       */
@@ -24,10 +32,10 @@
 /* Blocks a record of the largest size needs; bounds every block loop. */
 #define KLOG_MAX_BLOCKS KLOG_DIV_ROUND_UP(KLOG_MAX_RECORD, KLOG_BLOCK_SIZE)
 
-_Static_assert(KLOG_BLOCK_SIZE == 64 || KLOG_BLOCK_SIZE == 128 ||
+KLOG_STATIC_ASSERT(KLOG_BLOCK_SIZE == 64 || KLOG_BLOCK_SIZE == 128 ||
 	       KLOG_BLOCK_SIZE == 256 || KLOG_BLOCK_SIZE == 512,
 	       "block size must be 64, 128, 256 or 512");
-_Static_assert(KLOG_MAX_RECORD >= 1 && KLOG_MAX_RECORD <= 9000,
+KLOG_STATIC_ASSERT(KLOG_MAX_RECORD >= 1 && KLOG_MAX_RECORD <= 9000,
 	       "max record must be 1..9000");
 
 /* ------------------------------------------------------------------ */
@@ -118,7 +126,7 @@ struct klog_hdr {
 	__be64 lsn;        /* reply: the record's LSN; QUERY: the LSN asked about; */
 			   /* APPEND: 0, or with KLOG_F_CRC the payload's CRC-32C */
 };
-_Static_assert(sizeof(struct klog_hdr) == 40, "klog_hdr is 40 bytes on the wire");
+KLOG_STATIC_ASSERT(sizeof(struct klog_hdr) == 40, "klog_hdr is 40 bytes on the wire");
 
 /*
  * A reply: an opcode only a server sends, or a status set.  Never answered
@@ -146,14 +154,14 @@ struct klog_read_req {
 	__be32 max_bytes; /* payload bytes of records the answer may carry; 0: one record */
 	__be32 wait_ms;   /* lsn not durable yet: wait this long for it (long poll) */
 };
-_Static_assert(sizeof(struct klog_read_req) == 16, "klog_read_req is 16 bytes on the wire");
+KLOG_STATIC_ASSERT(sizeof(struct klog_read_req) == 16, "klog_read_req is 16 bytes on the wire");
 
 /* A RECORD's payload: this, then the record's bytes (len = 8 + their count). */
 struct klog_read_rec {
 	__be32 crc;     /* CRC-32C of the record's bytes: the client checks it */
 	__be32 rec_crc; /* the stored record's CRC (doc/format.md, klog_record.crc) */
 };
-_Static_assert(sizeof(struct klog_read_rec) == 8, "klog_read_rec is 8 bytes on the wire");
+KLOG_STATIC_ASSERT(sizeof(struct klog_read_rec) == 8, "klog_read_rec is 8 bytes on the wire");
 
 /* Server limits on one READ's answer, whatever it asks. */
 #define KLOG_READ_MAX_BYTES (256u * 1024) /* record bytes per answer */
@@ -173,7 +181,7 @@ struct klog_info {
 	__be64 durable_lsn;  /* every LSN below is durable */
 	__be64 next_lsn;     /* the LSN the next append will get */
 };
-_Static_assert(sizeof(struct klog_info) == 48, "klog_info is 48 bytes on the wire");
+KLOG_STATIC_ASSERT(sizeof(struct klog_info) == 48, "klog_info is 48 bytes on the wire");
 
 enum klog_info_backend {
 	KLOG_INFO_DIR = 0,       /* a log directory on the server */
@@ -275,7 +283,7 @@ static inline __attribute__((always_inline)) __u32 klog_lsn_tail(__u64 lsn)
 {
 	return (__u32)lsn;
 }
-_Static_assert(sizeof(struct klog_alloc_entry) == 48, "klog_alloc_entry layout");
+KLOG_STATIC_ASSERT(sizeof(struct klog_alloc_entry) == 48, "klog_alloc_entry layout");
 
 /*
  * Control map value (single-entry mmap-able array), shared without syscalls.
@@ -305,7 +313,7 @@ struct klog_ctl {
 	 */
 	__u64 corrupt_records;
 };
-_Static_assert(sizeof(struct klog_ctl) == 88, "klog_ctl layout");
+KLOG_STATIC_ASSERT(sizeof(struct klog_ctl) == 88, "klog_ctl layout");
 
 /*
  * An address as the access maps hold it: IPv6, or IPv4 mapped into it
@@ -320,7 +328,7 @@ struct klog_allow_key {
 	__u32 prefixlen;
 	struct klog_addr addr;
 };
-_Static_assert(sizeof(struct klog_allow_key) == 20, "klog_allow_key layout");
+KLOG_STATIC_ASSERT(sizeof(struct klog_allow_key) == 20, "klog_allow_key layout");
 
 /* Entries of the access maps (klogd's --bind and --allow lists). */
 #define KLOG_MAX_LOCAL_ADDRS 256
@@ -342,7 +350,7 @@ struct klog_waiter {
 	__u8 ipv6;
 	__u8 pad[3];
 };
-_Static_assert(sizeof(struct klog_waiter) == 48, "klog_waiter layout");
+KLOG_STATIC_ASSERT(sizeof(struct klog_waiter) == 48, "klog_waiter layout");
 
 /*
  * One remembered request of a client (idempotent appends).  seq is a
@@ -412,7 +420,11 @@ struct klog_stats {
 	KLOG_STATS(KLOG_STAT_FIELD)
 };
 #undef KLOG_STAT_FIELD
-_Static_assert(sizeof(struct klog_stats) == KLOG_STAT__MAX * sizeof(__u64),
+KLOG_STATIC_ASSERT(sizeof(struct klog_stats) == KLOG_STAT__MAX * sizeof(__u64),
 	       "klog_stats is an array of counters indexed by klog_stat_id");
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* KLOG_ABI_H */

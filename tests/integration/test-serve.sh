@@ -26,7 +26,7 @@ check "klogd starts" start_klogd "$log" --dir "$dir" --segment-size 1M
 got=$(rr info)
 check "INFO on an empty log: version 1, a directory, port, limits, nothing durable" \
 	test "${got% log_id=*}" = "INFO version=1 backend=0 port=7070 max_record=$max block_size=$(
-		sed -n 's/#define KLOG_BLOCK_SIZE \([0-9]*\)/\1/p' "$(dirname "$klogd")/../klog_config.h"
+		sed -n 's/#define KLOG_BLOCK_SIZE \([0-9]*\)/\1/p' "$(dirname "$klogd")/../include/klog/klog_config.h"
 		) max_read_bytes=262144"
 check "INFO on an empty log: first 0, durable 1, next 1, 48 bytes" \
 	eval '[[ "$got" == *" first_lsn=0 durable_lsn=1 next_lsn=1 len=48" ]]'
