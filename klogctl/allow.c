@@ -113,8 +113,8 @@ int cmd_allow(int argc, char **argv)
 		switch (o) {
 		case 'n': name = optarg; break;
 		case 'j': json = true; break;
-		case 'h': ctl_usage(stdout); return 0;
-		default: ctl_usage(stderr); return 2;
+		case 'h': ctl_cmd_usage(stdout, argv[0], true); return 0;
+		default: return ctl_usage_error(argv[0]);
 		}
 	}
 	verb = optind < argc ? argv[optind++] : "";
@@ -122,11 +122,22 @@ int cmd_allow(int argc, char **argv)
 	    : !allow || (strcmp(verb, "add") && strcmp(verb, "del")) || optind == argc || json) {
 		fprintf(stderr, allow ? "klogctl allow: add CIDR..., del CIDR... or list [--json]\n"
 				      : "klogctl bind: list [--json]\n");
-		return 2;
+		return ctl_usage_error(argv[0]);
 	}
 	if (strchr(name, '/') || !*name) {
-		fprintf(stderr, "klogctl: --name must be a log's name, without '/'\n");
+		fprintf(stderr, "klogctl %s: --name '%s': a log's name: 1 character or more, "
+			"without '/'\n", argv[0], name);
 		return 2;
+	}
+	/* A CIDR that cannot be is a usage error, found before any map is opened. */
+	for (int i = optind; strcmp(verb, "list") && i < argc; i++) {
+		struct klog_allow_key key;
+		int err = klog_parse_cidr(argv[i], &key);
+
+		if (err) {
+			fprintf(stderr, "klogctl allow: %s: %s\n", argv[i], klog_cidr_strerror(err));
+			return 2;
+		}
 	}
 	if (open_maps(&k, name))
 		return 1;
