@@ -146,7 +146,8 @@ int klog_parse_cidr(const char *s, struct klog_allow_key *k)
 	if (slash) {
 		uint64_t l;
 
-		if (klog_parse_u64(slash + 1, &l, false) || l > max)
+		/* At most 3 digits: 10.0.0.0/0008 is more likely a typo than /8. */
+		if (strlen(slash + 1) > 3 || klog_parse_u64(slash + 1, &l, false) || l > max)
 			return -EINVAL;
 		len = (unsigned int)l;
 	}
