@@ -8,7 +8,8 @@
  * durable appends (PENDING then DURABLE; PENDING, silence, QUERY, DURABLE),
  * every NACK status and its error, transient NACKs retried, stray replies
  * ignored, timeouts, ECONNREFUSED as a loss, the blocking calls, flush, the
- * callback rules, and socket buffers that hold the replies of a full window.
+ * callback rules, socket buffers that hold the replies of a full window, and
+ * klog_strerror's words for FULL and a name that does not resolve.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -963,6 +964,30 @@ START_TEST(status_names)
 }
 END_TEST
 
+/*
+ * klog_strerror: FULL (-ENOSPC once its retries run out) is no full disk of
+ * the client's; a name that does not resolve is -ENXIO, said with the name
+ * and the resolver's reason, by the client and the remote reader alike.
+ */
+START_TEST(error_words)
+{
+	struct klog_reader *r = NULL;
+	struct klog_client *c = NULL;
+	struct klog_server_info in;
+
+	ck_assert_str_eq(klog_strerror(transient_nacks[0].err), "log full (klogd behind or stopped)");
+	ck_assert_str_eq(klog_strerror(-EIO), strerror(EIO));
+	ck_assert_int_eq(klog_client_open(&c, "nonexistent.invalid", NULL, NULL), -ENXIO);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(!strncmp(klog_strerror(-ENXIO), "cannot resolve nonexistent.invalid: ", 36),
+		      "%s", klog_strerror(-ENXIO));
+	ck_assert_int_eq(klog_reader_open_server(&r, "other.invalid:7070", NULL), -ENXIO);
+	ck_assert_msg(!strncmp(klog_strerror(-ENXIO), "cannot resolve other.invalid: ", 30), "%s",
+		      klog_strerror(-ENXIO));
+	ck_assert_int_eq(klog_server_info("nonexistent.invalid", NULL, &in), -ENXIO);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("client");
@@ -996,6 +1021,7 @@ int main(void)
 	tcase_add_test(tc, flush_timeout);
 	tcase_add_test(tc, callback_rules);
 	tcase_add_test(tc, status_names);
+	tcase_add_test(tc, error_words);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
