@@ -138,7 +138,7 @@ static int parse_range(const char *opt, const char *arg, bool suffix, uint64_t l
 	return 0;
 }
 
-static int check_args(int argc, struct config *c);
+static int check_args(int argc, char **argv, struct config *c);
 
 /* Take --bind ADDR (bind) or --allow CIDR into the lists, or say what is wrong with it. */
 static int add_access(struct klogd_access_cfg *a, bool bind, const char *arg)
@@ -310,14 +310,14 @@ static int parse_args(int argc, char **argv, struct config *c)
 			return -EINVAL;
 		}
 	}
-	if (check_args(argc, c))
+	if (check_args(argc, argv, c))
 		return -EINVAL;
 	c->load.kern.verify_udp = !strcmp(c->udp_csum, "on") ||
 				  (!strcmp(c->udp_csum, "auto") && klogd_udp_csum_auto(c->load.iface));
 	return 0;
 }
 /* What no single option can tell: the options needed, and the ones that go together. */
-static int check_args(int argc, struct config *c)
+static int check_args(int argc, char **argv, struct config *c)
 {
 	struct klogd_store_cfg *st = &c->store;
 	bool dir = klogd_backend_is_dir(st->backend);
@@ -328,9 +328,14 @@ static int check_args(int argc, struct config *c)
 			st->backend);
 		return -EINVAL;
 	}
-	if (optind < argc || !c->load.iface || (dir && !st->dir) || (!dir && !st->nats)) {
-		fprintf(stderr, "klogd: %s\n", optind < argc ? "unexpected argument"
-			: !c->load.iface ? "--iface is required"
+	if (optind < argc) {
+		fprintf(stderr, "klogd: unexpected argument '%s': every value follows its option\n",
+			argv[optind]);
+		usage(stderr);
+		return -EINVAL;
+	}
+	if (!c->load.iface || (dir && !st->dir) || (!dir && !st->nats)) {
+		fprintf(stderr, "klogd: %s\n", !c->load.iface ? "--iface is required"
 			: dir ? "--dir is required" : "--backend jetstream needs --nats");
 		usage(stderr);
 		return -EINVAL;

@@ -179,6 +179,7 @@ kbad "invalid value for --mode: 'xdpnative': xdp, xdpgeneric or tc" --mode xdpna
 kbad "invalid value for --pool: 'list': ring or hash" --pool list
 kbad "--udp-csum maybe: auto, on or off" --udp-csum maybe
 kbad "--replicas 03: 1, 3 or 5" --replicas 03
+kbad "unexpected argument 'extra'" extra
 check "klogd made no log directory" test ! -e "$work/klogd-never"
 "$klogd" --help >"$work/kh.out" 2>&1
 check "klogd --help: exit 0, the port's range, decimal numbers" \
