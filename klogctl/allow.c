@@ -110,7 +110,7 @@ static int change(struct klog_kern *k, bool add, char **cidrs,
 	return err ? 1 : 0;
 }
 
-/* allow add|del|list and bind list: argv[0] is "allow" or "bind". */
+/* allow add|del|list and bind list: argv[0] is "klogctl allow" or "klogctl bind". */
 int cmd_allow(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -119,7 +119,8 @@ int cmd_allow(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool allow = !strcmp(argv[0], "allow"), json = false;
+	const char *cmd = strrchr(argv[0], ' ') ? strrchr(argv[0], ' ') + 1 : argv[0];
+	bool allow = !strcmp(cmd, "allow"), json = false;
 	const char *name = "default", *verb;
 	struct klog_allow_key *keys = NULL;
 	struct klog_kern k;
@@ -129,8 +130,8 @@ int cmd_allow(int argc, char **argv)
 		switch (o) {
 		case 'n': name = optarg; break;
 		case 'j': json = true; break;
-		case 'h': ctl_cmd_usage(stdout, argv[0], true); return 0;
-		default: return ctl_usage_error(argv[0]);
+		case 'h': ctl_cmd_usage(stdout, cmd, true); return 0;
+		default: return ctl_usage_error(cmd);
 		}
 	}
 	verb = optind < argc ? argv[optind++] : "";
@@ -138,11 +139,11 @@ int cmd_allow(int argc, char **argv)
 	    : !allow || (strcmp(verb, "add") && strcmp(verb, "del")) || optind == argc || json) {
 		fprintf(stderr, allow ? "klogctl allow: add CIDR..., del CIDR... or list [--json]\n"
 				      : "klogctl bind: list [--json]\n");
-		return ctl_usage_error(argv[0]);
+		return ctl_usage_error(cmd);
 	}
 	if (strchr(name, '/') || !*name) {
 		fprintf(stderr, "klogctl %s: --name '%s': a log's name: 1 character or more, "
-			"without '/'\n", argv[0], name);
+			"without '/'\n", cmd, name);
 		return 2;
 	}
 	if (strcmp(verb, "list") && (ret = parse_cidrs(argv + optind, argc - optind, &keys)))

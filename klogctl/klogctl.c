@@ -438,9 +438,16 @@ int main(int argc, char **argv)
 		ctl_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	for (size_t i = 0; i < NCMDS; i++)
-		if (!strcmp(argv[1], cmds[i].name))
+	for (size_t i = 0; i < NCMDS; i++) {
+		if (!strcmp(argv[1], cmds[i].name)) {
+			char prog[32];
+
+			/* getopt's messages begin with argv[0]: "klogctl dump: unrecognized option" */
+			snprintf(prog, sizeof(prog), "klogctl %s", cmds[i].name);
+			argv[1] = prog;
 			return cmds[i].run(argc - 1, argv + 1);
+		}
+	}
 	fprintf(stderr, "klogctl: unknown command '%s'\n", argv[1]);
 	ctl_usage(stderr);
 	return 2;

@@ -46,6 +46,7 @@ int ctl_src_open_fail(const struct ctl_src *s, int err);
 /* What a reader's error means, in words (its detail follows). */
 const char *ctl_src_err_str(const struct ctl_src *s, int err);
 
+/* Each is main's argc - 1, argv + 1 with argv[0] "klogctl CMD", getopt's messages' lead. */
 int cmd_bench(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_tail(int argc, char **argv);

@@ -106,6 +106,8 @@ for c in $cmds; do
 	check "klogctl $c --no-such-option: exit 2, its usage on standard error" \
 		sh -c "test $rc = 2 && grep -q '^usage: klogctl $c ' '$work/u-$c.err' &&
 			test ! -s '$work/u-$c.out'"
+	check "klogctl $c --no-such-option: named, after 'klogctl $c'" \
+		has "u-$c.err" "klogctl $c: unrecognized option '--no-such-option'"
 done
 check "klogctl dump --help says what SOURCE is" has h-dump.out "SOURCE  where the log is read"
 check "klogctl append --help names FULL's words" has h-append.out "log full (klogd behind or stopped)"
