@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "parse.h"
 #include "udp.h"
 
 /* The last name this thread could not resolve, and why: klog_strerror(-ENXIO). */
@@ -19,9 +20,14 @@ const char *klog_udp_resolve_error(void)
 
 int klog_udp_connect(const char *host, const char *port, int *out)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai, *a;
-	int fd = -1, err = getaddrinfo(host, port ? port : "7070", &hints, &ai);
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV }, *ai, *a;
+	uint16_t p;
+	int fd = -1, err;
 
+	/* getaddrinfo() takes "70000" as port 4464: only 1..65535, in decimal. */
+	if (port && klog_parse_port(port, &p))
+		return -EINVAL;
+	err = getaddrinfo(host, port ? port : "7070", &hints, &ai);
 	if (err == EAI_SYSTEM)
 		return -errno;
 	if (err) {

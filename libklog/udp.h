@@ -41,8 +41,8 @@ static inline uint64_t klog_now_ns(void)
 /*
  * A non-blocking UDP socket connected to host and port (NULL: 7070), into
  * *fd: replies then come only from the server, and ICMP errors surface.
- * RETURN VALUE: 0; -ENXIO if host does not resolve (klog_udp_resolve_error()
- * says why); -errno.
+ * RETURN VALUE: 0; -EINVAL if port is not a decimal 1..65535; -ENXIO if host
+ * does not resolve (klog_udp_resolve_error() says why); -errno.
  */
 int klog_udp_connect(const char *host, const char *port, int *fd);
 

@@ -310,8 +310,8 @@ struct klog_remote_opts {
  * receive buffer is made large enough for a whole READ answer (256
  * records; SO_RCVBUFFORCE where allowed, else a warning on stderr: the
  * reader works, with resends).  Nothing is sent before the first call.
- * RETURN VALUE: 0; -ENXIO if HOST does not resolve (klog_strerror() says
- * why); -ENOMEM; -errno.
+ * RETURN VALUE: 0; -EINVAL if PORT is not a decimal 1..65535; -ENXIO if HOST
+ * does not resolve (klog_strerror() says why); -ENOMEM; -errno.
  */
 KLOG_API int klog_reader_open_server(struct klog_reader **r, const char *server,
 				     const struct klog_remote_opts *o);
@@ -334,8 +334,9 @@ struct klog_server_info {
  * klog_server_info - ask the server at server (as klog_reader_open_server())
  * with INFO, resent as o says (may be NULL).
  * RETURN VALUE: 0 with *out filled in; -ETIMEDOUT if no answer came;
- * -EHOSTUNREACH if it cannot read its log now; -ENXIO if HOST does not
- * resolve (klog_strerror() says why);
+ * -EHOSTUNREACH if it cannot read its log now; -EINVAL if PORT is not a
+ * decimal 1..65535; -ENXIO if HOST does not resolve (klog_strerror() says
+ * why);
  * -EPROTO if it does not answer INFO; -errno.
  */
 KLOG_API int klog_server_info(const char *server, const struct klog_remote_opts *o,
@@ -577,8 +578,8 @@ typedef void (*klog_append_cb)(void *arg, int err, uint64_t lsn);
  * flight (SO_RCVBUFFORCE where net.core.rmem_max is lower and the caller
  * may; otherwise a warning on stderr: the client works, with resends).
  * RETURN VALUE: 0; -EINVAL if opts->max_outstanding is above
- * KLOG_DEDUP_WINDOW; -ENXIO if host does not resolve (klog_strerror() says
- * why); -errno.
+ * KLOG_DEDUP_WINDOW or port is not a decimal 1..65535; -ENXIO if host does
+ * not resolve (klog_strerror() says why); -errno.
  */
 KLOG_API int klog_client_open(struct klog_client **c, const char *host, const char *port,
 			      const struct klog_client_opts *opts);
