@@ -300,9 +300,9 @@ static int parse_args(int argc, char **argv, struct config *c, const char **back
 				goto bad;
 			break;
 		case 'n':
-			c->rounds = atoi(optarg);
-			if (c->rounds < 1 || c->rounds > BENCH_MAX_ROUNDS)
+			if (klog_parse_u64(optarg, &v, false) || !v || v > BENCH_MAX_ROUNDS)
 				goto bad;
+			c->rounds = (int)v;
 			break;
 		case 'd': c->parent = optarg; break;
 		case 'B':

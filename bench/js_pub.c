@@ -25,6 +25,7 @@
 #include <nats/nats.h>
 
 #include "durable.h"
+#include "parse.h"
 
 /* Send times, then latencies, by publish index, in chunks the ack handler
  * may read while the publisher allocates later ones (no realloc under it). */
@@ -115,6 +116,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	uint64_t v = 0;
 	int c;
 
 	*o = (struct opts){ .replicas = 1, .window = 1, .size_arg = "mix" };
@@ -122,9 +124,21 @@ static int parse(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'n': o->urls = optarg; break;
 		case 's': o->stream = optarg; break;
-		case 'r': o->replicas = atoi(optarg); break;
-		case 'w': o->window = atoi(optarg); break;
-		case 'c': o->count = strtoull(optarg, NULL, 10); break;
+		case 'r':
+		case 'w':
+			if (klog_parse_u64(optarg, &v, false) || v > 1000) {
+				fprintf(stderr, "js_pub: --%s '%s': a decimal number 1..1000\n",
+					c == 'r' ? "replicas" : "window", optarg);
+				return 2;
+			}
+			*(c == 'r' ? &o->replicas : &o->window) = (int)v;
+			break;
+		case 'c':
+			if (klog_parse_u64(optarg, &o->count, false)) {
+				fprintf(stderr, "js_pub: --count '%s': a decimal number\n", optarg);
+				return 2;
+			}
+			break;
 		case 'S': o->seconds = atof(optarg); break;
 		case 'z': o->size_arg = optarg; break;
 		case 'b': o->buffered = true; break;
@@ -133,8 +147,14 @@ static int parse(int argc, char **argv, struct opts *o)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (strcmp(o->size_arg, "mix") &&
+	    (klog_parse_u64(o->size_arg, &v, false) || !v || v > MIX_LARGE)) {
+		fprintf(stderr, "js_pub: --size '%s': mix or a decimal number 1..%d\n",
+			o->size_arg, MIX_LARGE);
+		return 2;
+	}
 	if (strcmp(o->size_arg, "mix"))
-		o->size = (uint32_t)strtoul(o->size_arg, NULL, 10);
+		o->size = (uint32_t)v;
 	if (!o->urls || !o->stream || optind < argc || o->replicas < 1 || o->window < 1 ||
 	    (!o->count == !(o->seconds > 0)) || (strcmp(o->size_arg, "mix") && !o->size) ||
 	    o->size > MIX_LARGE || o->count > (uint64_t)MAX_CHUNKS * CHUNK) {

@@ -133,14 +133,18 @@ static int parse_cpus(const char *s, cpu_set_t *set)
 	CPU_ZERO(set);
 	while (*s) {
 		char *end;
-		unsigned long a = strtoul(s, &end, 10), b = a;
+		unsigned long a, b;
 
-		if (end == s)
+		/* Decimal digits only: strtoul() would take a sign or spaces. */
+		if (*s < '0' || *s > '9')
 			return -EINVAL;
+		a = b = strtoul(s, &end, 10);
 		if (*end == '-') {
 			s = end + 1;
+			if (*s < '0' || *s > '9')
+				return -EINVAL;
 			b = strtoul(s, &end, 10);
-			if (end == s || b < a)
+			if (b < a)
 				return -EINVAL;
 		}
 		if (b >= CPU_SETSIZE)
@@ -233,7 +237,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			continue;
 		case 'N':
 			l = strtol(optarg, &end, 10);
-			if (end == optarg || *end || l < -20 || l > 19)
+			if (end == optarg || *end || l < -20 || l > 19 ||
+			    !strchr("-0123456789", *optarg))
 				break;
 			a->nice = (int)l;
 			continue;

@@ -147,11 +147,14 @@ static int parse_args(int argc, char **argv, struct config *c)
 			*(o == 'r' ? &c->records : o == 'R' ? &c->reads : &c->opens) = v;
 			break;
 		}
-		case 'n':
-			c->rounds = atoi(optarg);
-			if (c->rounds < 1 || c->rounds > BENCH_MAX_ROUNDS)
+		case 'n': {
+			uint64_t v;
+
+			if (klog_parse_u64(optarg, &v, false) || !v || v > BENCH_MAX_ROUNDS)
 				goto bad;
+			c->rounds = (int)v;
 			break;
+		}
 		case 'd': c->parent = optarg; break;
 		case 'j': c->json = true; break;
 		case 'h': usage(stdout); exit(0);

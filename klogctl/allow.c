@@ -66,17 +66,33 @@ static int list(struct klog_kern *k, bool allow, bool json)
 		     : print_list("bind", addrs, NULL, n, json);
 }
 
-/* add or del each CIDR; all are checked before any is applied. */
-static int change(struct klog_kern *k, bool add, char **cidrs, int n)
+/*
+ * Each CIDR into keys (calloc'd), or say which cannot be one: a usage
+ * error, found before any map is opened.  RETURN VALUE: 0, 1 or 2.
+ */
+static int parse_cidrs(char **cidrs, int n, struct klog_allow_key **keys)
 {
-	struct klog_allow_key *keys = calloc((size_t)n, sizeof(*keys));
+	int err;
+
+	if (!(*keys = calloc((size_t)n, sizeof(**keys))))
+		return ctl_fail("allow", -ENOMEM);
+	for (int i = 0; i < n; i++) {
+		if ((err = klog_parse_cidr(cidrs[i], &(*keys)[i]))) {
+			fprintf(stderr, "klogctl allow: %s: %s\n", cidrs[i], klog_cidr_strerror(err));
+			free(*keys);
+			*keys = NULL;
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/* add or del each CIDR (keys, n of them, all parsed before any is applied). */
+static int change(struct klog_kern *k, bool add, char **cidrs,
+		  const struct klog_allow_key *keys, int n)
+{
 	int err = 0;
 
-	if (!keys)
-		return ctl_fail("allow", -ENOMEM);
-	for (int i = 0; i < n && !err; i++)
-		if ((err = klog_parse_cidr(cidrs[i], &keys[i])))
-			fprintf(stderr, "klogctl allow: %s: %s\n", cidrs[i], klog_cidr_strerror(err));
 	for (int i = 0; i < n && !err; i++) {
 		err = add ? klog_kern_allow_add(k, &keys[i]) : klog_kern_allow_del(k, &keys[i]);
 		if (err == -ENOENT && !add)
@@ -88,14 +104,13 @@ static int change(struct klog_kern *k, bool add, char **cidrs, int n)
 		else if (err)
 			fprintf(stderr, "klogctl allow: %s: %s\n", cidrs[i], strerror(-err));
 	}
-	free(keys);
 	if (!err && !add && klog_kern_allow_list(k, NULL, 0) == 0)
 		fprintf(stderr, "klogctl allow del: the list is empty now: every source is "
 			"refused\n");
 	return err ? 1 : 0;
 }
 
-/* allow add|del|list and bind list: argv[0] is "allow" or "bind". */
+/* allow add|del|list and bind list: argv[0] is "klogctl allow" or "klogctl bind". */
 int cmd_allow(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -104,8 +119,10 @@ int cmd_allow(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool allow = !strcmp(argv[0], "allow"), json = false;
+	const char *cmd = strrchr(argv[0], ' ') ? strrchr(argv[0], ' ') + 1 : argv[0];
+	bool allow = !strcmp(cmd, "allow"), json = false;
 	const char *name = "default", *verb;
+	struct klog_allow_key *keys = NULL;
 	struct klog_kern k;
 	int o, ret;
 
@@ -113,8 +130,8 @@ int cmd_allow(int argc, char **argv)
 		switch (o) {
 		case 'n': name = optarg; break;
 		case 'j': json = true; break;
-		case 'h': ctl_usage(stdout); return 0;
-		default: ctl_usage(stderr); return 2;
+		case 'h': ctl_cmd_usage(stdout, cmd, true); return 0;
+		default: return ctl_usage_error(cmd);
 		}
 	}
 	verb = optind < argc ? argv[optind++] : "";
@@ -122,16 +139,23 @@ int cmd_allow(int argc, char **argv)
 	    : !allow || (strcmp(verb, "add") && strcmp(verb, "del")) || optind == argc || json) {
 		fprintf(stderr, allow ? "klogctl allow: add CIDR..., del CIDR... or list [--json]\n"
 				      : "klogctl bind: list [--json]\n");
-		return 2;
+		return ctl_usage_error(cmd);
 	}
 	if (strchr(name, '/') || !*name) {
-		fprintf(stderr, "klogctl: --name must be a log's name, without '/'\n");
+		fprintf(stderr, "klogctl %s: --name '%s': a log's name: 1 character or more, "
+			"without '/'\n", cmd, name);
 		return 2;
 	}
-	if (open_maps(&k, name))
+	if (strcmp(verb, "list") && (ret = parse_cidrs(argv + optind, argc - optind, &keys)))
+		return ret;
+	if (open_maps(&k, name)) {
+		free(keys);
 		return 1;
+	}
 	ret = !strcmp(verb, "list") ? list(&k, allow, json)
-				    : change(&k, !strcmp(verb, "add"), argv + optind, argc - optind);
+				    : change(&k, !strcmp(verb, "add"), argv + optind, keys,
+					     argc - optind);
 	klog_kern_access_close(&k);
+	free(keys);
 	return ret;
 }

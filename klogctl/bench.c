@@ -84,26 +84,41 @@ static void gen_payload(const struct gen_args *a, uint64_t txid, uint8_t *p, uin
 	}
 }
 
+/* A record size of a --size spec: decimal, 1..KLOG_MAX_RECORD. */
+static int parse_bytes(const char *s, uint32_t *v)
+{
+	uint64_t x;
+
+	if (klog_parse_u64(s, &x, false) || !x || x > KLOG_MAX_RECORD)
+		return -EINVAL;
+	*v = (uint32_t)x;
+	return 0;
+}
+
 static int parse_size(const char *s, struct size_spec *sp)
 {
-	unsigned long a, b;
-	char c;
+	char min[24], *colon;
 
 	if (!strcmp(s, "mix")) {
-		sp->kind = SIZE_MIX;
-		sp->min = 128;
-		sp->max = 1024;
-	} else if (sscanf(s, "fixed:%lu%c", &a, &c) == 1) {
-		sp->kind = SIZE_FIXED;
-		sp->min = sp->max = (uint32_t)a;
-	} else if (sscanf(s, "uniform:%lu:%lu%c", &a, &b, &c) == 2 && a <= b) {
-		sp->kind = SIZE_UNIFORM;
-		sp->min = (uint32_t)a;
-		sp->max = (uint32_t)b;
-	} else {
-		return -EINVAL;
+		*sp = (struct size_spec){ SIZE_MIX, 128, 1024 };
+		return 0;
 	}
-	return sp->min >= 1 && sp->max <= KLOG_MAX_RECORD ? 0 : -ERANGE;
+	if (!strncmp(s, "fixed:", 6)) {
+		sp->kind = SIZE_FIXED;
+		if (parse_bytes(s + 6, &sp->min))
+			return -EINVAL;
+		sp->max = sp->min;
+		return 0;
+	}
+	if (strncmp(s, "uniform:", 8) || !(colon = strchr(s + 8, ':')) ||
+	    (size_t)(colon - (s + 8)) >= sizeof(min))
+		return -EINVAL;
+	memcpy(min, s + 8, (size_t)(colon - (s + 8)));
+	min[colon - (s + 8)] = 0;
+	sp->kind = SIZE_UNIFORM;
+	if (parse_bytes(min, &sp->min) || parse_bytes(colon + 1, &sp->max) || sp->min > sp->max)
+		return -EINVAL;
+	return 0;
 }
 
 static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
@@ -129,8 +144,9 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	const char *cmd = bench ? "bench" : "verify";
 	uint64_t v;
-	int o, err;
+	int o;
 
 	*a = (struct gen_args){ .seed = 1, .size = { SIZE_MIX, 128, 1024 }, .size_arg = "mix",
 				.outstanding = 1, .retries = 10, .clients = 1 };
@@ -144,39 +160,30 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 			fprintf(stderr, "klogctl bench: --%s is an option of verify\n",
 				o == 'k' ? "keep-going" : o == OPT_PARTIAL ? "partial"
 				: o == OPT_FROM ? "from" : "to");
-			return 2;
+			return ctl_usage_error(cmd);
 		}
 		if (!bench && o < 0x100 && strchr("oDjCl", o)) {
 			fprintf(stderr, "klogctl verify: --%s is an option of bench\n",
 				o == 'o' ? "outstanding" : o == 'D' ? "durable" : o == 'j' ? "json" :
 				o == 'C' ? "clients" : "log");
-			return 2;
+			return ctl_usage_error(cmd);
 		}
 		switch (o) {
 		case 'C':
-			if (klog_parse_u64(optarg, &v, false) || !v || v > BENCH_MAX_CLIENTS) {
-				fprintf(stderr, "klogctl: --clients %s: expected 1..%d\n", optarg,
-					BENCH_MAX_CLIENTS);
+			if (ctl_num(cmd, "--clients", optarg, 1, BENCH_MAX_CLIENTS, &v))
 				return 2;
-			}
 			a->clients = (unsigned int)v;
 			break;
 		case 't':
 		case 'r':
-			if (klog_parse_u64(optarg, &v, false) || (o == 't' && !v) || v > 60000) {
-				fprintf(stderr, "klogctl: --%s %s: expected %s\n",
-					o == 't' ? "timeout" : "retries", optarg,
-					o == 't' ? "1..60000 ms" : "0..60000");
+			if (ctl_num(cmd, o == 't' ? "--timeout (ms)" : "--retries", optarg,
+				    o == 't', 60000, &v))
 				return 2;
-			}
 			*(o == 't' ? &a->timeout_ms : &a->retries) = (unsigned int)v;
 			break;
 		case 'o':
-			if (klog_parse_u64(optarg, &v, false) || !v || v > KLOG_DEDUP_WINDOW) {
-				fprintf(stderr, "klogctl: --outstanding %s: expected 1..%d\n", optarg,
-					KLOG_DEDUP_WINDOW);
+			if (ctl_num(cmd, "--outstanding", optarg, 1, KLOG_DEDUP_WINDOW, &v))
 				return 2;
-			}
 			a->outstanding = (unsigned int)v;
 			break;
 		case 'D': a->durable = true; break;
@@ -185,44 +192,50 @@ static int parse_gen_args(int argc, char **argv, struct gen_args *a, bool bench)
 		case OPT_PARTIAL: a->partial = true; break;
 		case OPT_FROM:
 		case OPT_TO:
-			if (klog_parse_u64(optarg, o == OPT_FROM ? &a->from : &a->to, false) ||
-			    !(o == OPT_FROM ? a->from : a->to))
-				return ctl_fail(o == OPT_FROM ? "--from" : "--to", -EINVAL) + 1;
+			if (ctl_num(cmd, o == OPT_FROM ? "--from" : "--to", optarg, KLOG_FIRST_LSN,
+				    UINT64_MAX, o == OPT_FROM ? &a->from : &a->to))
+				return 2;
 			break;
-		case 's': a->server = optarg; break;
+		case 's':
+			if (ctl_server_check(cmd, "--server", optarg))
+				return 2;
+			a->server = optarg;
+			break;
 		case 'a': a->acks = optarg; break;
 		case 'l': a->log = optarg; break;
 		case 'n':
-			if (klog_parse_u64(optarg, &a->count, false) || !a->count)
-				return ctl_fail("--count", -EINVAL) + 1;
+			if (ctl_num(cmd, "--count", optarg, 1, UINT64_MAX, &a->count))
+				return 2;
 			break;
 		case 'S':
-			if (klog_parse_u64(optarg, &a->seed, false))
-				return ctl_fail("--seed", -EINVAL) + 1;
+			if (ctl_num(cmd, "--seed", optarg, 0, UINT64_MAX, &a->seed))
+				return 2;
 			break;
 		case 'z':
-			if ((err = parse_size(optarg, &a->size))) {
-				fprintf(stderr, "klogctl: --size %s: expected fixed:BYTES, "
-						"uniform:MIN:MAX or mix, sizes 1..%d\n", optarg,
+			if (parse_size(optarg, &a->size)) {
+				fprintf(stderr, "klogctl %s: --size '%s': fixed:BYTES, uniform:MIN:MAX "
+					"(MIN <= MAX) or mix, sizes decimal 1..%d\n", cmd, optarg,
 					KLOG_MAX_RECORD);
 				return 2;
 			}
 			a->size_arg = optarg;
 			break;
 		case 'h':
-			ctl_usage(stdout);
+			ctl_cmd_usage(stdout, cmd, true);
 			return -1;
 		default:
-			return 2;
+			return ctl_usage_error(cmd);
 		}
 	}
 	if (optind != argc || (bench && (!a->server || !a->count))) {
-		fprintf(stderr, "klogctl %s: %s\n", bench ? "bench" : "verify",
-			bench ? "--server and --count are required" : "unexpected argument");
-		return 2;
+		if (optind != argc)
+			fprintf(stderr, "klogctl %s: unexpected argument '%s'\n", cmd, argv[optind]);
+		else
+			fprintf(stderr, "klogctl bench: --server and --count are required\n");
+		return ctl_usage_error(cmd);
 	}
-	if ((err = ctl_src_check(&a->src, bench ? "bench" : "verify", !bench)))
-		return err;
+	if (ctl_src_check(&a->src, cmd, !bench))
+		return 2;
 	if (!bench && !a->count && (a->acks || a->seed != 1 || strcmp(a->size_arg, "mix") ||
 				    a->partial || a->from || a->to)) {
 		fprintf(stderr, "klogctl verify: --acks, --seed, --size, --partial, --from and "
@@ -400,13 +413,13 @@ static void run_flow(const struct gen_args *a, unsigned int first, unsigned int 
 	}
 	klog_split_server(server, &host, &port);
 	if ((err = klog_client_open(&c, host, port, &opts))) {
-		ctl_fail(a->server, err);
+		ctl_client_fail(a->server, err);
 		res->err = err;
 		goto out;
 	}
 	if (show && ctl_src_given(&a->src) && (err = ctl_src_open(&a->src, &r)))
 		fprintf(stderr, "klogctl: %s: %s (no durable lag shown)\n", a->src.name,
-			strerror(-err));
+			a->src.server ? klog_strerror(err) : strerror(-err));
 	if ((err = open_lines(a->acks, &b.acks)) || (err = open_lines(a->log, &b.log))) {
 		res->err = err;
 		goto out;
@@ -461,7 +474,7 @@ static void run_flow(const struct gen_args *a, unsigned int first, unsigned int 
 			res->err_lsn);
 	else if (res->err)
 		fprintf(stderr, "\nklogctl: record %" PRIu64 ": %s\n", res->err_txid,
-			strerror(-res->err));
+			klog_strerror(res->err));
 	if (show)
 		progress(r, res->done, res->bytes, res->max_lsn, t0, true);
 out:
@@ -709,7 +722,7 @@ int cmd_verify(int argc, char **argv)
 	if (err) {
 		free(v->seen);
 		free(v);
-		return ctl_fail(a.src.name, err);
+		return ctl_src_open_fail(&a.src, err);
 	}
 	err = klog_reader_bounds(r, &first, &last);
 	if (!err && (a.from || a.to)) {

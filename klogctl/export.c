@@ -42,7 +42,7 @@ static int parse_args(int argc, char **argv, struct export_args *a)
 	a->has_to = a->to != UINT64_MAX;
 	if (optind != argc) {
 		fprintf(stderr, "klogctl export: unexpected argument '%s'\n", argv[optind]);
-		return 2;
+		return ctl_usage_error("export");
 	}
 	if (a->has_from && a->has_to && a->to < a->from) {
 		fprintf(stderr, "klogctl export: --to %" PRIu64 " is below --from %" PRIu64 "\n",
@@ -136,7 +136,7 @@ int cmd_export(int argc, char **argv)
 	if (err)
 		return err;
 	if ((err = ctl_src_open(&a.src, &r)))
-		return ctl_fail(a.src.name, err);
+		return ctl_src_open_fail(&a.src, err);
 	if ((status = range(&a, r))) {
 		klog_reader_close(r);
 		return status;

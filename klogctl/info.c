@@ -15,9 +15,9 @@ static const char *info_err_str(int err)
 {
 	switch (err) {
 	case -ETIMEDOUT: return "no answer (is klogd serving on that port?)";
-	case -EHOSTUNREACH: return "it cannot read its log now, or does not resolve";
+	case -EHOSTUNREACH: return "it cannot read its log now";
 	case -EPROTO: return "it refused INFO (a server without reads?)";
-	default: return strerror(-err);
+	default: return klog_strerror(err);
 	}
 }
 
@@ -38,16 +38,21 @@ int cmd_info(int argc, char **argv)
 		switch (o) {
 		case 's': server = optarg; break;
 		case 'j': json = true; break;
-		case 'h': ctl_usage(stdout); return 0;
-		default: ctl_usage(stderr); return 2;
+		case 'h': ctl_cmd_usage(stdout, "info", true); return 0;
+		default: return ctl_usage_error("info");
 		}
 	}
 	if (!server || optind != argc) {
 		fprintf(stderr, "klogctl info: --server HOST[:PORT] is required, and nothing else\n");
-		return 2;
+		return ctl_usage_error("info");
 	}
+	if (ctl_server_check("info", "--server", server))
+		return 2;
 	if ((err = klog_server_info(server, NULL, &in))) {
-		fprintf(stderr, "klogctl info: server %s: %s\n", server, info_err_str(err));
+		if (err == -ENXIO) /* it names the host */
+			fprintf(stderr, "klogctl info: %s\n", klog_strerror(err));
+		else
+			fprintf(stderr, "klogctl info: server %s: %s\n", server, info_err_str(err));
 		return 1;
 	}
 	backend = in.backend == KLOG_INFO_DIR ? "dir" :

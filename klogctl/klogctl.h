@@ -41,9 +41,12 @@ bool ctl_src_opt(struct ctl_src *s, int o, const char *arg);
 int ctl_src_check(struct ctl_src *s, const char *cmd, bool required);
 bool ctl_src_given(const struct ctl_src *s);
 int ctl_src_open(const struct ctl_src *s, struct klog_reader **r);
+/* Say why ctl_src_open() failed with err, naming the source; returns 1. */
+int ctl_src_open_fail(const struct ctl_src *s, int err);
 /* What a reader's error means, in words (its detail follows). */
 const char *ctl_src_err_str(const struct ctl_src *s, int err);
 
+/* Each is main's argc - 1, argv + 1 with argv[0] "klogctl CMD", getopt's messages' lead. */
 int cmd_bench(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
@@ -94,5 +97,31 @@ int ctl_verify_log(const struct ctl_src *src, bool keep_going);
 /* Shared by the subcommands. */
 void ctl_usage(FILE *f);
 int ctl_fail(const char *what, int err);
+
+/*
+ * Command cmd's synopsis, and with full its text, the SOURCE it reads and
+ * the exit statuses: what `klogctl CMD --help` prints (klogctl.c).
+ */
+void ctl_cmd_usage(FILE *f, const char *cmd, bool full);
+
+/*
+ * Exit statuses, the same in every command (but status, a health check):
+ * 0 done; 1 the operation failed; 2 a usage error.
+ * A usage error of cmd: its synopsis on standard error; returns 2.
+ */
+int ctl_usage_error(const char *cmd);
+
+/*
+ * *v = arg, a decimal number lo..hi; else say so, naming cmd, opt (an
+ * option or an argument's name) and the range, and return 2.
+ */
+int ctl_num(const char *cmd, const char *opt, const char *arg, uint64_t lo, uint64_t hi,
+	    uint64_t *v);
+
+/* server (of option opt) is HOST[:PORT] with PORT 1..65535: 0, or 2 after a message. */
+int ctl_server_check(const char *cmd, const char *opt, const char *server);
+
+/* A client's or a server open's err, in klog_strerror()'s words, after what; returns 1. */
+int ctl_client_fail(const char *what, int err);
 
 #endif

@@ -42,6 +42,8 @@ int ctl_src_check(struct ctl_src *s, const char *cmd, bool required)
 		fprintf(stderr, "klogctl %s: %s\n", cmd, why);
 		return 2;
 	}
+	if (s->server && ctl_server_check(cmd, "--server", s->server))
+		return 2;
 	if (s->dir)
 		snprintf(s->name, sizeof(s->name), "%s", s->dir);
 	else if (s->nats)
@@ -68,6 +70,12 @@ int ctl_src_open(const struct ctl_src *s, struct klog_reader **r)
 		return klog_reader_open_server(r, s->server, &o);
 	}
 	return s->dir ? klog_reader_open(r, s->dir) : klog_reader_open_nats(r, s->nats, s->stream);
+}
+
+int ctl_src_open_fail(const struct ctl_src *s, int err)
+{
+	/* A server's name that did not resolve, or no such file or directory. */
+	return s->server ? ctl_client_fail(s->name, err) : ctl_fail(s->name, err);
 }
 
 /* An export file's words: it is one file, read front to back. */
@@ -97,8 +105,9 @@ const char *ctl_src_err_str(const struct ctl_src *s, int err)
 				   : "missing from the log (no such stream, or its message was deleted)";
 	case -EBADMSG: return s->dir ? "corrupt on disk" : "corrupt in the stream";
 	case -EHOSTUNREACH:
-		return s->server ? "the server cannot read its log now, or does not resolve"
+		return s->server ? "the server cannot read its log now"
 				 : "the NATS cluster does not answer";
+	case -ENXIO: return klog_strerror(err);
 	case -ETIMEDOUT:
 		return s->server ? "the server does not answer" : strerror(ETIMEDOUT);
 	case -EPROTO: return "not a klog log";

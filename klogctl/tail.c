@@ -112,20 +112,18 @@ int cmd_tail(int argc, char **argv)
 			continue;
 		switch (o) {
 		case 'F':
-			if (klog_parse_u64(optarg, &from, false)) {
-				fprintf(stderr, "klogctl: invalid --from\n");
+			if (ctl_num("tail", "--from", optarg, 0, UINT64_MAX, &from))
 				return 2;
-			}
 			break;
 		case 'f': follow = true; break;
 		case 'w': raw = true; break;
-		case 'h': ctl_usage(stdout); return 0;
-		default: ctl_usage(stderr); return 2;
+		case 'h': ctl_cmd_usage(stdout, "tail", true); return 0;
+		default: return ctl_usage_error("tail");
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "klogctl tail: unexpected argument '%s'\n", argv[optind]);
-		return 2;
+		return ctl_usage_error("tail");
 	}
 	if ((err = ctl_src_check(&src, "tail", true)))
 		return err;
@@ -135,7 +133,7 @@ int cmd_tail(int argc, char **argv)
 		return 2;
 	}
 	if ((err = ctl_src_open(&src, &r)))
-		return ctl_fail(src.name, err);
+		return ctl_src_open_fail(&src, err);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	err = start_at(r, from, &t.out.next);

@@ -56,7 +56,7 @@ static void usage(FILE *f)
 		"  -d, --dir DIR           log directory (required but with jetstream;\n"
 		"                          created if missing)\n"
 		"  -m, --mode MODE         xdp (native, default), xdpgeneric or tc (ingress)\n"
-		"  -p, --port N            UDP port of the protocol (default %d)\n"
+		"  -p, --port N            UDP port of the protocol (default %d; 1..65535)\n"
 		"      --bind ADDR         take requests sent to ADDR only (repeatable, IPv4\n"
 		"                          or IPv6); default: every address of IF, followed\n"
 		"                          as addresses come and go. Datagrams to any other\n"
@@ -79,7 +79,8 @@ static void usage(FILE *f)
 		"  -P, --pool KIND         ring (default) or hash\n"
 		"  -c, --clients N         clients whose retransmissions are recognised\n"
 		"                          (default 4096; 1..%u)\n"
-		"      --client-ttl S      forget a client silent for S seconds (default 600)\n"
+		"      --client-ttl S      forget a client silent for S seconds (default 600;\n"
+		"                          1..31536000)\n"
 		"  -B, --backend NAME      uring (default; psync if io_uring is unavailable),\n"
 		"                          psync, or jetstream (a replicated stream)\n"
 		"      --nats URLS         jetstream: the NATS servers, comma-separated\n"
@@ -92,10 +93,12 @@ static void usage(FILE *f)
 		"                          durable once a majority of them stored it\n"
 		"  -s, --segment-size N    bytes per segment file (default 64 MiB; k, M, G;\n"
 		"                          1M..1024G)\n"
-		"      --batch N           most records per datasync (default 4096)\n"
+		"      --batch N           most records per datasync (default 4096; 1..1048576)\n"
 		"  -v, --verbose           libbpf's messages too\n"
 		"  -h, --help              this text\n"
 		"  -V, --version           print klogd's version and exit\n\n"
+		"Numbers are decimal, leading zeros too (010 is ten). A bad option or value\n"
+		"is named with what it may be, exit status 2.\n\n"
 		"The log's maps stay pinned under /sys/fs/bpf/klog/NAME across restarts;\n"
 		"the window, pool and clients they were made with win over the options\n"
 		"(a differing option is told). A klog program left attached in another\n"
@@ -123,7 +126,9 @@ static int parse_range(const char *opt, const char *arg, bool suffix, uint64_t l
 		       const char *why, uint64_t *v)
 {
 	if (klog_parse_u64(arg, v, suffix)) {
-		fprintf(stderr, "klogd: invalid value for --%s: '%s'\n", opt, arg);
+		fprintf(stderr, "klogd: invalid value for --%s: '%s': a decimal number%s, "
+			"%llu..%llu (%s)\n", opt, arg, suffix ? " (k, M or G: KiB, MiB, GiB)" : "",
+			(unsigned long long)lo, (unsigned long long)hi, why);
 		return -EINVAL;
 	}
 	if (*v < lo || *v > hi) {
@@ -134,7 +139,7 @@ static int parse_range(const char *opt, const char *arg, bool suffix, uint64_t l
 	return 0;
 }
 
-static int check_args(int argc, struct config *c);
+static int check_args(int argc, char **argv, struct config *c);
 
 /* Take --bind ADDR (bind) or --allow CIDR into the lists, or say what is wrong with it. */
 static int add_access(struct klogd_access_cfg *a, bool bind, const char *arg)
@@ -232,21 +237,27 @@ static int parse_args(int argc, char **argv, struct config *c)
 				return -EINVAL;
 			break;
 		case 'm':
-			if (klogd_mode_parse(optarg, &c->load.mode))
-				goto bad;
+			if (klogd_mode_parse(optarg, &c->load.mode)) {
+				fprintf(stderr, "klogd: invalid value for --mode: '%s': xdp, "
+					"xdpgeneric or tc\n", optarg);
+				return -EINVAL;
+			}
 			break;
 		case 'P':
-			if (!strcmp(optarg, "ring"))
+			if (!strcmp(optarg, "ring")) {
 				c->load.kern.pool = KERBY_POOL_RING;
-			else if (!strcmp(optarg, "hash"))
+			} else if (!strcmp(optarg, "hash")) {
 				c->load.kern.pool = KERBY_POOL_HASH;
-			else
-				goto bad;
+			} else {
+				fprintf(stderr, "klogd: invalid value for --pool: '%s': ring or "
+					"hash\n", optarg);
+				return -EINVAL;
+			}
 			c->load.given |= KLOGD_GIVEN_POOL;
 			break;
 		case 'p':
-			if (klog_parse_u64(optarg, &v, false) || !v || v > 65535)
-				goto bad;
+			if (parse_range("port", optarg, false, 1, 65535, "a UDP port", &v))
+				return -EINVAL;
 			c->load.kern.port = (uint16_t)v;
 			break;
 		case 'w':
@@ -278,13 +289,15 @@ static int parse_args(int argc, char **argv, struct config *c)
 			c->store.seg_size = v;
 			break;
 		case 'T':
-			if (klog_parse_u64(optarg, &v, false) || !v || v > (1u << 20))
-				goto bad;
+			if (parse_range("batch", optarg, false, 1, 1u << 20,
+					"records per datasync", &v))
+				return -EINVAL;
 			c->batch = (uint32_t)v;
 			break;
 		case 'L':
-			if (klog_parse_u64(optarg, &v, false) || !v || v > 86400 * 365)
-				goto bad;
+			if (parse_range("client-ttl", optarg, false, 1, 86400 * 365,
+					"seconds, a year at most", &v))
+				return -EINVAL;
 			c->client_ttl_s = v;
 			break;
 		case 'R':
@@ -299,20 +312,15 @@ static int parse_args(int argc, char **argv, struct config *c)
 			usage(stderr);
 			return -EINVAL;
 		}
-		continue;
-bad:
-		fprintf(stderr, "klogd: invalid value for --%s: '%s'\n",
-			opts[strchr("idmpnwbPcBsTLNSR", o) - "idmpnwbPcBsTLNSR"].name, optarg);
-		return -EINVAL;
 	}
-	if (check_args(argc, c))
+	if (check_args(argc, argv, c))
 		return -EINVAL;
 	c->load.kern.verify_udp = !strcmp(c->udp_csum, "on") ||
 				  (!strcmp(c->udp_csum, "auto") && klogd_udp_csum_auto(c->load.iface));
 	return 0;
 }
 /* What no single option can tell: the options needed, and the ones that go together. */
-static int check_args(int argc, struct config *c)
+static int check_args(int argc, char **argv, struct config *c)
 {
 	struct klogd_store_cfg *st = &c->store;
 	bool dir = klogd_backend_is_dir(st->backend);
@@ -323,9 +331,14 @@ static int check_args(int argc, struct config *c)
 			st->backend);
 		return -EINVAL;
 	}
-	if (optind < argc || !c->load.iface || (dir && !st->dir) || (!dir && !st->nats)) {
-		fprintf(stderr, "klogd: %s\n", optind < argc ? "unexpected argument"
-			: !c->load.iface ? "--iface is required"
+	if (optind < argc) {
+		fprintf(stderr, "klogd: unexpected argument '%s': every value follows its option\n",
+			argv[optind]);
+		usage(stderr);
+		return -EINVAL;
+	}
+	if (!c->load.iface || (dir && !st->dir) || (!dir && !st->nats)) {
+		fprintf(stderr, "klogd: %s\n", !c->load.iface ? "--iface is required"
 			: dir ? "--dir is required" : "--backend jetstream needs --nats");
 		usage(stderr);
 		return -EINVAL;

@@ -2,7 +2,6 @@
 /* parse.c - see parse.h. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,24 +10,41 @@
 
 int klog_parse_u64(const char *s, uint64_t *v, bool suffix)
 {
-	unsigned long long x;
-	char *end;
+	uint64_t x = 0;
+	const char *p;
 
-	errno = 0;
-	x = strtoull(s, &end, 0);
-	if (errno || end == s || *s == '-')
+	/*
+	 * Decimal digits only, leading zeros and all: a segment's name is its
+	 * zero-padded LSN, and base 0 read one as octal (5264 as 2740).
+	 */
+	for (p = s; *p >= '0' && *p <= '9'; p++) {
+		if (x > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -EINVAL;
+		x = x * 10 + (uint64_t)(*p - '0');
+	}
+	if (p == s)
 		return -EINVAL;
-	if (suffix && *end) {
-		int shift = *end == 'k' || *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : -1;
+	if (suffix && *p) {
+		int shift = *p == 'k' || *p == 'K' ? 10 : *p == 'M' ? 20 : *p == 'G' ? 30 : -1;
 
-		if (shift < 0 || end[1] || x > (ULLONG_MAX >> shift))
+		if (shift < 0 || p[1] || x > (UINT64_MAX >> shift))
 			return -EINVAL;
 		x <<= shift;
-		end++;
+		p++;
 	}
-	if (*end)
+	if (*p)
 		return -EINVAL;
 	*v = x;
+	return 0;
+}
+
+int klog_parse_port(const char *s, uint16_t *port)
+{
+	uint64_t v;
+
+	if (klog_parse_u64(s, &v, false) || !v || v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
 	return 0;
 }
 
@@ -128,14 +144,12 @@ int klog_parse_cidr(const char *s, struct klog_allow_key *k)
 	max = v4 ? 32 : 128;
 	len = max;
 	if (slash) {
-		const char *p = slash + 1;
+		uint64_t l;
 
-		/* Decimal digits only: no sign, space or base prefix; at most 3 of them. */
-		if (!*p || strlen(p) > 3 || strspn(p, "0123456789") != strlen(p))
+		/* At most 3 digits: 10.0.0.0/0008 is more likely a typo than /8. */
+		if (strlen(slash + 1) > 3 || klog_parse_u64(slash + 1, &l, false) || l > max)
 			return -EINVAL;
-		len = (unsigned int)atoi(p);
-		if (len > max)
-			return -EINVAL;
+		len = (unsigned int)l;
 	}
 	k->prefixlen = v4 ? 96 + len : len;
 	/* Bits beyond the prefix are a typo more often than not (10.1.2.3/8): refuse them. */

@@ -13,11 +13,16 @@
 #include <klog/klog_abi.h>
 
 /*
- * A whole unsigned number (decimal, 0x hex or 0 octal), with a k, M or G
- * suffix (powers of 1024) if suffix.  RETURN VALUE: 0; -EINVAL for anything
- * else, a sign, trailing characters or an overflow.
+ * A whole unsigned number in decimal digits only (leading zeros are still
+ * decimal: 010 is ten; no 0x, sign or space), with a k, M or G suffix
+ * (powers of 1024) if suffix.  RETURN VALUE: 0; -EINVAL for anything else,
+ * trailing characters or an overflow.
  */
 int klog_parse_u64(const char *s, uint64_t *v, bool suffix);
+
+/* A UDP port, decimal 1..65535.  RETURN VALUE: 0; -EINVAL for anything else. */
+#define KLOG_PORT_RANGE "1..65535"
+int klog_parse_port(const char *s, uint16_t *port);
 
 /*
  * A duration in whole seconds: decimal digits with an optional unit, s

@@ -123,8 +123,7 @@ static int rremote_open(void **out, const char *server, const void *arg, char *m
 	free(split);
 	if (err) {
 		rremote_close(s);
-		return klog_rsrc_fail(msg, err, "server %s: %s", server,
-				      err == -EHOSTUNREACH ? "does not resolve" : strerror(-err));
+		return klog_rsrc_fail(msg, err, "server %s: %s", server, klog_strerror(err));
 	}
 	/* A whole answer may arrive before the reader looks. */
 	klog_udp_size_buffer(s->fd, SO_RCVBUF, SO_RCVBUFFORCE,

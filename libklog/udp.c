@@ -7,15 +7,34 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "parse.h"
 #include "udp.h"
+
+/* The last name this thread could not resolve, and why: klog_strerror(-ENXIO). */
+static __thread char resolve_error[160];
+
+const char *klog_udp_resolve_error(void)
+{
+	return *resolve_error ? resolve_error : "cannot resolve the server's name";
+}
 
 int klog_udp_connect(const char *host, const char *port, int *out)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai, *a;
-	int fd = -1, err = getaddrinfo(host, port ? port : "7070", &hints, &ai);
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV }, *ai, *a;
+	uint16_t p;
+	int fd = -1, err;
 
-	if (err)
-		return err == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+	/* getaddrinfo() takes "70000" as port 4464: only 1..65535, in decimal. */
+	if (port && klog_parse_port(port, &p))
+		return -EINVAL;
+	err = getaddrinfo(host, port ? port : "7070", &hints, &ai);
+	if (err == EAI_SYSTEM)
+		return -errno;
+	if (err) {
+		snprintf(resolve_error, sizeof(resolve_error), "cannot resolve %s: %s", host,
+			 gai_strerror(err));
+		return -ENXIO;
+	}
 	for (a = ai; a && fd < 0; a = a->ai_next) {
 		fd = socket(a->ai_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen)) {

@@ -41,9 +41,13 @@ static inline uint64_t klog_now_ns(void)
 /*
  * A non-blocking UDP socket connected to host and port (NULL: 7070), into
  * *fd: replies then come only from the server, and ICMP errors surface.
- * RETURN VALUE: 0; -EHOSTUNREACH if host does not resolve; -errno.
+ * RETURN VALUE: 0; -EINVAL if port is not a decimal 1..65535; -ENXIO if host
+ * does not resolve (klog_udp_resolve_error() says why); -errno.
  */
 int klog_udp_connect(const char *host, const char *port, int *fd);
+
+/* "cannot resolve HOST: WHY" of this thread's last -ENXIO from klog_udp_connect(). */
+const char *klog_udp_resolve_error(void);
 
 /*
  * Make the socket's buffer (SO_RCVBUF or SO_SNDBUF, forced with force as

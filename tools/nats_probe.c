@@ -44,9 +44,11 @@ static int parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
 
+	if (*s < '0' || *s > '9') /* strtoull() would take a sign or spaces */
+		return -1;
 	errno = 0;
 	*v = strtoull(s, &end, 10);
-	return errno || end == s || *end || *s == '-' ? -1 : 0;
+	return errno || *end ? -1 : 0;
 }
 
 static int add_stream(jsCtx *js, char **argv, int argc)

@@ -284,8 +284,7 @@ KLOG_API int klog_reader_wait(struct klog_reader *r, uint64_t lsn, int timeout_m
  *   -EAGAIN    the LSN is not durable yet (NOTYET)
  *   -ENOENT    the LSN is below the first record kept (TRIMMED)
  *   -ENOLINK   the server's copy is missing or damaged (LOST)
- *   -EHOSTUNREACH  the server cannot read its log now (UNAVAIL), or its
- *              name does not resolve
+ *   -EHOSTUNREACH  the server cannot read its log now (UNAVAIL)
  *   -ETIMEDOUT no answer after retries resends
  *   -EMSGSIZE  the record is larger than max_bytes (TOOBIG)
  *   -EPROTO    the server refused the request (VERSION, OPCODE, BADLEN,
@@ -311,7 +310,8 @@ struct klog_remote_opts {
  * receive buffer is made large enough for a whole READ answer (256
  * records; SO_RCVBUFFORCE where allowed, else a warning on stderr: the
  * reader works, with resends).  Nothing is sent before the first call.
- * RETURN VALUE: 0; -EHOSTUNREACH if HOST does not resolve; -ENOMEM; -errno.
+ * RETURN VALUE: 0; -EINVAL if PORT is not a decimal 1..65535; -ENXIO if HOST
+ * does not resolve (klog_strerror() says why); -ENOMEM; -errno.
  */
 KLOG_API int klog_reader_open_server(struct klog_reader **r, const char *server,
 				     const struct klog_remote_opts *o);
@@ -334,7 +334,9 @@ struct klog_server_info {
  * klog_server_info - ask the server at server (as klog_reader_open_server())
  * with INFO, resent as o says (may be NULL).
  * RETURN VALUE: 0 with *out filled in; -ETIMEDOUT if no answer came;
- * -EHOSTUNREACH if it cannot read its log now or HOST does not resolve;
+ * -EHOSTUNREACH if it cannot read its log now; -EINVAL if PORT is not a
+ * decimal 1..65535; -ENXIO if HOST does not resolve (klog_strerror() says
+ * why);
  * -EPROTO if it does not answer INFO; -errno.
  */
 KLOG_API int klog_server_info(const char *server, const struct klog_remote_opts *o,
@@ -348,6 +350,17 @@ KLOG_API const char *klog_version(void);
 
 /* klog_max_record - the largest record this libklog was built for (KLOG_MAX_RECORD). */
 KLOG_API size_t klog_max_record(void);
+
+/*
+ * klog_strerror - err, returned by a klog_client_* call, a completion
+ * callback, klog_reader_open_server() or klog_server_info(), in words for
+ * an operator.  Where strerror() would mislead: -ENOSPC (FULL) is "log full
+ * (klogd behind or stopped)", not a full disk here; -ENXIO is "cannot
+ * resolve HOST: WHY" with the resolver's reason (gai_strerror) of this
+ * thread's last failed lookup.  Any other err is strerror(-err).  The text
+ * is static or thread-local: valid until this thread's next lookup.
+ */
+KLOG_API const char *klog_strerror(int err);
 
 /* ------------------------------------------------------------------ */
 /* Verify: check a whole log directory against the format               */
@@ -565,7 +578,8 @@ typedef void (*klog_append_cb)(void *arg, int err, uint64_t lsn);
  * flight (SO_RCVBUFFORCE where net.core.rmem_max is lower and the caller
  * may; otherwise a warning on stderr: the client works, with resends).
  * RETURN VALUE: 0; -EINVAL if opts->max_outstanding is above
- * KLOG_DEDUP_WINDOW; -EHOSTUNREACH if host does not resolve; -errno.
+ * KLOG_DEDUP_WINDOW or port is not a decimal 1..65535; -ENXIO if host does
+ * not resolve (klog_strerror() says why); -errno.
  */
 KLOG_API int klog_client_open(struct klog_client **c, const char *host, const char *port,
 			      const struct klog_client_opts *opts);

@@ -72,8 +72,8 @@ check "IPv6: APPEND from fd00:98::3 after allow del: no answer" \
 check "klogctl allow del 10.97.0.3: exit 0" "$klogctl" allow del --name "$name" 10.97.0.3
 check "APPEND from 10.97.0.3 after allow del: no answer" none "$(append "$srv_ip" --src 10.97.0.3)"
 out=$("$klogctl" allow add --name "$name" 10.97.0.3/8 2>&1); rc=$?
-check "allow add 10.97.0.3/8: refused, exit 1, bits beyond the prefix named" \
-	eval '[ $rc = 1 ] && [[ "$out" == *"bits set beyond the prefix length"* ]]'
+check "allow add 10.97.0.3/8: refused, exit 2 (a bad argument), bits beyond the prefix named" \
+	eval '[ $rc = 2 ] && [[ "$out" == *"bits set beyond the prefix length"* ]]'
 out=$("$klogctl" allow del --name "$name" 10.1.0.0/16 2>&1); rc=$?
 check "allow del of a prefix not in the list: exit 1, says so" \
 	eval '[ $rc = 1 ] && [[ "$out" == *"10.1.0.0/16 is not in the list"* ]]'

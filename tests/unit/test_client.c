@@ -8,7 +8,9 @@
  * durable appends (PENDING then DURABLE; PENDING, silence, QUERY, DURABLE),
  * every NACK status and its error, transient NACKs retried, stray replies
  * ignored, timeouts, ECONNREFUSED as a loss, the blocking calls, flush, the
- * callback rules, and socket buffers that hold the replies of a full window.
+ * callback rules, socket buffers that hold the replies of a full window, and
+ * klog_strerror's words for FULL and a name that does not resolve, ports
+ * 1..65535 only.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -963,6 +965,49 @@ START_TEST(status_names)
 }
 END_TEST
 
+/*
+ * klog_strerror: FULL (-ENOSPC once its retries run out) is no full disk of
+ * the client's; a name that does not resolve is -ENXIO, said with the name
+ * and the resolver's reason, by the client and the remote reader alike.
+ */
+START_TEST(error_words)
+{
+	struct klog_reader *r = NULL;
+	struct klog_client *c = NULL;
+	struct klog_server_info in;
+
+	ck_assert_str_eq(klog_strerror(transient_nacks[0].err), "log full (klogd behind or stopped)");
+	ck_assert_str_eq(klog_strerror(-EIO), strerror(EIO));
+	ck_assert_int_eq(klog_client_open(&c, "nonexistent.invalid", NULL, NULL), -ENXIO);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(!strncmp(klog_strerror(-ENXIO), "cannot resolve nonexistent.invalid: ", 36),
+		      "%s", klog_strerror(-ENXIO));
+	ck_assert_int_eq(klog_reader_open_server(&r, "other.invalid:7070", NULL), -ENXIO);
+	ck_assert_msg(!strncmp(klog_strerror(-ENXIO), "cannot resolve other.invalid: ", 30), "%s",
+		      klog_strerror(-ENXIO));
+	ck_assert_int_eq(klog_server_info("nonexistent.invalid", NULL, &in), -ENXIO);
+}
+END_TEST
+
+/* A port is 1..65535 in decimal: getaddrinfo() alone takes "70000" as 4464. */
+START_TEST(port_range)
+{
+	static const char *const bad[] = { "0", "65536", "70000", "0x1f90", "-1", "", "klog" };
+	struct klog_reader *r = NULL;
+	struct klog_client *c = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(klog_client_open(&c, "127.0.0.1", bad[i], NULL) == -EINVAL,
+			      "port '%s' taken", bad[i]);
+	ck_assert_int_eq(klog_reader_open_server(&r, "127.0.0.1:65536", NULL), -EINVAL);
+	ck_assert_int_eq(klog_reader_open_server(&r, "[::1]:0", NULL), -EINVAL);
+	ck_assert_int_eq(klog_client_open(&c, "127.0.0.1", "65535", NULL), 0);
+	klog_client_close(c);
+	ck_assert_int_eq(klog_reader_open_server(&r, "127.0.0.1:07070", NULL), 0);
+	klog_reader_close(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("client");
@@ -996,6 +1041,8 @@ int main(void)
 	tcase_add_test(tc, flush_timeout);
 	tcase_add_test(tc, callback_rules);
 	tcase_add_test(tc, status_names);
+	tcase_add_test(tc, error_words);
+	tcase_add_test(tc, port_range);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

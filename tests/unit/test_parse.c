@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Description: command-line numbers (klog_parse_u64): bases, suffixes,
+ * Description: command-line numbers (klog_parse_u64): decimal only, suffixes,
  * refusals; addresses and prefixes (klog_parse_addr, klog_parse_cidr) and
  * their text (klog_format_*).
  */
@@ -20,10 +20,57 @@ START_TEST(numbers)
 	ck_assert_uint_eq(v, 0);
 	ck_assert_int_eq(klog_parse_u64("7070", &v, false), 0);
 	ck_assert_uint_eq(v, 7070);
-	ck_assert_int_eq(klog_parse_u64("0x10", &v, false), 0);
-	ck_assert_uint_eq(v, 16);
 	ck_assert_int_eq(klog_parse_u64("18446744073709551615", &v, false), 0);
 	ck_assert_uint_eq(v, UINT64_MAX);
+}
+END_TEST
+
+/*
+ * Leading zeros are decimal: segment files are named by their zero-padded
+ * first LSN, and `klogctl dump --from 00000000000000005264` read as octal
+ * (base 0) started at LSN 2740.  No other base is taken.
+ */
+START_TEST(decimal_only)
+{
+	static const char *const bad[] = { "0x10", "0X10", "0b1", "0o7", "+1", " 1", "1 ", "\t1",
+					   "1_000", "1.0", "1e3", "0x", "٣" };
+	uint64_t v;
+
+	ck_assert_int_eq(klog_parse_u64("00000000000000005264", &v, false), 0);
+	ck_assert_uint_eq(v, 5264);
+	ck_assert_int_eq(klog_parse_u64("010", &v, false), 0);
+	ck_assert_uint_eq(v, 10);
+	ck_assert_int_eq(klog_parse_u64("08", &v, false), 0); /* not a bad octal digit */
+	ck_assert_uint_eq(v, 8);
+	ck_assert_int_eq(klog_parse_u64("010k", &v, true), 0);
+	ck_assert_uint_eq(v, 10240);
+	ck_assert_int_eq(klog_parse_u64("0000000000000000000000018446744073709551615", &v, false),
+			 0);
+	ck_assert_uint_eq(v, UINT64_MAX);
+	v = 42;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(klog_parse_u64(bad[i], &v, true) == -EINVAL, "'%s' accepted", bad[i]);
+	ck_assert_uint_eq(v, 42);
+}
+END_TEST
+
+/* Ports are 1..65535, decimal. */
+START_TEST(ports)
+{
+	static const char *const bad[] = { "0", "65536", "70000", "-1", "0x1f90", "", "http",
+					   "99999999999999999999999" };
+	uint16_t p = 42;
+
+	ck_assert_int_eq(klog_parse_port("1", &p), 0);
+	ck_assert_uint_eq(p, 1);
+	ck_assert_int_eq(klog_parse_port("65535", &p), 0);
+	ck_assert_uint_eq(p, 65535);
+	ck_assert_int_eq(klog_parse_port("07070", &p), 0);
+	ck_assert_uint_eq(p, 7070);
+	p = 42;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(klog_parse_port(bad[i], &p) == -EINVAL, "'%s' accepted", bad[i]);
+	ck_assert_uint_eq(p, 42);
 }
 END_TEST
 
@@ -134,6 +181,8 @@ int main(void)
 	TCase *tc = tcase_create("parse");
 
 	tcase_add_test(tc, numbers);
+	tcase_add_test(tc, decimal_only);
+	tcase_add_test(tc, ports);
 	tcase_add_test(tc, suffixes);
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, cidrs);
