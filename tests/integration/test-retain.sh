@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Description: retention under load with readers open.  klogd with 1 MiB
+# segments and --retain-segments 3 takes ~9 segments' worth of appends: the
+# segment count stays bounded (3, and one more for a moment while a new one
+# is made: --batch 256 keeps two batches, the one written and the one staged,
+# within a segment), one "retention: deleted" line per deletion; every LSN from the
+# first kept reads back intact (verify, bench's bytes); a libklog reader
+# opened before keeps reading what it had open, answers "trimmed" for a
+# deleted LSN and reads newer ones; klogctl tail -f following along sees
+# every LSN in order.  klogctl trim --before while klogd appends deletes only
+# whole segments below the bound and never the newest; verify passes after;
+# klogd restarts on the trimmed directory and appends on.  The options'
+# errors: jetstream with --retain-*, a bad duration, trim's usage.
+# Usage: test-retain.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD HOLDREAD   (TAP; needs root)
+klogd=$1 klogctl=$2 xdp_pass=$3 max=$4 holdread=$5
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+tailpid="" hold_pid=""
+cleanup_extra=stop_readers
+stop_readers() {
+	[ -n "$tailpid" ] && kill "$tailpid" 2>/dev/null
+	[ -n "$hold_pid" ] && kill "$hold_pid" 2>/dev/null
+}
+
+dir=$work/log log=$work/klogd.log
+size=$((max < 1000 ? max : 1000)) count=9000
+nsegs() { local s=("$dir"/*.klog); echo "${#s[@]}"; }
+first_kept() { local s=("$dir"/*.klog); echo $((10#$(basename "${s[0]}" .klog))); }
+ask() { echo "$1" >&"${hold[1]}" && read -r -t 5 reply <&"${hold[0]}"; } # holdread's answer
+
+check "klogd starts with --segment-size 1M --retain-segments 3 --batch 256" \
+	start_klogd "$log" --dir "$dir" --segment-size 1M --retain-segments 3 --batch 256
+check "klogd says what it retains" grep -q "retention: $dir keeps at most .* 3 segments" "$log"
+
+# The readers, before any record: one held open (libklog), one following (tail -f).
+coproc hold { exec "$holdread" "$dir"; }
+hold_pid=$hold_PID
+read -r -t 5 reply <&"${hold[0]}"
+check "a libklog reader is open on the log" test "$reply" = open
+"$klogctl" tail --dir "$dir" -f >"$work/tail.out" 2>"$work/tail.err" &
+tailpid=$!
+
+cli "$klogctl" bench --server $srv_ip --count $count --size "fixed:$size" --seed 11 \
+	--outstanding 16 >"$work/bench.out" 2>&1 &
+bench=$!
+# Until the last record is durable (klogd drains after the appends are acknowledged).
+peak=0 asked="" deadline=$((SECONDS + 30))
+until "$klogctl" read --dir "$dir" $count >/dev/null 2>&1 || [ $SECONDS -gt $deadline ]; do
+	segs=$(nsegs)
+	[ "$segs" -gt "$peak" ] && peak=$segs
+	# While LSN 1 is still there: the held reader opens its segment.
+	[ -z "$asked" ] && "$klogctl" read --dir "$dir" 1 >/dev/null 2>&1 && ask 1 && asked=$reply
+	sleep 0.01
+done
+check "bench appended $count records" wait "$bench"
+check "the held reader read LSN 1 before it was deleted ($asked)" test "$asked" = "1 ok $size"
+for _ in $(seq 100); do [ "$(nsegs)" -eq 3 ] && break; sleep 0.05; done
+check "3 segments kept after the load ($(nsegs))" test "$(nsegs)" -eq 3
+check "never more than 4 segments at once under load (peak $peak)" test "$peak" -le 4 -a "$peak" -ge 3
+first=$(first_kept)
+check "the oldest went: the log starts at LSN $first" test "$first" -gt 3000
+check "klogd logged each deletion with the new first LSN" \
+	grep -q "retention: deleted [0-9]* segments\? of LSNs .*; the log starts at LSN $first " "$log"
+check "verify: the trimmed log is clean from LSN $first" \
+	sh -c "'$klogctl' verify --dir '$dir' | grep -q 'LSNs $first\\.\\.$count'"
+check "every LSN from $first to $count holds bench's bytes" \
+	sh -c "'$klogctl' verify --dir '$dir' --count $count --size fixed:$size --seed 11 \
+	--from $first --to $count --partial >/dev/null"
+ask 1
+check "the held reader still reads the segment it had open ($reply)" test "$reply" = "1 ok $size"
+ask $((first - 1))
+check "the held reader says trimmed for LSN $((first - 1))" \
+	sh -c "echo '$reply' | grep -q '^$((first - 1)) trimmed .*LSN $((first - 1)) was trimmed: the first segment kept starts at LSN $first'"
+ask $count
+check "the held reader reads the newest LSN ($reply)" test "$reply" = "$count ok $size"
+ask 1
+check "having looked again, it says trimmed for LSN 1 too" \
+	sh -c "echo '$reply' | grep -q '^1 trimmed'"
+"$klogctl" read --dir "$dir" 2 >/dev/null 2>"$work/read.err"
+rc=$?
+check "klogctl read of a deleted LSN: exit 1, trimmed" \
+	sh -c "test $rc -eq 1 && grep -q 'trimmed (below the first record kept)' '$work/read.err'"
+for _ in $(seq 100); do
+	[ "$(tail -n 1 "$work/tail.out" | sed 's/{"lsn":\([0-9]*\).*/\1/')" = $count ] && break
+	sleep 0.05
+done
+kill "$tailpid" 2>/dev/null
+wait "$tailpid" 2>/dev/null
+tailpid=""
+check "tail -f saw LSNs 1..$count in order, none skipped" \
+	sh -c "sed 's/{\"lsn\":\([0-9]*\).*/\1/' '$work/tail.out' | awk 'NR != \$1 { exit 1 } END { exit NR != $count }'" ||
+	{ sed 's/^/# tail: /' "$work/tail.err"; tail -n 2 "$work/tail.out" | cut -c1-60 | sed 's/^/# /'; }
+
+# --- klogctl trim by hand: idle, then while klogd appends ---------------------
+before=$((first + 1500))
+"$klogctl" trim --dir "$dir" --before $before >"$work/trim.out" 2>&1
+rc=$?
+sed 's/^/# /' "$work/trim.out"
+kept=$(first_kept)
+check "klogctl trim --before $before: exit 0, the first segment only (now from $kept)" \
+	test $rc -eq 0 -a "$kept" -gt "$first" -a "$kept" -le $before -a "$(nsegs)" -eq 2
+check "it printed what it deleted and the first LSN kept" \
+	sh -c "grep -q '^deleted 1 segment of LSNs $first\.\.$((kept - 1)), ' '$work/trim.out' &&
+		grep -q '^first LSN kept $kept (2 segments' '$work/trim.out'"
+cli "$klogctl" bench --server $srv_ip --count 3000 --size "fixed:$size" --seed 12 \
+	--durable --outstanding 8 >/dev/null 2>&1 &
+bench=$!
+trims=0 trim_fail=0 end=$((count + 3000)) deadline=$((SECONDS + 30))
+until "$klogctl" read --dir "$dir" $end >/dev/null 2>&1 || [ $SECONDS -gt $deadline ]; do
+	"$klogctl" trim --dir "$dir" --before 18446744073709551615 --json >>"$work/trims.out" \
+		2>&1 || trim_fail=$((trim_fail + 1))
+	[ "$(nsegs)" -ge 1 ] || trim_fail=$((trim_fail + 1))
+	trims=$((trims + 1))
+done
+check "bench during the trims: all acknowledged" wait "$bench"
+check "$trims trims while klogd appended: each exit 0, never an empty log" \
+	test $trim_fail -eq 0 -a $trims -ge 3
+"$klogctl" trim --dir "$dir" --before 18446744073709551615 --json >"$work/trim2.out"
+newest=$(sed -n 's/.*"first_kept":\([0-9]*\).*/\1/p' "$work/trim2.out")
+check "trim --before past the end keeps the newest segment (from $newest)" \
+	sh -c "test $(nsegs) -eq 1 && grep -q '\"segments\":1,' '$work/trim2.out' &&
+		'$klogctl' read --dir '$dir' $end >/dev/null"
+check "klogd went on through them: running, no retention failure" \
+	sh -c "kill -0 $pid && ! grep -q 'failed' '$log'"
+check "verify passes after the trims" sh -c "'$klogctl' verify --dir '$dir' >/dev/null"
+
+# --- restart on the trimmed directory ----------------------------------------
+check "SIGTERM stops klogd" stop_klogd
+check "klogd restarts on the trimmed directory (now with --retain-bytes 3M)" \
+	restart_adopting "$log" --dir "$dir" --segment-size 1M --retain-bytes 3M
+check "it says what it retains" grep -q "retention: $dir keeps at most 3145728 bytes" "$log.restart"
+lsn=$(printf x | cli "$klogctl" append --server $srv_ip --durable - 2>&1)
+check "and appends on: LSN $lsn is the one after $end" test "$lsn" = $((end + 1))
+check "the restarted log starts at LSN $newest and is clean" \
+	sh -c "'$klogctl' verify --dir '$dir' | grep -q 'LSNs $newest\\.\\.$((end + 1))'"
+stop_klogd >/dev/null
+
+# --- errors ------------------------------------------------------------------
+"$klogd" --iface lo --backend jetstream --nats nats://127.0.0.1:1 --retain-segments 3 \
+	>/dev/null 2>"$work/js.err"
+rc=$?
+check "--retain-segments with jetstream: exit 2, the stream's own limits apply" \
+	sh -c "test $rc -eq 2 && grep -q \"the stream's own limits apply\" '$work/js.err'"
+"$klogd" --iface lo --dir "$dir" --retain-age 5x >/dev/null 2>"$work/age.err"
+rc=$?
+check "--retain-age 5x: exit 2, naming the option" \
+	sh -c "test $rc -eq 2 && grep -q 'retain-age' '$work/age.err'"
+"$klogctl" trim --dir "$dir" >/dev/null 2>&1
+rc=$?
+check "klogctl trim without --before: exit 2" test $rc -eq 2
+"$klogctl" trim --dir "$work" --before 5 >/dev/null 2>"$work/notlog.err"
+rc=$?
+check "klogctl trim on a directory without segments: exit 1, says so" \
+	sh -c "test $rc -eq 1 && grep -q 'holds no segment' '$work/notlog.err'"
+check "klogd --help and klogctl trim --help tell of retention" \
+	sh -c "'$klogd' --help | grep -q -- --retain-segments && '$klogctl' trim --help | grep -q -- --before"
+finish
