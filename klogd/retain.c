@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,10 +38,28 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The limits set, in words: "at most 3 segments, at most 3145728 bytes". */
+static void say_limits(const struct klogd_retain_cfg *c, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	if (c->segments)
+		len += snprintf(buf + len, n - len, "at most %llu segments",
+				(unsigned long long)c->segments);
+	if (c->bytes && len < n)
+		len += snprintf(buf + len, n - len, "%sat most %llu bytes", len ? ", " : "",
+				(unsigned long long)c->bytes);
+	if (c->age_s && len < n)
+		snprintf(buf + len, n - len, "%sthose written in the last %llu s", len ? ", " : "",
+			 (unsigned long long)c->age_s);
+}
+
 int klogd_retain_open(struct klogd_retain **out, const struct klogd_retain_cfg *cfg,
 		      const char *dir)
 {
 	struct klogd_retain *r;
+	char what[160];
 
 	*out = NULL;
 	if (!klogd_retain_any(cfg))
@@ -56,11 +75,9 @@ int klogd_retain_open(struct klogd_retain **out, const struct klogd_retain_cfg *
 		free(r);
 		return err;
 	}
-	klogd_log("retention: %s keeps at most %llu bytes%s, %llu s%s, %llu segments%s "
-		  "(whole segments, oldest first, never the one written)", dir,
-		  (unsigned long long)cfg->bytes, cfg->bytes ? "" : " (no limit)",
-		  (unsigned long long)cfg->age_s, cfg->age_s ? "" : " (no limit)",
-		  (unsigned long long)cfg->segments, cfg->segments ? "" : " (no limit)");
+	say_limits(cfg, what, sizeof(what));
+	klogd_log("retention: %s keeps %s (whole segments, oldest first, never the one being "
+		  "written)", dir, what);
 	*out = r;
 	return 0;
 }
