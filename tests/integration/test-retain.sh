@@ -34,6 +34,7 @@ check "klogd says what it retains" grep -q "retention: $dir keeps at most 3 segm
 
 # The readers, before any record: one held open (libklog), one following (tail -f).
 coproc hold { exec "$holdread" "$dir"; }
+# shellcheck disable=SC2154 # set by coproc
 hold_pid=$hold_PID
 read -r -t 5 reply <&"${hold[0]}"
 check "a libklog reader is open on the log" test "$reply" = open
@@ -46,8 +47,8 @@ bench=$!
 # Until the last record is durable (klogd drains after the appends are acknowledged).
 peak=0 asked="" deadline=$((SECONDS + 30))
 until "$klogctl" read --dir "$dir" $count >/dev/null 2>&1 || [ $SECONDS -gt $deadline ]; do
-	segs=$(nsegs)
-	[ "$segs" -gt "$peak" ] && peak=$segs
+	now=$(nsegs)
+	[ "$now" -gt "$peak" ] && peak=$now
 	# While LSN 1 is still there: the held reader opens its segment.
 	[ -z "$asked" ] && "$klogctl" read --dir "$dir" 1 >/dev/null 2>&1 && ask 1 && asked=$reply
 	sleep 0.01
