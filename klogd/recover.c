@@ -21,6 +21,7 @@
 
 #include "explain.h"
 #include "format.h"
+#include "log.h"
 #include "segdir.h"
 #include "segtrim.h"
 #include "writer_int.h"
@@ -386,8 +387,13 @@ int writer_recover(struct klog_writer *w, struct klog_writer_recovery *rec)
 	bool meta_ok = false;
 	size_t n;
 	/* klogctl trim may be deleting: the segments walked must stay while they are. */
-	int lock = klog_trim_lock(w->dirfd, false, true), err;
+	int lock = klog_trim_lock(w->dirfd, false, false), err;
 
+	if (lock == -EWOULDBLOCK) {
+		klogd_log("waiting for %s/%s: a klogctl trim or verify holds it", w->o->dir,
+			  KLOG_TRIM_LOCK);
+		lock = klog_trim_lock(w->dirfd, false, true);
+	}
 	if (lock < 0)
 		return refuse(w, lock, KLOG_TRIM_LOCK, 0, 0, "%s/%s: cannot lock: %s", w->o->dir,
 			      KLOG_TRIM_LOCK, strerror(-lock));

@@ -9,7 +9,8 @@
 # deleted LSN and reads newer ones; klogctl tail -f following along sees
 # every LSN in order (or, fallen behind a deletion, stops saying trimmed).  klogctl trim --before while klogd appends deletes only
 # whole segments below the bound and never the newest; verify passes after;
-# klogd restarts on the trimmed directory and appends on, and --retain-age
+# klogd restarts on the trimmed directory (waiting for the lock a check
+# holds) and appends on, and --retain-age
 # deletes a segment last written 2 h ago.  The options'
 # errors: jetstream with --retain-*, a bad duration, trim's usage.
 # Usage: test-retain.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD HOLDREAD   (TAP; needs root)
@@ -153,8 +154,15 @@ check "verify passes after the trims" sh -c "'$klogctl' verify --dir '$dir' >/de
 
 # --- restart on the trimmed directory ----------------------------------------
 check "SIGTERM stops klogd" stop_klogd
+# A check holding the deletion lock (as klog_verify does) for a second: the start waits.
+flock -s "$dir/trim.lock" sleep 1 &
+holder=$!
+sleep 0.1
 check "klogd restarts on the trimmed directory (now with --retain-bytes, --retain-age)" \
 	restart_adopting "$log" --dir "$dir" --segment-size 1M --retain-bytes 3M --retain-age 1h
+check "its recovery waited for the lock a check held" \
+	grep -q "waiting for $dir/trim.lock: a klogctl trim or verify holds it" "$log.restart"
+wait "$holder"
 check "it says what it retains" grep -q \
 	"retention: $dir keeps at most 3145728 bytes, those written in the last 3600 s" "$log.restart"
 lsn=$(printf x | cli "$klogctl" append --server $srv_ip --durable - 2>&1)
