@@ -143,6 +143,17 @@ static const struct ctl_cmd {
 	  "bind list [--name NAME] [--json]",
 	  "list the addresses requests are taken at (klogd --bind, or the\n"
 	  "        interface's, followed), one per line, or {\"bind\":[...]}" },
+	{ "trim", cmd_trim, false,
+	  "trim --dir DIR --before LSN [--json]",
+	  "delete the whole segments of the log in DIR whose records are all\n"
+	  "        below LSN, oldest first: never the newest segment (the one klogd\n"
+	  "        writes), so what is left is always the log from some LSN on. Safe\n"
+	  "        while klogd runs (the same code and lock as klogd --retain-*).\n"
+	  "        Prints what was deleted and the first LSN kept; --json prints\n"
+	  "        {\"deleted_segments\":N,\"deleted_bytes\":N,\"first_lsn\":N,\n"
+	  "        \"first_kept\":N,\"segments\":N,\"bytes\":N} (first_lsn: the log's\n"
+	  "        first LSN before). Readers answer \"trimmed\" below the first kept;\n"
+	  "        exit status 0 also if nothing could go" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

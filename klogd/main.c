@@ -94,6 +94,15 @@ static void usage(FILE *f)
 		"  -s, --segment-size N    bytes per segment file (default 64 MiB; k, M, G;\n"
 		"                          1M..1024G)\n"
 		"      --batch N           most records per datasync (default 4096; 1..1048576)\n"
+		"      --retain-bytes N    keep at most N bytes of segment files (k, M, G)\n"
+		"      --retain-age DUR    delete segments last written longer ago than DUR\n"
+		"                          (90, 90s, 15m, 12h, 7d)\n"
+		"      --retain-segments N keep at most N segment files\n"
+		"                          (retention: whole segments, oldest first, never\n"
+		"                          the one being written nor one holding a record\n"
+		"                          not yet durable; a log directory only: a stream\n"
+		"                          keeps what its own limits say. klogctl trim\n"
+		"                          deletes by hand)\n"
 		"  -v, --verbose           libbpf's messages too\n"
 		"  -h, --help              this text\n"
 		"  -V, --version           print klogd's version and exit\n\n"
@@ -173,6 +182,9 @@ static int add_access(struct klogd_access_cfg *a, bool bind, const char *arg)
 	return 0;
 }
 
+/* Long options without a short one. */
+enum { OPT_RETAIN_BYTES = 0x5201, OPT_RETAIN_AGE, OPT_RETAIN_SEGMENTS };
+
 static int parse_args(int argc, char **argv, struct config *c)
 {
 	static const struct option opts[] = {
@@ -195,6 +207,9 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "bind", required_argument, NULL, 'A' },
 		{ "allow", required_argument, NULL, 'C' },
 		{ "udp-csum", required_argument, NULL, 'U' },
+		{ "retain-bytes", required_argument, NULL, OPT_RETAIN_BYTES },
+		{ "retain-age", required_argument, NULL, OPT_RETAIN_AGE },
+		{ "retain-segments", required_argument, NULL, OPT_RETAIN_SEGMENTS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -300,6 +315,24 @@ static int parse_args(int argc, char **argv, struct config *c)
 				return -EINVAL;
 			c->client_ttl_s = v;
 			break;
+		case OPT_RETAIN_BYTES:
+			if (parse_range("retain-bytes", optarg, true, 1, UINT64_MAX,
+					"bytes of segment files kept", &c->retain.bytes))
+				return -EINVAL;
+			break;
+		case OPT_RETAIN_AGE:
+			if (klog_parse_duration(optarg, &c->retain.age_s) || !c->retain.age_s) {
+				fprintf(stderr, "klogd: invalid value for --retain-age: '%s' (a "
+					"duration of 1 s or more: 90, 90s, 15m, 12h, 7d)\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_RETAIN_SEGMENTS:
+			if (parse_range("retain-segments", optarg, false, 1, UINT32_MAX,
+					"segment files kept, the one being written included",
+					&c->retain.segments))
+				return -EINVAL;
+			break;
 		case 'R':
 			if (strcmp(optarg, "1") && strcmp(optarg, "3") && strcmp(optarg, "5")) {
 				fprintf(stderr, "klogd: --replicas %s: 1, 3 or 5 (a quorum of an "
@@ -349,6 +382,12 @@ static int check_args(int argc, char **argv, struct config *c)
 	}
 	if (dir && (st->nats || st->stream)) {
 		fprintf(stderr, "klogd: --nats and --stream go with --backend jetstream\n");
+		return -EINVAL;
+	}
+	if (!dir && klogd_retain_any(&c->retain)) {
+		fprintf(stderr, "klogd: --retain-bytes, --retain-age and --retain-segments delete "
+			"a log directory's segments; with --backend jetstream the stream's own "
+			"limits apply (its max_bytes, max_age)\n");
 		return -EINVAL;
 	}
 	if (strchr(c->load.name, '/') || !*c->load.name || strlen(c->load.name) > 64) {
@@ -542,6 +581,7 @@ static int run(const struct config *c, int sfd)
 	struct klogd_serve_cfg scfg;
 	struct klogd_access *access = NULL;
 	struct klogd_access_cfg access_cfg;
+	struct klogd_retain *retain = NULL;
 	struct klogd_drain d;
 	const char *why = "";
 	char buf[96];
@@ -590,6 +630,8 @@ static int run(const struct config *c, int sfd)
 			  c->load.name);
 		goto out;
 	}
+	if (c->store.dir && (err = klogd_retain_open(&retain, &c->retain, c->store.dir)))
+		goto out; /* logged */
 	access_cfg = c->access;
 	access_cfg.iface = c->load.iface;
 	if ((err = klogd_access_start(&access, &l.k, &access_cfg)))
@@ -618,6 +660,7 @@ static int run(const struct config *c, int sfd)
 			err = n;
 			goto out;
 		}
+		klogd_retain_tick(retain, klogd_store_durable(s));
 		/* Busy: straight on (a signal is only looked at); idle: sleep until woken. */
 		if (n > 0) {
 			sig = wait_signal(sfd, -1, 0);
@@ -644,6 +687,7 @@ static int run(const struct config *c, int sfd)
 		  (unsigned long long)d.commits, (unsigned long long)d.tombstones,
 		  (unsigned long long)klogd_store_durable(s) - 1);
 out:
+	klogd_retain_close(retain);
 	klogd_access_stop(access);
 	klogd_serve_stop(serve);
 	klogd_prefetch_stop(prefetch);

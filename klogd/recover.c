@@ -21,7 +21,9 @@
 
 #include "explain.h"
 #include "format.h"
+#include "log.h"
 #include "segdir.h"
+#include "segtrim.h"
 #include "writer_int.h"
 
 /* Map the whole of file name read-only (for recovery); *len its size. */
@@ -384,8 +386,17 @@ int writer_recover(struct klog_writer *w, struct klog_writer_recovery *rec)
 	uint64_t *firsts = NULL;
 	bool meta_ok = false;
 	size_t n;
-	int err;
+	/* klogctl trim may be deleting: the segments walked must stay while they are. */
+	int lock = klog_trim_lock(w->dirfd, false, false), err;
 
+	if (lock == -EWOULDBLOCK) {
+		klogd_log("waiting for %s/%s: a klogctl trim or verify holds it", w->o->dir,
+			  KLOG_TRIM_LOCK);
+		lock = klog_trim_lock(w->dirfd, false, true);
+	}
+	if (lock < 0)
+		return refuse(w, lock, KLOG_TRIM_LOCK, 0, 0, "%s/%s: cannot lock: %s", w->o->dir,
+			      KLOG_TRIM_LOCK, strerror(-lock));
 	err = klog_seg_list(w->dirfd, true, &firsts, &n);
 	rec->segments = n;
 	if (err ||
@@ -404,5 +415,6 @@ int writer_recover(struct klog_writer *w, struct klog_writer_recovery *rec)
 				       &(struct klog_meta){ w->log_id, firsts[rec->segments - 1] });
 out:
 	free(firsts);
+	close(lock);
 	return err;
 }

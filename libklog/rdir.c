@@ -329,8 +329,9 @@ static int rdir_lookup(void *src, uint64_t lsn, struct klog_rec *rec)
 		if (!(i = find(r, lsn))) {
 			if (!r->nseg)
 				continue;
-			return failf(r, -ENOENT, "%s: the first segment kept starts at LSN %"
-				     PRIu64, r->dir, r->seg[0].first);
+			return failf(r, -ENOENT, "%s: LSN %" PRIu64 " was trimmed: the first "
+				     "segment kept starts at LSN %" PRIu64, r->dir, lsn,
+				     r->seg[0].first);
 		}
 		err = seg_use(r, --i, false);
 		if (!err && lsn >= r->seg[i].first + r->seg[i].count)

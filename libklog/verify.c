@@ -27,6 +27,7 @@
 #include "format.h"
 #include "rseg.h"
 #include "segdir.h"
+#include "segtrim.h"
 #include "vrep.h"
 
 /* A problem of the check v (vrep.h). */
@@ -260,13 +261,21 @@ int klog_verify(const char *dir, unsigned int flags, klog_verify_fn fn, void *ct
 				     .sum = sum ? sum : &dummy } };
 	uint64_t *firsts;
 	size_t n;
-	int err;
+	int err, lock;
 
 	*v.rep.sum = (struct klog_verify_summary){ 0 };
 	v.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (v.dirfd < 0)
 		return -errno;
+	/*
+	 * No segment deleted while the list is walked (retention, klogctl trim
+	 * wait): a log trimmed meanwhile would show a missing segment.  A
+	 * directory klogd never opened has no lock file; a check writes none.
+	 */
+	lock = klog_trim_lock(v.dirfd, true, true);
 	if ((err = klog_seg_list(v.dirfd, false, &firsts, &n))) {
+		if (lock >= 0)
+			close(lock);
 		close(v.dirfd);
 		return err;
 	}
@@ -277,6 +286,8 @@ int klog_verify(const char *dir, unsigned int flags, klog_verify_fn fn, void *ct
 	for (size_t i = 0; i < n && !v.rep.stop; i++)
 		check_segment(&v, firsts[i], i + 1 < n ? &firsts[i + 1] : NULL);
 	free(firsts);
+	if (lock >= 0)
+		close(lock);
 	close(v.dirfd);
 	return v.rep.ret;
 }

@@ -414,6 +414,9 @@ START_TEST(dir_gone)
 		ck_assert_int_lt(snprintf(meta, sizeof(meta), "%s/klogd.lock", l.dir),
 				 (int)sizeof(meta));
 		unlink(meta);
+		ck_assert_int_lt(snprintf(meta, sizeof(meta), "%s/trim.lock", l.dir),
+				 (int)sizeof(meta));
+		unlink(meta);
 		ck_assert_int_eq(rmdir(l.dir), 0);
 	} else {
 		ck_assert_int_eq(rename(l.dir, moved), 0);
