@@ -38,7 +38,8 @@ void ctl_usage(FILE *f)
 		"                      [--timeout MS] [--retries N]   (with --server)\n"
 		"       klogctl allow add|del [--name NAME] CIDR...\n"
 		"       klogctl allow list [--name NAME] [--json]\n"
-		"       klogctl bind list [--name NAME] [--json]\n\n"
+		"       klogctl bind list [--name NAME] [--json]\n"
+		"       klogctl status [--name NAME] [--json]\n\n"
 		"SOURCE  where the log is read: --dir DIR, a log directory;\n"
 		"        --nats URL[,URL...] --stream NAME, the NATS JetStream stream that\n"
 		"        klogd --backend jetstream replicates it into (URL: nats://HOST:PORT);\n"
@@ -118,7 +119,10 @@ void ctl_usage(FILE *f)
 		"        are refused); list prints one CIDR per line, or with --json\n"
 		"        {\"allow\":[\"CIDR\",...]}. A source no prefix matches gets no answer\n"
 		"bind    list the addresses requests are taken at (klogd --bind, or the\n"
-		"        interface's, followed), one per line, or {\"bind\":[...]}\n",
+		"        interface's, followed), one per line, or {\"bind\":[...]}\n"
+		"status  whether the klogd of --name runs and keeps up, and the log's figures\n"
+		"        (LSNs, drain lag, fill, counters, disk, retention); exit status 0\n"
+		"        healthy, 1 degraded, 2 not running (klogctl status --help)\n",
 		KLOG_DEDUP_WINDOW);
 }
 
@@ -371,6 +375,8 @@ int main(int argc, char **argv)
 		return cmd_export(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "allow") || !strcmp(argv[1], "bind"))
 		return cmd_allow(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "status"))
+		return cmd_status(argc - 1, argv + 1);
 	fprintf(stderr, "klogctl: unknown command '%s'\n", argv[1]);
 	ctl_usage(stderr);
 	return 2;

@@ -50,6 +50,7 @@ int cmd_tail(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_allow(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* How records are printed (output.c): dump's line, or a JSON line. */
 struct ctl_out {

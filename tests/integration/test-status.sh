@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Description: watching a running log.  klogctl status exits 2 before any
+# klogd ran, 0 with klogd healthy (its figures match the appends made, as
+# text and as JSON), 1 while klogd is stopped (SIGSTOP) with records waiting
+# (the drain stalled), 0 again after SIGCONT, 2 after a clean stop (the state
+# file removed) and after SIGKILL (what the pins show still printed).  The
+# metrics endpoint is scraped over HTTP and parsed strictly (promcheck.py),
+# its values checked against status; the --stats-interval line appears.
+# Usage: test-status.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD   (TAP; needs root)
+klogd=$1 klogctl=$2 xdp_pass=$3 max=$4
+test_part=status
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+promcheck=$(dirname "$0")/promcheck.py
+dir=$work/log log=$work/klogd.log port=19213
+
+status() { "$klogctl" status --name "$name" "$@"; } # its exit status in rc
+status_json() { # status_json NAME: klogctl status --json, flattened to $work/NAME (jget reads it)
+	status --json >"$work/$1.json" 2>&1
+	rc=$?
+	flatten "$work/$1.json" >"$work/$1"
+}
+flatten() { # flatten FILE: "a.b VALUE" per leaf of the JSON in FILE (python3 parses it: strict)
+	python3 -c 'import json, sys
+def walk(p, v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            walk(p + [k], x)
+    else:
+        print(".".join(p), str(v).lower() if isinstance(v, bool) else v)
+walk([], json.load(open(sys.argv[1])))' "$1"
+}
+jget() { awk -v k="$2" '$1 == k { $1 = ""; sub(/^ /, ""); print; f = 1 } END { exit !f }' "$work/$1"; }
+wait_status() { # wait_status CODE SECONDS: until klogctl status exits CODE
+	local end=$((SECONDS + $2))
+	while [ "$SECONDS" -le "$end" ]; do
+		status >/dev/null 2>&1
+		[ $? -eq "$1" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# --- nothing ever started ----------------------------------------------------
+status_json none
+check "status before any klogd ran exits 2 (rc $rc)" test "$rc" -eq 2
+check "  and its JSON says not running" test "$(jget none running)" = false
+check "klogctl status --help exits 0 and shows the exit statuses" \
+	sh -c "'$klogctl' status --help | grep -q 'Exit status: 0 healthy'"
+"$klogd" --iface "$vs" --dir "$dir" --metrics 10.0.0.1:65536 2>"$work/bad.err"
+rc=$?
+check "klogd --metrics with port 65536 exits 2 naming the option ($rc: $(cat "$work/bad.err"))" \
+	sh -c "[ $rc -eq 2 ] && grep -q -- '--metrics 10.0.0.1:65536: the port must be 1..65535' '$work/bad.err'"
+
+# --- healthy -----------------------------------------------------------------
+check "klogd starts with --metrics 127.0.0.1:$port --stats-interval 1" \
+	start_klogd "$log" --dir "$dir" --metrics 127.0.0.1:$port --stats-interval 1
+count=300
+cli "$klogctl" bench --server $srv_ip --count $count --size "uniform:1:$max" --seed 3 \
+	--acks "$work/acks" >/dev/null 2>&1
+last=$(tail -n 1 "$work/acks" | cut -d' ' -f1)
+wait_durable "$dir" "$last"
+wait_status 0 3 # the state file catches up within a second
+status_json ok
+check "status with klogd healthy exits 0 (rc $rc)" test "$rc" -eq 0
+check "  running, pid $pid, health ok" test "$(jget ok running)/$(jget ok klogd.pid)/$(jget ok klogd.health)" = "true/$pid/ok"
+check "  appends counter == $count sent" test "$(jget ok counters.appends)" -eq $count
+check "  next LSN $((last + 1)) == durable LSN, lag 0" test \
+	"$(jget ok kernel.next_lsn)/$(jget ok kernel.durable_lsn)/$(jget ok kernel.lag_records)" = "$((last + 1))/$((last + 1))/0"
+check "  drained records $(jget ok drain.records) == $count, $(jget ok drain.commits) commits (>= 1)" test \
+	"$(jget ok drain.records)" -eq $count -a "$(jget ok drain.commits)" -ge 1
+check "  no NACK, no drop" test "$(awk '$1 ~ /^(nacks|drops)\./ { s += $2 } END { print s + 0 }' \
+	"$work/ok")" -eq 0
+check "  one segment or more, bytes on disk" test "$(jget ok disk.segments)" -ge 1 -a \
+	"$(jget ok disk.bytes)" -gt 0
+check "  the retention settings (none given: 0)" test "$(jget ok retention.bytes)/$(jget ok retention.age_s)/$(jget ok retention.segments)" = 0/0/0
+status >"$work/ok.txt"
+check "text status: one figure per line (next_lsn $((last + 1)), status healthy)" \
+	sh -c "grep -Eq '^  next_lsn +$((last + 1))\$' '$work/ok.txt' && grep -Eq '^status +healthy\$' '$work/ok.txt'"
+
+# --- metrics -----------------------------------------------------------------
+if on_srv python3 "$promcheck" "http://127.0.0.1:$port/metrics" >"$work/metrics.json" 2>&1; then
+	ok "GET /metrics parses strictly (HELP/TYPE, cumulative buckets, +Inf == _count; 404 elsewhere)"
+else
+	not_ok "GET /metrics parses strictly"
+	sed 's/^/# /' "$work/metrics.json"
+fi
+flatten "$work/metrics.json" >"$work/metrics"
+metric() { jget metrics "$1" | sed 's/\.0$//'; }
+check "  klog_appends_total == $count, as status" test "$(metric klog_appends_total)" = $count
+check "  klog_durable_lsn == status's $((last + 1))" test "$(metric klog_durable_lsn)" = $((last + 1))
+check "  klog_drained_records_total == $count" test "$(metric klog_drained_records_total)" = $count
+check "  klog_commits_total == klog_commit_seconds_count == status's commits" test \
+	"$(metric klog_commits_total)/$(metric klog_commit_seconds_count)" = \
+	"$(jget ok drain.commits)/$(jget ok drain.commits)"
+check "  klog_nacks_total{reason=\"full_window\"} 0, klog_health{state=\"ok\"} 1, klog_up 1" test \
+	"$(metric 'klog_nacks_total{reason="full_window"}')/$(metric 'klog_health{state="ok"}')/$(metric klog_up)" = 0/1/1
+check "  klog_segments == status's" test "$(metric klog_segments)" = "$(jget ok disk.segments)"
+
+# --- the stats line ------------------------------------------------------------
+stats_line() { grep -q "klogd: stats: .*durable LSN $((last + 1)), lag 0 records" "$log"; }
+for _ in $(seq 30); do stats_line && break; sleep 0.1; done
+check "--stats-interval 1 logs the stats line (durable LSN, lag)" stats_line
+
+# --- stalled: klogd stopped while clients append ------------------------------
+kill -STOP "$pid"
+cli "$klogctl" bench --server $srv_ip --count 50 --size fixed:100 --seed 4 >/dev/null 2>&1
+check "status exits 1 while klogd is stopped with 50 records waiting" wait_status 1 10
+status_json stalled
+check "  it says the drain stalled (lag $(jget stalled kernel.lag_records) records)" sh -c \
+	"grep -q 'drain stalled: 50 records wait' '$work/stalled.json' && [ $(jget stalled kernel.lag_records) -eq 50 ]"
+kill -CONT "$pid"
+check "status exits 0 again once klogd runs on (SIGCONT)" wait_status 0 5
+
+# --- not running -----------------------------------------------------------------
+check "SIGTERM stops klogd with status 0" stop_klogd
+check "a clean stop removes the state file" test ! -e "/run/klog/$name.status"
+status_json stopped
+check "status after a clean stop exits 2 (rc $rc)" test "$rc" -eq 2
+check "  and still prints the pinned log (next LSN $((last + 51)))" \
+	test "$(jget stopped kernel.next_lsn)" = $((last + 51))
+check "klogd restarts (adopting the pinned log)" restart_adopting "$log" --dir "$dir"
+wait_status 0 3
+kill_klogd
+status_json killed
+check "status after SIGKILL exits 2 (rc $rc), naming the state file left" sh -c \
+	"[ $rc -eq 2 ] && grep -q 'is not running: its state file is left' '$work/killed.json'"
+rm -f "/run/klog/$name.status" "/run/klog/$name.lock"
+finish
