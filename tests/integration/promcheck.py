@@ -5,8 +5,7 @@ and check the text exposition format 0.0.4 strictly: every line a comment or
 each family once; counters end in _total; a histogram's buckets are
 cumulative, end with le="+Inf" equal to its _count, with a _sum.  With a URL,
 also Content-Type text/plain; version=0.0.4, and 404 for another path.
-Prints {"name{labels}": value, ...} as JSON, or the problems (exit 1)."""
-import json
+Prints each sample as "name{labels} value", or the problems (exit 1)."""
 import re
 import sys
 import urllib.error
@@ -108,7 +107,8 @@ def main():
         for p in problems:
             print(p)
         sys.exit(1)
-    print(json.dumps(samples))
+    for k, v in samples.items():
+        print(k, int(v) if v.is_integer() else v)
 
 
 if __name__ == '__main__':
