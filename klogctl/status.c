@@ -107,7 +107,7 @@ static void put_str(struct out *o, const char *k, const char *v)
 	if (o->json)
 		json_str(v);
 	else
-		printf("%s\n", v);
+		printf("%s\n", *v ? v : "-");
 }
 
 static void put_pct(struct out *o, const char *k, double ratio)
