@@ -148,6 +148,7 @@ static bool lock_held(const char *name)
 struct view {
 	const char *name;
 	bool running, have_state, have_kern, have_dir;
+	int kern_err; /* why the maps could not be read */
 	double stall_s;
 	struct klog_daemon_state d;
 	struct klog_status_kern k;
@@ -170,7 +171,9 @@ static int verdict(struct view *v, double now)
 		WHY(v, "klogd has not updated its state file for %.0f s (stopped or stuck?)",
 		    now - v->d.updated);
 	if (!v->have_kern)
-		WHY(v, "the log's maps under " KLOG_PIN_ROOT "/%s cannot be read", v->name);
+		WHY(v, "the log's maps under " KLOG_PIN_ROOT "/%s cannot be read: %s%s", v->name,
+		    strerror(-v->kern_err), v->kern_err == -EPERM || v->kern_err == -EACCES
+					    ? " (root needed)" : "");
 	else if (v->k.next_lsn > v->k.durable_lsn && now - v->d.progress_at > v->stall_s + 1)
 		WHY(v, "drain stalled: %llu records wait and the durable LSN has not moved "
 		    "for %.0f s", (unsigned long long)v->k.lag_records, now - v->d.progress_at);
@@ -324,8 +327,9 @@ int cmd_status(int argc, char **argv)
 	v.have_state = !klog_state_read(path, &v.d);
 	v.running = lock_held(v.name) && v.have_state &&
 		    (!kill((pid_t)v.d.pid, 0) || errno == EPERM);
-	if (!klog_status_open(&k, v.name)) {
-		v.have_kern = !klog_status_read(&k, &v.k);
+	if (!(v.kern_err = klog_status_open(&k, v.name))) {
+		v.kern_err = klog_status_read(&k, &v.k);
+		v.have_kern = !v.kern_err;
 		klog_status_close(&k);
 	}
 	v.have_dir = v.have_state && *v.d.dir &&

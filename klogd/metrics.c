@@ -173,7 +173,7 @@ static void daemon_side(FILE *f, const struct klog_daemon_state *s, const struct
 	counter(f, "klog_tombstones_total", "Records stored as tombstones (bytes damaged)",
 		s->tombstones);
 	counter(f, "klog_write_errors_total", "Errors the drain met writing, syncing or "
-		"publishing the log", s->write_errors);
+		"publishing the log (or reading the kernel log)", s->write_errors);
 	counter(f, "klog_jetstream_publishes_total", "Records published to the JetStream "
 		"stream (again after a resync)", s->publishes);
 	histogram(f, "klog_commit_seconds", "From a batch's commit start (write and fdatasync, "

@@ -21,7 +21,7 @@ struct klogd_hist {
 };
 
 struct klogd_stats {
-	uint64_t write_errors; /* the store failed a write, datasync or publish */
+	uint64_t write_errors; /* the drain failed: a write, datasync, publish or kernel read */
 	uint64_t publishes;    /* jetstream: records published (resyncs publish again) */
 	struct klogd_hist commit; /* commit start until the drain saw it durable */
 };

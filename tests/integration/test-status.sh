@@ -128,8 +128,12 @@ status_text stopped
 check "status after a clean stop exits 2 (rc $rc)" test "$rc" -eq 2
 check "  and still prints the pinned log (next LSN $((last + 51)))" \
 	test "$(tget stopped next_lsn)" = $((last + 51))
-check "klogd restarts (adopting the pinned log)" restart_adopting "$log" --dir "$dir"
+check "klogd restarts (adopting the pinned log) with --stats-interval 0" \
+	restart_adopting "$log" --dir "$dir" --stats-interval 0
 wait_status 0 3
+sleep 1.2 # more than an interval of 1 s: a line would be there
+check "  which logs no stats line, and its state file says so" sh -c \
+	"! grep -q 'klogd: stats:' '$log.restart' && grep -qx 'stats_interval_s=0' '/run/klog/$name.status'"
 kill_klogd
 status_text killed
 check "status after SIGKILL exits 2 (rc $rc), naming the state file left" sh -c \
