@@ -47,6 +47,7 @@ wait_status() { # wait_status CODE SECONDS: until klogctl status exits CODE
 }
 
 # --- nothing ever started ----------------------------------------------------
+echo "# ${SECONDS}s: nothing ever started"
 status_json none
 check "status before any klogd ran exits 2 (rc $rc)" test "$rc" -eq 2
 check "  and its JSON says not running" test "$(jget none running)" = false
@@ -58,6 +59,7 @@ check "klogd --metrics with port 65536 exits 2 naming the option ($rc: $(cat "$w
 	sh -c "[ $rc -eq 2 ] && grep -q -- '--metrics 10.0.0.1:65536: the port must be 1..65535' '$work/bad.err'"
 
 # --- healthy -----------------------------------------------------------------
+echo "# ${SECONDS}s: healthy"
 check "klogd starts with --metrics 127.0.0.1:$port --stats-interval 1" \
 	start_klogd "$log" --dir "$dir" --metrics 127.0.0.1:$port --stats-interval 1
 count=300
@@ -89,6 +91,7 @@ check "text status: one figure per line (next_lsn $((last + 1)), status healthy)
 	sh -c "grep -Eq '^  next_lsn +$((last + 1))\$' '$work/ok.txt' && grep -Eq '^status +healthy\$' '$work/ok.txt'"
 
 # --- metrics -----------------------------------------------------------------
+echo "# ${SECONDS}s: metrics"
 if on_srv python3 "$promcheck" "http://127.0.0.1:$port/metrics" >"$work/metrics" 2>&1; then
 	ok "GET /metrics parses strictly (HELP/TYPE, cumulative buckets, +Inf == _count; 404 elsewhere)"
 else
@@ -107,11 +110,13 @@ check "  klog_nacks_total{reason=\"full_window\"} 0, klog_health{state=\"ok\"} 1
 check "  klog_segments == status's" test "$(metric klog_segments)" = "$(jget ok disk.segments)"
 
 # --- the stats line ------------------------------------------------------------
+echo "# ${SECONDS}s: the stats line"
 stats_line() { grep -q "klogd: stats: .*durable LSN $((last + 1)), lag 0 records" "$log"; }
 for _ in $(seq 30); do stats_line && break; sleep 0.1; done
 check "--stats-interval 1 logs the stats line (durable LSN, lag)" stats_line
 
 # --- stalled: klogd stopped while clients append ------------------------------
+echo "# ${SECONDS}s: stalled: klogd stopped while clients append"
 kill -STOP "$pid"
 cli "$klogctl" bench --server $srv_ip --count 50 --size fixed:100 --seed 4 >/dev/null 2>&1
 check "status --stall 1 exits 1 while klogd is stopped with 50 records waiting" wait_status 1 6
@@ -122,6 +127,7 @@ kill -CONT "$pid"
 check "status exits 0 again once klogd runs on (SIGCONT)" wait_status 0 5
 
 # --- not running -----------------------------------------------------------------
+echo "# ${SECONDS}s: not running"
 check "SIGTERM stops klogd with status 0" stop_klogd
 check "a clean stop removes the state file" test ! -e "/run/klog/$name.status"
 status_text stopped
