@@ -238,6 +238,15 @@ static int stage(struct klogd_drain *d, bool *caught_up, int *done)
 	return 0;
 }
 
+/* Records not durable yet and no commit counted: the one starting now counts them. */
+static void commit_starts(struct klogd_drain *d)
+{
+	if (klogd_store_durable(d->s) < klogd_store_next(d->s) && !d->commit_end) {
+		d->commit_end = klogd_store_next(d->s);
+		d->commit_start_ns = now_ns();
+	}
+}
+
 /*
  * An error after this call published records: they are returned now and the
  * error by the next call, so that a call that fails has published nothing
@@ -270,19 +279,13 @@ int klogd_drain_once(struct klogd_drain *d)
 	do {
 		if ((n = stage(d, &caught_up, &done)))
 			return failed(d, done, n);
-		/* A store that commits at once is timed too (the time of this call). */
-		if (klogd_store_durable(d->s) < klogd_store_next(d->s) && !d->commit_end) {
-			d->commit_end = klogd_store_next(d->s);
-			d->commit_start_ns = now_ns();
-		}
+		/* A store that commits at once is counted and timed too. */
+		commit_starts(d);
 		/* Waits for the commit before, then starts this batch's. */
 		if ((n = klogd_store_commit_start(d->s)) || (n = publish_durable(d)) < 0)
 			return failed(d, done, n);
 		done += n;
-		if (klogd_store_durable(d->s) < klogd_store_next(d->s) && !d->commit_end) {
-			d->commit_end = klogd_store_next(d->s);
-			d->commit_start_ns = now_ns();
-		}
+		commit_starts(d);
 		if ((n = reap(d, caught_up)) < 0)
 			return failed(d, done, n);
 		done += n;

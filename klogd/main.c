@@ -228,15 +228,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case 'B': c->store.backend = optarg; break;
 		case 'v': c->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
-		case 'M': {
-			struct sockaddr_storage sa;
-			socklen_t len;
-
-			if (klogd_metrics_addr(optarg, &sa, &len))
+		case 'M':
+			if (klogd_metrics_addr(optarg, NULL, NULL))
 				return -EINVAL;
 			c->metrics = optarg;
 			break;
-		}
 		case 'I':
 			if (klog_parse_duration(optarg, &c->stats_interval_s)) {
 				fprintf(stderr, "klogd: --stats-interval %s: a duration (90, 90s, "

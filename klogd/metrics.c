@@ -23,12 +23,18 @@ struct klogd_metrics {
 
 int klogd_metrics_addr(const char *arg, struct sockaddr_storage *sa, socklen_t *len)
 {
+	struct sockaddr_storage sa_only;
+	socklen_t len_only;
 	char host[64];
 	const char *colon = strrchr(arg, ':'), *why = NULL;
 	size_t hlen = colon ? (size_t)(colon - arg) : 0;
 	bool v6 = arg[0] == '[';
 	uint64_t port;
 
+	if (!sa) { /* only checking */
+		sa = &sa_only;
+		len = &len_only;
+	}
 	memset(sa, 0, sizeof(*sa));
 	if (!colon || hlen >= sizeof(host) || (v6 && (hlen < 2 || arg[hlen - 1] != ']')))
 		why = "ADDR:PORT wanted: an IPv4 address or [IPv6 address], a colon, a port";

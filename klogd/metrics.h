@@ -18,7 +18,8 @@ struct klogd_status;
 struct klogd_metrics;
 
 /*
- * --metrics's argument: IPV4:PORT or [IPV6]:PORT, port 1..65535, into sa.
+ * --metrics's argument: IPV4:PORT or [IPV6]:PORT, port 1..65535, into sa
+ * (NULL: only check it).
  * RETURN VALUE: 0; -EINVAL after a message that names the argument.
  */
 int klogd_metrics_addr(const char *arg, struct sockaddr_storage *sa, socklen_t *len);
