@@ -599,6 +599,13 @@ static int run(const struct config *c, int sfd)
 			  c->load.name);
 		goto out;
 	}
+	/* Before the program is attached: a --metrics port taken fails a clean start. */
+	if ((err = klogd_status_start(&status, &(struct klogd_status_cfg){
+			.name = c->load.name, .backend = b ? b->ops->name : s->ops->name,
+			.dir = c->store.dir, .stream = c->store.dir ? NULL : c->store.stream,
+			.retain = &c->retain, .stats_interval_s = c->stats_interval_s,
+			.metrics = c->metrics }, &d)))
+		goto out; /* logged */
 	access_cfg = c->access;
 	access_cfg.iface = c->load.iface;
 	if ((err = klogd_access_start(&access, &l.k, &access_cfg)))
@@ -608,12 +615,6 @@ static int run(const struct config *c, int sfd)
 		goto out;
 	}
 	keep = true;
-	if ((err = klogd_status_start(&status, &(struct klogd_status_cfg){
-			.name = c->load.name, .backend = b ? b->ops->name : s->ops->name,
-			.dir = c->store.dir, .stream = c->store.dir ? NULL : c->store.stream,
-			.retain = &c->retain, .stats_interval_s = c->stats_interval_s,
-			.metrics = c->metrics }, &d)))
-		goto out; /* logged */
 	klogd_log("ready: %s on %s port %u, %s pool of %llu blocks, window %u, UDP checksums %s, "
 		  "%s backend%s, %s from LSN %llu%s%s", klogd_mode_name(l.mode), c->load.iface,
 		  l.kern.port,

@@ -5,7 +5,8 @@
 # (the drain stalled), 0 again after SIGCONT, 2 after a clean stop (the state
 # file removed) and after SIGKILL (what the pins show still printed).  The
 # metrics endpoint is scraped over HTTP and parsed strictly (promcheck.py),
-# its values checked against status; the --stats-interval line appears.
+# its values checked against status; the --stats-interval line appears (and
+# not with 0); a --metrics port already taken stops klogd before it attaches.
 # Usage: test-status.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD   (TAP; needs root)
 klogd=$1 klogctl=$2 xdp_pass=$3 max=$4
 test_part=status
@@ -144,5 +145,29 @@ kill_klogd
 status_text killed
 check "status after SIGKILL exits 2 (rc $rc), naming the state file left" sh -c \
 	"[ $rc -eq 2 ] && grep -q 'is not running: its state file is left' '$work/killed'"
-rm -f "/run/klog/$name.status" "/run/klog/$name.lock"
+
+# --- a --metrics port already taken -------------------------------------------------
+echo "# ${SECONDS}s: a --metrics port already taken"
+ip netns exec "$srv" python3 -c 'import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1) # past TIME_WAIT of the scrapes
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen()
+time.sleep(30)' $port >/dev/null 2>&1 & # ip execs python3: $! is the holder
+holder=$!
+stop_holder() { kill "$holder" 2>/dev/null; }
+cleanup_extra=stop_holder
+for _ in $(seq 50); do on_srv ss -Hltn "sport = :$port" | grep -q . && break; sleep 0.1; done
+testbed_klogd_failed() { :; } # expected: its log is checked below
+if start_klogd "$log.busy" --dir "$dir" --metrics 127.0.0.1:$port; then
+	rc=0 && kill_klogd # it should not have started
+else
+	wait "$pid"
+	rc=$?
+fi
+check "klogd exits 1 before it attaches when the --metrics port is taken (rc $rc)" sh -c \
+	"[ $rc -eq 1 ] && grep -q -- '--metrics 127.0.0.1:$port: cannot listen: Address already in use' '$log.busy'"
+check "  and removes the state file it wrote" test ! -e "/run/klog/$name.status"
+stop_holder
+rm -f "/run/klog/$name.lock"
 finish
