@@ -316,8 +316,11 @@ int klogd_metrics_start(struct klogd_metrics **out, const char *addr, struct klo
 		free(m);
 		return err;
 	}
+	/* A scraper or two: a slow or idle client may not hold more of klogd than that. */
 	m->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, answer, m,
-				  MHD_OPTION_LISTEN_SOCKET, m->fd, MHD_OPTION_END);
+				  MHD_OPTION_LISTEN_SOCKET, m->fd,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)16,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
 	if (!m->mhd) {
 		klogd_log("--metrics %s: libmicrohttpd did not start", addr);
 		close(m->fd);
