@@ -154,6 +154,20 @@ static const struct ctl_cmd {
 	  "        \"first_kept\":N,\"segments\":N,\"bytes\":N} (first_lsn: the log's\n"
 	  "        first LSN before). Readers answer \"trimmed\" below the first kept;\n"
 	  "        exit status 0 also if nothing could go" },
+	{ "status", cmd_status, false,
+	  "status [--name NAME] [--json] [--stall DURATION]",
+	  "whether the klogd of log NAME (default \"default\") is running and\n"
+	  "        keeping up, and the log's figures: next, durable and truncated LSN,\n"
+	  "        drain lag, window and pool fill, the programs' counters summed over\n"
+	  "        CPUs (appends, NACKs and drops by reason), klogd's drain counters,\n"
+	  "        segments and bytes on disk, retention settings. One figure per line,\n"
+	  "        or with --json one object. Exit status (a health check, unlike the\n"
+	  "        other commands): 0 healthy; 1 degraded (klogd's health is not ok, or\n"
+	  "        records wait and the durable LSN has not moved for --stall, default\n"
+	  "        " STR(CTL_STALL_S_DEFAULT) " s, plus the second the state file may lag, or klogd has not\n"
+	  "        updated /run/klog/NAME.status for that long); 2 klogd is not running\n"
+	  "        (what the pinned maps show is still printed), or a usage error.\n"
+	  "        DURATION: 90, 90s, 15m, 12h, 7d (at least 1 s)" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -54,6 +54,9 @@ int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_allow(int argc, char **argv);
 int cmd_trim(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+/* Seconds without progress before klogctl status calls the drain stalled (--stall). */
+#define CTL_STALL_S_DEFAULT 5
 
 /* How records are printed (output.c): dump's line, or a JSON line. */
 struct ctl_out {

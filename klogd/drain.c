@@ -7,6 +7,7 @@
 #include "drain.h"
 #include "format.h"
 #include "log.h"
+#include "stats.h"
 
 /* Tombstones logged in full per second; the rest are counted (stop summary). */
 #define TOMB_LOG_PER_SEC 10
@@ -15,6 +16,14 @@
 #define STAGE_CHUNK 256u
 /* Allocation entries the prefetch thread fetches at a time. */
 #define FETCH_CHUNK 512u
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static void publish(struct klogd_drain *d, uint64_t durable)
 {
@@ -92,7 +101,7 @@ static int store_record(struct klogd_drain *d, uint64_t lsn, const struct klog_k
 		if ((err = klogd_store_append(d->s, lsn, rec->txid, (uint32_t)n, 0)))
 			return err;
 		queue_notice(d, lsn, rec, KLOG_ST_OK);
-		d->bytes += (uint64_t)n;
+		klogd_count(&d->bytes, (uint64_t)n);
 		return 0;
 	}
 	log_tombstone(d, lsn, rec, p, n);
@@ -104,7 +113,7 @@ static int store_record(struct klogd_drain *d, uint64_t lsn, const struct klog_k
 		return err;
 	}
 	queue_notice(d, lsn, rec, KLOG_ST_CORRUPT);
-	d->tombstones++;
+	klogd_count(&d->tombstones, 1);
 	return 0;
 }
 
@@ -147,9 +156,10 @@ static int publish_durable(struct klogd_drain *d)
 	publish(d, durable);
 	if (d->notify)
 		klogd_notify_flush(d->notify, durable);
-	d->records += durable - prev;
+	klogd_count(&d->records, durable - prev);
 	if (d->commit_end && durable >= d->commit_end) {
-		d->commits++;
+		klogd_count(&d->commits, 1);
+		klogd_hist_observe(&klogd_stats.commit, now_ns() - d->commit_start_ns);
 		d->commit_end = 0;
 	}
 	return (int)(durable - prev);
@@ -228,6 +238,15 @@ static int stage(struct klogd_drain *d, bool *caught_up, int *done)
 	return 0;
 }
 
+/* Records not durable yet and no commit counted: the one starting now counts them. */
+static void commit_starts(struct klogd_drain *d)
+{
+	if (klogd_store_durable(d->s) < klogd_store_next(d->s) && !d->commit_end) {
+		d->commit_end = klogd_store_next(d->s);
+		d->commit_start_ns = now_ns();
+	}
+}
+
 /*
  * An error after this call published records: they are returned now and the
  * error by the next call, so that a call that fails has published nothing
@@ -235,6 +254,7 @@ static int stage(struct klogd_drain *d, bool *caught_up, int *done)
  */
 static int failed(struct klogd_drain *d, int done, int err)
 {
+	klogd_count(&klogd_stats.write_errors, 1);
 	if (!done)
 		return err;
 	d->err = err;
@@ -259,12 +279,13 @@ int klogd_drain_once(struct klogd_drain *d)
 	do {
 		if ((n = stage(d, &caught_up, &done)))
 			return failed(d, done, n);
+		/* A store that commits at once is counted and timed too. */
+		commit_starts(d);
 		/* Waits for the commit before, then starts this batch's. */
 		if ((n = klogd_store_commit_start(d->s)) || (n = publish_durable(d)) < 0)
 			return failed(d, done, n);
 		done += n;
-		if (klogd_store_durable(d->s) < klogd_store_next(d->s) && !d->commit_end)
-			d->commit_end = klogd_store_next(d->s);
+		commit_starts(d);
 		if ((n = reap(d, caught_up)) < 0)
 			return failed(d, done, n);
 		done += n;

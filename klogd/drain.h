@@ -24,13 +24,14 @@ struct klogd_drain {
 	struct klogd_prefetch *prefetch; /* fetches entries ahead; NULL: this thread does */
 	struct klogd_serve *serve;   /* told when durable_lsn moves; NULL: none */
 	uint32_t batch;      /* most records per datasync */
-	uint64_t records;    /* totals since start: made durable, */
+	uint64_t records;    /* totals since start (relaxed atomics: stats.h): made durable, */
 	uint64_t bytes;      /* payload bytes staged, */
 	uint64_t commits;    /* batches made durable */
 	uint64_t tombstones; /* records stored as tombstones: their bytes were damaged */
 	uint64_t tomb_logged; /* tombstones logged in the current second, */
 	uint64_t tomb_sec;    /* which began at this CLOCK_MONOTONIC second */
 	uint64_t commit_end; /* LSN after the batch in flight (0: none), for commits */
+	uint64_t commit_start_ns; /* CLOCK_MONOTONIC when it started: commit latency */
 	int err;             /* found after records were published: for the next call */
 	bool stalled;        /* the store waited and still has records pending */
 	struct klogd_health health; /* kept by the drain loop; read by status and metrics */

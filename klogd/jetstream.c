@@ -40,6 +40,7 @@
 #include "jsopen.h"
 #include "jsstore.h"
 #include "log.h"
+#include "stats.h"
 
 #define WAIT_MS 100           /* commit_wait(wait): longest wait for an acknowledgement */
 #define FLUSH_MS 100          /* longest wait for the PONG of a batch's flush */
@@ -73,8 +74,10 @@ static int publish_one(struct js_store *s, uint64_t lsn)
 		st = natsConnection_PublishMsg(s->on_bulk ? s->bulk.nc : s->c.nc, m);
 	natsMsg_Destroy(m);
 	e->sent_ns = now_ns();
-	if (st == NATS_OK)
+	if (st == NATS_OK) {
+		klogd_count(&klogd_stats.publishes, 1);
 		return 0;
+	}
 	js_need_resync(s, "publishing LSN %" PRIu64 ": %s", lsn, natsStatus_GetText(st));
 	return -EIO;
 }

@@ -32,6 +32,8 @@
 #include "parse.h"
 #include "log.h"
 #include "retain.h"
+#include "metrics.h"
+#include "status.h"
 
 struct config {
 	struct klogd_loader_opts load;
@@ -42,6 +44,8 @@ struct config {
 	char stream[80];  /* the default --stream: klog-NAME */
 	uint32_t batch;
 	uint64_t client_ttl_s;
+	const char *metrics;      /* --metrics ADDR:PORT, or NULL */
+	uint64_t stats_interval_s; /* --stats-interval; 0: no stats line */
 	bool verbose;
 };
 
@@ -103,6 +107,10 @@ static void usage(FILE *f)
 		"                          not yet durable; a log directory only: a stream\n"
 		"                          keeps what its own limits say. klogctl trim\n"
 		"                          deletes by hand)\n"
+		"      --metrics ADDR:PORT serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+		"                          (IPv4, or [IPv6]:PORT; port 1..65535)\n"
+		"      --stats-interval D  log one line of key figures every D (90, 90s, 15m,\n"
+		"                          12h, 7d; default 60s; 0: never)\n"
 		"  -v, --verbose           libbpf's messages too\n"
 		"  -h, --help              this text\n"
 		"  -V, --version           print klogd's version and exit\n\n"
@@ -116,6 +124,8 @@ static void usage(FILE *f)
 		"keeping the maps pinned: the dedup state and the log's identity survive.\n"
 		"Netfilter does not see what the programs take: --bind and --allow are the\n"
 		"port's filter (doc/klogd.md, \"Protecting the port\").\n"
+		"While it runs, klogd keeps /run/klog/NAME.status up to date for klogctl\n"
+		"status (removed on a clean exit).\n"
 		"To remove a log: stop klogd, then rm -r /sys/fs/bpf/klog/NAME and DIR.\n"
 		"With jetstream, klogd waits (with a backoff) for NATS at start and keeps\n"
 		"records in the kernel while the stream cannot take them (clients get FULL\n"
@@ -210,6 +220,8 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "retain-bytes", required_argument, NULL, OPT_RETAIN_BYTES },
 		{ "retain-age", required_argument, NULL, OPT_RETAIN_AGE },
 		{ "retain-segments", required_argument, NULL, OPT_RETAIN_SEGMENTS },
+		{ "metrics", required_argument, NULL, 'M' },
+		{ "stats-interval", required_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -226,7 +238,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 	*c = (struct config){
 		.load = { .name = "default", .mode = KLOGD_MODE_XDP, .kern = KLOG_KERN_OPTS_DEFAULT },
 		.store = { .backend = "uring", .seg_size = KLOG_DEFAULT_SEG_SIZE, .replicas = 3 },
-		.batch = 4096, .client_ttl_s = 600, .udp_csum = "auto",
+		.batch = 4096, .client_ttl_s = 600, .udp_csum = "auto", .stats_interval_s = 60,
 	};
 	while ((o = getopt_long(argc, argv, "i:d:m:p:n:w:b:P:c:B:s:vhV", opts, NULL)) != -1) {
 		switch (o) {
@@ -239,6 +251,18 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case 'v': c->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("klogd %s\n", KLOG_VERSION); exit(0);
+		case 'M':
+			if (klogd_metrics_addr(optarg, NULL, NULL))
+				return -EINVAL;
+			c->metrics = optarg;
+			break;
+		case 'I':
+			if (klog_parse_duration(optarg, &c->stats_interval_s)) {
+				fprintf(stderr, "klogd: --stats-interval %s: a duration (90, 90s, "
+					"15m, 12h, 7d; 0: no stats line)\n", optarg);
+				return -EINVAL;
+			}
+			break;
 		case 'U':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "on") && strcmp(optarg, "off")) {
 				fprintf(stderr, "klogd: --udp-csum %s: auto, on or off\n", optarg);
@@ -583,6 +607,7 @@ static int run(const struct config *c, int sfd)
 	struct klogd_access_cfg access_cfg;
 	struct klogd_retain *retain = NULL;
 	struct klogd_drain d;
+	struct klogd_status *status = NULL;
 	const char *why = "";
 	char buf[96];
 	const char *where = place(c, buf, sizeof(buf));
@@ -632,6 +657,13 @@ static int run(const struct config *c, int sfd)
 	}
 	if (c->store.dir && (err = klogd_retain_open(&retain, &c->retain, c->store.dir)))
 		goto out; /* logged */
+	/* Before the program is attached: a --metrics port taken fails a clean start. */
+	if ((err = klogd_status_start(&status, &(struct klogd_status_cfg){
+			.name = c->load.name, .backend = b ? b->ops->name : s->ops->name,
+			.dir = c->store.dir, .stream = c->store.dir ? NULL : c->store.stream,
+			.retain = &c->retain, .stats_interval_s = c->stats_interval_s,
+			.metrics = c->metrics }, &d)))
+		goto out; /* logged */
 	access_cfg = c->access;
 	access_cfg.iface = c->load.iface;
 	if ((err = klogd_access_start(&access, &l.k, &access_cfg)))
@@ -654,6 +686,8 @@ static int run(const struct config *c, int sfd)
 
 	while (!sig) {
 		int n = klogd_drain_once(&d);
+
+		klogd_status_tick(status);
 
 		if (n < 0) {
 			fatal_io(&d, n);
@@ -688,6 +722,7 @@ static int run(const struct config *c, int sfd)
 		  (unsigned long long)klogd_store_durable(s) - 1);
 out:
 	klogd_retain_close(retain);
+	klogd_status_stop(status);
 	klogd_access_stop(access);
 	klogd_serve_stop(serve);
 	klogd_prefetch_stop(prefetch);

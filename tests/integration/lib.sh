@@ -11,7 +11,7 @@ set -u
 # shellcheck source=tests/integration/tap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-tag=${tag:-klogt-$$} # a test may name its part: tag=klogt-PART-$$
+tag=${tag:-klogt-${test_part:+$test_part-}$$} # a test may name its part: tag=klogt-PART-$$, or test_part=PART
 srv=$tag-s cli=$tag-c vs=ks$$ vc=kc$$ name=$tag
 srv_ip=10.97.0.1
 work=$(mktemp -d /var/tmp/klog-test-XXXXXX)
