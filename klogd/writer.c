@@ -38,7 +38,7 @@ int writer_open_file(struct klog_writer *w, const char *name, int flags)
 
 	if (fd < 0 && errno == EINVAL) {
 		if (w->direct)
-			klogd_log("%s does not support O_DIRECT (tmpfs?): writing through the "
+			klogd_warn("%s does not support O_DIRECT (tmpfs?): writing through the "
 				  "page cache", name);
 		w->direct = false;
 		fd = openat(w->dirfd, name, flags | O_CLOEXEC, 0644);
