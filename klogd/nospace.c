@@ -30,9 +30,9 @@ void klogd_nospace_failed(struct klogd_drain *d, int err, uint64_t now_ns)
 
 	if (h->state != KLOGD_HEALTH_NOSPACE) {
 		*h = (struct klogd_health){ .state = KLOGD_HEALTH_NOSPACE, .since_ns = now_ns };
-		snprintf(h->why, sizeof(h->why), "disk full (%s): durable up to LSN %llu, later "
-			 "records wait in the kernel", strerror(-err),
-			 (unsigned long long)durable - 1);
+		snprintf(h->why, sizeof(h->why), "disk full (%s): durable LSN stays below %llu, "
+			 "later records wait in the kernel", strerror(-err),
+			 (unsigned long long)durable);
 		klogd_warn("%s; clients get FULL once the window of %u fills; retrying every "
 			   "%d ms", h->why, d->k->window, NOSPACE_RETRY_MS);
 		d->nospace_logged = now_ns;
@@ -41,9 +41,9 @@ void klogd_nospace_failed(struct klogd_drain *d, int err, uint64_t now_ns)
 	if (now_ns - d->nospace_logged < NOSPACE_LOG_S * NS_PER_S)
 		return;
 	d->nospace_logged = now_ns;
-	klogd_warn("disk still full after %llu s (%s): durable up to LSN %llu, %llu records wait "
-		   "in the kernel", (unsigned long long)((now_ns - h->since_ns) / NS_PER_S),
-		   strerror(-err), (unsigned long long)durable - 1,
+	klogd_warn("disk still full after %llu s (%s): durable LSN stays below %llu, %llu "
+		   "records wait in the kernel", (unsigned long long)((now_ns - h->since_ns) / NS_PER_S),
+		   strerror(-err), (unsigned long long)durable,
 		   (unsigned long long)waiting(d));
 }
 
@@ -53,10 +53,8 @@ void klogd_nospace_over(struct klogd_drain *d, uint64_t now_ns)
 
 	if (h->state != KLOGD_HEALTH_NOSPACE)
 		return;
-	klogd_log("disk has room again after %llu s: durable up to LSN %llu, draining the %llu "
-		  "records waiting in the kernel", (unsigned long long)((now_ns - h->since_ns) /
-									 NS_PER_S),
-		  (unsigned long long)klogd_store_durable(d->s) - 1,
-		  (unsigned long long)waiting(d));
+	klogd_log("disk has room again after %llu s: durable up to LSN %llu, confirming "
+		  "durability again", (unsigned long long)((now_ns - h->since_ns) / NS_PER_S),
+		  (unsigned long long)klogd_store_durable(d->s) - 1);
 	*h = (struct klogd_health){ .state = KLOGD_HEALTH_OK, .since_ns = now_ns };
 }
