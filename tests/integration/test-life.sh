@@ -8,9 +8,12 @@
 # record is on disk with its bytes, LSNs without a gap, the log verifies and
 # clients append again.  SIGHUP is logged and changes nothing; SIGTERM stops
 # it with STOPPING=1.  Lines carry levels: "klogd: error: " on a file, "<3>"
-# when stderr is the journal (JOURNAL_STREAM).
-# Usage: test-life.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD   (TAP; needs root)
-klogd=$1 klogctl=$2 xdp_pass=$3 max=$4
+# when stderr is the journal (JOURNAL_STREAM).  Then EIO (every pwrite of a
+# klogd restarted under a seccomp filter fails so: its index writes) stops
+# klogd with a line saying a restart drains again, the records stay in the
+# kernel, and a klogd restarted without the filter makes them durable.
+# Usage: test-life.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD SECCOMP_DENY   (TAP; needs root)
+klogd=$1 klogctl=$2 xdp_pass=$3 max=$4 seccomp_deny=$5
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 here=$(dirname "$0")
@@ -133,5 +136,29 @@ check "to the journal: <3> (sd-daemon's priority) and no 'klogd: ' prefix" \
 check "SIGTERM stops klogd with status 0" stop_klogd
 check "systemd is told READY=1, the disk full, healthy again, STOPPING=1, in that order" \
 	wait_for 2 notes_in_order
+
+# --- EIO: fatal, and a restart drains again --------------------------------------
+klogd_wrap=("$seccomp_deny" pwrite64)
+check "EIO: klogd restarts, adopting the log, where every pwrite fails with EIO" \
+	restart_adopting "$log" --dir "$dir" --segment-size 1M
+klogd_wrap=()
+cli "$here/appendmany.py" $srv_ip 44 5 300 eio >"$work/acked-eio"
+wait "$pid"
+rc=$?
+pid=
+check "EIO: klogd stops with status 1 ($rc)" test "$rc" -eq 1
+check "EIO: one error line: the state is unknown, a restart drains again" \
+	grep -q "^klogd: error: writing the log failed: Input/output error; durable LSN stays below [0-9]*; what the disk holds past it is unknown, so klogd stops. The [1-5] records from there stay in the kernel log: restarting klogd drains them again (the maps stay pinned)" "$log.restart"
+held=$(($(ctl_map klog_ctl next_lsn) - $(ctl_map klog_ctl truncated_lsn)))
+check "EIO: the records not durable stay in the kernel log ($held)" test "$held" -ge 1
+check "EIO: klogd restarted without the fault adopts them" \
+	restart_adopting "$log" --dir "$dir" --segment-size 1M
+check "EIO: then every acknowledged record is on disk, byte-exact" sh -c "
+	grep -qx END '$work/acked-eio' && sed '\$d' '$work/acked-eio' | while read -r lsn payload; do
+		for _ in \$(seq 50); do '$klogctl' read --dir '$dir' \$lsn >'$work/one' 2>/dev/null && break; sleep 0.05; done
+		[ \"\$(cat '$work/one')\" = \"\$payload\" ] || exit 1
+	done"
+check "EIO: the log verifies" sh -c "'$klogctl' verify --dir '$dir' >/dev/null"
+check "EIO: SIGTERM stops the restarted klogd with status 0" stop_klogd
 remove_log
 finish
