@@ -33,15 +33,25 @@ static bool to_journal(void)
 
 static void vlog(int level, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char buf[1024], *line = buf, *big = NULL;
+	va_list again;
+	int n;
 
-	/* One write per line, so lines of two threads never mix. */
-	vsnprintf(line, sizeof(line), fmt, ap);
+	/* Formatted first, so that a line is one write and lines of two threads never mix. */
+	va_copy(again, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* A long one (libbpf's verifier log) is kept whole. */
+	if (n >= (int)sizeof(buf) && (big = malloc((size_t)n + 1))) {
+		vsnprintf(big, (size_t)n + 1, fmt, again);
+		line = big;
+	}
+	va_end(again);
 	if (to_journal()) /* the journal names the program: no "klogd: " */
 		fprintf(stderr, "<%d>%s\n", level, line);
 	else
 		fprintf(stderr, "klogd: %s%s\n", level <= LOG_ERR ? "error: "
 			: level == LOG_WARNING ? "warning: " : "", line);
+	free(big);
 }
 
 void klogd_logl(int level, const char *fmt, ...)

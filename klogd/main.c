@@ -95,7 +95,7 @@ static void usage(FILE *f)
 		"  -s, --segment-size N    bytes per segment file (default 64 MiB; k, M, G;\n"
 		"                          1M..1024G)\n"
 		"      --batch N           most records per datasync (default 4096)\n"
-		"  -v, --verbose           libbpf's messages too\n"
+		"  -v, --verbose           libbpf's information too (its warnings always)\n"
 		"  -h, --help              this text\n\n"
 		"The log's maps stay pinned under /sys/fs/bpf/klog/NAME across restarts;\n"
 		"the window, pool and clients they were made with win over the options\n"
@@ -399,9 +399,31 @@ static int take_locks(const struct config *c)
 	return (err = lock_file(path, "this --dir")) < 0 ? err : 0;
 }
 
+/* libbpf's messages as klogd's lines, with their level (they begin "libbpf: "). */
+static int libbpf_line(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char *line = NULL;
+	int n = vasprintf(&line, fmt, ap);
+
+	if (n < 0)
+		return 0;
+	if (n && line[n - 1] == '\n')
+		line[n - 1] = 0;
+	klogd_logl(level == LIBBPF_WARN ? LOG_WARNING : level == LIBBPF_INFO ? LOG_INFO
+									 : LOG_DEBUG, "%s", line);
+	free(line);
+	return n;
+}
+
+/* Without --verbose, libbpf's warnings only; with it, its information too. */
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+	return level == LIBBPF_WARN ? libbpf_line(level, fmt, ap) : 0;
+}
+
+static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level != LIBBPF_DEBUG ? libbpf_line(level, fmt, ap) : 0;
 }
 
 /*
@@ -710,8 +732,7 @@ static int klogd_main(struct config *c)
 	struct sigfds sf;
 	sigset_t set, hup;
 
-	if (!c->verbose)
-		libbpf_set_print(libbpf_quiet);
+	libbpf_set_print(c->verbose ? libbpf_verbose : libbpf_quiet);
 	if (geteuid() != 0)
 		klogd_warn("not running as root; loading BPF programs will likely fail");
 	if (take_locks(c))
