@@ -525,6 +525,13 @@ static void fatal_io(struct klogd_drain *d, int err)
 			  (unsigned long long)durable - 1, (unsigned long long)next - 1);
 		return;
 	}
+	if (err == -ESTALE) { /* the directory is not where the log is read: a restart is not it */
+		klogd_err("writing the log failed: %s; durable LSN stays below %llu; the %llu "
+			  "records from there stay in the kernel log (the maps stay pinned) for a "
+			  "klogd on the log's directory", strerror(-err),
+			  (unsigned long long)durable, (unsigned long long)(next - durable));
+		return;
+	}
 	klogd_err("writing the log failed: %s; durable LSN stays below %llu; what the disk "
 		  "holds past it is unknown, so klogd stops. The %llu records from there stay "
 		  "in the kernel log: restarting klogd drains them again (the maps stay pinned)",
