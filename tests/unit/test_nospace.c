@@ -5,7 +5,9 @@
  * first failure, with one warning line; later failures log again at most
  * once per NOSPACE_LOG_S; the first success logs the recovery once and sets
  * the health back to OK; other errors are no full disk.  Also the level
- * words of klogd's lines on a file (klogd/log.h).  The lines are read back
+ * of klogd's lines (klogd/log.h): words on a file, sd-daemon's <N> when
+ * stderr is the journal (JOURNAL_STREAM names it), not when it names
+ * another file.  The lines are read back
  * from stderr, redirected to a file.
  */
 #define _GNU_SOURCE
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check_run.h"
@@ -151,6 +154,37 @@ START_TEST(levels)
 }
 END_TEST
 
+/* To the journal (JOURNAL_STREAM names stderr): sd-daemon's <N> prefix, no "klogd: ". */
+START_TEST(journal)
+{
+	char buf[1024], stream[64];
+	struct stat st;
+
+	capture();
+	ck_assert_int_eq(fstat(STDERR_FILENO, &st), 0);
+	snprintf(stream, sizeof(stream), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", stream, 1);
+	klogd_log("an event %d", 1);
+	klogd_warn("look at %s", "this");
+	klogd_err("cannot go on");
+	ck_assert_str_eq(logged(buf, sizeof(buf)), "<6>an event 1\n<4>look at this\n"
+			 "<3>cannot go on\n");
+}
+END_TEST
+
+/* A JOURNAL_STREAM that names another file (stderr redirected since): not the journal. */
+START_TEST(journal_elsewhere)
+{
+	char buf[1024];
+
+	capture();
+	setenv("JOURNAL_STREAM", "8:12345", 1);
+	klogd_warn("look at %s", "this");
+	ck_assert_str_eq(logged(buf, sizeof(buf)), "klogd: warning: look at this\n");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("nospace");
@@ -158,6 +192,8 @@ int main(void)
 
 	tcase_add_test(tc, full_then_room);
 	tcase_add_test(tc, levels);
+	tcase_add_test(tc, journal);
+	tcase_add_test(tc, journal_elsewhere);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
