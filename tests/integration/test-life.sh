@@ -11,7 +11,8 @@
 # when stderr is the journal (JOURNAL_STREAM).  Then EIO (every pwrite of a
 # klogd restarted under a seccomp filter fails so: its index writes) stops
 # klogd with a line saying a restart drains again, the records stay in the
-# kernel, and a klogd restarted without the filter makes them durable.
+# kernel, and a klogd restarted without the filter makes them durable; SIGINT
+# stops that one cleanly.
 # Usage: test-life.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD SECCOMP_DENY   (TAP; needs root)
 klogd=$1 klogctl=$2 xdp_pass=$3 max=$4 seccomp_deny=$5
 # shellcheck source=tests/integration/lib.sh
@@ -159,6 +160,8 @@ check "EIO: then every acknowledged record is on disk, byte-exact" sh -c "
 		[ \"\$(cat '$work/one')\" = \"\$payload\" ] || exit 1
 	done"
 check "EIO: the log verifies" sh -c "'$klogctl' verify --dir '$dir' >/dev/null"
-check "EIO: SIGTERM stops the restarted klogd with status 0" stop_klogd
+check "EIO: SIGINT stops the restarted klogd with status 0" testbed_stop_klogd pid INT
+check "SIGINT: the stop says so and counts what was drained" \
+	grep -q "^klogd: stopped: [0-9]* records" "$log.restart"
 remove_log
 finish
