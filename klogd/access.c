@@ -152,7 +152,7 @@ static int start_follow(struct klogd_access *a)
 	a->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
 	if (a->nl < 0 || bind(a->nl, (struct sockaddr *)&sa, sizeof(sa))) {
 		err = -errno;
-		klogd_log("cannot follow the addresses of %s (rtnetlink): %s", a->iface,
+		klogd_err("cannot follow the addresses of %s (rtnetlink): %s", a->iface,
 			  strerror(-err));
 		return err;
 	}
@@ -162,7 +162,7 @@ static int start_follow(struct klogd_access *a)
 	if ((err = sync_iface(a, true)))
 		return err;
 	if ((err = -pthread_create(&a->thread, NULL, follow, a))) {
-		klogd_log("cannot start following addresses: %s", strerror(-err));
+		klogd_err("cannot start following addresses: %s", strerror(-err));
 		return err;
 	}
 	return 0;
@@ -181,7 +181,7 @@ static int set_bind(struct klogd_access *a, const struct klogd_access_cfg *cfg)
 		for (int j = 0; j < n && !found; j++)
 			found = !memcmp(&have[j], &cfg->bind[i], sizeof(have[j]));
 		if (!found)
-			klogd_log("warning: --bind %s is not an address of %s (yet): appends to it "
+			klogd_warn("--bind %s is not an address of %s (yet): appends to it "
 				  "are taken once it arrives there",
 				  klog_format_addr(&cfg->bind[i], s, sizeof(s)), a->iface);
 	}
@@ -201,7 +201,7 @@ static int set_allow(struct klogd_access *a, const struct klogd_access_cfg *cfg)
 	if (!cfg->nallow) {
 		if ((err = klog_kern_allow_set(a->k, &all, 1)))
 			goto fail;
-		klogd_log("warning: no --allow: every source may append and read (::/0); "
+		klogd_warn("no --allow: every source may append and read (::/0); "
 			  "netfilter does not filter what the programs take (doc/klogd.md)");
 		return 0;
 	}
@@ -228,7 +228,7 @@ int klogd_access_start(struct klogd_access **out, struct klog_kern *k,
 	a->ifindex = if_nametoindex(cfg->iface);
 	if (!a->ifindex) {
 		err = -ENODEV;
-		klogd_log("%s: %s", cfg->iface, strerror(ENODEV));
+		klogd_err("%s: %s", cfg->iface, strerror(ENODEV));
 		goto fail;
 	}
 	if ((err = set_allow(a, cfg)) ||

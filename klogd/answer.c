@@ -153,7 +153,7 @@ static void refuse(struct klogd_serve *s, const struct serve_req *q, int err)
 	}
 	/* The operator must hear of a lost record; a client only learns that it is. */
 	if (s->lost_logged++ < LOG_LIMIT)
-		klogd_log("READ of LSN %llu: %s: %s%s", (unsigned long long)q->from,
+		klogd_warn("READ of LSN %llu: %s: %s%s", (unsigned long long)q->from,
 			  strerror(-err), klog_reader_strerror(s->r),
 			  s->lost_logged == LOG_LIMIT ? " (further read errors are only counted)"
 						      : "");

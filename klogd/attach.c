@@ -184,9 +184,19 @@ static int adopt_tc(struct klogd_loader *l, const char **why)
 {
 	TC_HOOK(l);
 	LIBBPF_OPTS(bpf_tc_opts, q, .handle = 1, .priority = 1);
+	libbpf_print_fn_t print;
 	int err;
 
-	if (bpf_tc_query(&hook, &q) || !is_klog_prog(q.prog_id))
+	/*
+	 * A probe: most interfaces have no clsact qdisc, and then the kernel
+	 * says so ("Parent Qdisc doesn't exists"), which libbpf prints as a
+	 * warning on every fresh start.  Its answer is all we need: libbpf is
+	 * quiet for this one call.
+	 */
+	print = libbpf_set_print(NULL);
+	err = bpf_tc_query(&hook, &q);
+	libbpf_set_print(print);
+	if (err || !is_klog_prog(q.prog_id))
 		return 0;
 	if (l->mode == KLOGD_MODE_TC) {
 		l->swapped = true; /* attach_tc replaces it in one step */

@@ -76,12 +76,12 @@ static void log_tombstone(struct klogd_drain *d, uint64_t lsn, const struct klog
 	if (d->tomb_logged++ >= TOMB_LOG_PER_SEC)
 		return;
 	if (rec->flags & KLOG_AF_DAMAGED)
-		klogd_log("LSN %llu (client %u request %llu, %d bytes): damaged in the kernel "
+		klogd_warn("LSN %llu (client %u request %llu, %d bytes): damaged in the kernel "
 			  "(UDP checksum): stored as a tombstone%s", (unsigned long long)lsn,
 			  rec->client_id, (unsigned long long)rec->request_id, n,
 			  d->tomb_logged == TOMB_LOG_PER_SEC ? " (more this second only counted)" : "");
 	else
-		klogd_log("LSN %llu (client %u request %llu, %d bytes): CRC-32C 0x%08x, the client "
+		klogd_warn("LSN %llu (client %u request %llu, %d bytes): CRC-32C 0x%08x, the client "
 			  "sent 0x%08x: stored as a tombstone%s", (unsigned long long)lsn,
 			  rec->client_id, (unsigned long long)rec->request_id, n,
 			  klog_crc32c(0, p, (size_t)n), rec->crc,
@@ -108,7 +108,7 @@ static int store_record(struct klogd_drain *d, uint64_t lsn, const struct klog_k
 	if ((err = klogd_store_append(d->s, lsn, rec->txid, 0, KLOG_REC_F_TOMBSTONE)))
 		return err;
 	if ((err = klog_kern_corrupt_add(d->k, lsn))) {
-		klogd_log("LSN %llu: cannot record the tombstone in klog_corrupt: %s",
+		klogd_err("LSN %llu: cannot record the tombstone in klog_corrupt: %s",
 			  (unsigned long long)lsn, strerror(-err));
 		return err;
 	}

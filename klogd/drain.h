@@ -35,6 +35,7 @@ struct klogd_drain {
 	int err;             /* found after records were published: for the next call */
 	bool stalled;        /* the store waited and still has records pending */
 	struct klogd_health health; /* kept by the drain loop; read by status and metrics */
+	uint64_t nospace_logged; /* CLOCK_MONOTONIC ns of the last disk-full line (nospace.h) */
 };
 
 /*

@@ -33,7 +33,7 @@ static bool nag_now(struct js_store *s)
 void js_nag(struct js_store *s, const char *what)
 {
 	if (nag_now(s))
-		klogd_log("waiting for stream %s: %s; records stay in the kernel log, retrying",
+		klogd_warn("waiting for stream %s: %s; records stay in the kernel log, retrying",
 			  s->c.stream, what);
 }
 

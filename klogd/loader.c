@@ -134,7 +134,7 @@ static void note_pinned(const struct klogd_loader_opts *opts, unsigned int opt,
 			const char *name, uint64_t asked, uint64_t pinned)
 {
 	if ((opts->given & opt) && asked != pinned)
-		klogd_log("--%s %llu differs from the pinned log's %llu: using %llu", name,
+		klogd_warn("--%s %llu differs from the pinned log's %llu: using %llu", name,
 			  (unsigned long long)asked, (unsigned long long)pinned,
 			  (unsigned long long)pinned);
 }
@@ -188,7 +188,7 @@ static int adopt_opts(struct klogd_loader *l, const struct klogd_loader_opts *op
 	note_pinned(opts, KLOGD_GIVEN_POOL_BLOCKS, "pool-blocks", o->pool_blocks, ctl.pool_blocks);
 	note_pinned(opts, KLOGD_GIVEN_CLIENTS, "clients", o->clients, ctl.clients);
 	if ((opts->given & KLOGD_GIVEN_POOL) && o->pool != ctl.pool_kind)
-		klogd_log("--pool %s differs from the pinned log's: using %s",
+		klogd_warn("--pool %s differs from the pinned log's: using %s",
 			  o->pool == KERBY_POOL_RING ? "ring" : "hash",
 			  ctl.pool_kind == KERBY_POOL_RING ? "ring" : "hash");
 	o->window = ctl.window;

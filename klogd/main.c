@@ -31,8 +31,10 @@
 #include "serve.h"
 #include "parse.h"
 #include "log.h"
+#include "nospace.h"
 #include "retain.h"
 #include "metrics.h"
+#include "sdnotify.h"
 #include "status.h"
 
 struct config {
@@ -111,7 +113,7 @@ static void usage(FILE *f)
 		"                          (IPv4, or [IPv6]:PORT; port 1..65535)\n"
 		"      --stats-interval D  log one line of key figures every D (90, 90s, 15m,\n"
 		"                          12h, 7d; default 60s; 0: never)\n"
-		"  -v, --verbose           libbpf's messages too\n"
+		"  -v, --verbose           libbpf's information too (its warnings always)\n"
 		"  -h, --help              this text\n"
 		"  -V, --version           print klogd's version and exit\n\n"
 		"Numbers are decimal, leading zeros too (010 is ten). A bad option or value\n"
@@ -122,6 +124,13 @@ static void usage(FILE *f)
 		"--mode is detached, one in the same mode replaced atomically.\n"
 		"SIGINT or SIGTERM detaches, drains what is committed, syncs and exits,\n"
 		"keeping the maps pinned: the dedup state and the log's identity survive.\n"
+		"SIGHUP changes nothing (klogd logs to stderr: there is no file to reopen);\n"
+		"it is logged and klogd goes on. Under systemd (Type=notify) klogd sends\n"
+		"READY=1, STATUS= and STOPPING=1; its lines carry the journal's levels.\n"
+		"A full disk does not stop klogd: it confirms no more durability, the records\n"
+		"wait in the kernel (clients get FULL once the window fills), and it drains\n"
+		"again by itself once there is room. An I/O error (EIO) stops it: restart it\n"
+		"and it drains the records from the kernel again (the maps stay pinned).\n"
 		"Netfilter does not see what the programs take: --bind and --allow are the\n"
 		"port's filter (doc/klogd.md, \"Protecting the port\").\n"
 		"While it runs, klogd keeps /run/klog/NAME.status up to date for klogctl\n"
@@ -436,13 +445,13 @@ static int lock_file(const char *path, const char *what)
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd < 0) {
-		klogd_log("cannot open lock %s: %s", path, strerror(errno));
+		klogd_err("cannot open lock %s: %s", path, strerror(errno));
 		return -errno;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		int err = errno;
 
-		klogd_log("another klogd is running with %s (lock %s held)", what, path);
+		klogd_err("another klogd is running with %s (lock %s held)", what, path);
 		close(fd);
 		return -err;
 	}
@@ -462,27 +471,65 @@ static int take_locks(const struct config *c)
 	if (!c->store.dir)
 		return 0; /* a stream takes one writer: each publish expects the one before */
 	if (mkdir(c->store.dir, 0755) && errno != EEXIST) {
-		klogd_log("cannot create %s: %s", c->store.dir, strerror(errno));
+		klogd_err("cannot create %s: %s", c->store.dir, strerror(errno));
 		return -errno;
 	}
 	snprintf(path, sizeof(path), "%s/klogd.lock", c->store.dir);
 	return (err = lock_file(path, "this --dir")) < 0 ? err : 0;
 }
 
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+/* libbpf's messages as klogd's lines, with their level (they begin "libbpf: "). */
+static int libbpf_line(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+	char *line = NULL;
+	int n = vasprintf(&line, fmt, ap);
+
+	if (n < 0)
+		return 0;
+	if (n && line[n - 1] == '\n')
+		line[n - 1] = 0;
+	klogd_logl(level == LIBBPF_WARN ? LOG_WARNING : level == LIBBPF_INFO ? LOG_INFO
+									 : LOG_DEBUG, "%s", line);
+	free(line);
+	return n;
 }
 
-/* Wait for a signal or a wake-up, at most ms milliseconds; returns the signal or 0. */
-static int wait_signal(int sfd, int wake_fd, int ms)
+/* Without --verbose, libbpf's warnings only; with it, its information too. */
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_WARN ? libbpf_line(level, fmt, ap) : 0;
+}
+
+static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level != LIBBPF_DEBUG ? libbpf_line(level, fmt, ap) : 0;
+}
+
+/*
+ * The signals klogd takes: stop (SIGINT, SIGTERM) on one signalfd, which
+ * start-up waits also watch; SIGHUP on another, only the drain loop's.
+ */
+struct sigfds {
+	int stop, hup;
+};
+
+/*
+ * Wait for a stop signal or a wake-up, at most ms milliseconds; returns the
+ * signal or 0.  A SIGHUP is told and ends the wait like a wake-up.
+ */
+static int wait_signal(const struct sigfds *sf, int wake_fd, int ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-	struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = wake_fd, .events = POLLIN } };
+	struct pollfd p[3] = { { .fd = sf->stop, .events = POLLIN },
+			       { .fd = sf->hup, .events = POLLIN },
+			       { .fd = wake_fd, .events = POLLIN } };
 	struct signalfd_siginfo si;
 
-	if (ppoll(p, wake_fd >= 0 ? 2 : 1, &ts, NULL) > 0 && (p[0].revents & POLLIN) &&
-	    read(sfd, &si, sizeof(si)) == sizeof(si))
+	if (ppoll(p, wake_fd >= 0 ? 3 : 2, &ts, NULL) <= 0)
+		return 0;
+	if ((p[1].revents & POLLIN) && read(sf->hup, &si, sizeof(si)) == sizeof(si))
+		klogd_log("SIGHUP: nothing to reopen (klogd logs to stderr); going on");
+	if ((p[0].revents & POLLIN) && read(sf->stop, &si, sizeof(si)) == sizeof(si))
 		return (int)si.ssi_signo;
 	return 0;
 }
@@ -525,7 +572,8 @@ static int wake_noop(void *ctx, void *data, size_t size)
  * either this sees the record or the program sees the flag and wakes us.
  * The timeout is only a safety net.
  */
-static int sleep_until_work(struct klogd_drain *d, int sfd, struct ring_buffer *wake)
+static int sleep_until_work(struct klogd_drain *d, const struct sigfds *sf,
+			    struct ring_buffer *wake)
 {
 	struct klog_ctl *ctl = d->k->ctl;
 	int sig = 0;
@@ -535,9 +583,9 @@ static int sleep_until_work(struct klogd_drain *d, int sfd, struct ring_buffer *
 	/* A store still waiting for records to be durable is looked at again at once. */
 	if (__atomic_load_n(&ctl->next_lsn, __ATOMIC_SEQ_CST) == klogd_store_next(d->s) &&
 	    klogd_store_durable(d->s) == klogd_store_next(d->s))
-		sig = wait_signal(sfd, ring_buffer__epoll_fd(wake), 1000);
+		sig = wait_signal(sf, ring_buffer__epoll_fd(wake), 1000);
 	else
-		sig = wait_signal(sfd, -1, 0);
+		sig = wait_signal(sf, -1, 0);
 	__atomic_store_n(&ctl->drain_sleeping, 0, __ATOMIC_SEQ_CST);
 	ring_buffer__consume(wake);
 	return sig;
@@ -549,15 +597,23 @@ static void fatal_io(struct klogd_drain *d, int err)
 	uint64_t durable = klogd_store_durable(d->s);
 
 	if (*klogd_store_error(d->s))
-		klogd_log("fatal: %s", klogd_store_error(d->s));
+		klogd_err("%s", klogd_store_error(d->s));
 	if (durable > next) {
-		klogd_log("fatal: the log holds LSNs up to %llu but the kernel log never went past "
+		klogd_err("the log holds LSNs up to %llu but the kernel log never went past "
 			  "%llu: another log's (wrong --dir or --stream for --name?)",
 			  (unsigned long long)durable - 1, (unsigned long long)next - 1);
 		return;
 	}
-	klogd_log("fatal: writing the log failed: %s; durable LSN stays below %llu; the "
-		  "%llu records from there stay in the kernel log for the next klogd",
+	if (err == -ESTALE) { /* the directory is not where the log is read: a restart is not it */
+		klogd_err("writing the log failed: %s; durable LSN stays below %llu; the %llu "
+			  "records from there stay in the kernel log (the maps stay pinned) for a "
+			  "klogd on the log's directory", strerror(-err),
+			  (unsigned long long)durable, (unsigned long long)(next - durable));
+		return;
+	}
+	klogd_err("writing the log failed: %s; durable LSN stays below %llu; what the disk "
+		  "holds past it is unknown, so klogd stops. The %llu records from there stay "
+		  "in the kernel log: restarting klogd drains them again (the maps stay pinned)",
 		  strerror(-err), (unsigned long long)durable,
 		  (unsigned long long)(next - durable));
 }
@@ -592,7 +648,7 @@ static const char *place(const struct config *c, char *buf, size_t n)
 	return buf;
 }
 
-static int run(const struct config *c, int sfd)
+static int run(const struct config *c, const struct sigfds *sf)
 {
 	struct klogd_store_info info;
 	struct klogd_store *s = NULL;
@@ -612,14 +668,17 @@ static int run(const struct config *c, int sfd)
 	char buf[96];
 	const char *where = place(c, buf, sizeof(buf));
 	uint64_t next_sweep = 0;
+	enum klogd_health_state told = KLOGD_HEALTH_OK; /* the last STATUS= sent */
+	char ok_status[160];
 	bool keep = false; /* the kernel log holds what the store lacks: keep it pinned */
 	int err, sig = 0;
 
 	if ((err = klogd_load(&l, &c->load, &why))) {
-		klogd_log("%s: %s", why, strerror(-err));
+		klogd_err("%s: %s", why, strerror(-err));
 		goto out;
 	}
-	if ((err = klogd_store_open(&c->store, l.adopted ? l.k.ctl : NULL, sfd, &s, &info, &b)))
+	if ((err = klogd_store_open(&c->store, l.adopted ? l.k.ctl : NULL, sf->stop, &s, &info,
+				    &b)))
 		goto out; /* logged */
 	if (info.created)
 		klogd_log("%s was empty: new log %016llx from LSN %llu", where,
@@ -631,11 +690,11 @@ static int run(const struct config *c, int sfd)
 	wake = ring_buffer__new(l.k.wake_fd, wake_noop, NULL, NULL);
 	if (!wake) {
 		err = -errno;
-		klogd_log("cannot set up the wake-up ring buffer: %s", strerror(-err));
+		klogd_err("cannot set up the wake-up ring buffer: %s", strerror(-err));
 		goto out;
 	}
 	if ((err = klogd_prefetch_start(&prefetch, &l.k))) {
-		klogd_log("cannot start the prefetch thread: %s", strerror(-err));
+		klogd_err("cannot start the prefetch thread: %s", strerror(-err));
 		goto out;
 	}
 	scfg = (struct klogd_serve_cfg){ .dir = c->store.dir, .nats = c->store.nats,
@@ -647,7 +706,7 @@ static int run(const struct config *c, int sfd)
 	d = (struct klogd_drain){ .k = &l.k, .s = s, .notify = notify, .prefetch = prefetch,
 				  .serve = serve, .batch = c->batch };
 	if ((err = klogd_drain_reconcile(&d))) {
-		klogd_log("the log in %s ends at LSN %llu but the kernel log holds LSNs %llu..%llu: "
+		klogd_err("the log in %s ends at LSN %llu but the kernel log holds LSNs %llu..%llu: "
 			  "wrong --%s for --name %s?", where,
 			  (unsigned long long)klogd_store_next(s),
 			  (unsigned long long)l.k.ctl->truncated_lsn,
@@ -669,7 +728,7 @@ static int run(const struct config *c, int sfd)
 	if ((err = klogd_access_start(&access, &l.k, &access_cfg)))
 		goto out; /* logged */
 	if ((err = klogd_attach(&l, &why))) {
-		klogd_log("%s on %s: %s", why, c->load.iface, strerror(-err));
+		klogd_err("%s on %s: %s", why, c->load.iface, strerror(-err));
 		goto out;
 	}
 	keep = true;
@@ -683,32 +742,56 @@ static int run(const struct config *c, int sfd)
 		  (unsigned long long)klogd_store_next(s),
 		  l.adopted ? ", adopted the pinned log" : "",
 		  l.swapped ? ", replaced the attached program" : "");
+	snprintf(ok_status, sizeof(ok_status), "appending on %s, draining to %s", c->load.iface,
+		 where);
+	klogd_sd_notify("READY=1", "%s", ok_status);
 
 	while (!sig) {
 		int n = klogd_drain_once(&d);
 
-		klogd_status_tick(status);
-
+		if (n < 0 && b && klogd_nospace_err(n)) {
+			/* The records wait in the kernel: try again in a while. */
+			klogd_nospace_failed(&d, n, now_ns());
+			klogd_sd_health(&d.health, &told, ok_status);
+			klogd_status_tick(status);
+			/* What retention may delete anyway can be the room the disk needs. */
+			klogd_retain_tick(retain, klogd_store_durable(s));
+			expire_clients(&l.k, c->client_ttl_s, &next_sweep);
+			sig = wait_signal(sf, -1, NOSPACE_RETRY_MS);
+			continue;
+		}
 		if (n < 0) {
+			klogd_status_tick(status);
 			fatal_io(&d, n);
 			err = n;
 			goto out;
 		}
 		klogd_retain_tick(retain, klogd_store_durable(s));
+		klogd_nospace_over(&d, now_ns());
+		klogd_sd_health(&d.health, &told, ok_status);
+		klogd_status_tick(status);
 		/* Busy: straight on (a signal is only looked at); idle: sleep until woken. */
 		if (n > 0) {
-			sig = wait_signal(sfd, -1, 0);
+			sig = wait_signal(sf, -1, 0);
 			continue;
 		}
 		expire_clients(&l.k, c->client_ttl_s, &next_sweep);
-		sig = sleep_until_work(&d, sfd, wake);
+		sig = sleep_until_work(&d, sf, wake);
 	}
 	klogd_log("%s: detaching, draining, %s", strsignal(sig),
 		  b ? "syncing" : "waiting for the stream's acknowledgements");
+	d.health = (struct klogd_health){ .state = KLOGD_HEALTH_STOPPING, .since_ns = now_ns() };
+	snprintf(d.health.why, sizeof(d.health.why), "stopping (%s): detaching, draining",
+		 strsignal(sig));
+	klogd_sd_notify("STOPPING=1", "%s", d.health.why);
 	klogd_detach(&l);
 	if ((err = drain_rest(&d))) {
-		if (err == -ETIMEDOUT)
-			klogd_log("LSNs from %llu are not durable yet; stopping with them in the "
+		if (b && klogd_nospace_err(err))
+			klogd_warn("the disk is still full: LSNs from %llu stay in the kernel log "
+				   "for the next klogd (the maps stay pinned)",
+				   (unsigned long long)klogd_store_durable(s));
+		else if (err == -ETIMEDOUT)
+			klogd_warn("LSNs from %llu are not durable yet; stopping with them in the "
 				  "kernel log for the next klogd",
 				  (unsigned long long)klogd_store_durable(s));
 		else
@@ -751,25 +834,28 @@ static void free_config(struct config *c)
 /* Everything after the options: 0 or the exit status. */
 static int klogd_main(struct config *c)
 {
-	sigset_t set;
-	int sfd;
+	struct sigfds sf;
+	sigset_t set, hup;
 
-	if (!c->verbose)
-		libbpf_set_print(libbpf_quiet);
+	libbpf_set_print(c->verbose ? libbpf_verbose : libbpf_quiet);
 	if (geteuid() != 0)
-		klogd_log("warning: not running as root; loading BPF programs will likely fail");
+		klogd_warn("not running as root; loading BPF programs will likely fail");
 	if (take_locks(c))
 		return 1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (sfd < 0) {
-		klogd_log("signalfd: %s", strerror(errno));
+	sigprocmask(SIG_BLOCK, &hup, NULL);
+	sf.stop = signalfd(-1, &set, SFD_CLOEXEC);
+	sf.hup = signalfd(-1, &hup, SFD_CLOEXEC);
+	if (sf.stop < 0 || sf.hup < 0) {
+		klogd_err("signalfd: %s", strerror(errno));
 		return 1;
 	}
-	return run(c, sfd) ? 1 : 0;
+	return run(c, &sf) ? 1 : 0;
 }
 
 int main(int argc, char **argv)

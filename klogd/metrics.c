@@ -294,7 +294,7 @@ static int listen_on(const char *addr)
 	    bind(fd, (struct sockaddr *)&sa, len) || listen(fd, 16)) {
 		int err = -errno;
 
-		klogd_log("--metrics %s: cannot listen: %s", addr, strerror(-err));
+		klogd_err("--metrics %s: cannot listen: %s", addr, strerror(-err));
 		if (fd >= 0)
 			close(fd);
 		return err;
@@ -322,7 +322,7 @@ int klogd_metrics_start(struct klogd_metrics **out, const char *addr, struct klo
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)16,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
 	if (!m->mhd) {
-		klogd_log("--metrics %s: libmicrohttpd did not start", addr);
+		klogd_err("--metrics %s: libmicrohttpd did not start", addr);
 		close(m->fd);
 		free(m);
 		return -EIO;

@@ -75,7 +75,7 @@ int klogd_notify_open(struct klogd_notify **out, uint16_t port, uint32_t cap)
 		n->m = calloc(cap, sizeof(*n->m));
 	}
 	if (!n || !n->q4 || !n->q6 || !n->m) {
-		klogd_log("cannot allocate the DURABLE notice queues: %s", strerror(-err));
+		klogd_err("cannot allocate the DURABLE notice queues: %s", strerror(-err));
 		goto fail;
 	}
 	/*
@@ -87,16 +87,16 @@ int klogd_notify_open(struct klogd_notify **out, uint16_t port, uint32_t cap)
 	n->fd4 = bound_socket(AF_INET, port);
 	if (n->fd4 < 0) {
 		err = n->fd4;
-		klogd_log("cannot bind UDP port %u (IPv4) for DURABLE notices: %s", port,
+		klogd_err("cannot bind UDP port %u (IPv4) for DURABLE notices: %s", port,
 			  strerror(-err));
 		goto fail;
 	}
 	n->fd6 = bound_socket(AF_INET6, port);
 	if (n->fd6 == -EAFNOSUPPORT) {
-		klogd_log("IPv6 is unavailable on this host: DURABLE notices over IPv4 only");
+		klogd_warn("IPv6 is unavailable on this host: DURABLE notices over IPv4 only");
 	} else if (n->fd6 < 0) {
 		err = n->fd6;
-		klogd_log("cannot bind UDP port %u (IPv6) for DURABLE notices: %s", port,
+		klogd_err("cannot bind UDP port %u (IPv6) for DURABLE notices: %s", port,
 			  strerror(-err));
 		goto fail;
 	}

@@ -47,13 +47,13 @@ static int open_backend(const char *name, struct klog_backend **b)
 	int err = ops->open(b, &bo);
 
 	if (err && ops == &klog_backend_uring) {
-		klogd_log("io_uring is unavailable (%s): using the psync backend",
+		klogd_warn("io_uring is unavailable (%s): using the psync backend",
 			  strerror(-err));
 		ops = &klog_backend_psync;
 		err = ops->open(b, &bo);
 	}
 	if (err)
-		klogd_log("cannot set up the %s backend: %s", ops->name, strerror(-err));
+		klogd_err("cannot set up the %s backend: %s", ops->name, strerror(-err));
 	return err;
 }
 
@@ -73,9 +73,9 @@ static int open_dir(const struct klogd_store_cfg *c, const struct klog_ctl *pinn
 		return err;
 	if ((err = klog_writer_open(&w, &wo, *b, &rec))) {
 		if (rec.fault.msg[0])
-			klogd_log("%s", rec.fault.msg); /* it names the directory */
+			klogd_err("%s", rec.fault.msg); /* it names the directory */
 		else
-			klogd_log("opening the log in %s: %s", c->dir, strerror(-err));
+			klogd_err("opening the log in %s: %s", c->dir, strerror(-err));
 		return err;
 	}
 	if (rec.cut_bytes)
@@ -115,17 +115,17 @@ static int open_stream(const struct klogd_store_cfg *c, const struct klog_ctl *p
 		if (!(ret = klogd_js_open(s, &o, info, err, sizeof(err))))
 			return 0;
 		if (!klogd_js_retryable(ret)) {
-			klogd_log("%s", err);
+			klogd_err("%s", err);
 			return ret;
 		}
 		if (pinned) {
-			klogd_log("NATS at %s: %s; attaching the pinned log now, its records stay in "
+			klogd_warn("NATS at %s: %s; attaching the pinned log now, its records stay in "
 				  "the kernel until stream %s answers", c->nats, err, c->stream);
 			*info = (struct klogd_store_info){ .next_lsn = o.acked_lsn, .log_id = o.log_id };
 			return klogd_js_open_later(s, &o);
 		}
 		if (!tries || !(tries % 10))
-			klogd_log("waiting for NATS at %s: %s; retrying", c->nats, err);
+			klogd_warn("waiting for NATS at %s: %s; retrying", c->nats, err);
 		if (nap(sfd, ms))
 			return -EINTR;
 		ms = ms < 2000 ? 2 * ms : 2000;

@@ -71,7 +71,7 @@ int klogd_retain_open(struct klogd_retain **out, const struct klogd_retain_cfg *
 	if (r->dirfd < 0) {
 		int err = -errno;
 
-		klogd_log("retention: cannot open %s: %s", dir, strerror(-err));
+		klogd_err("retention: cannot open %s: %s", dir, strerror(-err));
 		free(r);
 		return err;
 	}
@@ -100,7 +100,7 @@ static void run(struct klogd_retain *r, uint64_t durable)
 	if (err == -EWOULDBLOCK)
 		return; /* klogctl trim is deleting: the next run looks again */
 	if (err && err != r->last_err)
-		klogd_log("retention: deleting segments in %s failed: %s (retrying; records are "
+		klogd_warn("retention: deleting segments in %s failed: %s (retrying; records are "
 			  "kept)", r->dir, strerror(-err));
 	r->last_err = err;
 }

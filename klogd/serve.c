@@ -115,7 +115,7 @@ static void first_toobig(const struct serve_req *q)
 	struct klog_addr a;
 
 	peer_addr(&q->peer, false, &a);
-	klogd_log("an APPEND from %s reached klogd's socket (fragmented, or headers the programs "
+	klogd_warn("an APPEND from %s reached klogd's socket (fragmented, or headers the programs "
 		  "do not parse): answered TOOBIG, not appended; further ones are only counted",
 		  klog_format_addr(&a, src, sizeof(src)));
 }
@@ -328,7 +328,7 @@ int klogd_serve_start(struct klogd_serve **out, const struct klogd_serve_cfg *cf
 	*out = s;
 	return 0;
 fail:
-	klogd_log("cannot start answering reads: %s", strerror(-err));
+	klogd_err("cannot start answering reads: %s", strerror(-err));
 	if (s->efd >= 0)
 		close(s->efd);
 	klog_reader_close(s->r);
@@ -361,7 +361,7 @@ void klogd_serve_stop(struct klogd_serve *s)
 			  (unsigned long long)s->bytes, (unsigned long long)s->long_polls,
 			  (unsigned long long)s->infos, (unsigned long long)s->nacks);
 	if (s->appends || s->queries || s->foreign || s->refused || s->replies)
-		klogd_log("on the service port: %llu appends answered TOOBIG (fragmented or too "
+		klogd_warn("on the service port: %llu appends answered TOOBIG (fragmented or too "
 			  "big for the hook), %llu queries answered OPCODE; not answered: %llu to "
 			  "another address, %llu from refused sources, %llu replies",
 			  (unsigned long long)s->appends, (unsigned long long)s->queries,

@@ -90,7 +90,7 @@ static void write_state(struct klogd_status *st)
 	if (!err && rename(tmp, st->path))
 		err = -errno;
 	if (err && !st->write_failed)
-		klogd_log("cannot write the state file %s: %s (klogctl status will call klogd "
+		klogd_warn("cannot write the state file %s: %s (klogctl status will call klogd "
 			  "stale)", st->path, strerror(-err));
 	st->write_failed = err != 0;
 	if (err)
@@ -125,7 +125,7 @@ static void stats_line(struct klogd_status *st, uint64_t now)
 	int err = klog_status_read(st->d->k, &k);
 
 	if (err) {
-		klogd_log("stats: cannot read the kernel log's counters: %s", strerror(-err));
+		klogd_warn("stats: cannot read the kernel log's counters: %s", strerror(-err));
 		return;
 	}
 	klogd_status_daemon(st, &s);

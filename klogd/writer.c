@@ -38,7 +38,7 @@ int writer_open_file(struct klog_writer *w, const char *name, int flags)
 
 	if (fd < 0 && errno == EINVAL) {
 		if (w->direct)
-			klogd_log("%s does not support O_DIRECT (tmpfs?): writing through the "
+			klogd_warn("%s does not support O_DIRECT (tmpfs?): writing through the "
 				  "page cache", name);
 		w->direct = false;
 		fd = openat(w->dirfd, name, flags | O_CLOEXEC, 0644);
@@ -80,8 +80,14 @@ int writer_write_index(struct klog_writer *w, const uint64_t *offs, size_t n)
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
+		if (r <= 0) {
+			int err = r < 0 ? -errno : -EIO;
+
+			/* offs is w->pend, converted in place: host order again for the next try. */
+			for (size_t i = 0; i < n; i++)
+				w->pend[i] = le64toh(w->pend[i]);
+			return err;
+		}
 		done += r;
 	}
 	w->idx_count += n;

@@ -653,6 +653,18 @@ static unsigned int mid_batch_submit(int i, enum small_buf kind)
 	return p.submits[k - 1] + 2;
 }
 
+/* The batch of the third commit (as below), in p; *durable: the LSN durable before it. */
+static unsigned int third_commit(int i, struct profile *p, uint64_t *durable)
+{
+	unsigned int k;
+
+	profile_drain(i, BIG_BUF, p);
+	k = commit_only_batch(p, 3);
+	if (durable)
+		*durable = (uint64_t)(k - 1) * BATCH + 1;
+	return k;
+}
+
 /*
  * The submit of a commit after two (the third, unless its batch creates a
  * segment), before it wrote anything: a batch's only submit, of BIG_BUF.
@@ -661,12 +673,8 @@ static unsigned int mid_batch_submit(int i, enum small_buf kind)
 static unsigned int third_commit_submit(int i, uint64_t *durable)
 {
 	struct profile p;
-	unsigned int k;
+	unsigned int k = third_commit(i, &p, durable);
 
-	profile_drain(i, BIG_BUF, &p);
-	k = commit_only_batch(&p, 3);
-	if (durable)
-		*durable = (uint64_t)(k - 1) * BATCH + 1;
 	return p.submits[k - 1] + 1;
 }
 
@@ -718,30 +726,56 @@ START_TEST(eio_and_after)
 END_TEST
 
 /*
- * A transient EIO (the third commit's submit, as eio_submit's), then the
- * same writer drains on: the records staged by the failed call are written
- * by the next commit, once, and the counts include them (drain.h: the return
- * value is the records made durable; records: totals since start).
+ * A transient fault at the third commit, then the same writer drains on:
+ * the records staged by the failed calls are written by the next commit,
+ * once, and the counts include them (drain.h: the return value is the
+ * records made durable; records: totals since start).  An EIO on its
+ * submit (as eio_submit's, once); or a full disk for three tries, as
+ * klogd's drain loop meets it (klogd/nospace.h): -ENOSPC from the submit
+ * and the two that make it again, or from the datasync and the next two;
+ * each try fails and moves nothing.
  */
 START_TEST(retry_after_transient)
 {
-	struct klog_fault_rule rule = { KLOG_FAULT_SUBMIT, 0, false, -EIO, false };
+	/* _i 0..7: EIO, each loop case; 8..15: ENOSPC, the ring pool (the pool does not matter). */
+	const int fault = _i < 8 ? 0 : 1 + (_i - 8) / 4, err = fault ? -ENOSPC : -EIO;
+	const int i = _i < 8 ? _i : (_i % 2) + (_i / 2 % 2) * 4;
+	const unsigned int nrules = fault ? 3 : 1;
+	struct klog_fault_rule rules[3];
 	uint64_t returned = 0, durable;
+	unsigned int failed = 0, nth;
 	struct klog_ctl *ctl;
+	struct profile p;
 	struct env e;
 	int n;
 
-	rule.nth = third_commit_submit(_i, &durable);
-	env_load(&e, _i);
+	if (fault == 2) {
+		unsigned int k = third_commit(i, &p, &durable);
+
+		nth = p.syncs[k - 1] + 1;
+	} else {
+		nth = third_commit_submit(i, &durable);
+	}
+	for (unsigned int k = 0; k < nrules; k++)
+		rules[k] = (struct klog_fault_rule){ fault == 2 ? KLOG_FAULT_SYNC : KLOG_FAULT_SUBMIT,
+						     nth + k, false, err, false };
+	env_load(&e, i);
 	ctl = e.f.k.ctl;
 	append_kernel(&e, N);
-	open_writer(&e, &rule, 1, BIG_BUF);
+	open_writer(&e, rules, nrules, BIG_BUF);
 	ck_assert_int_eq(klogd_drain_reconcile(&e.d), 0);
 	while ((n = klogd_drain_once(&e.d)) > 0)
 		returned += (uint64_t)n;
-	ck_assert_int_eq(n, -EIO);
-	ck_assert_uint_eq(returned, durable - 1);
-	ck_assert_uint_eq(ctl->durable_lsn, durable);
+	do {
+		ck_assert_int_eq(n, err);
+		ck_assert_uint_eq(returned, durable - 1);
+		ck_assert_uint_eq(ctl->durable_lsn, durable);
+		ck_assert_uint_eq(ctl->truncated_lsn, durable);
+		ck_assert_uint_eq(klog_writer_durable(e.w), durable);
+		check_kernel(&e, durable, N + 1);
+		failed++;
+	} while (failed < nrules && (n = klogd_drain_once(&e.d)) < 0);
+	ck_assert_uint_eq(failed, nrules);
 	for (int guard = 0; klog_writer_next(e.w) < N + 1 && guard < 100; guard++) {
 		n = klogd_drain_once(&e.d);
 		ck_assert_msg(n > 0, "drain after a transient error: %d (%s)", n,
@@ -869,7 +903,7 @@ int main(void)
 	tcase_add_loop_test(tc, enospc_sync, 0, 8);
 	tcase_add_loop_test(tc, eio_and_after, 0, 16);
 	tcase_add_loop_test(tc, rotation_fault, 0, 4);
-	tcase_add_loop_test(tc, retry_after_transient, 0, 8);
+	tcase_add_loop_test(tc, retry_after_transient, 0, 16);
 	tcase_add_loop_test(tc, short_writes, 0, 16);
 	tcase_add_loop_test(tc, reconcile_stale, 0, 2);
 	suite_add_tcase(s, tc);

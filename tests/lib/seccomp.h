@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* seccomp.h - make one system call fail with EPERM, as a seccomp profile would. */
+/* seccomp.h - make one system call fail with EPERM, as a seccomp profile would (or EIO). */
 #ifndef KLOG_TEST_SECCOMP_H
 #define KLOG_TEST_SECCOMP_H
 
@@ -12,5 +12,7 @@
  * RETURN VALUE: 0 or -errno.
  */
 int seccomp_deny_syscall(int nr);
+/* The same with err (EIO: a disk that fails, for a call only the code under test makes). */
+int seccomp_fail_syscall(int nr, int err);
 
 #endif

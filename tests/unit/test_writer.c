@@ -649,6 +649,52 @@ START_TEST(open_faults)
 }
 END_TEST
 
+/*
+ * A full disk for a while, as klogd's drain meets it (klogd/nospace.h): the
+ * writes (_i / 2 == 0) or the datasyncs (1) of three commits in a row fail
+ * with -ENOSPC.  Nothing is claimed durable meanwhile, the records stay
+ * staged and more are staged behind them; the next commit makes every one
+ * durable, and they read back as appended.
+ */
+START_TEST(enospc_resume)
+{
+	const enum klog_fault_kind kind = _i / 2 ? KLOG_FAULT_SYNC : KLOG_FAULT_SUBMIT;
+	const struct klog_fault_rule never = { KLOG_FAULT_SUBMIT, 1u << 30, false, -EIO, false };
+	struct klog_fault_rule full[3];
+	unsigned int calls[2];
+	uint64_t durable;
+	struct log l;
+
+	log_init(&l, _i, scratch_dir(), 1 << 20, 256 << 10);
+	log_open(&l);
+	put_n(&l, 20, 0, 0);
+	commit(&l);
+	log_close(&l);
+	/* The calls opening this log makes, to aim at the ones after. */
+	ck_assert_int_eq(log_try_open_faulty(&l, &never, 1), 0);
+	klog_backend_fault_counts(l.b, &calls[KLOG_FAULT_SUBMIT], &calls[KLOG_FAULT_SYNC]);
+	log_close(&l);
+	for (unsigned int k = 0; k < 3; k++)
+		full[k] = (struct klog_fault_rule){ kind, calls[kind] + 1 + k, false, -ENOSPC, false };
+
+	ck_assert_int_eq(log_try_open_faulty(&l, full, 3), 0);
+	durable = klog_writer_durable(l.w);
+	ck_assert_uint_eq(durable, 21);
+	put_n(&l, 30, 0, 0);
+	for (int k = 0; k < 3; k++) {
+		ck_assert_int_eq(klog_writer_commit(l.w), -ENOSPC);
+		ck_assert_uint_eq(klog_writer_durable(l.w), durable);
+		put_n(&l, 5, 0, 0);
+	}
+	bounds_are(l.dir, 1, 20);
+	commit(&l);
+	ck_assert_uint_eq(klog_writer_durable(l.w), 21 + 45);
+	log_close(&l);
+	check_read(l.dir, 1, 21 + 45);
+	ck_assert_uint_eq(check_files(l.dir, 1), 21 + 45);
+}
+END_TEST
+
 /* A NAME.tmp left by a crash while creating a segment goes: in a new log (0), an old one (1). */
 START_TEST(stale_tmp)
 {
@@ -1036,7 +1082,8 @@ END_TEST
 
 /*
  * A tmpfs too small for a third segment: the rotation fails with -ENOSPC,
- * leaves no NAME.tmp, and everything appended before it is durable.
+ * leaves no NAME.tmp, and everything appended before it is durable; once
+ * the tmpfs grows, the same writer rotates and goes on.
  */
 START_TEST(tmpfs_enospc)
 {
@@ -1068,6 +1115,14 @@ START_TEST(tmpfs_enospc)
 	/* Still full. */
 	ck_assert_ptr_null(klog_writer_reserve(l.w, MAXR, &err));
 	ck_assert_int_eq(err, -ENOSPC);
+	/* Room again (klogd's drain tries again: klogd/nospace.h): the same writer goes on. */
+	ck_assert_int_eq(mount(NULL, dir, NULL, MS_REMOUNT, "size=4m"), 0);
+	put_n(&l, 100, 0, 50);
+	commit(&l);
+	next = klog_writer_next(l.w);
+	ck_assert_uint_eq(klog_writer_durable(l.w), next);
+	ck_assert_uint_eq(list_segs(l.dir, firsts, MAX_SEGS, &tmps), 3);
+	ck_assert_uint_eq(tmps, 0);
 	log_close(&l);
 	check_read(l.dir, 1, next);
 	ck_assert_uint_eq(check_files(l.dir, 1), next);
@@ -1101,6 +1156,7 @@ int main(void)
 	tcase_add_test(tc, idx_zero_tail_reader);
 	tcase_add_loop_test(tc, old_segment_short_index, 0, 2);
 	tcase_add_loop_test(tc, open_faults, 0, 6);
+	tcase_add_loop_test(tc, enospc_resume, 0, 4);
 	tcase_add_loop_test(tc, stale_tmp, 0, 2);
 	tcase_add_test(tc, refuses);
 	tcase_add_test(tc, misuse);
