@@ -90,6 +90,10 @@ ondisk=$("$klogctl" dump --dir "$dir" 2>/dev/null | wc -l)
 check "no record is durable while the disk is full (durable_lsn $durable, records on disk $ondisk)" \
 	test "$durable" -le 1 -a "$ondisk" -eq 0
 check "klogd still runs after retries" kill -0 "$pid"
+"$klogctl" status --name "$name" >"$work/status.full" 2>&1
+rc=$?
+check "klogctl status: degraded, exit 1, saying the disk is full ($rc)" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'disk full' '$work/status.full'"
 
 # --- room again -----------------------------------------------------------------
 rm "$tiny/filler"
@@ -98,6 +102,7 @@ check "klogd drains by itself once there is room" wait_durable "$dir" "$last"
 check "it says the disk has room again" wait_for 2 grep -q "disk has room again after" "$log"
 check "systemd is told it is healthy again" wait_for 2 \
 	sh -c "tail -n 1 '$notes' | grep -q '^STATUS=appending on'"
+check "klogctl status: healthy again, exit 0" wait_for 3 "$klogctl" status --name "$name"
 "$klogctl" dump --dir "$dir" --payload --json >"$work/dump" 2>/dev/null
 check "every acknowledged record reads back byte-exact, LSNs without a gap" \
 	python3 - "$work/acked" "$work/dump" <<'PY'
