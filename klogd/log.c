@@ -62,30 +62,3 @@ void klogd_logl(int level, const char *fmt, ...)
 	vlog(level, fmt, ap);
 	va_end(ap);
 }
-
-void klogd_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_INFO, fmt, ap);
-	va_end(ap);
-}
-
-void klogd_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_WARNING, fmt, ap);
-	va_end(ap);
-}
-
-void klogd_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_ERR, fmt, ap);
-	va_end(ap);
-}

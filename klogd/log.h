@@ -15,10 +15,10 @@
 __attribute__((format(printf, 2, 3))) void klogd_logl(int level, const char *fmt, ...);
 
 /* An event: info. */
-__attribute__((format(printf, 1, 2))) void klogd_log(const char *fmt, ...);
+#define klogd_log(...) klogd_logl(LOG_INFO, __VA_ARGS__)
 /* Something an operator should look at; klogd goes on. */
-__attribute__((format(printf, 1, 2))) void klogd_warn(const char *fmt, ...);
+#define klogd_warn(...) klogd_logl(LOG_WARNING, __VA_ARGS__)
 /* Something klogd cannot go on with (it stops, or refuses to start). */
-__attribute__((format(printf, 1, 2))) void klogd_err(const char *fmt, ...);
+#define klogd_err(...) klogd_logl(LOG_ERR, __VA_ARGS__)
 
 #endif
