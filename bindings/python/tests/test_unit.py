@@ -48,10 +48,10 @@ def _abi():
 
 
 def test_layout_sizes_match_klog_abi_h():
-    """Every struct's size as the C header's _Static_asserts say."""
+    """Every struct's size as the C header's KLOG_STATIC_ASSERTs say."""
     text = _abi()
     sizes = dict((m.group(1), int(m.group(2))) for m in re.finditer(
-        r"_Static_assert\(sizeof\(struct (\w+)\) == (\d+)", text))
+        r"KLOG_STATIC_ASSERT\(sizeof\(struct (\w+)\) == (\d+)", text))
     assert sizes["klog_hdr"] == protocol.HEADER.size == 40
     assert sizes["klog_read_req"] == protocol.READ_REQ.size == 16
     assert sizes["klog_read_rec"] == protocol.READ_REC.size == 8
