@@ -58,7 +58,8 @@ static void done(void *arg, int err, uint64_t lsn)
 	FUZZ_CHECK(r->calls == 1, "a callback called %u times", r->calls);
 	FUZZ_CHECK(err == 0 || err == -ETIMEDOUT || err == -ENOSPC || err == -EBUSY ||
 		   err == -EAGAIN || err == -EEXIST || err == -ESTALE || err == -EMSGSIZE ||
-		   err == -EINVAL || err == -EPROTO || err == -ENOENT,
+		   err == -EINVAL || err == -EPROTO || err == -ENOENT ||
+		   err == -EILSEQ /* NACK CORRUPT: a tombstone holds the LSN */,
 		   "callback error %d", err);
 }
 
