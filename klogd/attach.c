@@ -37,22 +37,31 @@ static __u32 prog_id_of(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
-/* Whether program id is one of klog's append programs (by its name, as any build names it). */
-static bool is_klog_prog(__u32 id)
+/*
+ * Whether program id is one of klog's append programs (by its name, as any
+ * build names it): 1 or 0; -errno if it cannot be looked at.  Looking a
+ * program up by id needs CAP_SYS_ADMIN: without it a klog program left
+ * attached would stay beside ours and append too, so that is an error, not
+ * a "no".
+ */
+static int klog_prog(__u32 id)
 {
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
-	int fd = id ? bpf_prog_get_fd_by_id(id) : -1;
-	bool yes;
+	int fd = id ? bpf_prog_get_fd_by_id(id) : -ENOENT;
+	int yes;
 
 	if (fd < 0)
-		return false;
+		return id && errno != ENOENT ? -errno : 0; /* none, or gone meanwhile */
 	memset(&info, 0, sizeof(info));
-	yes = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-	      (!strcmp(info.name, "klog_xdp_append") || !strcmp(info.name, "klog_tc_append"));
+	yes = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno
+	      : !strcmp(info.name, "klog_xdp_append") || !strcmp(info.name, "klog_tc_append");
 	close(fd);
 	return yes;
 }
+
+#define NO_LOOKUP_WHY "looking at the program attached (CAP_SYS_ADMIN is needed to tell " \
+		      "whether it is a klog program left attached, which would append too)"
 
 /* The XDP mode program prog_id runs in on ifindex; -ENOENT if it is not attached there. */
 static int xdp_mode_of(int ifindex, __u32 prog_id, enum klogd_mode *m)
@@ -165,14 +174,14 @@ static int detach_xdp_others(struct klogd_loader *l, const char **why)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	__u32 mine = l->swapped ? prog_id_of(bpf_program__fd(prog_of(l))) : 0;
-	int err = bpf_xdp_query(l->ifindex, 0, &q);
+	int err = bpf_xdp_query(l->ifindex, 0, &q), k = 0;
 
-	if (!err && q.drv_prog_id != mine && is_klog_prog(q.drv_prog_id))
+	if (!err && q.drv_prog_id != mine && (err = k = klog_prog(q.drv_prog_id)) > 0)
 		err = xdp_detach_prog(l, q.drv_prog_id, KLOGD_MODE_XDP);
-	if (!err && q.skb_prog_id != mine && is_klog_prog(q.skb_prog_id))
+	if (!err && q.skb_prog_id != mine && (err = k = klog_prog(q.skb_prog_id)) > 0)
 		err = xdp_detach_prog(l, q.skb_prog_id, KLOGD_MODE_XDPGENERIC);
 	if (err)
-		*why = "detaching a klog XDP program left attached";
+		*why = k < 0 ? NO_LOOKUP_WHY : "detaching a klog XDP program left attached";
 	return err;
 }
 
@@ -196,8 +205,12 @@ static int adopt_tc(struct klogd_loader *l, const char **why)
 	print = libbpf_set_print(NULL);
 	err = bpf_tc_query(&hook, &q);
 	libbpf_set_print(print);
-	if (err || !is_klog_prog(q.prog_id))
+	if (err || !(err = klog_prog(q.prog_id)))
 		return 0;
+	if (err < 0) {
+		*why = NO_LOOKUP_WHY;
+		return err;
+	}
 	if (l->mode == KLOGD_MODE_TC) {
 		l->swapped = true; /* attach_tc replaces it in one step */
 		return 0;

@@ -3,8 +3,9 @@
 # (its CapabilityBoundingSet, through setpriv as root): it starts in TC mode and
 # appends; killed with SIGKILL (the TC program stays attached), it starts again
 # in XDP mode, detaches the TC program and appends, and stops cleanly.  And why
-# CAP_SYS_ADMIN is in the set: without it the TC program left behind is not
-# replaced (klogd cannot look programs up by id).
+# CAP_SYS_ADMIN is in the set: without it klogd cannot look programs up by id,
+# so it cannot tell the TC program left behind is klog's: it refuses to start
+# (saying so) rather than leave a second appender attached beside its own.
 # Usage: test-unit-caps.sh KLOGD KLOGCTL XDP_PASS_OBJ MAX_RECORD UNIT   (TAP; needs root)
 klogd=$1 klogctl=$2 xdp_pass=$3 max=$4 unit=$5
 # shellcheck source=tests/integration/lib.sh
@@ -40,8 +41,11 @@ check "it stops cleanly (status 0)" stop_klogd
 check "started in tc mode again, and killed" start_klogd "$log.3" --dir "$dir" --mode tc
 kill_klogd
 with_caps "${caps//,+sys_admin/}"
-start_klogd "$log.4" --dir "$dir" >/dev/null 2>&1
-check "without CAP_SYS_ADMIN the TC program left behind stays attached" \
-	grep -q klog_tc_append <<<"$(attached)"
-stop_klogd >/dev/null 2>&1
+timeout 30 nsenter --net="/var/run/netns/$srv" "${klogd_wrap[@]}" "$klogd" --iface "$vs" --name "$name" \
+	--dir "$dir" 2>"$log.4"
+rc=$?
+check "without CAP_SYS_ADMIN klogd refuses to start (status $rc), naming the capability" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'CAP_SYS_ADMIN is needed.*Operation not permitted' '$log.4'"
+check "... and no second appender is attached: only the TC program left behind" \
+	test "$(attached)" = klog_tc_append
 finish
