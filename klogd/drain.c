@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* drain.c - kernel log to disk (see drain.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -291,4 +292,17 @@ int klogd_drain_once(struct klogd_drain *d)
 		done += n;
 	} while (!done && !d->stalled && klogd_store_durable(d->s) < klogd_store_next(d->s));
 	return done;
+}
+
+void klogd_drain_store_health(struct klogd_drain *d, uint64_t now_ns)
+{
+	const char *what = klogd_store_waiting(d->s);
+	struct klogd_health *h = &d->health;
+
+	if (what && h->state == KLOGD_HEALTH_OK) {
+		*h = (struct klogd_health){ .state = KLOGD_HEALTH_STORE_WAIT, .since_ns = now_ns };
+		snprintf(h->why, sizeof(h->why), "waiting for %s; records stay in the kernel", what);
+	} else if (!what && h->state == KLOGD_HEALTH_STORE_WAIT) {
+		*h = (struct klogd_health){ .state = KLOGD_HEALTH_OK, .since_ns = now_ns };
+	}
 }

@@ -59,4 +59,11 @@ int klogd_drain_reconcile(struct klogd_drain *d);
  */
 int klogd_drain_once(struct klogd_drain *d);
 
+/*
+ * After a klogd_drain_once that did not fail: health STORE_WAIT while the
+ * store waits (klogd_store_waiting: a stream that cannot take records, which
+ * stay in the kernel), OK again once it takes them.
+ */
+void klogd_drain_store_health(struct klogd_drain *d, uint64_t now_ns);
+
 #endif

@@ -316,6 +316,11 @@ static const char *js_error(const struct klogd_store *store)
 	return CS(store)->error;
 }
 
+static const char *js_waiting(const struct klogd_store *store)
+{
+	return CS(store)->waiting ? CS(store)->wait_what : NULL;
+}
+
 static void js_close(struct klogd_store *store)
 {
 	struct js_store *s = S(store);
@@ -334,7 +339,7 @@ static void js_close(struct klogd_store *store)
 static const struct klogd_store_ops js_ops = {
 	.name = "jetstream", .reserve = js_reserve, .append = js_append,
 	.commit_start = js_commit_start, .commit_wait = js_commit_wait, .durable = js_durable,
-	.next = js_next, .error = js_error, .close = js_close,
+	.next = js_next, .error = js_error, .waiting = js_waiting, .close = js_close,
 };
 
 bool klogd_js_retryable(int err)

@@ -32,6 +32,7 @@ static bool nag_now(struct js_store *s)
 
 void js_nag(struct js_store *s, const char *what)
 {
+	snprintf(s->wait_what, sizeof(s->wait_what), "stream %s: %s", s->c.stream, what);
 	if (nag_now(s))
 		klogd_warn("waiting for stream %s: %s; records stay in the kernel log, retrying",
 			  s->c.stream, what);

@@ -46,6 +46,7 @@ struct js_store {
 	uint64_t backoff_ms;
 	uint64_t nag_ns;         /* next "waiting for" line not before */
 	bool waiting;            /* a "waiting for" line was printed: say when it is over */
+	char wait_what[160];     /* what it waits for, while waiting (klogd_store_waiting) */
 	char error[512];         /* klogd_store_error */
 };
 

@@ -768,6 +768,7 @@ static int run(const struct config *c, const struct sigfds *sf)
 		}
 		klogd_retain_tick(retain, klogd_store_durable(s));
 		klogd_nospace_over(&d, now_ns());
+		klogd_drain_store_health(&d, now_ns());
 		klogd_sd_health(&d.health, &told, ok_status);
 		klogd_status_tick(status);
 		/* Busy: straight on (a signal is only looked at); idle: sleep until woken. */

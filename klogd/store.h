@@ -51,6 +51,12 @@ struct klogd_store_ops {
 	uint64_t (*next)(const struct klogd_store *s);    /* the next record's LSN */
 	/* What went wrong with the last failure, as a line; "" if nothing more to say. */
 	const char *(*error)(const struct klogd_store *s);
+	/*
+	 * What the store waits for while it cannot take records (a stream's
+	 * cluster unreachable or without quorum), as a line; NULL while it
+	 * takes them.  May be NULL: a store that never waits.
+	 */
+	const char *(*waiting)(const struct klogd_store *s);
 	void (*close)(struct klogd_store *s);
 };
 
@@ -101,6 +107,11 @@ static inline uint64_t klogd_store_next(const struct klogd_store *s)
 static inline const char *klogd_store_error(const struct klogd_store *s)
 {
 	return s->ops->error(s);
+}
+
+static inline const char *klogd_store_waiting(const struct klogd_store *s)
+{
+	return s->ops->waiting ? s->ops->waiting(s) : NULL;
 }
 
 static inline void klogd_store_close(struct klogd_store *s)

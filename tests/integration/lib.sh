@@ -61,6 +61,12 @@ kill_klogd() { # SIGKILL: the programs stay attached, the maps pinned
 	testbed_stop_klogd pid KILL 2>/dev/null
 }
 
+wait_for() { # wait_for SECONDS COMMAND...: until COMMAND succeeds
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do [ "$SECONDS" -ge "$end" ] && return 1; sleep 0.05; done
+}
+
 ctl_map() { # a field of a pinned map, summed over CPUs: ctl_map klog_ctl next_lsn
 	local v s=0
 	# Summed by the shell: 64-bit integers, where awk's doubles would round.

@@ -194,12 +194,21 @@ waits_said() {
 }
 for _ in $(seq 150); do waits_said && break; sleep 0.1; done
 check "... klogd says what it waits for" waits_said
+status_is() { # status_is RC OUT: klogctl status exits RC, its output in OUT
+	"$klogctl" status --name "$name" >"$2" 2>&1
+	[ "$?" = "$1" ]
+}
+check "... klogctl status: degraded, exit 1 (waiting for the stream, or the drain stalled)" \
+	wait_for 10 status_is 1 "$work/status.quorum"
+check "... and it says why: $(grep -E -m1 'waiting for|stalled' "$work/status.quorum")" \
+	grep -Eq 'waiting for stream s-quorum|drain stalled' "$work/status.quorum"
 nats_restart "$nats" 1
 nats_restart "$nats" 2
 for _ in $(seq 300); do [ "$(ctl_map klog_ctl durable_lsn)" = 75 ] && break; sleep 0.1; done
 check "quorum back: every acknowledged record durable (durable_lsn 75)" test "$(ctl_map klog_ctl durable_lsn)" = 75
 check "... and in the stream once: sequences 1..74" stream_is s-quorum 1 74 74
 check "... klogd said it resumed" grep -Eq "stream s-quorum takes records again: durable up to LSN [0-9]+" "$work/klogd.quorum.log"
+check "... klogctl status: healthy again, exit 0" wait_for 10 status_is 0 "$work/status.back"
 check "... without flooding its log (under 100 lines)" test "$(wc -l <"$work/klogd.quorum.log")" -lt 100
 check "... and the kernel takes appends again (ACK, LSN 75)" test "$(send 100 after | cut -d' ' -f2,3)" = "0 75"
 check "clean stop (exit 0)" stop_klogd

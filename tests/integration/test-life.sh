@@ -50,11 +50,6 @@ notes_in_order() { # READY=1, then STATUS=disk full, then STATUS=appending (heal
 	o=$(awk -v f="$f" 'NR > f && /^STATUS=appending/ { print NR; exit }' "$notes")
 	[ "$r" -ge 1 ] && [ "$f" -gt "$r" ] && [ -n "$o" ] && [ "$s" -gt "$o" ]
 }
-wait_for() { # wait_for SECONDS COMMAND...: until COMMAND succeeds
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do [ "$SECONDS" -ge "$end" ] && return 1; sleep 0.05; done
-}
 
 # --- a fresh start on a small tmpfs -------------------------------------------
 tiny=$work/tiny dir=$work/tiny/log log=$work/klogd.log
