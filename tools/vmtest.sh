@@ -122,8 +122,11 @@ else
 	[ "$suite" != integration ] && progs+=("$build"/tests/test-bpf-*)
 	[ "$suite" != bpf ] && progs+=("$build"/tests/test-integration-*)
 fi
+# Only the programs (meson keeps each one's objects in a NAME.p directory).
+for i in "${!progs[@]}"; do [ -d "${progs[$i]}" ] && unset "progs[$i]"; done
+progs=("${progs[@]}")
 for p in "${progs[@]}"; do
-	[ -x "$p" ] || { echo "vmtest: $p not built" >&2; exit 1; }
+	[ -f "$p" ] && [ -x "$p" ] || { echo "vmtest: $p not built" >&2; exit 1; }
 	cp "$p" "$root/t/"
 done
 # Their shared libraries (libklog from the build dir included) and the loader,
@@ -131,8 +134,12 @@ done
 for p in "${progs[@]}"; do
 	ldd "$p" | awk '/=> \// {print $3} /^\t\/.*ld-linux/ {print $1}'
 done | sort -u | while read -r lib; do
-	mkdir -p "$root$(dirname "$lib")"
-	cp -L "$lib" "$root$lib"
+	dest=$lib
+	# The build's own (libklog): the guest's /tmp is a tmpfs, so into the
+	# loader's default directory, where it looks when RUNPATH finds nothing.
+	[[ $lib == "$build"/* ]] && dest=/lib/x86_64-linux-gnu/${lib##*/}
+	mkdir -p "$root$(dirname "$dest")"
+	cp -L "$lib" "$root$dest"
 done
 # ldd resolves the loader's path through /lib64; the programs name /lib64 too.
 [ -e "$root/lib64" ] || ln -s lib "$root/lib64"
