@@ -5,6 +5,7 @@
 # TAP lines on the serial console and powers off; this side counts them and
 # ends with "N passed, N failed".  See doc/vmtest.md.
 set -euo pipefail
+export PATH=$PATH:/usr/sbin:/sbin
 cd "$(dirname "$0")/.."
 
 usage() {
@@ -61,6 +62,7 @@ command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 [ -x /bin/busybox ] && /bin/busybox --list | grep -qx insmod || need+=(busybox-static)
 command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)
 command -v cpio >/dev/null || need+=(cpio)
+command -v depmod >/dev/null || [ -x /usr/sbin/depmod ] || need+=(kmod)
 if [ "${#need[@]}" -gt 0 ]; then
 	echo "vmtest: installing ${need[*]}"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
@@ -99,6 +101,8 @@ if [ -n "$kroot" ]; then
 	vmlinuz=$(ls "$kroot"/boot/vmlinuz-* | head -1)
 	kver=${vmlinuz##*/vmlinuz-}
 	moddir=$kroot/lib/modules/$kver
+	# The package leaves modules.dep to depmod at install time.
+	[ -f "$moddir/modules.dep" ] || depmod -b "$kroot" "$kver"
 else
 	kver=$(file -b "$vmlinuz" | sed -n 's/.*version \([^ ]*\).*/\1/p')
 	moddir=/lib/modules/$kver
@@ -146,7 +150,7 @@ done
 
 # Kernel modules, with their dependencies from modules.dep, in load order:
 # the ext4 disk of /var/tmp (virtio), TC (clsact), veth for integration.
-mods=(virtio_pci virtio_blk ext4 sch_ingress cls_bpf veth)
+mods=(virtio_pci virtio_blk crc32c_generic ext4 sch_ingress cls_bpf veth)
 modorder=$work/modorder
 : >"$modorder"
 add_mod() { # add_mod NAME: its dependencies first
@@ -187,6 +191,7 @@ cat >"$root/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin
+
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -234,7 +239,7 @@ timeout "$timeout_s" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp "$smp" 
 	-kernel "$vmlinuz" -initrd "$work/initrd" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=4" \
 	-drive "file=$work/disk,format=raw,if=virtio" \
-	-nographic -no-reboot -nic none </dev/null | tr -d '\r' | tee "$log"
+	-nographic -no-reboot -nic none </dev/null | sed -u 's/\r$//' | tee "$log"
 set -e
 echo "vmtest: guest ran $(( $(date +%s) - start )) s"
 
