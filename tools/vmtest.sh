@@ -187,6 +187,8 @@ sys.exit(0 if o.get("max_record") == 1400 and o.get("block_size") == 128 else 1)
 	exclude=faults
 fi
 
+tmult=1
+[ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null || tmult=10
 cat >"$root/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -202,6 +204,8 @@ for m in \$(cat /lib/modules/$kver/order 2>/dev/null); do insmod /lib/modules/$k
 mount -t ext4 /dev/vda /var/tmp || echo "vmtest-guest: no ext4 /var/tmp"
 ip link set lo up
 ulimit -l unlimited
+# Check's per-case timeouts assume a real CPU; TCG is several times slower.
+export CK_TIMEOUT_MULTIPLIER=$tmult
 echo "vmtest-guest: \$(uname -r), \$(nproc) CPUs, BTF \$(ls /sys/kernel/btf/vmlinux)"
 cd /t
 if [ -n "$run_guest" ]; then
