@@ -183,7 +183,7 @@ exclude=""
 if ! meson introspect "$build" --buildoptions 2>/dev/null | python3 -c '
 import json, sys
 o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
-sys.exit(0 if o.get("max_record") == 1400 and o.get("block_size") == 128 else 1)'; then
+sys.exit(0 if str(o.get("max_record")) == "1400" and str(o.get("block_size")) == "128" else 1)'; then
 	exclude=faults
 fi
 
