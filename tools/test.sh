@@ -31,7 +31,7 @@ counting test cases (TAP lines), not programs.  Exit status 0 only if nothing fa
   --vm        after the host suites, run the bpf suite of build/ on Debian
               12's 6.1 kernel in qemu (tools/vmtest.sh --kernel 6.1 --suite
               bpf, doc/vmtest.md) and add its counts to the final line.  Not
-              part of CI (.ci/run): about 4 minutes here (TCG, 2 cores).
+              part of CI (.ci/run): about 8 minutes here (TCG, 2 cores).
   --help      this text
 EOF
 }
