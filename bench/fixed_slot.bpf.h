@@ -67,6 +67,9 @@ static __always_inline enum fixed_verdict fixed_append(struct xdp_md *ctx, void 
 	barrier_var(len);
 	if (!e || len < 1 || len > slot)
 		return FIXED_REFUSED;
+	/* The same len (slot is a power of two), bounded in its own register for 6.1's verifier: see klog_load_sum. */
+	barrier_var(len);
+	len = ((len - 1) & (slot - 1)) + 1;
 	if (bpf_xdp_load_bytes(ctx, pkt->hdr_off + sizeof(*h), (void *)(e + 1), len))
 		return FIXED_REFUSED;
 	e->len = len;

@@ -138,7 +138,7 @@ int loadgen_gen(struct xdp_md *ctx)
 static __always_inline void loadgen_tally(struct loadgen_counts *c, const struct klog_hdr *h,
 					  __u64 now)
 {
-	__u32 zero = 0, status;
+	__u32 zero = 0, status, b;
 	struct loadgen_hist *hist;
 	__s64 lat;
 
@@ -157,7 +157,11 @@ static __always_inline void loadgen_tally(struct loadgen_counts *c, const struct
 	if (!hist)
 		return;
 	lat = (__s64)(now - bpf_be64_to_cpu(h->txid));
-	hist->n[loadgen_bucket(lat > 0 ? lat : 0)]++;
+	b = loadgen_bucket(lat > 0 ? lat : 0);
+	/* Checked again where 6.1's verifier sees it: it loses loadgen_bucket's bound. */
+	barrier_var(b);
+	if (b < LOADGEN_BUCKETS)
+		hist->n[b]++;
 }
 
 SEC("xdp")

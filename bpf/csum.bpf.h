@@ -66,7 +66,7 @@ struct klog_sum_loop {
 };
 
 /*
- * Load n packet bytes at off into buf (cap bytes, a multiple of 4; n in
+ * Load n packet bytes at off into buf (cap bytes, a power of two, 4 or more; n in
  * 1..cap) and add their sum, negated, to *sum.  The last partial word is
  * zeroed first, so summing whole words adds nothing but the bytes.  Inlined
  * with a constant cap, so the verifier sees every bound.
@@ -79,6 +79,14 @@ static __always_inline long klog_load_sum(void *ctx, enum klog_hook hook, __u32 
 	barrier_var(n); /* keep the bounds the verifier needs for the helpers */
 	if (n < 1 || n > cap)
 		return -1;
+	/*
+	 * The same n (cap is a power of two), rebuilt so that its own register
+	 * holds 1..cap: the test above is compiled on n - 1 and 6.1's verifier,
+	 * unlike 6.18's, does not carry that bound back to n, then refuses a
+	 * possibly empty load.  The barrier keeps the compiler from seeing through.
+	 */
+	barrier_var(n);
+	n = ((n - 1) & (cap - 1)) + 1;
 	*(__u32 *)&buf[(n - 1) & (cap - 4)] = 0;
 	if (hook == KLOG_HOOK_XDP)
 		err = bpf_xdp_load_bytes(ctx, off, buf, n);

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 usage() {
 	cat <<'EOF'
-usage: tools/test.sh [--sanitize]
+usage: tools/test.sh [--sanitize] [--vm]
 
 As root: install the Debian packages the tests need (tools/deps.sh), build
 build/ (defaults) and build-large/ (-Dblock_size=64 -Dmax_record=3000), run
@@ -28,14 +28,19 @@ counting test cases (TAP lines), not programs.  Exit status 0 only if nothing fa
               test; the reports are also written to build-san/sanitizer-reports/,
               printed, and each counted as one failure in the final line.
               Not part of CI (.ci/run): it adds about 6 minutes.
+  --vm        after the host suites, run the bpf suite of build/ on Debian
+              12's 6.1 kernel in qemu (tools/vmtest.sh --kernel 6.1 --suite
+              bpf, doc/vmtest.md) and add its counts to the final line.  Not
+              part of CI (.ci/run): about 8 minutes here (TCG, 2 cores).
   --help      this text
 EOF
 }
 
-sanitize=0
+sanitize=0 vm=0
 for arg in "$@"; do
 	case $arg in
 	--sanitize) sanitize=1 ;;
+	--vm) vm=1 ;;
 	--help | -h) usage; exit 0 ;;
 	*) echo "tools/test.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -108,11 +113,24 @@ echo "== tools/fuzz.sh --seconds 5"
 tools/fuzz.sh --seconds 5 --jobs 2 --build build-fuzz | tee build/fuzz.tap || status=1
 logs+=(build/fuzz.tap)
 
+# The bpf suite on Debian 12's kernel: its last line is "N passed, N failed".
+if [ "$vm" = 1 ]; then
+	echo "== tools/vmtest.sh --kernel 6.1 --suite bpf"
+	tools/vmtest.sh --kernel 6.1 --suite bpf --build build | tee build/vmtest.out || status=1
+	logs+=(build/vmtest.out)
+fi
+
 python3 - "$findings" "${logs[@]}" <<'PY'
 import json, re, sys
 passed = skipped = 0
 failed = int(sys.argv[1])  # sanitizer reports
 for path in sys.argv[2:]:
+    if path.endswith(".out"):  # tools/vmtest.sh: its own closing count
+        m = re.findall(r"^(\d+) passed, (\d+) failed", open(path).read(), re.M)
+        p, f = map(int, m[-1]) if m else (0, 1)
+        passed += p
+        failed += f
+        continue
     if path.endswith(".tap"):  # tools/fuzz.sh: one line per target; none means it failed
         oks = re.findall(r"^(not ok|ok)\b", open(path).read(), re.M)
         passed += oks.count("ok")
